@@ -1,0 +1,33 @@
+package io.sluice.renderer.flow;
+
+import java.util.List;
+import java.util.Objects;
+
+/** One desired flow. An empty action list drops. */
+public record Flow(int table, int priority, Match match, List<Action> actions, Cookie cookie) {
+  public Flow {
+    Objects.requireNonNull(match, "match");
+    Objects.requireNonNull(cookie, "cookie");
+    actions = List.copyOf(actions);
+    new FlowKey(table, priority, match); // range checks
+    for (int i = 0; i < actions.size(); i++) {
+      if (actions.get(i) instanceof Action.GotoTable g) {
+        if (i != actions.size() - 1) {
+          throw new IllegalArgumentException("goto_table must be the last action of a flow");
+        }
+        if (g.table() <= table) {
+          throw new IllegalArgumentException("goto_table:" + g.table() + " from table " + table + " must go forward");
+        }
+      }
+    }
+  }
+
+  public FlowKey key() {
+    return new FlowKey(table, priority, match);
+  }
+
+  @Override
+  public String toString() {
+    return OfctlFormat.flow(this);
+  }
+}
