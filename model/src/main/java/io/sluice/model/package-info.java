@@ -1,2 +1,6 @@
-/** Sluice's own records, events and ClusterModel; depends on no other module. */
+/**
+ * Sluice's own records (namespaces, pods, port bindings), the events sources emit, and {@link
+ * io.sluice.model.ClusterModel}, which turns events into generation-numbered snapshots. Depends on no other module;
+ * nothing here knows fabric8, OVSDB or OpenFlow.
+ */
 package io.sluice.model;

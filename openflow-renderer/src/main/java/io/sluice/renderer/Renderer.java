@@ -1,0 +1,33 @@
+package io.sluice.renderer;
+
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.flow.DesiredTables;
+import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import java.util.List;
+
+/**
+ * The renderer's entry point: a pure function from a model snapshot and a switch to that switch's desired tables.
+ * No I/O, no threads, no clocks. Today it renders the base pipeline (every bridge a learning switch); policy and
+ * service tables build into the same pipeline.
+ */
+public final class Renderer {
+  private final PipelineProfile profile;
+  private final int round;
+
+  /** round: the controller incarnation stamped into cookies (informational; diffs ignore it). */
+  public Renderer(PipelineProfile profile, int round) {
+    this.profile = profile;
+    this.round = round;
+  }
+
+  public PipelineProfile profile() {
+    return profile;
+  }
+
+  public DesiredTables render(Snapshot snapshot, long dpid) {
+    List<Flow> flows = profile.baseFlows(round);
+    flows.forEach(profile::check);
+    return DesiredTables.of(dpid, snapshot.generation(), flows);
+  }
+}
