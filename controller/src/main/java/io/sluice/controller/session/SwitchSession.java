@@ -1,0 +1,776 @@
+package io.sluice.controller.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.projectfloodlight.openflow.exceptions.OFParseError;
+import org.projectfloodlight.openflow.protocol.OFEchoReply;
+import org.projectfloodlight.openflow.protocol.OFEchoRequest;
+import org.projectfloodlight.openflow.protocol.OFErrorMsg;
+import org.projectfloodlight.openflow.protocol.OFFactories;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFFeaturesReply;
+import org.projectfloodlight.openflow.protocol.OFHelloFailedCode;
+import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFPortDesc;
+import org.projectfloodlight.openflow.protocol.OFPortDescStatsReply;
+import org.projectfloodlight.openflow.protocol.OFPortReason;
+import org.projectfloodlight.openflow.protocol.OFPortState;
+import org.projectfloodlight.openflow.protocol.OFPortStatus;
+import org.projectfloodlight.openflow.protocol.OFStatsReply;
+import org.projectfloodlight.openflow.protocol.OFStatsReplyFlags;
+import org.projectfloodlight.openflow.protocol.OFStatsRequest;
+import org.projectfloodlight.openflow.protocol.OFType;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.protocol.errormsg.OFHelloFailedErrorMsg;
+import org.projectfloodlight.openflow.types.DatapathId;
+import org.projectfloodlight.openflow.types.OFErrorCauseData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One switch connection: the handshake as an explicit state machine, then an active session that correlates
+ * requests and replies by xid, answers and sends echoes, and declares the switch gone when it stops answering.
+ *
+ * <p>All state is touched only on the channel's event loop; public methods may be called from any thread and
+ * return futures. Nothing here blocks. Frames arrive already cut ({@link OfFrameDecoder}); each is decoded on its
+ * own, and one that OpenFlowJ cannot read is counted, logged once per message type, and the connection stays up.
+ */
+public final class SwitchSession extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(SwitchSession.class);
+  /** Versions Sluice speaks, best last. */
+  public static final Set<OFVersion> ACCEPTED = EnumSet.of(OFVersion.OF_13, OFVersion.OF_14, OFVersion.OF_15);
+  static final long ONF_EXPERIMENTER = 0x4f4e4600L;
+
+  /** Handshake states; each says what it accepts and what comes next. */
+  public enum State {
+    /** Our HELLO is out; waiting for the switch's, to agree on a version. */
+    WAIT_HELLO,
+    /** FEATURES_REQUEST sent: waiting for the datapath id. */
+    WAIT_FEATURES_REPLY {
+      @Override
+      void handle(SwitchSession s, OFMessage m) {
+        if (m instanceof OFFeaturesReply r) {
+          s.dpid = r.getDatapathId();
+          s.dpidText = s.dpid.toString();
+          s.requestPortDescriptions();
+          s.state = WAIT_PORT_DESC;
+        } else {
+          super.handle(s, m);
+        }
+      }
+    },
+    /** Port description multipart sent: waiting for every part. */
+    WAIT_PORT_DESC {
+      @Override
+      void handle(SwitchSession s, OFMessage m) {
+        if (m instanceof OFPortDescStatsReply r && r.getXid() == s.handshakeXid) {
+          for (OFPortDesc p : r.getEntries()) {
+            s.putPort(p);
+          }
+          if (!r.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
+            s.requestTableFeatures();
+            s.state = WAIT_TABLE_FEATURES;
+          }
+        } else {
+          super.handle(s, m);
+        }
+      }
+    },
+    /** Table features asked for, where offered; any answer (or an error or unreadable reply) ends the handshake. */
+    WAIT_TABLE_FEATURES {
+      @Override
+      void handle(SwitchSession s, OFMessage m) {
+        if (m.getXid() == s.handshakeXid && m instanceof OFStatsReply r) {
+          s.tableFeatureParts++;
+          if (!r.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
+            s.becomeActive();
+          }
+        } else {
+          super.handle(s, m);
+        }
+      }
+
+      @Override
+      void unreadable(SwitchSession s, long xid) {
+        if (xid == s.handshakeXid) {
+          s.tableFeatureParts++; // counted as unreadable already; table features are informational
+        }
+      }
+
+      @Override
+      void error(SwitchSession s, SwitchError e) {
+        if (e.xid() == s.handshakeXid) {
+          LOG.info("switch {} does not offer table features ({}); continuing", s.dpidText, e.description());
+          s.becomeActive();
+        }
+      }
+    },
+    /** Handshake done: requests and replies flow. */
+    ACTIVE {
+      @Override
+      void handle(SwitchSession s, OFMessage m) {
+        if (!s.completeRequest(m)) {
+          super.handle(s, m);
+        }
+      }
+
+      @Override
+      void error(SwitchSession s, SwitchError e) {
+        s.dispatchError(e);
+      }
+    },
+    CLOSED;
+
+    /** Messages every state handles the same way; anything else is unexpected here and ignored. */
+    void handle(SwitchSession s, OFMessage m) {
+      if (m instanceof OFPortStatus ps) {
+        s.portStatus(ps);
+      } else if (m.getType() != OFType.ECHO_REPLY) {
+        LOG.debug("switch {}: ignoring {} in state {}", s.name(), m.getType(), this);
+      }
+    }
+
+    void error(SwitchSession s, SwitchError e) {
+      LOG.warn("switch {} sent an error during the handshake ({}): {}", s.name(), this, e);
+    }
+
+    void unreadable(SwitchSession s, long xid) { }
+  }
+
+  private final SessionConfig config;
+  private final SessionListener listener;
+  private final SessionMetrics metrics;
+  private final Map<Integer, Boolean> loggedUndecodable = new ConcurrentHashMap<>();
+
+  // event-loop state
+  private Channel channel;
+  private volatile State state = State.WAIT_HELLO;
+  private volatile OFVersion version;
+  private volatile OFFactory factory;
+  private volatile DatapathId dpid;
+  private volatile String dpidText;
+  private volatile long lastRxNanos;
+  private volatile double lastEchoRttSeconds = Double.NaN;
+  private long xid = 1;
+  private long handshakeXid;
+  private int tableFeatureParts;
+  private final Map<Long, Pending> pending = new HashMap<>();
+  private final List<ErrorRange> errorRanges = new ArrayList<>();
+  private final Map<Long, Long> echoSent = new LinkedHashMap<>();
+  private final Map<Long, SwitchPort> ports = new ConcurrentHashMap<>();
+  private ScheduledFuture<?> ticker;
+  private ScheduledFuture<?> handshakeTimer;
+  private long nextEchoNanos;
+  private String closeReason;
+
+  public SwitchSession(SessionConfig config, SessionListener listener, SessionMetrics metrics) {
+    this.config = config;
+    this.listener = listener;
+    this.metrics = metrics;
+  }
+
+  // ---------------------------------------------------------------- public view
+
+  public State state() {
+    return state;
+  }
+
+  public OFVersion version() {
+    return version;
+  }
+
+  public OFFactory factory() {
+    return factory;
+  }
+
+  public DatapathId dpid() {
+    return dpid;
+  }
+
+  /** The datapath id as 00:00:..., or the remote address before the features reply. */
+  public String name() {
+    return dpidText != null ? dpidText : String.valueOf(channel == null ? "?" : channel.remoteAddress());
+  }
+
+  public SocketAddress remoteAddress() {
+    return channel.remoteAddress();
+  }
+
+  public Collection<SwitchPort> ports() {
+    return List.copyOf(ports.values());
+  }
+
+  public double lastEchoRttSeconds() {
+    return lastEchoRttSeconds;
+  }
+
+  public boolean isActive() {
+    return state == State.ACTIVE;
+  }
+
+  public Channel channel() {
+    return channel;
+  }
+
+  /** Runs a task on this session's event loop. */
+  public void execute(Runnable r) {
+    channel.eventLoop().execute(r);
+  }
+
+  /** Closes the connection (the switch will reconnect on its own). */
+  public void close(String reason) {
+    execute(() -> {
+      closeReason = reason;
+      channel.close();
+    });
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** Sends a request and completes with its single reply (or fails on an error reply or disconnect). */
+  public CompletableFuture<OFMessage> request(OFMessage request) {
+    CompletableFuture<OFMessage> f = new CompletableFuture<>();
+    execute(() -> {
+      if (!checkOpen(f)) {
+        return;
+      }
+      long x = request.getXid();
+      pending.put(x, new Pending(x, f, null, false));
+      channel.writeAndFlush(request, channel.voidPromise());
+    });
+    return f;
+  }
+
+  /** A barrier: completes when the switch has processed everything sent before it. */
+  public CompletableFuture<Void> barrier() {
+    return request(factory.buildBarrierRequest().setXid(nextXid()).build()).thenApply(m -> null);
+  }
+
+  /** A multipart request answered by OpenFlowJ-readable replies; completes with all parts. */
+  @SuppressWarnings("unchecked")
+  public <T extends OFStatsReply> CompletableFuture<List<T>> multipart(OFStatsRequest<T> request) {
+    CompletableFuture<List<Object>> f = new CompletableFuture<>();
+    execute(() -> {
+      if (!checkOpen(f)) {
+        return;
+      }
+      pending.put(request.getXid(), new Pending(request.getXid(), null, f, false));
+      channel.writeAndFlush(request, channel.voidPromise());
+    });
+    return f.thenApply(l -> (List<T>) (List<?>) l);
+  }
+
+  /**
+   * A multipart request whose replies are kept as raw frames (flow stats, which OpenFlowJ cannot read from OVS).
+   * The caller owns the returned buffers and must release them.
+   */
+  @SuppressWarnings("unchecked")
+  public CompletableFuture<List<ByteBuf>> rawMultipart(OFStatsRequest<?> request) {
+    CompletableFuture<List<Object>> f = new CompletableFuture<>();
+    execute(() -> {
+      if (!checkOpen(f)) {
+        return;
+      }
+      pending.put(request.getXid(), new Pending(request.getXid(), null, f, true));
+      channel.writeAndFlush(request, channel.voidPromise());
+    });
+    return f.thenApply(l -> (List<ByteBuf>) (List<?>) l);
+  }
+
+  /** Sends a request written as raw bytes whose single reply is returned as a raw frame (caller releases it). */
+  public CompletableFuture<ByteBuf> rawRequest(long requestXid, ByteBuf bytes) {
+    CompletableFuture<List<Object>> f = new CompletableFuture<>();
+    execute(() -> {
+      if (!checkOpen(f)) {
+        bytes.release();
+        return;
+      }
+      pending.put(requestXid, new Pending(requestXid, null, f, true));
+      channel.writeAndFlush(bytes, channel.voidPromise());
+    });
+    return f.thenApply(l -> (ByteBuf) l.get(0));
+  }
+
+  /**
+   * Registers interest in the reply to a request the caller is about to write itself (on the event loop, before
+   * the write). Raw replies (ONF experimenter replies) come back as retained ByteBufs the caller releases.
+   */
+  public CompletableFuture<Object> expectReply(long requestXid, boolean raw) {
+    assert channel.eventLoop().inEventLoop();
+    CompletableFuture<List<Object>> f = new CompletableFuture<>();
+    if (checkOpen(f)) {
+      pending.put(requestXid, new Pending(requestXid, null, f, raw));
+    }
+    return f.thenApply(l -> l.get(0));
+  }
+
+  /** Fire and forget. */
+  public void send(OFMessage m) {
+    execute(() -> channel.writeAndFlush(m, channel.voidPromise()));
+  }
+
+  /** Writes raw bytes; flushes when asked. Call on the event loop for ordering with other writes. */
+  public void writeRaw(ByteBuf bytes, boolean flush) {
+    if (flush) {
+      channel.writeAndFlush(bytes, channel.voidPromise());
+    } else {
+      channel.write(bytes, channel.voidPromise());
+    }
+  }
+
+  /** A fresh xid. Thread-safe. */
+  public synchronized long nextXid() {
+    long x = xid;
+    xid = xid >= 0xfffffff0L ? 1 : xid + 1;
+    return x;
+  }
+
+  /** Reserves n consecutive xids and returns the first. */
+  public synchronized long reserveXids(int n) {
+    if (xid + n >= 0xfffffff0L) {
+      xid = 1;
+    }
+    long first = xid;
+    xid += n;
+    return first;
+  }
+
+  /**
+   * Routes errors whose xid lies in [first, last] to a consumer until removed (bundles use this to learn which
+   * of their messages the switch refused). Call on the event loop.
+   */
+  public Runnable onErrors(long first, long last, Consumer<SwitchError> consumer) {
+    ErrorRange r = new ErrorRange(first, last, consumer);
+    errorRanges.add(r);
+    return () -> errorRanges.remove(r);
+  }
+
+  private boolean checkOpen(CompletableFuture<?> f) {
+    if (state == State.CLOSED || !channel.isActive()) {
+      f.completeExceptionally(new OpenFlowException("switch " + name() + " is not connected"));
+      return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- netty
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    lastRxNanos = System.nanoTime();
+    OFFactory f15 = OFFactories.getFactory(OFVersion.OF_15);
+    long bitmap = 0;
+    for (OFVersion v : ACCEPTED) {
+      bitmap |= 1L << v.getWireVersion();
+    }
+    ByteBuf hello = Unpooled.buffer(16);
+    hello.writeByte(OFVersion.OF_15.getWireVersion()).writeByte(0).writeShort(16).writeInt((int) nextXid());
+    hello.writeShort(1).writeShort(8).writeInt((int) bitmap); // OFPHET_VERSIONBITMAP
+    ctx.writeAndFlush(hello, ctx.voidPromise());
+    handshakeTimer = ctx.executor().schedule(() -> {
+      if (state != State.ACTIVE && state != State.CLOSED) {
+        LOG.warn("switch {} did not finish the OpenFlow handshake within {} (stuck in {}): closing",
+            name(), config.handshakeTimeout(), state);
+        closeReason = "handshake timeout";
+        channel.close();
+      }
+    }, config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    long tick = Math.max(1, config.echoInterval().toMillis() / 4);
+    nextEchoNanos = System.nanoTime() + config.echoInterval().toNanos();
+    ticker = ctx.executor().scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf frame = (ByteBuf) msg;
+    boolean keep = false;
+    try {
+      lastRxNanos = System.nanoTime();
+      keep = dispatch(frame);
+    } finally {
+      if (!keep) {
+        frame.release();
+      }
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    State was = state;
+    state = State.CLOSED;
+    if (ticker != null) {
+      ticker.cancel(false);
+    }
+    if (handshakeTimer != null) {
+      handshakeTimer.cancel(false);
+    }
+    String reason = closeReason != null ? closeReason : "connection closed by the switch";
+    OpenFlowException gone = new OpenFlowException("switch " + name() + " disconnected: " + reason);
+    for (Pending p : List.copyOf(pending.values())) {
+      p.fail(gone);
+    }
+    pending.clear();
+    if (was == State.ACTIVE) {
+      listener.closed(this, reason);
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.warn("switch {}: connection error, closing: {}", name(), cause.toString());
+    closeReason = cause.toString();
+    ctx.close();
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Returns true when the frame was handed on (and must not be released here). */
+  private boolean dispatch(ByteBuf frame) {
+    int v = Frames.version(frame);
+    int type = Frames.type(frame);
+    if (state == State.WAIT_HELLO) {
+      if (type == 0) {
+        hello(frame);
+      } else {
+        LOG.debug("switch {}: message type {} before HELLO ignored", name(), type);
+      }
+      return false;
+    }
+    if (version == null || v != version.getWireVersion()) {
+      metrics.decodeFailure(v, type);
+      logUndecodableOnce(v, type, "version " + v + " differs from the negotiated " + version);
+      return false;
+    }
+    long x = Frames.xid(frame);
+    if (type == 2) { // ECHO_REQUEST: answer at once with the same xid and data
+      ByteBuf reply = frame.retainedDuplicate();
+      reply.setByte(reply.readerIndex() + 1, 3);
+      channel.writeAndFlush(reply, channel.voidPromise());
+      return false;
+    }
+    if (type == 1) {
+      state.error(this, SwitchError.read(frame, errorDescription(frame)));
+      return false;
+    }
+    if (state == State.ACTIVE && (Frames.isFlowStatsReply(frame) || type == 4 && isOnf(frame))) {
+      Pending p = pending.get(x);
+      if (p != null && p.raw) {
+        p.part(frame, type == 4 || !Frames.moreFollows(frame));
+        if (p.done) {
+          pending.remove(x);
+        }
+        return true;
+      }
+    }
+    OFMessage m;
+    try {
+      m = OFFactories.getGenericReader().readFrom(frame.duplicate());
+    } catch (OFParseError | RuntimeException e) {
+      metrics.decodeFailure(v, type);
+      logUndecodableOnce(v, type, e.toString());
+      state.unreadable(this, x);
+      Pending p = pending.remove(x);
+      if (p != null) {
+        p.fail(new OpenFlowException("switch " + name() + " sent a reply Sluice cannot read (type " + type + "): " + e.getMessage()));
+      }
+      return false;
+    }
+    if (m == null) {
+      return false;
+    }
+    if (m instanceof OFEchoReply) {
+      echoReply(m.getXid());
+    }
+    state.handle(this, m);
+    return false;
+  }
+
+  private static boolean isOnf(ByteBuf f) {
+    return f.readableBytes() >= 16 && f.getUnsignedInt(f.readerIndex() + 8) == ONF_EXPERIMENTER;
+  }
+
+  private String errorDescription(ByteBuf frame) {
+    try {
+      OFMessage m = OFFactories.getGenericReader().readFrom(frame.duplicate());
+      if (m instanceof OFErrorMsg e) {
+        Object code = "";
+        try {
+          code = e.getClass().getMethod("getCode").invoke(e);
+        } catch (ReflectiveOperationException ignored) {
+          // error types without a code
+        }
+        return e.getErrType() + " " + code;
+      }
+    } catch (OFParseError | RuntimeException e) {
+      metrics.decodeFailure(Frames.version(frame), 1);
+    }
+    return null;
+  }
+
+  private void logUndecodableOnce(int v, int type, String why) {
+    if (loggedUndecodable.putIfAbsent(v << 8 | type, Boolean.TRUE) == null) {
+      LOG.warn("switch {}: could not decode an OpenFlow message (version {}, type {}): {}; counted, connection kept "
+          + "(further ones of this type are only counted in sluice_openflow_decode_failures_total)", name(), v, type, why);
+    }
+  }
+
+  // ---------------------------------------------------------------- handshake steps
+
+  private void hello(ByteBuf frame) {
+    int peerVersion = Frames.version(frame);
+    long peerBitmap = helloBitmap(frame);
+    if (peerBitmap == 0) {
+      peerBitmap = 0;
+      for (OFVersion v : ACCEPTED) {
+        if (v.getWireVersion() <= peerVersion) {
+          peerBitmap |= 1L << v.getWireVersion();
+        }
+      }
+      if (peerVersion < OFVersion.OF_13.getWireVersion()) {
+        peerBitmap = 1L << peerVersion;
+      }
+    }
+    OFVersion chosen = null;
+    for (OFVersion v : ACCEPTED) {
+      if ((peerBitmap & (1L << v.getWireVersion())) != 0) {
+        chosen = v; // EnumSet iterates in order, so the last match is the highest
+      }
+    }
+    if (chosen == null) {
+      refuse(peerVersion, peerBitmap);
+      return;
+    }
+    version = chosen;
+    factory = OFFactories.getFactory(chosen);
+    handshakeXid = nextXid();
+    channel.writeAndFlush(factory.buildFeaturesRequest().setXid(handshakeXid).build(), channel.voidPromise());
+    state = State.WAIT_FEATURES_REPLY;
+  }
+
+  /** The version bitmap of a HELLO, or 0 when it carries none. */
+  static long helloBitmap(ByteBuf f) {
+    int base = f.readerIndex();
+    int end = base + f.getUnsignedShort(base + 2);
+    int pos = base + 8;
+    while (pos + 4 <= end) {
+      int type = f.getUnsignedShort(pos);
+      int len = f.getUnsignedShort(pos + 2);
+      if (len < 4 || pos + len > end) {
+        break;
+      }
+      if (type == 1 && len >= 8) {
+        return f.getUnsignedInt(pos + 4);
+      }
+      pos += (len + 7) / 8 * 8;
+    }
+    return 0;
+  }
+
+  private void refuse(int peerVersion, long peerBitmap) {
+    List<String> offered = new ArrayList<>();
+    for (int i = 1; i < 32; i++) {
+      if ((peerBitmap & (1L << i)) != 0) {
+        offered.add(versionName(i));
+      }
+    }
+    LOG.warn("switch at {} offers OpenFlow {} only; Sluice speaks 1.3, 1.4 and 1.5: refused "
+        + "(enable them on the bridge, e.g. ovs-vsctl set bridge BR protocols=OpenFlow13,OpenFlow14,OpenFlow15)",
+        channel.remoteAddress(), String.join(", ", offered));
+    OFVersion replyVersion = OFVersion.OF_13;
+    for (OFVersion v : OFVersion.values()) {
+      if (v.getWireVersion() == peerVersion) {
+        replyVersion = v;
+      }
+    }
+    OFFactory f = OFFactories.getFactory(replyVersion);
+    byte[] text = ("Sluice needs OpenFlow 1.3, 1.4 or 1.5").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    OFHelloFailedErrorMsg err = f.errorMsgs().buildHelloFailedErrorMsg()
+        .setXid(0).setCode(OFHelloFailedCode.INCOMPATIBLE).setData(OFErrorCauseData.of(text, replyVersion)).build();
+    closeReason = "no common OpenFlow version";
+    state = State.CLOSED;
+    channel.writeAndFlush(err).addListener(x -> channel.close());
+  }
+
+  private static String versionName(int wire) {
+    return switch (wire) {
+      case 1 -> "1.0";
+      case 2 -> "1.1";
+      case 3 -> "1.2";
+      case 4 -> "1.3";
+      case 5 -> "1.4";
+      case 6 -> "1.5";
+      default -> "wire version " + wire;
+    };
+  }
+
+  private void requestPortDescriptions() {
+    handshakeXid = nextXid();
+    channel.writeAndFlush(factory.buildPortDescStatsRequest().setXid(handshakeXid).build(), channel.voidPromise());
+  }
+
+  private void requestTableFeatures() {
+    handshakeXid = nextXid();
+    channel.writeAndFlush(factory.buildTableFeaturesStatsRequest().setXid(handshakeXid).build(), channel.voidPromise());
+  }
+
+  private void becomeActive() {
+    state = State.ACTIVE;
+    handshakeTimer.cancel(false);
+    LOG.info("switch {} connected from {} (OpenFlow {}, {} ports)", dpidText, channel.remoteAddress(),
+        versionName(version.getWireVersion()), ports.size());
+    listener.active(this);
+  }
+
+  private void putPort(OFPortDesc p) {
+    ports.put((long) p.getPortNo().getPortNumber() & 0xffffffffL, new SwitchPort(p.getPortNo().getPortNumber() & 0xffffffffL,
+        p.getName(), p.getHwAddr().toString(), !p.getState().contains(OFPortState.LINK_DOWN)));
+  }
+
+  private void portStatus(OFPortStatus ps) {
+    OFPortDesc d = ps.getDesc();
+    long no = d.getPortNo().getPortNumber() & 0xffffffffL;
+    boolean deleted = ps.getReason() == OFPortReason.DELETE;
+    if (deleted) {
+      ports.remove(no);
+    } else {
+      putPort(d);
+    }
+    if (state == State.ACTIVE) {
+      listener.portChanged(this, ports.getOrDefault(no, new SwitchPort(no, d.getName(), d.getHwAddr().toString(), false)), deleted);
+    }
+  }
+
+  // ---------------------------------------------------------------- replies, errors, echo
+
+  private boolean completeRequest(OFMessage m) {
+    Pending p = pending.get(m.getXid());
+    if (p == null) {
+      return false;
+    }
+    boolean last = !(m instanceof OFStatsReply r) || !r.getFlags().contains(OFStatsReplyFlags.REPLY_MORE);
+    p.part(m, last);
+    if (p.done) {
+      pending.remove(m.getXid());
+    }
+    return true;
+  }
+
+  private void dispatchError(SwitchError e) {
+    boolean routed = false;
+    for (ErrorRange r : List.copyOf(errorRanges)) {
+      if (e.xid() >= r.first && e.xid() <= r.last) {
+        r.consumer.accept(e);
+        routed = true;
+      }
+    }
+    Pending p = pending.remove(e.xid());
+    if (p != null) {
+      p.fail(new OpenFlowException("switch " + name() + " refused the request: " + e.description(), e));
+      routed = true;
+    }
+    if (!routed) {
+      LOG.warn("switch {} sent an error nothing was waiting for: {}", name(), e);
+    }
+  }
+
+  private void tick() {
+    long now = System.nanoTime();
+    if (state == State.CLOSED) {
+      return;
+    }
+    if (now - lastRxNanos > config.deadAfterNanos()) {
+      LOG.warn("switch {} stopped answering: nothing received for {} ms (echo interval {} ms); declared gone",
+          name(), (now - lastRxNanos) / 1_000_000, config.echoInterval().toMillis());
+      closeReason = "echo timeout";
+      channel.close();
+      return;
+    }
+    if (now >= nextEchoNanos && factory != null) {
+      nextEchoNanos = now + config.echoInterval().toNanos();
+      long x = nextXid();
+      echoSent.put(x, now);
+      if (echoSent.size() > 16) {
+        echoSent.remove(echoSent.keySet().iterator().next());
+      }
+      OFEchoRequest req = factory.buildEchoRequest().setXid(x).setData(new byte[0]).build();
+      channel.writeAndFlush(req, channel.voidPromise());
+    }
+  }
+
+  private void echoReply(long x) {
+    Long sent = echoSent.remove(x);
+    if (sent != null) {
+      lastEchoRttSeconds = (System.nanoTime() - sent) / 1e9;
+      if (dpidText != null) {
+        metrics.echoRtt(dpidText, lastEchoRttSeconds);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- bookkeeping types
+
+  private record ErrorRange(long first, long last, Consumer<SwitchError> consumer) { }
+
+  /** A request waiting for its reply (or all parts of a multipart reply). */
+  private static final class Pending {
+    final long xid;
+    final CompletableFuture<OFMessage> single;
+    final CompletableFuture<List<Object>> multi;
+    final boolean raw;
+    final List<Object> parts = new ArrayList<>();
+    boolean done;
+
+    Pending(long xid, CompletableFuture<OFMessage> single, CompletableFuture<List<Object>> multi, boolean raw) {
+      this.xid = xid;
+      this.single = single;
+      this.multi = multi;
+      this.raw = raw;
+    }
+
+    void part(Object m, boolean last) {
+      if (single != null) {
+        done = true;
+        single.complete((OFMessage) m);
+        return;
+      }
+      parts.add(m);
+      if (last) {
+        done = true;
+        multi.complete(parts);
+      }
+    }
+
+    void fail(Throwable t) {
+      for (Object o : parts) {
+        ReferenceCountUtil.release(o);
+      }
+      parts.clear();
+      if (single != null) {
+        single.completeExceptionally(t);
+      } else {
+        multi.completeExceptionally(t);
+      }
+    }
+  }
+}
