@@ -516,7 +516,11 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       if (m instanceof OFErrorMsg e) {
         Object code = "";
         try {
-          code = e.getClass().getMethod("getCode").invoke(e);
+          for (Class<?> i : e.getClass().getInterfaces()) {
+            if (OFErrorMsg.class.isAssignableFrom(i)) {
+              code = i.getMethod("getCode").invoke(e); // the public interface, not the package-private class
+            }
+          }
         } catch (ReflectiveOperationException ignored) {
           // error types without a code
         }

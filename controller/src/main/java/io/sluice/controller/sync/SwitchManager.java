@@ -1,0 +1,122 @@
+package io.sluice.controller.sync;
+
+import com.google.common.util.concurrent.MoreExecutors;
+import io.sluice.controller.session.SessionListener;
+import io.sluice.controller.session.SwitchPort;
+import io.sluice.controller.session.SwitchSession;
+import io.sluice.renderer.flow.DesiredTables;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
+import org.projectfloodlight.openflow.protocol.OFControllerRole;
+import org.projectfloodlight.openflow.types.U64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All switches Sluice has seen, connected or not. Sessions report here; each switch gets a {@link SwitchSync} that
+ * keeps its tables equal to what the renderer says, at the model's current generation.
+ */
+public final class SwitchManager implements SessionListener, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SwitchManager.class);
+
+  /** The role to request from each switch (null or EQUAL: none), with its generation id. */
+  public record Role(OFControllerRole role, long generationId) { }
+
+  private final Map<Long, SwitchSync> switches = new ConcurrentHashMap<>();
+  private final ExecutorService pool;
+  private final FlowCodec codec;
+  private final BundleWriter writer;
+  private final LongFunction<DesiredTables> render;
+  private final SyncMetrics metrics;
+  private final Role role;
+  private final AtomicInteger connected = new AtomicInteger();
+
+  public SwitchManager(FlowCodec codec, LongFunction<DesiredTables> render, SyncMetrics metrics, Role role) {
+    this.codec = codec;
+    this.render = render;
+    this.metrics = metrics;
+    this.role = role;
+    this.writer = new BundleWriter(Duration.ofMinutes(2));
+    AtomicInteger n = new AtomicInteger();
+    this.pool = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "sluice-sync-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public void active(SwitchSession session) {
+    long dpid = session.dpid().getLong();
+    SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
+        MoreExecutors.newSequentialExecutor(pool), codec, writer, render, metrics));
+    metrics.switchConnected(session.name(), true, connected.incrementAndGet());
+    boolean mayWrite = role == null || role.role() != OFControllerRole.ROLE_SLAVE;
+    if (role != null && role.role() != OFControllerRole.ROLE_EQUAL) {
+      session.request(session.factory().buildRoleRequest().setXid(session.nextXid()).setRole(role.role())
+              .setGenerationId(U64.of(role.generationId())).build())
+          .whenComplete((reply, err) -> {
+            if (err != null) {
+              LOG.warn("switch {} refused role {} (generation id {}): {}; not writing to it", session.name(),
+                  role.role(), role.generationId(), err.getMessage());
+              session.close("role refused");
+            } else {
+              LOG.info("switch {}: role {} granted (generation id {})", session.name(), role.role(), role.generationId());
+              sync.attach(session, mayWrite);
+            }
+          });
+    } else {
+      sync.attach(session, mayWrite);
+    }
+  }
+
+  @Override
+  public void portChanged(SwitchSession session, SwitchPort port, boolean deleted) {
+    LOG.info("switch {}: port {} ({}) {}", session.name(), port.portNo(), port.name(), deleted ? "deleted" : "up=" + port.up());
+  }
+
+  @Override
+  public void closed(SwitchSession session, String reason) {
+    SwitchSync sync = switches.get(session.dpid().getLong());
+    if (sync != null) {
+      sync.detach(session);
+    }
+    metrics.switchConnected(session.name(), false, connected.decrementAndGet());
+    LOG.warn("switch {} disconnected: {}; its flows stay in place (fail-mode secure) until it reconnects", session.name(), reason);
+  }
+
+  /** The model moved to a new generation: every connected switch renders and pushes its difference. */
+  public void modelChanged(long generation) {
+    metrics.generation(generation);
+    for (SwitchSync s : switches.values()) {
+      s.modelChanged();
+    }
+  }
+
+  public List<SwitchStatus> statuses() {
+    return switches.values().stream().map(SwitchSync::status)
+        .sorted(Comparator.comparing(SwitchStatus::datapathId)).toList();
+  }
+
+  /** The last push result of a switch, for tests and benchmarks. */
+  public PushResult lastPush(long dpid) {
+    SwitchSync s = switches.get(dpid);
+    return s == null ? null : s.lastPush();
+  }
+
+  public int connectedCount() {
+    return connected.get();
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}

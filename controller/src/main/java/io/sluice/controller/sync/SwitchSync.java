@@ -1,0 +1,282 @@
+package io.sluice.controller.sync;
+
+import io.netty.buffer.ByteBuf;
+import io.sluice.controller.session.SwitchSession;
+import io.sluice.renderer.flow.Cookie;
+import io.sluice.renderer.flow.DesiredTables;
+import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.flow.FlowKey;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongFunction;
+import org.projectfloodlight.openflow.protocol.OFFlowStatsRequest;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.types.OFGroup;
+import org.projectfloodlight.openflow.types.OFPort;
+import org.projectfloodlight.openflow.types.TableId;
+import org.projectfloodlight.openflow.types.U64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one switch's tables equal to its desired state. It knows what the switch holds (confirmed by barrier), and on
+ * every change sends only the difference, as one bundle. On (re)connect it reads the switch's flows and reconciles
+ * without flushing: flows already right are left alone (their counters survive), flows whose cookie is not Sluice's
+ * are never touched. All work for one switch runs in order on its own serial executor, never on an event loop.
+ */
+final class SwitchSync {
+  private static final Logger LOG = LoggerFactory.getLogger(SwitchSync.class);
+
+  private final long dpid;
+  private final String name;
+  private final Executor serial;
+  private final FlowCodec codec;
+  private final BundleWriter writer;
+  private final LongFunction<DesiredTables> render;
+  private final SyncMetrics metrics;
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+
+  private volatile SwitchSession session;
+  private volatile long realizedGeneration;
+  private volatile int flowCount;
+  private volatile String lastError;
+  private volatile boolean atomic = true;
+  private volatile boolean useBundle = true;
+  private volatile boolean reconciled;
+  private volatile boolean writable = true;
+  private volatile PushResult lastPush;
+
+  // serial-executor state
+  private Map<Object, FlowCodec.Entry> installed = new HashMap<>();
+  private OFVersion encodedFor;
+  private Map<FlowKey, Flow> lastFlows = Map.of();
+  private Map<FlowKey, FlowCodec.Entry> lastEntries = Map.of();
+
+  SwitchSync(long dpid, String name, Executor serial, FlowCodec codec, BundleWriter writer,
+             LongFunction<DesiredTables> render, SyncMetrics metrics) {
+    this.dpid = dpid;
+    this.name = name;
+    this.serial = serial;
+    this.codec = codec;
+    this.writer = writer;
+    this.render = render;
+    this.metrics = metrics;
+  }
+
+  /** A session for this switch finished its handshake: reconcile, then follow the model. */
+  void attach(SwitchSession s, boolean mayWrite) {
+    session = s;
+    writable = mayWrite;
+    reconciled = false;
+    serial.execute(() -> reconcile(s));
+  }
+
+  void detach(SwitchSession s) {
+    if (session == s) {
+      session = null;
+    }
+  }
+
+  /** The model changed: render and push the difference (coalesced: only the newest state is pushed). */
+  void modelChanged() {
+    if (scheduled.compareAndSet(false, true)) {
+      serial.execute(() -> {
+        scheduled.set(false);
+        SwitchSession s = session;
+        if (s != null && reconciled && writable) {
+          apply(s, render.apply(dpid));
+        }
+      });
+    }
+  }
+
+  SwitchStatus status() {
+    SwitchSession s = session;
+    return new SwitchStatus(name, s != null && s.isActive(), s == null ? null : String.valueOf(s.version()),
+        s == null ? null : String.valueOf(s.remoteAddress()), realizedGeneration, flowCount, atomic, lastError,
+        s == null ? List.of() : s.ports().stream().sorted(java.util.Comparator.comparingLong(io.sluice.controller.session.SwitchPort::portNo)).toList());
+  }
+
+  boolean connected() {
+    SwitchSession s = session;
+    return s != null && s.isActive();
+  }
+
+  PushResult lastPush() {
+    return lastPush;
+  }
+
+  // ---------------------------------------------------------------- work (serial executor)
+
+  private void reconcile(SwitchSession s) {
+    if (session != s) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    Map<Object, FlowCodec.Entry> actual;
+    int foreign = 0;
+    try {
+      actual = readFlows(s);
+    } catch (RuntimeException e) {
+      lastError = "reading flows failed: " + e.getMessage();
+      LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
+      return;
+    }
+    Map<Object, FlowCodec.Entry> owned = new HashMap<>(actual.size() * 4 / 3 + 1);
+    for (FlowCodec.Entry e : actual.values()) {
+      if (Cookie.isOwned(e.cookie())) {
+        owned.put(e.key(), e);
+      } else {
+        foreign++;
+      }
+    }
+    installed = owned;
+    if (!writable) {
+      reconciled = true;
+      flowCount = owned.size();
+      LOG.info("switch {}: read {} Sluice flows; not writing (role SLAVE)", name, owned.size());
+      return;
+    }
+    DesiredTables desired = render.apply(dpid);
+    PushResult r = apply(s, desired, actual);
+    reconciled = true;
+    if (r != null) {
+      LOG.info("switch {} reconciled to generation {}: {} flows desired, {} flow-mods sent, {} foreign flows left alone, {} ms",
+          name, desired.generation(), desired.size(), r.flowMods(), foreign, (System.nanoTime() - t0) / 1_000_000);
+    }
+    // the model may have moved on while we reconciled
+    modelChanged();
+  }
+
+  private PushResult apply(SwitchSession s, DesiredTables desired) {
+    return apply(s, desired, installed);
+  }
+
+  /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
+  private PushResult apply(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
+    Map<Object, FlowCodec.Entry> want = encode(desired, s.version());
+    List<FlowOp> ops = diff(want, actual, s.version());
+    PushResult r;
+    try {
+      r = writer.push(s, ops, useBundle).get(5, TimeUnit.MINUTES);
+      if (BundleWriter.bundlesUnsupported(r) && s.version() == OFVersion.OF_13) {
+        LOG.warn("switch {} does not answer the ONF bundle extension on OpenFlow 1.3: changes go out as ordered "
+            + "flow-mods and a barrier, NOT atomically (enable OpenFlow 1.4+ on the bridge for atomic changes)", name);
+        useBundle = false;
+        atomic = false;
+        r = writer.push(s, ops, false).get(5, TimeUnit.MINUTES);
+      }
+    } catch (Exception e) {
+      if (session != s) {
+        return null;
+      }
+      lastError = "push failed: " + e;
+      LOG.warn("switch {}: push of generation {} failed: {}", name, desired.generation(), e.toString());
+      return null;
+    }
+    lastPush = r;
+    if (r.applied()) {
+      installed = want;
+      realizedGeneration = desired.generation();
+      lastError = null;
+    } else {
+      StringBuilder why = new StringBuilder(r.failure());
+      for (PushResult.Refusal f : r.refused()) {
+        why.append("; refused ").append(f.flow().trim()).append(": ").append(f.reason());
+      }
+      lastError = why.toString();
+      LOG.warn("switch {}: generation {} NOT applied, the switch keeps its previous tables: {}", name,
+          desired.generation(), lastError);
+      if (!r.atomic()) {
+        // ordered flow-mods may have partly applied: re-read on the next change
+        reconciled = false;
+        serial.execute(() -> reconcile(s));
+      }
+    }
+    flowCount = installed.size();
+    metrics.pushed(name, r.flowMods(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
+    return r;
+  }
+
+  /** Encodes desired flows, reusing the encoding of flows unchanged since the last render. */
+  private Map<Object, FlowCodec.Entry> encode(DesiredTables desired, OFVersion v) {
+    if (v != encodedFor) {
+      lastFlows = Map.of();
+      lastEntries = Map.of();
+      encodedFor = v;
+    }
+    Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>(desired.size() * 4 / 3 + 1);
+    Map<Object, FlowCodec.Entry> byKey = new HashMap<>(desired.size() * 4 / 3 + 1);
+    for (Map.Entry<FlowKey, Flow> e : desired.flows().entrySet()) {
+      Flow f = e.getValue();
+      FlowCodec.Entry enc = f.equals(lastFlows.get(e.getKey())) ? lastEntries.get(e.getKey()) : codec.encode(f, v);
+      entries.put(e.getKey(), enc);
+      byKey.put(enc.key(), enc);
+    }
+    lastFlows = desired.flows();
+    lastEntries = entries;
+    return byKey;
+  }
+
+  private List<FlowOp> diff(Map<Object, FlowCodec.Entry> want, Map<Object, FlowCodec.Entry> have, OFVersion v) {
+    List<FlowOp> ops = new ArrayList<>();
+    for (FlowCodec.Entry d : want.values()) {
+      FlowCodec.Entry a = have.get(d.key());
+      if (a == null || !Cookie.isOwned(a.cookie())) {
+        ops.add(op(d, FlowOp.Kind.ADD, v));
+      } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
+        ops.add(op(d, FlowOp.Kind.ADD, v)); // another object's flow: replace it, cookie included
+      } else if (!d.body().equals(a.body())) {
+        ops.add(op(d, FlowOp.Kind.MODIFY, v)); // same object, new actions: modify keeps the counters
+      }
+    }
+    for (FlowCodec.Entry a : have.values()) {
+      if (Cookie.isOwned(a.cookie()) && !want.containsKey(a.key())) {
+        ops.add(op(a, FlowOp.Kind.DELETE, v));
+      }
+    }
+    return ops;
+  }
+
+  private FlowOp op(FlowCodec.Entry e, FlowOp.Kind kind, OFVersion v) {
+    return new FlowOp(kind, e.describe(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
+  }
+
+  private Map<Object, FlowCodec.Entry> readFlows(SwitchSession s) {
+    OFFlowStatsRequest req = s.factory().buildFlowStatsRequest()
+        .setXid(s.nextXid())
+        .setTableId(TableId.ALL)
+        .setOutPort(OFPort.ANY)
+        .setOutGroup(OFGroup.ANY)
+        .setCookie(U64.ZERO)
+        .setCookieMask(U64.ZERO)
+        .setMatch(s.factory().matchWildcardAll())
+        .build();
+    CompletableFuture<List<ByteBuf>> f = s.rawMultipart(req);
+    List<ByteBuf> frames;
+    try {
+      frames = f.get(2, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
+    }
+    try {
+      FlowCodec.Stats stats = codec.parseStats(frames, s.version());
+      if (stats.skipped() > 0) {
+        LOG.warn("switch {}: {} flows in its dump could not be read and are left alone", name, stats.skipped());
+      }
+      Map<Object, FlowCodec.Entry> m = new HashMap<>(stats.entries().size() * 4 / 3 + 1);
+      for (FlowCodec.Entry e : stats.entries()) {
+        m.put(e.key(), e);
+      }
+      return m;
+    } finally {
+      frames.forEach(ByteBuf::release);
+    }
+  }
+}
