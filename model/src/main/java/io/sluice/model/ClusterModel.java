@@ -1,26 +1,28 @@
 package io.sluice.model;
 
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
  * The current objects, changed only by {@link #apply} (one writer at a time), handed out as generation-numbered
  * immutable snapshots. Every applied batch that changes something is one new generation.
+ *
+ * <p>Objects are held in {@link PersistentMap}s: an event costs O(log n) and a new snapshot shares everything it did
+ * not change with the previous one, so a one-pod change among 100,000 pods neither copies nor allocates per object.
  */
 public final class ClusterModel {
-  private final Map<String, Namespace> namespaces = new HashMap<>();
-  private final Map<ObjectRef, Pod> pods = new HashMap<>();
-  private final Map<ObjectRef, PortBinding> bindings = new HashMap<>();
+  private PersistentMap<String, Namespace> namespaces = PersistentMap.empty();
+  private PersistentMap<ObjectRef, Pod> pods = PersistentMap.empty();
+  private PersistentMap<ObjectRef, PortBinding> bindings = PersistentMap.empty();
+  private PersistentMap<ObjectRef, NetworkPolicy> policies = PersistentMap.empty();
+  private PersistentMap<ObjectRef, Service> services = PersistentMap.empty();
+  private PersistentMap<ObjectRef, EndpointSlice> slices = PersistentMap.empty();
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
   private volatile Snapshot current;
 
   public ClusterModel(long firstGeneration) {
-    current = new Snapshot(firstGeneration, Map.of(), Map.of(), Map.of());
+    current = next(firstGeneration);
   }
 
   public Snapshot snapshot() {
@@ -42,39 +44,57 @@ public final class ClusterModel {
     for (ModelEvent e : events) {
       changed |= applyOne(e);
     }
-    if (!changed) {
-      return current;
-    }
-    current = new Snapshot(current.generation() + 1, namespaces, pods, bindings);
+    return changed ? publish() : current;
+  }
+
+  /** Starts a new generation without any object changing (e.g. a forced re-render). */
+  public synchronized Snapshot bump() {
+    return publish();
+  }
+
+  private Snapshot publish() {
+    current = next(current.generation() + 1);
     for (Consumer<Snapshot> l : listeners) {
       l.accept(current);
     }
     return current;
   }
 
-  /** Starts a new generation without any object changing (e.g. a forced re-render). */
-  public synchronized Snapshot bump() {
-    current = new Snapshot(current.generation() + 1, namespaces, pods, bindings);
-    for (Consumer<Snapshot> l : new ArrayList<>(listeners)) {
-      l.accept(current);
-    }
-    return current;
+  private Snapshot next(long generation) {
+    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices);
   }
 
   private boolean applyOne(ModelEvent e) {
     if (e instanceof ModelEvent.NamespaceUpserted n) {
-      return !Objects.equals(namespaces.put(n.namespace().name(), n.namespace()), n.namespace());
+      return namespaces != (namespaces = upsert(namespaces, n.namespace().name(), n.namespace()));
     } else if (e instanceof ModelEvent.NamespaceDeleted n) {
-      return namespaces.remove(n.name()) != null;
+      return namespaces != (namespaces = namespaces.without(n.name()));
     } else if (e instanceof ModelEvent.PodUpserted p) {
-      return !Objects.equals(pods.put(p.pod().ref(), p.pod()), p.pod());
+      return pods != (pods = upsert(pods, p.pod().ref(), p.pod()));
     } else if (e instanceof ModelEvent.PodDeleted p) {
-      return pods.remove(p.ref()) != null;
+      return pods != (pods = pods.without(p.ref()));
     } else if (e instanceof ModelEvent.PortBound b) {
-      return !Objects.equals(bindings.put(b.binding().pod(), b.binding()), b.binding());
+      return bindings != (bindings = upsert(bindings, b.binding().pod(), b.binding()));
     } else if (e instanceof ModelEvent.PortUnbound u) {
-      return bindings.remove(u.pod()) != null;
+      return bindings != (bindings = bindings.without(u.pod()));
+    } else if (e instanceof ModelEvent.NetworkPolicyUpserted p) {
+      return policies != (policies = upsert(policies, p.policy().ref(), p.policy()));
+    } else if (e instanceof ModelEvent.NetworkPolicyDeleted p) {
+      return policies != (policies = policies.without(p.ref()));
+    } else if (e instanceof ModelEvent.ServiceUpserted s) {
+      return services != (services = upsert(services, s.service().ref(), s.service()));
+    } else if (e instanceof ModelEvent.ServiceDeleted s) {
+      return services != (services = services.without(s.ref()));
+    } else if (e instanceof ModelEvent.EndpointSliceUpserted s) {
+      return slices != (slices = upsert(slices, s.slice().ref(), s.slice()));
+    } else if (e instanceof ModelEvent.EndpointSliceDeleted s) {
+      return slices != (slices = slices.without(s.ref()));
     }
     throw new IllegalArgumentException("unknown event " + e);
+  }
+
+  /** The map with key → value, or the same map if an equal value is already there. */
+  private static <K, V> PersistentMap<K, V> upsert(PersistentMap<K, V> map, K key, V value) {
+    return value.equals(map.get(key)) ? map : map.with(key, value);
   }
 }

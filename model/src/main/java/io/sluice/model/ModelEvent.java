@@ -1,6 +1,9 @@
 package io.sluice.model;
 
-/** A change of the world, as any source (informers, manifest directory, OVSDB) reports it. */
+/**
+ * A change of the world, as any source (informers, manifest directory, OVSDB) reports it. Upserts carry the whole
+ * new object; deletes carry its name.
+ */
 public sealed interface ModelEvent {
   record NamespaceUpserted(Namespace namespace) implements ModelEvent { }
 
@@ -13,4 +16,16 @@ public sealed interface ModelEvent {
   record PortBound(PortBinding binding) implements ModelEvent { }
 
   record PortUnbound(ObjectRef pod) implements ModelEvent { }
+
+  record NetworkPolicyUpserted(NetworkPolicy policy) implements ModelEvent { }
+
+  record NetworkPolicyDeleted(ObjectRef ref) implements ModelEvent { }
+
+  record ServiceUpserted(Service service) implements ModelEvent { }
+
+  record ServiceDeleted(ObjectRef ref) implements ModelEvent { }
+
+  record EndpointSliceUpserted(EndpointSlice slice) implements ModelEvent { }
+
+  record EndpointSliceDeleted(ObjectRef ref) implements ModelEvent { }
 }

@@ -2,14 +2,27 @@ package io.sluice.model;
 
 import java.util.Map;
 
-/** An immutable view of the model at one generation. */
+/**
+ * An immutable view of the model at one generation. The maps are {@link PersistentMap}s shared with neighbouring
+ * generations, so taking a snapshot costs nothing per object.
+ */
 public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
-                       Map<ObjectRef, PortBinding> bindings) {
+                       Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
+                       Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices) {
   public static final Snapshot EMPTY = new Snapshot(0, Map.of(), Map.of(), Map.of());
 
   public Snapshot {
-    namespaces = Map.copyOf(namespaces);
-    pods = Map.copyOf(pods);
-    bindings = Map.copyOf(bindings);
+    namespaces = PersistentMap.copyOf(namespaces);
+    pods = PersistentMap.copyOf(pods);
+    bindings = PersistentMap.copyOf(bindings);
+    networkPolicies = PersistentMap.copyOf(networkPolicies);
+    services = PersistentMap.copyOf(services);
+    endpointSlices = PersistentMap.copyOf(endpointSlices);
+  }
+
+  /** A snapshot with no policies, services or endpoint slices. */
+  public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
+                  Map<ObjectRef, PortBinding> bindings) {
+    this(generation, namespaces, pods, bindings, Map.of(), Map.of(), Map.of());
   }
 }

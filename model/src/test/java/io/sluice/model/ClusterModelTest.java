@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ClusterModelTest {
   private final Pod web = new Pod(new ObjectRef("shop", "web"), Map.of("app", "web"), List.of("10.0.0.2"), List.of(), false);
+  private final NetworkPolicy denyAll = new NetworkPolicy(new ObjectRef("shop", "deny-all"), LabelSelector.EVERYTHING,
+      Set.of(NetworkPolicy.PolicyType.INGRESS), List.of(), List.of());
 
   @Test
   void eachChangingBatchIsOneGeneration() {
@@ -33,5 +38,61 @@ class ClusterModelTest {
     assertThat(before.pods()).containsKey(web.ref());
     assertThat(m.snapshot().pods()).isEmpty();
     assertThat(m.generation()).isEqualTo(3);
+  }
+
+  @Test
+  void policiesServicesAndSlicesAreUpsertedAndDeleted() {
+    ClusterModel m = new ClusterModel(1);
+    Service svc = new Service(new ObjectRef("shop", "web"), Service.Type.CLUSTER_IP, List.of("10.96.0.10"),
+        List.of(new Service.Port("http", Protocol.TCP, 80, PortRef.of("http"), 0)), Map.of("app", "web"),
+        Service.SessionAffinity.NONE, 0);
+    EndpointSlice slice = new EndpointSlice(new ObjectRef("shop", "web-abc"), "web", EndpointSlice.AddressType.IPV4,
+        List.of(new EndpointSlice.Endpoint(List.of("10.0.0.2"), true, true, false, Optional.of(web.ref()), "")),
+        List.of(new EndpointSlice.Port("http", Protocol.TCP, OptionalInt.of(8080))));
+    Snapshot s = m.apply(List.of(new ModelEvent.NetworkPolicyUpserted(denyAll), new ModelEvent.ServiceUpserted(svc),
+        new ModelEvent.EndpointSliceUpserted(slice)));
+    assertThat(s.networkPolicies()).containsEntry(denyAll.ref(), denyAll);
+    assertThat(s.services()).containsEntry(svc.ref(), svc);
+    assertThat(s.endpointSlices()).containsEntry(slice.ref(), slice);
+
+    Snapshot t = m.apply(List.of(new ModelEvent.NetworkPolicyDeleted(denyAll.ref()), new ModelEvent.ServiceDeleted(svc.ref()),
+        new ModelEvent.EndpointSliceDeleted(slice.ref())));
+    assertThat(t.generation()).isEqualTo(s.generation() + 1);
+    assertThat(t.networkPolicies()).isEmpty();
+    assertThat(t.services()).isEmpty();
+    assertThat(t.endpointSlices()).isEmpty();
+  }
+
+  @Test
+  void unchangedKindsAreSharedBetweenGenerations() {
+    ClusterModel m = new ClusterModel(1);
+    Snapshot s = m.apply(List.of(new ModelEvent.PodUpserted(web), new ModelEvent.NetworkPolicyUpserted(denyAll)));
+    Snapshot t = m.apply(List.of(new ModelEvent.PodDeleted(web.ref())));
+    assertThat(t.networkPolicies()).isSameAs(s.networkPolicies());
+  }
+
+  @Test
+  void subscribersHearEachNewGeneration() {
+    ClusterModel m = new ClusterModel(1);
+    List<Long> heard = new java.util.ArrayList<>();
+    m.subscribe(snap -> heard.add(snap.generation()));
+    m.apply(List.of(new ModelEvent.PodUpserted(web)));
+    m.apply(List.of(new ModelEvent.PodUpserted(web)));
+    m.bump();
+    assertThat(heard).containsExactly(2L, 3L);
+  }
+
+  @Test
+  void selectorsThatSelectAlikeAreEqual() {
+    LabelSelector a = new LabelSelector(Map.of("app", "web"), List.of(
+        new LabelSelector.Requirement("tier", LabelSelector.Operator.IN, List.of("b", "a", "a")),
+        new LabelSelector.Requirement("env", LabelSelector.Operator.EXISTS, List.of())));
+    LabelSelector b = new LabelSelector(Map.of("app", "web"), List.of(
+        new LabelSelector.Requirement("env", LabelSelector.Operator.EXISTS, List.of()),
+        new LabelSelector.Requirement("tier", LabelSelector.Operator.IN, List.of("a", "b"))));
+    assertThat(a).isEqualTo(b);
+    assertThat(a.matches(Map.of("app", "web", "tier", "a", "env", "x"))).isTrue();
+    assertThat(a.matches(Map.of("app", "web", "tier", "c", "env", "x"))).isFalse();
+    assertThat(a.matches(Map.of("app", "web", "tier", "a"))).isFalse();
   }
 }

@@ -1,0 +1,66 @@
+package io.sluice.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PersistentMapTest {
+  /** A key whose hash collides with every other key of the same bucket, to exercise collision nodes. */
+  record Colliding(int id, int bucket) {
+    @Override
+    public int hashCode() {
+      return bucket;
+    }
+  }
+
+  @Test
+  void behavesLikeHashMapUnderRandomPutsAndRemoves() {
+    Random rnd = new Random(42);
+    Map<Object, Integer> expected = new HashMap<>();
+    PersistentMap<Object, Integer> actual = PersistentMap.empty();
+    for (int i = 0; i < 50_000; i++) {
+      Object key = rnd.nextInt(4) == 0 ? new Colliding(rnd.nextInt(200), rnd.nextInt(5)) : (Object) rnd.nextInt(5_000);
+      if (rnd.nextInt(3) == 0) {
+        expected.remove(key);
+        actual = actual.without(key);
+      } else {
+        int v = rnd.nextInt(10);
+        expected.put(key, v);
+        actual = actual.with(key, v);
+      }
+    }
+    assertThat(actual).hasSize(expected.size()).isEqualTo(expected);
+    assertThat(actual.entrySet()).hasSize(expected.size());
+    Map<Object, Integer> viaForEach = new HashMap<>();
+    actual.forEach(viaForEach::put);
+    assertThat(viaForEach).isEqualTo(expected);
+  }
+
+  @Test
+  void olderVersionsDoNotSeeLaterChanges() {
+    PersistentMap<String, Integer> v1 = PersistentMap.<String, Integer>empty().with("a", 1).with("b", 2);
+    PersistentMap<String, Integer> v2 = v1.with("a", 10).without("b").with("c", 3);
+    assertThat(v1).containsOnly(Map.entry("a", 1), Map.entry("b", 2));
+    assertThat(v2).containsOnly(Map.entry("a", 10), Map.entry("c", 3));
+  }
+
+  @Test
+  void unchangedMapIsReturnedAsIs() {
+    Integer one = 1;
+    PersistentMap<String, Integer> m = PersistentMap.<String, Integer>empty().with("a", one);
+    assertThat(m.with("a", one)).isSameAs(m);
+    assertThat(m.without("zzz")).isSameAs(m);
+    assertThat(PersistentMap.copyOf(m)).isSameAs(m);
+  }
+
+  @Test
+  void isReadOnly() {
+    PersistentMap<String, Integer> m = PersistentMap.<String, Integer>empty().with("a", 1);
+    assertThatThrownBy(() -> m.put("b", 2)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> m.entrySet().iterator().remove()).isInstanceOf(UnsupportedOperationException.class);
+  }
+}
