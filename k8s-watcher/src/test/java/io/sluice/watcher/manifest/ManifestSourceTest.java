@@ -1,0 +1,255 @@
+package io.sluice.watcher.manifest;
+
+import static io.sluice.watcher.manifest.Manifests.docs;
+import static io.sluice.watcher.manifest.Manifests.namespace;
+import static io.sluice.watcher.manifest.Manifests.pod;
+import static io.sluice.watcher.manifest.Manifests.policy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.model.ClusterModel;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Snapshot;
+import io.sluice.watcher.SourceError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestSourceTest {
+  private static final ObjectRef WEB = new ObjectRef("shop", "web");
+  @TempDir Path dir;
+  private final ClusterModel model = new ClusterModel(0);
+  private ManifestSource source;
+
+  @AfterEach
+  void stop() {
+    if (source != null) {
+      source.stop();
+    }
+  }
+
+  private void start() {
+    source = new ManifestSource(dir, Duration.ofMillis(50), 2);
+    source.start(model::apply);
+    assertThat(source.ready()).isTrue();
+  }
+
+  private static void write(Path p, String text) throws IOException {
+    Files.createDirectories(p.getParent());
+    Files.writeString(p, text);
+  }
+
+  /** Waits (at most 1 s: the promise) until the model satisfies the condition; returns the snapshot. */
+  private Snapshot await(Predicate<Snapshot> condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.test(model.snapshot())) {
+        return model.snapshot();
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("not applied within 1 s; model at generation " + model.generation());
+  }
+
+  /** Asserts that nothing is applied for a while (well over the debounce). */
+  private void assertNoNewGeneration(long generation) throws InterruptedException {
+    Thread.sleep(400);
+    assertThat(model.generation()).isEqualTo(generation);
+  }
+
+  private static String podIp(Snapshot s, ObjectRef ref) {
+    return s.pods().get(ref).ips().get(0);
+  }
+
+  @Test
+  void loadsEveryManifestBelowTheDirectoryAsOneGeneration() throws Exception {
+    write(dir.resolve("ns.yaml"), namespace("shop"));
+    write(dir.resolve("a/b/pods.yml"), docs(pod("shop", "web", "web", "10.0.0.2"), pod("shop", "db", "db", "10.0.0.3")));
+    write(dir.resolve("a/policy.json"), "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+        + "\"metadata\":{\"namespace\":\"shop\",\"name\":\"deny\"},\"spec\":{\"podSelector\":{}}}");
+    write(dir.resolve("README.md"), "not a manifest");
+    write(dir.resolve(".hidden/x.yaml"), namespace("hidden"));
+    start();
+    Snapshot s = model.snapshot();
+    assertThat(s.generation()).isEqualTo(1);
+    assertThat(s.namespaces()).containsOnlyKeys("shop");
+    assertThat(s.namespaces().get("shop").labels()).containsEntry("kubernetes.io/metadata.name", "shop");
+    assertThat(s.pods()).containsOnlyKeys(WEB, new ObjectRef("shop", "db"));
+    assertThat(s.networkPolicies()).containsOnlyKeys(new ObjectRef("shop", "deny"));
+    assertThat(source.errors()).isEmpty();
+  }
+
+  @Test
+  void aMissingDirectoryIsRefused() {
+    source = new ManifestSource(dir.resolve("nope"));
+    assertThatThrownBy(() -> source.start(model::apply)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nope");
+    source = null;
+  }
+
+  @Test
+  void aBadFileAmongGoodOnesIsReportedAndTheRestApplied() throws Exception {
+    write(dir.resolve("a.yaml"), namespace("shop"));
+    write(dir.resolve("b.yaml"), docs(pod("shop", "web", "web", "10.0.0.2"),
+        policy("shop", "bad", "10.0.0.0/16", "10.1.0.0/16")));
+    write(dir.resolve("c.yaml"), policy("shop", "good", "10.0.0.0/16", "10.0.1.0/24"));
+    start();
+    assertThat(model.snapshot().networkPolicies()).containsOnlyKeys(new ObjectRef("shop", "good"));
+    assertThat(model.snapshot().pods()).containsOnlyKeys(WEB);
+    assertThat(source.errors()).containsExactly(new SourceError(dir.resolve("b.yaml").toString(), 1, 16,
+        "NetworkPolicy", "shop", "bad", "spec.ingress[0].from[0].ipBlock.except[0]",
+        "Invalid value: \"10.1.0.0/16\": must be a strict subset of `cidr`"));
+  }
+
+  @Test
+  void theLastValidVersionStaysWhileTheDocumentIsInvalid() throws Exception {
+    write(dir.resolve("p.yaml"), policy("shop", "p", "10.0.0.0/16", "10.0.1.0/24"));
+    start();
+    long g = model.generation();
+    write(dir.resolve("p.yaml"), policy("shop", "p", "10.0.0.0/16", "10.9.0.0/24"));
+    long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+    while (source.errors().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(source.errors()).extracting(SourceError::field).containsExactly("spec.ingress[0].from[0].ipBlock.except[0]");
+    assertThat(model.generation()).isEqualTo(g);
+    assertThat(model.snapshot().networkPolicies()).containsKey(new ObjectRef("shop", "p"));
+
+    write(dir.resolve("p.yaml"), policy("shop", "p", "10.0.0.0/16", "10.0.2.0/24"));
+    Snapshot s = await(x -> x.generation() == g + 1);
+    assertThat(s.networkPolicies().get(new ObjectRef("shop", "p")).ingress().get(0).peers().toString()).contains("10.0.2.0/24");
+    assertThat(source.errors()).isEmpty();
+  }
+
+  @Test
+  void duplicatesAcrossFilesKeepTheFirstInPathOrderAndNameBoth() throws Exception {
+    write(dir.resolve("a.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    write(dir.resolve("b.yaml"), pod("shop", "web", "web", "10.0.0.99"));
+    start();
+    assertThat(podIp(model.snapshot(), WEB)).isEqualTo("10.0.0.2");
+    assertThat(source.errors()).singleElement().satisfies(e -> {
+      assertThat(e.file()).isEqualTo(dir.resolve("b.yaml").toString());
+      assertThat(e.object()).isEqualTo("Pod shop/web");
+      assertThat(e.reason()).contains(dir.resolve("a.yaml").toString()).contains(dir.resolve("b.yaml").toString());
+    });
+
+    // Once the first copy goes, the second takes over, and the error clears.
+    Files.delete(dir.resolve("a.yaml"));
+    Snapshot s = await(x -> x.pods().containsKey(WEB) && podIp(x, WEB).equals("10.0.0.99"));
+    assertThat(s.generation()).isEqualTo(2);
+    assertThat(source.errors()).isEmpty();
+  }
+
+  @Test
+  void createModifyAndDeleteAreEachOneGeneration() throws Exception {
+    start();
+    assertThat(model.generation()).isZero();
+    write(dir.resolve("sub/web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    Snapshot created = await(s -> s.pods().containsKey(WEB));
+    assertThat(created.generation()).isEqualTo(1);
+
+    write(dir.resolve("sub/web.yaml"), pod("shop", "web", "web-v2", "10.0.0.2"));
+    Snapshot modified = await(s -> s.pods().get(WEB).labels().get("app").equals("web-v2"));
+    assertThat(modified.generation()).isEqualTo(2);
+
+    Files.delete(dir.resolve("sub/web.yaml"));
+    Snapshot deleted = await(s -> s.pods().isEmpty());
+    assertThat(deleted.generation()).isEqualTo(3);
+  }
+
+  @Test
+  void aNewDirectoryIsWatchedToo() throws Exception {
+    start();
+    write(dir.resolve("x/y/z/ns.yaml"), namespace("deep"));
+    await(s -> s.namespaces().containsKey("deep"));
+    write(dir.resolve("x/y/z/ns.yaml"), namespace("deeper"));
+    await(s -> s.namespaces().containsKey("deeper") && !s.namespaces().containsKey("deep"));
+    deleteTree(dir.resolve("x"));
+    await(s -> s.namespaces().isEmpty());
+  }
+
+  @Test
+  void aRenameMovesObjectsWithoutAGenerationAndARenameAwayDeletesThem() throws Exception {
+    write(dir.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    start();
+    long g = model.generation();
+    Files.move(dir.resolve("web.yaml"), dir.resolve("shop-web.yaml"));
+    assertNoNewGeneration(g);
+    assertThat(model.snapshot().pods()).containsKey(WEB);
+
+    Files.move(dir.resolve("shop-web.yaml"), dir.resolve("shop-web.yaml.disabled"));
+    Snapshot s = await(x -> x.pods().isEmpty());
+    assertThat(s.generation()).isEqualTo(g + 1);
+  }
+
+  @Test
+  void editorsWriteToATempFileAndRenameIt() throws Exception {
+    write(dir.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    start();
+    long g = model.generation();
+    Path tmp = dir.resolve(".web.yaml.swp");
+    Files.writeString(tmp, pod("shop", "web", "web", "10.0.0.3"));
+    Files.move(tmp, dir.resolve("web.yaml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Snapshot s = await(x -> podIp(x, WEB).equals("10.0.0.3"));
+    assertThat(s.generation()).isEqualTo(g + 1);
+    assertThat(source.errors()).isEmpty();
+  }
+
+  @Test
+  void aKubernetesStyleDataSymlinkSwapIsApplied() throws Exception {
+    // What the kubelet's atomic writer makes of a ConfigMap volume: ..data -> ..<timestamp>/, file -> ..data/file.
+    write(dir.resolve("..2024_01_01_00_00_00.1/pods.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    Files.createSymbolicLink(dir.resolve("..data"), Path.of("..2024_01_01_00_00_00.1"));
+    Files.createSymbolicLink(dir.resolve("pods.yaml"), Path.of("..data/pods.yaml"));
+    start();
+    assertThat(podIp(model.snapshot(), WEB)).isEqualTo("10.0.0.2");
+    assertThat(source.errors()).isEmpty();
+    long g = model.generation();
+
+    write(dir.resolve("..2024_01_01_00_01_00.2/pods.yaml"), pod("shop", "web", "web", "10.0.0.7"));
+    Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..2024_01_01_00_01_00.2"));
+    Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
+    deleteTree(dir.resolve("..2024_01_01_00_00_00.1"));
+
+    Snapshot s = await(x -> podIp(x, WEB).equals("10.0.0.7"));
+    assertThat(s.generation()).isEqualTo(g + 1);
+    assertThat(s.pods()).hasSize(1);
+  }
+
+  @Test
+  void aTouchThatChangesNothingMakesNoGeneration() throws Exception {
+    write(dir.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    start();
+    long g = model.generation();
+    Files.setLastModifiedTime(dir.resolve("web.yaml"), FileTime.from(Instant.now().plusSeconds(5)));
+    Files.writeString(dir.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    assertNoNewGeneration(g);
+    // Same objects, different text (a comment, reordered keys): still nothing.
+    Files.writeString(dir.resolve("web.yaml"), "# edited\n" + pod("shop", "web", "web", "10.0.0.2"));
+    assertNoNewGeneration(g);
+  }
+
+  @Test
+  void stopEndsWatching() throws Exception {
+    start();
+    source.stop();
+    write(dir.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    assertNoNewGeneration(0);
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (var paths = Files.walk(p)) {
+      for (Path x : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(x);
+      }
+    }
+  }
+}
