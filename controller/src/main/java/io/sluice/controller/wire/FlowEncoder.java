@@ -130,10 +130,13 @@ public final class FlowEncoder {
 
   }
 
+  /** Per-thread scratch buffer for {@link #wireFlow} (a heap buffer, so its array can be read directly). */
+  private static final ThreadLocal<ByteBuf> SCRATCH = ThreadLocal.withInitial(() -> Unpooled.buffer(1024));
+
   /** The flow as the switch will report it in flow stats of this version. */
   public static WireFlow wireFlow(Flow flow, OFVersion version) {
     checkVersion(version);
-    ByteBuf buf = Unpooled.buffer(256);
+    ByteBuf buf = SCRATCH.get().clear();
     MatchCodec.writeTlvs(buf, flow.match(), version);
     int matchLen = buf.writerIndex();
     writeInstructions(buf, flow.actions(), version);

@@ -190,8 +190,8 @@ public final class MatchCodec {
   public static Bytes canonicalKey(byte[] b, int off, int len) {
     int end = off + len;
     int count = 0;
-    int[] starts = new int[16];
-    int[] lens = new int[16];
+    int[] starts = new int[8];
+    int[] lens = new int[8];
     int p = off;
     while (p < end) {
       if (end - p < 4) {
@@ -209,6 +209,13 @@ public final class MatchCodec {
       lens[count] = tl;
       count++;
       p += tl;
+    }
+    boolean sorted = true;
+    for (int i = 1; i < count && sorted; i++) {
+      sorted = java.util.Arrays.compareUnsigned(b, starts[i - 1], starts[i - 1] + lens[i - 1], b, starts[i], starts[i] + lens[i]) <= 0;
+    }
+    if (sorted) {
+      return Bytes.of(b, off, len);
     }
     // insertion sort: matches have a handful of TLVs
     for (int i = 1; i < count; i++) {
