@@ -32,12 +32,24 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics {
       .help("Last echo round trip per switch").labelNames("datapath_id").register(registry);
   private final Counter decodeFailures = Counter.builder().name("sluice_openflow_decode_failures_total")
       .help("OpenFlow messages that could not be decoded (connection kept)").labelNames("version", "type").register(registry);
+  private final Counter refused = Counter.builder().name("sluice_openflow_handshake_refused_total")
+      .help("Switches refused at HELLO for lack of a common OpenFlow version").register(registry);
   private final Gauge generation = Gauge.builder().name("sluice_model_generation")
       .help("Current model generation").register(registry);
 
   @Override
   public void decodeFailure(int version, int type) {
     decodeFailures.labelValues(Integer.toString(version), Integer.toString(type)).inc();
+  }
+
+  @Override
+  public void handshakeRefused() {
+    refused.inc();
+  }
+
+  /** Handshakes refused so far (for tests). */
+  public long refusedHandshakes() {
+    return (long) refused.get();
   }
 
   @Override

@@ -7,6 +7,9 @@ public interface SessionMetrics {
   /** A message OpenFlowJ could not decode (the connection stays up). */
   default void decodeFailure(int version, int type) { }
 
+  /** A switch was refused at HELLO (no common OpenFlow version). */
+  default void handshakeRefused() { }
+
   /** One echo round trip. */
   default void echoRtt(String dpid, double seconds) { }
 }

@@ -29,11 +29,6 @@ import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFeaturesReply;
 import org.projectfloodlight.openflow.protocol.OFHelloFailedCode;
 import org.projectfloodlight.openflow.protocol.OFMessage;
-import org.projectfloodlight.openflow.protocol.OFPortDesc;
-import org.projectfloodlight.openflow.protocol.OFPortDescStatsReply;
-import org.projectfloodlight.openflow.protocol.OFPortReason;
-import org.projectfloodlight.openflow.protocol.OFPortState;
-import org.projectfloodlight.openflow.protocol.OFPortStatus;
 import org.projectfloodlight.openflow.protocol.OFStatsReply;
 import org.projectfloodlight.openflow.protocol.OFStatsReplyFlags;
 import org.projectfloodlight.openflow.protocol.OFStatsRequest;
@@ -77,20 +72,17 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
         }
       }
     },
-    /** Port description multipart sent: waiting for every part. */
+    /** Port description multipart sent: waiting for every part (read raw, see {@link PortDescriptions}). */
     WAIT_PORT_DESC {
       @Override
-      void handle(SwitchSession s, OFMessage m) {
-        if (m instanceof OFPortDescStatsReply r && r.getXid() == s.handshakeXid) {
-          for (OFPortDesc p : r.getEntries()) {
-            s.putPort(p);
-          }
-          if (!r.getFlags().contains(OFStatsReplyFlags.REPLY_MORE)) {
-            s.requestTableFeatures();
-            s.state = WAIT_TABLE_FEATURES;
-          }
-        } else {
-          super.handle(s, m);
+      void portDescriptions(SwitchSession s, long xid, List<SwitchPort> ports, boolean more) {
+        if (xid != s.handshakeXid) {
+          return;
+        }
+        ports.forEach(s::putPort);
+        if (!more) {
+          s.requestTableFeatures();
+          s.state = WAIT_TABLE_FEATURES;
         }
       }
     },
@@ -109,9 +101,12 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       }
 
       @Override
-      void unreadable(SwitchSession s, long xid) {
+      void unreadable(SwitchSession s, long xid, boolean more) {
         if (xid == s.handshakeXid) {
           s.tableFeatureParts++; // counted as unreadable already; table features are informational
+          if (!more) {
+            s.becomeActive();
+          }
         }
       }
 
@@ -141,9 +136,7 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
 
     /** Messages every state handles the same way; anything else is unexpected here and ignored. */
     void handle(SwitchSession s, OFMessage m) {
-      if (m instanceof OFPortStatus ps) {
-        s.portStatus(ps);
-      } else if (m.getType() != OFType.ECHO_REPLY) {
+      if (m.getType() != OFType.ECHO_REPLY) {
         LOG.debug("switch {}: ignoring {} in state {}", s.name(), m.getType(), this);
       }
     }
@@ -152,7 +145,9 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       LOG.warn("switch {} sent an error during the handshake ({}): {}", s.name(), this, e);
     }
 
-    void unreadable(SwitchSession s, long xid) { }
+    void unreadable(SwitchSession s, long xid, boolean more) { }
+
+    void portDescriptions(SwitchSession s, long xid, List<SwitchPort> ports, boolean more) { }
   }
 
   private final SessionConfig config;
@@ -473,6 +468,24 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       state.error(this, SwitchError.read(frame, errorDescription(frame)));
       return false;
     }
+    if (PortDescriptions.isPortDescReply(frame)) {
+      try {
+        state.portDescriptions(this, x, PortDescriptions.readReply(frame), Frames.moreFollows(frame));
+      } catch (RuntimeException e) {
+        metrics.decodeFailure(v, type);
+        logUndecodableOnce(v, type, "port descriptions: " + e.getMessage());
+      }
+      return false;
+    }
+    if (type == PortDescriptions.OFPT_PORT_STATUS) {
+      try {
+        portStatus(PortDescriptions.readStatus(frame));
+      } catch (RuntimeException e) {
+        metrics.decodeFailure(v, type);
+        logUndecodableOnce(v, type, "port status: " + e.getMessage());
+      }
+      return false;
+    }
     if (state == State.ACTIVE && (Frames.isFlowStatsReply(frame) || type == 4 && isOnf(frame))) {
       Pending p = pending.get(x);
       if (p != null && p.raw) {
@@ -489,7 +502,7 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     } catch (OFParseError | RuntimeException e) {
       metrics.decodeFailure(v, type);
       logUndecodableOnce(v, type, e.toString());
-      state.unreadable(this, x);
+      state.unreadable(this, x, type == 19 && Frames.moreFollows(frame));
       Pending p = pending.remove(x);
       if (p != null) {
         p.fail(new OpenFlowException("switch " + name() + " sent a reply Sluice cannot read (type " + type + "): " + e.getMessage()));
@@ -611,6 +624,7 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     byte[] text = ("Sluice needs OpenFlow 1.3, 1.4 or 1.5").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     OFHelloFailedErrorMsg err = f.errorMsgs().buildHelloFailedErrorMsg()
         .setXid(0).setCode(OFHelloFailedCode.INCOMPATIBLE).setData(OFErrorCauseData.of(text, replyVersion)).build();
+    metrics.handshakeRefused();
     closeReason = "no common OpenFlow version";
     state = State.CLOSED;
     channel.writeAndFlush(err).addListener(x -> channel.close());
@@ -646,22 +660,19 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     listener.active(this);
   }
 
-  private void putPort(OFPortDesc p) {
-    ports.put((long) p.getPortNo().getPortNumber() & 0xffffffffL, new SwitchPort(p.getPortNo().getPortNumber() & 0xffffffffL,
-        p.getName(), p.getHwAddr().toString(), !p.getState().contains(OFPortState.LINK_DOWN)));
+  private void putPort(SwitchPort p) {
+    ports.put(p.portNo(), p);
   }
 
-  private void portStatus(OFPortStatus ps) {
-    OFPortDesc d = ps.getDesc();
-    long no = d.getPortNo().getPortNumber() & 0xffffffffL;
-    boolean deleted = ps.getReason() == OFPortReason.DELETE;
-    if (deleted) {
-      ports.remove(no);
+  private void portStatus(PortDescriptions.Status st) {
+    SwitchPort p = st.port();
+    if (st.deleted()) {
+      ports.remove(p.portNo());
     } else {
-      putPort(d);
+      putPort(p);
     }
     if (state == State.ACTIVE) {
-      listener.portChanged(this, ports.getOrDefault(no, new SwitchPort(no, d.getName(), d.getHwAddr().toString(), false)), deleted);
+      listener.portChanged(this, p, st.deleted());
     }
   }
 

@@ -111,6 +111,16 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     return s == null ? null : s.lastPush();
   }
 
+  /** The last reconcile of a switch: flow-mods it took and its duration (read, diff, push, barrier); or null. */
+  public ReconcileReport lastReconcile(long dpid) {
+    SwitchSync s = switches.get(dpid);
+    SwitchSync.Reconcile r = s == null ? null : s.lastReconcile();
+    return r == null ? null : new ReconcileReport(r.generation(), r.flowsRead(), r.foreign(), r.flowMods(), r.elapsed());
+  }
+
+  /** See {@link #lastReconcile}. */
+  public record ReconcileReport(long generation, int flowsRead, int foreign, int flowMods, Duration elapsed) { }
+
   public int connectedCount() {
     return connected.get();
   }

@@ -51,6 +51,10 @@ final class SwitchSync {
   private volatile boolean reconciled;
   private volatile boolean writable = true;
   private volatile PushResult lastPush;
+  private volatile Reconcile lastReconcile;
+
+  /** How the last reconcile went: from reading the switch's flows to the confirming barrier. */
+  record Reconcile(long generation, int flowsRead, int foreign, int flowMods, java.time.Duration elapsed) { }
 
   // serial-executor state
   private Map<Object, FlowCodec.Entry> installed = new HashMap<>();
@@ -112,6 +116,10 @@ final class SwitchSync {
     return lastPush;
   }
 
+  Reconcile lastReconcile() {
+    return lastReconcile;
+  }
+
   // ---------------------------------------------------------------- work (serial executor)
 
   private void reconcile(SwitchSession s) {
@@ -147,6 +155,8 @@ final class SwitchSync {
     PushResult r = apply(s, desired, actual);
     reconciled = true;
     if (r != null) {
+      lastReconcile = new Reconcile(desired.generation(), actual.size(), foreign, r.flowMods(),
+          java.time.Duration.ofNanos(System.nanoTime() - t0));
       LOG.info("switch {} reconciled to generation {}: {} flows desired, {} flow-mods sent, {} foreign flows left alone, {} ms",
           name, desired.generation(), desired.size(), r.flowMods(), foreign, (System.nanoTime() - t0) / 1_000_000);
     }
