@@ -1,0 +1,301 @@
+package io.sluice.ovsdb;
+
+import io.netty.channel.Channel;
+import io.sluice.model.ModelEvent;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.PortBinding;
+import io.sluice.ovsdb.actuate.Actuator;
+import io.sluice.ovsdb.cache.CacheSnapshot;
+import io.sluice.ovsdb.ports.BindingAggregator;
+import io.sluice.ovsdb.rpc.OvsdbClient;
+import io.sluice.ovsdb.rpc.RpcPipeline;
+import io.sluice.ovsdb.rpc.RpcStats;
+import io.sluice.ovsdb.rpc.Transport;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sluice's OVSDB source: follows every configured ovsdb-server (one per node) and reports which pod sits on which
+ * switch port as {@link ModelEvent.PortBound} / {@link ModelEvent.PortUnbound} batches to the sink, within
+ * milliseconds of the server's update. Also hands out an {@link Actuator} per connected server.
+ *
+ * <pre>
+ * OvsdbSource ovsdb = new OvsdbSource(
+ *     List.of(OvsdbEndpoint.parse("unix:/var/run/openvswitch/db.sock"), OvsdbEndpoint.parse("ptcp:6640:0.0.0.0")),
+ *     model::apply);
+ * ovsdb.start();            // returns at once; connects in the background, retrying with backoff
+ * ovsdb.status();           // per connection: CONNECTING / SYNCING / SYNCED / LISTENING / ..., last error
+ * ovsdb.close();
+ * </pre>
+ *
+ * The sink is called on one dedicated thread, in order, never concurrently.
+ */
+public final class OvsdbSource implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(OvsdbSource.class);
+
+  /**
+   * Tuning. {@code requestTimeout}: how long any JSON-RPC call may wait for its reply. {@code probeInterval}: after
+   * this much silence, send an echo (zero: never). {@code backoffMin}/{@code backoffMax}: reconnect delays, doubling.
+   * {@code maxFrameBytes}: longest message accepted (longer ones are dropped). {@code passiveGrace}: how long the
+   * bindings of a server that connected to us are kept after it disconnects, waiting for it to come back.
+   * {@code resyncGrace}: after a reconnect, how long a pod whose interface is still there but has no ofport yet
+   * (ovsdb-server restarted; ovs-vswitchd has not rewritten the ephemeral columns) keeps its binding.
+   */
+  public record Options(Duration requestTimeout, Duration connectTimeout, Duration probeInterval, Duration backoffMin,
+      Duration backoffMax, int maxFrameBytes, Duration passiveGrace, Duration resyncGrace) {
+    public Options {
+      Objects.requireNonNull(requestTimeout, "requestTimeout");
+      Objects.requireNonNull(connectTimeout, "connectTimeout");
+      Objects.requireNonNull(probeInterval, "probeInterval");
+      if (backoffMin.isZero() || backoffMin.isNegative() || backoffMax.compareTo(backoffMin) < 0) {
+        throw new IllegalArgumentException("need 0 < backoffMin <= backoffMax, got " + backoffMin + ", " + backoffMax);
+      }
+      Objects.requireNonNull(passiveGrace, "passiveGrace");
+      Objects.requireNonNull(resyncGrace, "resyncGrace");
+    }
+
+    public static Options defaults() {
+      return new Options(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5),
+          Duration.ofMillis(200), Duration.ofSeconds(8), 256 * 1024 * 1024, Duration.ofSeconds(60),
+          Duration.ofSeconds(5));
+    }
+
+    public Options withBackoff(Duration min, Duration max) {
+      return new Options(requestTimeout, connectTimeout, probeInterval, min, max, maxFrameBytes, passiveGrace, resyncGrace);
+    }
+
+    public Options withPassiveGrace(Duration grace) {
+      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes, grace, resyncGrace);
+    }
+
+    public Options withRequestTimeout(Duration t) {
+      return new Options(t, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes, passiveGrace,
+          resyncGrace);
+    }
+
+    public Options withResyncGrace(Duration grace) {
+      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes,
+          passiveGrace, grace);
+    }
+  }
+
+  private final List<OvsdbEndpoint> endpoints;
+  private final Options options;
+  private final RpcStats stats = new RpcStats();
+  private final BindingAggregator aggregator;
+  private final Map<OvsdbEndpoint, NodeSession> active = new LinkedHashMap<>();
+  private final List<NodeSession> passive = new CopyOnWriteArrayList<>();
+  private final Map<OvsdbEndpoint, Listener> listeners = new LinkedHashMap<>();
+  private Transport transport;
+  private boolean started;
+  private boolean closed;
+
+  private static final class Listener {
+    volatile Channel channel;
+    volatile OvsdbStatus.State state = OvsdbStatus.State.CONNECTING;
+    volatile String error = "";
+    volatile Instant since = Instant.now();
+  }
+
+  public OvsdbSource(List<OvsdbEndpoint> endpoints, Consumer<List<ModelEvent>> sink) {
+    this(endpoints, sink, Options.defaults());
+  }
+
+  public OvsdbSource(List<OvsdbEndpoint> endpoints, Consumer<List<ModelEvent>> sink, Options options) {
+    this.endpoints = List.copyOf(endpoints);
+    if (this.endpoints.stream().distinct().count() != this.endpoints.size()) {
+      throw new IllegalArgumentException("duplicate OVSDB endpoint in " + endpoints);
+    }
+    this.options = Objects.requireNonNull(options, "options");
+    this.aggregator = new BindingAggregator(sink);
+  }
+
+  /**
+   * Starts connecting and listening, and returns at once. Servers that are not reachable yet are retried with
+   * backoff; a listen port that cannot be bound is reported by {@link #status()} as FAILED.
+   */
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("OvsdbSource already started");
+    }
+    started = true;
+    transport = new Transport(new RpcPipeline.Settings(options.maxFrameBytes(), options.requestTimeout(),
+        options.probeInterval(), stats), 1);
+    for (OvsdbEndpoint e : endpoints) {
+      if (e.isPassive()) {
+        listen(e);
+      } else {
+        NodeSession s = new NodeSession(e, transport, options, aggregator);
+        active.put(e, s);
+        LOG.info("OVSDB {}: connecting", e);
+        s.start();
+      }
+    }
+  }
+
+  private void listen(OvsdbEndpoint e) {
+    Listener l = new Listener();
+    listeners.put(e, l);
+    transport.listenTcp(e.host(), e.port(), c -> accept(e, c)).whenComplete((ch, err) -> {
+      l.since = Instant.now();
+      if (err != null) {
+        l.state = OvsdbStatus.State.FAILED;
+        l.error = "cannot listen on " + e.host() + ":" + e.port() + ": " + err.getMessage();
+        LOG.error("OVSDB {}: {}", e, l.error);
+      } else {
+        l.channel = ch;
+        l.state = OvsdbStatus.State.LISTENING;
+        LOG.info("OVSDB {}: listening on {} for ovsdb-servers (ovs-vsctl set-manager tcp:THIS_HOST:{})", e,
+            ch.localAddress(), ((InetSocketAddress) ch.localAddress()).getPort());
+      }
+    });
+  }
+
+  private void accept(OvsdbEndpoint e, OvsdbClient c) {
+    NodeSession[] self = new NodeSession[1];
+    NodeSession s = new NodeSession(e, c.name(), transport, options, aggregator, () -> passiveEnded(self[0]));
+    self[0] = s;
+    synchronized (this) {
+      if (closed) {
+        c.close();
+        return;
+      }
+      passive.add(s);
+    }
+    c.channel().eventLoop().execute(() -> s.attach(c));
+  }
+
+  /** A passive peer went away: keep its bindings for the grace period, then drop them unless it came back. */
+  private void passiveEnded(NodeSession s) {
+    String key = s.sourceKey();
+    transport.group().schedule(() -> {
+      passive.remove(s);
+      boolean back = passive.stream().anyMatch(o -> o.sourceKey().equals(key));
+      if (!back && !isClosed()) {
+        LOG.warn("OVSDB {}: did not come back within {}; unbinding its pods", key, options.passiveGrace());
+        aggregator.remove(key);
+      }
+    }, options.passiveGrace().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** One entry per configured active endpoint, per listener, and per server connected to a listener. */
+  public synchronized List<OvsdbStatus> status() {
+    List<OvsdbStatus> out = new ArrayList<>();
+    for (OvsdbEndpoint e : endpoints) {
+      if (e.isPassive()) {
+        Listener l = listeners.get(e);
+        if (l == null) {
+          out.add(new OvsdbStatus(e.toString(), OvsdbStatus.State.CLOSED, Instant.now(), "", "not started", 0, 0, 0));
+        } else {
+          out.add(new OvsdbStatus(e.toString(), closed ? OvsdbStatus.State.CLOSED : l.state, l.since, "", l.error,
+              0, 0, 0));
+        }
+      } else {
+        NodeSession s = active.get(e);
+        out.add(s == null
+            ? new OvsdbStatus(e.toString(), OvsdbStatus.State.CLOSED, Instant.now(), "", "not started", 0, 0, 0)
+            : s.status());
+      }
+    }
+    passive.forEach(s -> out.add(s.status()));
+    return out;
+  }
+
+  /** True when every active endpoint is SYNCED and every listener is LISTENING. */
+  public boolean ready() {
+    return status().stream().allMatch(s -> s.state() == OvsdbStatus.State.SYNCED
+        || s.state() == OvsdbStatus.State.LISTENING
+        || (s.state() == OvsdbStatus.State.CLOSED && s.name().contains(" peer ")));
+  }
+
+  /** Every pod bound right now, across all servers. */
+  public Map<ObjectRef, PortBinding> bindings() {
+    return aggregator.current();
+  }
+
+  /** The actual port a ptcp endpoint listens on (useful with port 0). */
+  public synchronized Optional<Integer> listenPort(OvsdbEndpoint e) {
+    Listener l = listeners.get(e);
+    return l == null || l.channel == null ? Optional.empty()
+        : Optional.of(((InetSocketAddress) l.channel.localAddress()).getPort());
+  }
+
+  /** The session for an active endpoint (its text) or a passive peer (its name or system-id). */
+  private synchronized Optional<NodeSession> session(String node) {
+    for (Map.Entry<OvsdbEndpoint, NodeSession> e : active.entrySet()) {
+      if (e.getKey().toString().equals(node) || e.getValue().systemId().equals(node)) {
+        return Optional.of(e.getValue());
+      }
+    }
+    return passive.stream().filter(s -> s.name().equals(node) || s.systemId().equals(node)
+        || s.sourceKey().equals(node)).reduce((a, b) -> b);
+  }
+
+  /** The cache of one server, by endpoint text (e.g. {@code unix:/var/run/openvswitch/db.sock}) or system-id. */
+  public Optional<CacheSnapshot> cache(String node) {
+    return session(node).map(s -> s.cache().snapshot());
+  }
+
+  /**
+   * An actuator for one server, by endpoint text or system-id. It always uses that server's current connection,
+   * so it can be kept across reconnects; calls fail while the server is not connected.
+   */
+  public Optional<Actuator> actuator(String node) {
+    return session(node).map(s -> new Actuator(s.name(), s::client));
+  }
+
+  /** Counters of bad input from servers (malformed, oversized, unknown ids and methods, timeouts). */
+  public RpcStats rpcStats() {
+    return stats;
+  }
+
+  /** Closes every connection and listener. Bindings already reported stay reported (no unbinding on shutdown). */
+  @Override
+  public void close() {
+    List<NodeSession> sessions;
+    List<Listener> ls;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      sessions = new ArrayList<>(active.values());
+      sessions.addAll(passive);
+      ls = new ArrayList<>(listeners.values());
+    }
+    for (Listener l : ls) {
+      if (l.channel != null) {
+        l.channel.close().syncUninterruptibly();
+      }
+    }
+    for (NodeSession s : sessions) {
+      try {
+        s.close();
+      } catch (CompletionException e) {
+        LOG.debug("closing {}: {}", s.name(), e.getMessage());
+      }
+    }
+    if (transport != null) {
+      transport.close();
+    }
+    aggregator.close();
+    LOG.info("OVSDB source closed");
+  }
+}

@@ -1,0 +1,96 @@
+package io.sluice.ovsdb.ports;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.model.ModelEvent;
+import io.sluice.model.ModelEvent.PortBound;
+import io.sluice.model.ModelEvent.PortUnbound;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.PortBinding;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class BindingAggregatorTest {
+  private final List<List<ModelEvent>> batches = new CopyOnWriteArrayList<>();
+  private final BindingAggregator agg = new BindingAggregator(batches::add);
+  private static final ObjectRef A = new ObjectRef("ns", "a");
+  private static final ObjectRef B = new ObjectRef("ns", "b");
+
+  @AfterEach
+  void close() {
+    agg.close();
+  }
+
+  private long seen;
+
+  private List<ModelEvent> events() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (seen + batches.stream().mapToInt(List::size).sum() < agg.emitted() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    List<ModelEvent> all = new ArrayList<>();
+    batches.forEach(all::addAll);
+    batches.clear();
+    seen += all.size();
+    return all;
+  }
+
+  @Test
+  void newChangedAndRemovedBindingsBecomeEventsOnce() {
+    PortBinding a1 = new PortBinding(A, 1, 5, "m");
+    PortBinding b1 = new PortBinding(B, 1, 6, "m");
+    agg.update("n1", Map.of(A, a1, B, b1));
+    assertThat(events()).containsExactly(new PortBound(a1), new PortBound(b1));
+    agg.update("n1", Map.of(A, a1, B, b1));
+    assertThat(events()).isEmpty();
+    PortBinding a2 = new PortBinding(A, 1, 8, "m");
+    agg.update("n1", Map.of(A, a2));
+    assertThat(events()).containsExactly(new PortUnbound(B), new PortBound(a2));
+  }
+
+  @Test
+  void podMovingBetweenNodesIsNeverUnboundInBetween() {
+    PortBinding onN1 = new PortBinding(A, 1, 5, "m");
+    PortBinding onN2 = new PortBinding(A, 2, 3, "m");
+    agg.update("n1", Map.of(A, onN1));
+    agg.update("n2", Map.of(A, onN2));
+    assertThat(events()).containsExactly(new PortBound(onN1));
+    agg.update("n1", Map.of());
+    assertThat(events()).containsExactly(new PortBound(onN2));
+  }
+
+  @Test
+  void removingASourceUnbindsOnlyItsPods() {
+    agg.update("n1", Map.of(A, new PortBinding(A, 1, 5, "m")));
+    agg.update("n2", Map.of(B, new PortBinding(B, 2, 5, "m")));
+    events();
+    agg.remove("n1");
+    assertThat(events()).containsExactly(new PortUnbound(A));
+    assertThat(agg.current()).containsOnlyKeys(B);
+  }
+
+  @Test
+  void failingSinkDoesNotStopLaterBatches() {
+    List<ModelEvent> got = new CopyOnWriteArrayList<>();
+    BindingAggregator flaky = new BindingAggregator(evs -> {
+      if (got.isEmpty() && evs.size() == 1 && evs.get(0) instanceof PortBound pb && pb.binding().ofport() == 1) {
+        got.add(evs.get(0));
+        throw new IllegalStateException("sink bug");
+      }
+      got.addAll(evs);
+    });
+    flaky.update("n", Map.of(A, new PortBinding(A, 1, 1, "")));
+    flaky.update("n", Map.of(A, new PortBinding(A, 1, 2, "")));
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (got.size() < 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(got).hasSize(2);
+    flaky.close();
+  }
+}

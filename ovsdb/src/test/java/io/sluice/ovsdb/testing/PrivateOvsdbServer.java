@@ -1,0 +1,116 @@
+package io.sluice.ovsdb.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * An ovsdb-server of our own, in a temp dir, with the vswitch schema and no ovs-vswitchd: nothing assigns ofports,
+ * so tests set them. Stopped (and its files removed) by close(), also after failures.
+ */
+public final class PrivateOvsdbServer implements AutoCloseable {
+  private static final String SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+  private final Path dir;
+  private final Path db;
+  private final Path sock;
+  private final Path ctl;
+  private final Path pid;
+  private boolean running;
+
+  public PrivateOvsdbServer() {
+    try {
+      dir = Files.createTempDirectory("sluice-ovsdb-");
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    db = dir.resolve("conf.db");
+    sock = dir.resolve("db.sock");
+    ctl = dir.resolve("ovsdb-server.ctl");
+    pid = dir.resolve("ovsdb-server.pid");
+    Sh.run("ovsdb-tool", "create", db.toString(), SCHEMA);
+    start();
+    vsctl("init");
+  }
+
+  public String socket() {
+    return sock.toString();
+  }
+
+  public String endpoint() {
+    return "unix:" + sock;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public void start() {
+    Sh.run("ovsdb-server", "--remote=punix:" + sock, "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
+        "--pidfile=" + pid, "--unixctl=" + ctl, "--log-file=" + dir.resolve("ovsdb-server.log"), "--detach",
+        "--no-chdir", db.toString());
+    running = true;
+  }
+
+  /** Stops the server, keeping the database (start() brings it back with the same data). */
+  public void stop() {
+    if (running) {
+      Sh.Result r = Sh.exec(10, "ovs-appctl", "-t", ctl.toString(), "exit");
+      if (r.code() != 0) {
+        killByPidFile();
+      }
+      running = false;
+      for (int i = 0; i < 50 && Files.exists(sock); i++) {
+        sleep(20);
+      }
+    }
+  }
+
+  public void restart() {
+    stop();
+    start();
+  }
+
+  /** ovs-vsctl against this server, without waiting for a vswitchd (there is none). */
+  public String vsctl(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + sock, "--no-wait", "--timeout=5"));
+    cmd.addAll(Arrays.asList(args));
+    return Sh.run(cmd);
+  }
+
+  private void killByPidFile() {
+    try {
+      if (Files.exists(pid)) {
+        long p = Long.parseLong(Files.readString(pid).trim());
+        ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    } catch (IOException | NumberFormatException e) {
+      // nothing left to stop
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      stop();
+    } finally {
+      try (Stream<Path> s = Files.walk(dir)) {
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // best effort
+      }
+    }
+  }
+
+  static void sleep(long ms) {
+    try {
+      java.lang.Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      java.lang.Thread.currentThread().interrupt();
+    }
+  }
+}
