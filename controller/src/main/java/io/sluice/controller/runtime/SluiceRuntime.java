@@ -40,6 +40,7 @@ public final class SluiceRuntime implements AutoCloseable {
     metrics = injector.getInstance(ControllerMetrics.class);
     switches = injector.getInstance(SwitchManager.class);
     model.subscribe(s -> switches.modelChanged(s.generation()));
+    switches.modelChanged(model.generation());
     SessionConfig sessionConfig = new SessionConfig(cfg.echoInterval(), SessionConfig.DEFAULT.handshakeTimeout());
     http = new StatusServer(cfg.http(), new StatusServer.Views() {
       @Override

@@ -37,6 +37,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   private final SyncMetrics metrics;
   private final Role role;
   private final AtomicInteger connected = new AtomicInteger();
+  private volatile long generation;
 
   public SwitchManager(FlowCodec codec, LongFunction<DesiredTables> render, SyncMetrics metrics, Role role) {
     this.codec = codec;
@@ -56,7 +57,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   public void active(SwitchSession session) {
     long dpid = session.dpid().getLong();
     SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
-        MoreExecutors.newSequentialExecutor(pool), codec, writer, render, metrics));
+        MoreExecutors.newSequentialExecutor(pool), codec, writer, render, metrics, () -> generation));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
     boolean mayWrite = role == null || role.role() != OFControllerRole.ROLE_SLAVE;
     if (role != null && role.role() != OFControllerRole.ROLE_EQUAL) {
@@ -94,6 +95,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
 
   /** The model moved to a new generation: every connected switch renders and pushes its difference. */
   public void modelChanged(long generation) {
+    this.generation = generation;
     metrics.generation(generation);
     for (SwitchSync s : switches.values()) {
       s.modelChanged();

@@ -40,6 +40,7 @@ final class SwitchSync {
   private final BundleWriter writer;
   private final LongFunction<DesiredTables> render;
   private final SyncMetrics metrics;
+  private final java.util.function.LongSupplier modelGeneration;
   private final AtomicBoolean scheduled = new AtomicBoolean();
 
   private volatile SwitchSession session;
@@ -63,7 +64,8 @@ final class SwitchSync {
   private Map<FlowKey, FlowCodec.Entry> lastEntries = Map.of();
 
   SwitchSync(long dpid, String name, Executor serial, FlowCodec codec, BundleWriter writer,
-             LongFunction<DesiredTables> render, SyncMetrics metrics) {
+             LongFunction<DesiredTables> render, SyncMetrics metrics, java.util.function.LongSupplier modelGeneration) {
+    this.modelGeneration = modelGeneration;
     this.dpid = dpid;
     this.name = name;
     this.serial = serial;
@@ -78,6 +80,7 @@ final class SwitchSync {
     session = s;
     writable = mayWrite;
     reconciled = false;
+    realizedGeneration = 0; // nothing is confirmed on a new connection until its reconcile's barrier
     serial.execute(() -> reconcile(s));
   }
 
@@ -160,8 +163,9 @@ final class SwitchSync {
       LOG.info("switch {} reconciled to generation {}: {} flows desired, {} flow-mods sent, {} foreign flows left alone, {} ms",
           name, desired.generation(), desired.size(), r.flowMods(), foreign, (System.nanoTime() - t0) / 1_000_000);
     }
-    // the model may have moved on while we reconciled
-    modelChanged();
+    if (modelGeneration.getAsLong() != desired.generation()) {
+      modelChanged(); // the model moved on while we reconciled
+    }
   }
 
   private PushResult apply(SwitchSession s, DesiredTables desired) {

@@ -54,10 +54,10 @@ class ReconcileIT {
         Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) received").matcher(r.out());
         assertThat(m.find()).as("ping summary in: %s", r.out()).isTrue();
         int lost = Integer.parseInt(m.group(1)) - Integer.parseInt(m.group(2));
-        System.out.println("BENCH-LIKE controller_restart.ping_lost " + lost + " packets of " + m.group(1));
+        System.out.println("controller restart: " + lost + " of " + m.group(1) + " pings lost");
         assertThat(lost).as("pings lost across a controller restart").isLessThanOrEqualTo(1);
 
-        PushResult reconcile = second.manager().lastPush(dpid);
+        SwitchManager.ReconcileReport reconcile = second.manager().lastReconcile(dpid);
         assertThat(reconcile.flowMods()).as("flow-mods to reconcile an in-sync switch").isZero();
         Map<String, double[]> afterStats = stats(ovs.flowsWithStats(br));
         assertThat(afterStats.keySet()).isEqualTo(beforeStats.keySet());

@@ -50,7 +50,7 @@ class SwitchLifecycleIT {
       assertThat(goneAfterMs).as("declared gone within 3 echo intervals").isLessThanOrEqualTo(3 * echo.toMillis());
       c.awaitRealized(dpid, Duration.ofSeconds(15));
       assertThat(ovs.flows(br)).as("flows intact after SIGCONT").isEqualTo(flows);
-      assertThat(c.manager().lastPush(dpid).flowMods()).isZero();
+      assertThat(c.manager().lastReconcile(dpid).flowMods()).as("flow-mods to reconcile after SIGCONT").isZero();
     }
   }
 
@@ -72,9 +72,10 @@ class SwitchLifecycleIT {
       long t0 = System.nanoTime();
       c.awaitRealized(dpid, Duration.ofSeconds(10));
       long restoredMs = (System.nanoTime() - t0) / 1_000_000;
-      PushResult r = c.manager().lastPush(dpid);
+      SwitchManager.ReconcileReport r = c.manager().lastReconcile(dpid);
       System.out.println("OVS restart: switch reconnected " + reconnectedMs + " ms after vswitchd start; flows restored "
-          + restoredMs + " ms after reconnecting (" + r.flowMods() + " flow-mods, bundle " + r.elapsed().toMillis() + " ms)");
+          + restoredMs + " ms after reconnecting (" + r.flowMods() + " flow-mods, reconcile " + r.elapsed().toMillis() + " ms)");
+      assertThat(r.flowMods()).as("the restarted switch had lost its flows").isGreaterThanOrEqualTo(flows.size());
       assertThat(back).isNotNull();
       assertThat(restoredMs).as("flows restored within 2 s of reconnecting").isLessThan(2000);
       assertThat(ovs.flows(br)).isEqualTo(flows);

@@ -42,6 +42,7 @@ public final class TestController implements AutoCloseable {
     this.round = round;
     manager = new SwitchManager(new OvsFlowCodec(), this::desired, metrics, role);
     SessionConfig cfg = new SessionConfig(echoInterval, Duration.ofSeconds(10));
+    manager.modelChanged(generation.get());
     server = new OpenFlowServer(new InetSocketAddress("127.0.0.1", port), () -> new SwitchSession(cfg, manager, metrics), 2);
   }
 
