@@ -21,6 +21,7 @@ public final class OpenFlowServer implements AutoCloseable {
   private final EventLoopGroup boss = new NioEventLoopGroup(1);
   private final EventLoopGroup workers;
   private final Channel serverChannel;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   /** Binds at once; fails if the address is taken. */
   public OpenFlowServer(InetSocketAddress listen, Supplier<SwitchSession> sessions, int workerThreads) throws InterruptedException {
@@ -55,6 +56,9 @@ public final class OpenFlowServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
     }

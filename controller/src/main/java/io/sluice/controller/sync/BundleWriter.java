@@ -57,59 +57,19 @@ public final class BundleWriter {
     long barrierXid = first + n + 2;
     int bundleId = BUNDLE_IDS.getAndIncrement() & 0x7fffffff;
 
-    // Encode off the event loop, in chunks.
-    ByteBufAllocator alloc = s.channel().alloc();
-    List<ByteBuf> chunks = new ArrayList<>();
-    ByteBuf cur = alloc.buffer(CHUNK);
-    chunks.add(cur);
-    if (useBundle) {
-      writeControl(cur, wire, openXid, bundleId, OPEN_REQUEST);
-    }
-    for (int i = 0; i < n; i++) {
-      if (cur.writerIndex() > CHUNK - 1024) {
-        cur = alloc.buffer(CHUNK);
-        chunks.add(cur);
-      }
-      long x = first + 1 + i;
-      FlowOp op = ops.get(i);
-      if (useBundle) {
-        int start = cur.writerIndex();
-        if (wire == OFVersion.OF_13.getWireVersion()) {
-          cur.writeByte(wire).writeByte(OFPT_EXPERIMENTER).writeShort(0).writeInt((int) x);
-          cur.writeInt((int) ONF_EXPERIMENTER).writeInt(ONFT_BUNDLE_ADD_MESSAGE);
-        } else {
-          cur.writeByte(wire).writeByte(OFPT_BUNDLE_ADD_MESSAGE).writeShort(0).writeInt((int) x);
-        }
-        cur.writeInt(bundleId).writeShort(0).writeShort(FLAGS_ATOMIC_ORDERED);
-        op.writer().write(cur, x);
-        int len = cur.writerIndex() - start;
-        if (len > 0xffff) {
-          throw new IllegalStateException("flow-mod too long for a bundle: " + op.description());
-        }
-        cur.setShort(start + 2, len);
-      } else {
-        op.writer().write(cur, x);
-      }
-    }
-    if (useBundle) {
-      writeControl(cur, wire, commitXid, bundleId, COMMIT_REQUEST);
-    }
-    org.projectfloodlight.openflow.protocol.OFFactory f = s.factory();
-    f.buildBarrierRequest().setXid(barrierXid).build().writeTo(cur);
-
+    // Expectations are registered on the event loop first; the chunk writes below queue behind that task, so no
+    // reply can arrive before its expectation exists.
     List<PushResult.Refusal> refused = Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<PushResult> result = new CompletableFuture<>();
+    boolean onf = wire == OFVersion.OF_13.getWireVersion();
     s.execute(() -> {
-      CompletableFuture<Object> open = useBundle ? s.expectReply(openXid, wire == OFVersion.OF_13.getWireVersion()) : null;
-      CompletableFuture<Object> commit = useBundle ? s.expectReply(commitXid, wire == OFVersion.OF_13.getWireVersion()) : null;
+      CompletableFuture<Object> open = useBundle ? s.expectReply(openXid, onf) : null;
+      CompletableFuture<Object> commit = useBundle ? s.expectReply(commitXid, onf) : null;
       CompletableFuture<Object> barrier = s.expectReply(barrierXid, false);
       Runnable unregister = s.onErrors(first + 1, first + n, (SwitchError e) -> {
         int idx = (int) (e.xid() - first - 1);
         refused.add(new PushResult.Refusal(ops.get(idx).description(), e.description()));
       });
-      for (int i = 0; i < chunks.size(); i++) {
-        s.writeRaw(chunks.get(i), i == chunks.size() - 1);
-      }
       barrier.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, err) -> {
         s.execute(unregister);
         release(open);
@@ -128,6 +88,46 @@ public final class BundleWriter {
         result.complete(new PushResult(failure == null, useBundle, n, took, List.copyOf(refused), failure));
       });
     });
+
+    // Encode on this (sync) thread and stream each chunk out as soon as it is full, so the switch works on the
+    // first flows while later ones are still being encoded.
+    ByteBufAllocator alloc = s.channel().alloc();
+    ByteBuf cur = alloc.buffer(CHUNK);
+    if (useBundle) {
+      writeControl(cur, wire, openXid, bundleId, OPEN_REQUEST);
+    }
+    for (int i = 0; i < n; i++) {
+      if (cur.writerIndex() > CHUNK - 1024) {
+        s.writeRaw(cur, true);
+        cur = alloc.buffer(CHUNK);
+      }
+      long x = first + 1 + i;
+      FlowOp op = ops.get(i);
+      if (useBundle) {
+        int start = cur.writerIndex();
+        if (onf) {
+          cur.writeByte(wire).writeByte(OFPT_EXPERIMENTER).writeShort(0).writeInt((int) x);
+          cur.writeInt((int) ONF_EXPERIMENTER).writeInt(ONFT_BUNDLE_ADD_MESSAGE);
+        } else {
+          cur.writeByte(wire).writeByte(OFPT_BUNDLE_ADD_MESSAGE).writeShort(0).writeInt((int) x);
+        }
+        cur.writeInt(bundleId).writeShort(0).writeShort(FLAGS_ATOMIC_ORDERED);
+        op.writer().write(cur, x);
+        int len = cur.writerIndex() - start;
+        if (len > 0xffff) {
+          cur.release();
+          throw new IllegalStateException("flow-mod too long for a bundle: " + op.description());
+        }
+        cur.setShort(start + 2, len);
+      } else {
+        op.writer().write(cur, x);
+      }
+    }
+    if (useBundle) {
+      writeControl(cur, wire, commitXid, bundleId, COMMIT_REQUEST);
+    }
+    s.factory().buildBarrierRequest().setXid(barrierXid).build().writeTo(cur);
+    s.writeRaw(cur, true);
     return result;
   }
 

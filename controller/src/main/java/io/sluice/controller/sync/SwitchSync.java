@@ -174,11 +174,21 @@ final class SwitchSync {
 
   /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
   private PushResult apply(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
+    long tA = System.nanoTime();
     Map<Object, FlowCodec.Entry> want = encode(desired, s.version());
+    long tB = System.nanoTime();
     List<FlowOp> ops = diff(want, actual, s.version());
+    long tC = System.nanoTime();
     PushResult r;
     try {
-      r = writer.push(s, ops, useBundle).get(5, TimeUnit.MINUTES);
+      CompletableFuture<PushResult> pf = writer.push(s, ops, useBundle);
+      long tD = System.nanoTime();
+      r = pf.get(5, TimeUnit.MINUTES);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("switch {}: generation {}: encode {} ms, diff {} ms, write {} ms, switch {} ms ({} flow-mods)", name,
+            desired.generation(), (tB - tA) / 1_000_000, (tC - tB) / 1_000_000, (tD - tC) / 1_000_000,
+            (System.nanoTime() - tD) / 1_000_000, ops.size());
+      }
       if (BundleWriter.bundlesUnsupported(r) && s.version() == OFVersion.OF_13) {
         LOG.warn("switch {} does not answer the ONF bundle extension on OpenFlow 1.3: changes go out as ordered "
             + "flow-mods and a barrier, NOT atomically (enable OpenFlow 1.4+ on the bridge for atomic changes)", name);

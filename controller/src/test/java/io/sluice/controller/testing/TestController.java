@@ -86,7 +86,7 @@ public final class TestController implements AutoCloseable {
       if (s != null && s.connected() && s.realizedGeneration() == generation.get()) {
         return s;
       }
-      Ovs.sleep(10);
+      Ovs.sleep(2);
     }
     throw new AssertionError("switch " + DatapathId.of(dpid) + " did not realize generation " + generation.get()
         + " within " + timeout + "; status: " + s);
