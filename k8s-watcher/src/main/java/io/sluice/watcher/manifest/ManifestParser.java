@@ -2,6 +2,8 @@ package io.sluice.watcher.manifest;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -57,7 +59,7 @@ final class ManifestParser {
     Collector c = new Collector(file);
     ObjectMapper mapper = isJson ? json : yaml;
     int document = 0;
-    try (MappingIterator<JsonNode> it = mapper.readerFor(JsonNode.class).readValues(bytes)) {
+    try (MappingIterator<TokenBuffer> it = mapper.readerFor(TokenBuffer.class).readValues(bytes)) {
       while (true) {
         int line = 0;
         try {
@@ -66,8 +68,8 @@ final class ManifestParser {
           }
           JsonParser p = it.getParser();
           line = p.currentTokenLocation().getLineNr();
-          JsonNode node = it.nextValue();
-          document(c, mapper, node, document, line);
+          TokenBuffer buffer = it.nextValue();
+          document(c, mapper, buffer, document, line);
         } catch (JsonProcessingException e) {
           int at = e.getLocation() != null ? e.getLocation().getLineNr() : line;
           c.errors.add(new SourceError(file, document, at, "", "", "", "", "cannot parse: " + firstLine(e.getOriginalMessage())));
@@ -96,32 +98,88 @@ final class ManifestParser {
     }
   }
 
-  private void document(Collector c, ObjectMapper mapper, JsonNode node, int document, int line) {
-    if (node == null || node.isNull() || node.isMissingNode()) {
-      return; // an empty document, e.g. a trailing "---"
-    }
-    if (!node.isObject()) {
-      c.errors.add(new SourceError(c.file, document, line, "", "", "", "", "Invalid value: a manifest document must be "
-          + "an object with apiVersion and kind, not " + node.getNodeType().name().toLowerCase()));
-      return;
-    }
-    String kind = node.path("kind").asText("");
-    JsonNode items = node.get("items");
-    if (kind.endsWith("List") && items != null && items.isArray()) {
-      for (int i = 0; i < items.size(); i++) {
-        object(c, mapper, items.get(i), document, line, "items[" + i + "].");
-      }
-      return;
-    }
-    object(c, mapper, node, document, line, "");
+  /** The fields that decide what a document is, read without building a tree. */
+  private static final class Header {
+    String kind = "";
+    String apiVersion = "";
+    String namespace = "";
+    String name = "";
   }
 
-  private void object(Collector c, ObjectMapper mapper, JsonNode node, int document, int line, String prefix) {
-    String kind = node.path("kind").asText("");
-    String apiVersion = node.path("apiVersion").asText("");
-    JsonNode meta = node.path("metadata");
-    String namespace = meta.path("namespace").asText("");
-    String name = meta.path("name").asText("");
+  private static Header header(TokenBuffer buffer) throws IOException {
+    Header h = new Header();
+    try (JsonParser p = buffer.asParser()) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return h;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken t = p.nextToken();
+        if (field.equals("kind") && t.isScalarValue()) {
+          h.kind = p.getText();
+        } else if (field.equals("apiVersion") && t.isScalarValue()) {
+          h.apiVersion = p.getText();
+        } else if (field.equals("metadata") && t == JsonToken.START_OBJECT) {
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String f = p.currentName();
+            t = p.nextToken();
+            if (f.equals("name") && t.isScalarValue()) {
+              h.name = p.getText();
+            } else if (f.equals("namespace") && t.isScalarValue()) {
+              h.namespace = p.getText();
+            } else {
+              p.skipChildren();
+            }
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+    }
+    return h;
+  }
+
+  private void document(Collector c, ObjectMapper mapper, TokenBuffer buffer, int document, int line)
+      throws IOException {
+    if (buffer == null) {
+      return; // an empty document, e.g. a trailing "---"
+    }
+    JsonToken first;
+    try (JsonParser p = buffer.asParser()) {
+      first = p.nextToken();
+    }
+    if (first == null || first == JsonToken.VALUE_NULL) {
+      return;
+    }
+    if (first != JsonToken.START_OBJECT) {
+      c.errors.add(new SourceError(c.file, document, line, "", "", "", "", "Invalid value: a manifest document must be "
+          + "an object with apiVersion and kind"));
+      return;
+    }
+    String kind = header(buffer).kind;
+    if (kind.endsWith("List") && ObjectKind.byKind(kind).isEmpty()) {
+      JsonNode node = mapper.readTree(buffer.asParser());
+      JsonNode items = node.get("items");
+      if (items != null && items.isArray()) {
+        for (int i = 0; i < items.size(); i++) {
+          JsonNode item = items.get(i);
+          TokenBuffer b = new TokenBuffer(mapper, false);
+          mapper.writeTree(b, item);
+          object(c, mapper, b, document, line, "items[" + i + "].");
+        }
+        return;
+      }
+    }
+    object(c, mapper, buffer, document, line, "");
+  }
+
+  private void object(Collector c, ObjectMapper mapper, TokenBuffer buffer, int document, int line, String prefix)
+      throws IOException {
+    Header h = header(buffer);
+    String kind = h.kind;
+    String apiVersion = h.apiVersion;
+    String namespace = h.namespace;
+    String name = h.name;
     if (kind.isEmpty()) {
       c.errors.add(new SourceError(c.file, document, line, "", namespace, name, prefix + "kind", "Required value"));
       return;
@@ -142,7 +200,7 @@ final class ManifestParser {
     }
     HasMetadata object;
     try {
-      object = mapper.treeToValue(node, k.fabric8Class());
+      object = mapper.readValue(buffer.asParser(), k.fabric8Class());
     } catch (JsonProcessingException e) {
       String field = e instanceof JsonMappingException m ? path(m) : "";
       c.errors.add(new SourceError(c.file, document, line, kind, ns, name, prefix + field,

@@ -6,6 +6,7 @@ import io.sluice.watcher.convert.ObjectKey;
 import io.sluice.watcher.convert.ObjectKind;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -53,7 +54,7 @@ final class ManifestState {
 
   /** Applies the changes (in path order) and returns the net events, namespaces' upserts first. */
   List<ModelEvent> apply(List<Change> changes) {
-    Map<ObjectKey, Object> before = new HashMap<>();
+    Map<ObjectKey, Object> before = new LinkedHashMap<>(); // path, then document order: deterministic events
     List<Change> sorted = new ArrayList<>(changes);
     sorted.sort(Comparator.comparing(Change::file));
     for (Change ch : sorted) {
@@ -108,18 +109,22 @@ final class ManifestState {
         files.put(ch.file(), new FileState(ch.hash(), objects, List.copyOf(errors)));
       }
     }
-    TreeMap<ObjectKey, ModelEvent> upserts = new TreeMap<>();
-    TreeMap<ObjectKey, ModelEvent> deletes = new TreeMap<>(Comparator.reverseOrder());
+    // Upserts kind by kind (namespaces first), then deletes in the reverse kind order (namespaces last).
+    Map<ObjectKind, List<ModelEvent>> upserts = new EnumMap<>(ObjectKind.class);
+    Map<ObjectKind, List<ModelEvent>> deletes = new EnumMap<>(ObjectKind.class);
     before.forEach((k, was) -> {
       Object now = winner(k);
       if (now == null && was != NONE) {
-        deletes.put(k, k.kind().delete(k.ref()));
+        deletes.computeIfAbsent(k.kind(), x -> new ArrayList<>()).add(k.kind().delete(k.ref()));
       } else if (now != null && !now.equals(was)) {
-        upserts.put(k, k.kind().upsert(now));
+        upserts.computeIfAbsent(k.kind(), x -> new ArrayList<>()).add(k.kind().upsert(now));
       }
     });
-    List<ModelEvent> events = new ArrayList<>(upserts.values());
-    events.addAll(deletes.values());
+    List<ModelEvent> events = new ArrayList<>();
+    upserts.values().forEach(events::addAll);
+    List<ObjectKind> kinds = new ArrayList<>(deletes.keySet());
+    java.util.Collections.reverse(kinds);
+    kinds.forEach(kind -> events.addAll(deletes.get(kind)));
     return events;
   }
 
