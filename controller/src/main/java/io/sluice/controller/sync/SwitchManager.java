@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 import org.projectfloodlight.openflow.protocol.OFControllerRole;
+import org.projectfloodlight.openflow.protocol.OFRoleReply;
 import org.projectfloodlight.openflow.types.U64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,13 +70,23 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
                   role.role(), role.generationId(), err.getMessage());
               session.close("role refused");
             } else {
-              LOG.info("switch {}: role {} granted (generation id {})", session.name(), role.role(), role.generationId());
-              sync.attach(session, mayWrite);
+              String granted = reply instanceof OFRoleReply rr ? roleName(rr.getRole()) : roleName(role.role());
+              LOG.info("switch {}: role {} granted (generation id {})", session.name(), granted, role.generationId());
+              sync.attach(session, mayWrite, granted);
             }
           });
     } else {
-      sync.attach(session, mayWrite);
+      sync.attach(session, mayWrite, "EQUAL");
     }
+  }
+
+  private static String roleName(OFControllerRole r) {
+    return switch (r) {
+      case ROLE_MASTER -> "MASTER";
+      case ROLE_SLAVE -> "SLAVE";
+      case ROLE_EQUAL -> "EQUAL";
+      default -> r.toString();
+    };
   }
 
   @Override
@@ -122,6 +133,12 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
 
   /** See {@link #lastReconcile}. */
   public record ReconcileReport(long generation, int flowsRead, int foreign, int flowMods, Duration elapsed) { }
+
+  /** The live session of a switch, or null. */
+  public SwitchSession session(long dpid) {
+    SwitchSync s = switches.get(dpid);
+    return s == null ? null : s.session();
+  }
 
   public int connectedCount() {
     return connected.get();

@@ -7,7 +7,7 @@ import java.util.List;
  * What the status API shows of one switch. realizedGeneration is the last model generation whose tables the switch
  * confirmed with a barrier; a harness waits until it equals the model's generation on every connected switch.
  */
-public record SwitchStatus(String datapathId, boolean connected, String version, String address,
+public record SwitchStatus(String datapathId, boolean connected, String version, String address, String role,
                            long realizedGeneration, int flows, boolean atomic, String lastError,
                            List<SwitchPort> ports) {
   public SwitchStatus {

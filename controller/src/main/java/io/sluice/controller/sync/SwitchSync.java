@@ -52,6 +52,7 @@ final class SwitchSync {
   private volatile boolean reconciled;
   private volatile boolean writable = true;
   private volatile PushResult lastPush;
+  private volatile String role = "EQUAL";
   private volatile Reconcile lastReconcile;
 
   /** How the last reconcile went: from reading the switch's flows to the confirming barrier. */
@@ -76,8 +77,9 @@ final class SwitchSync {
   }
 
   /** A session for this switch finished its handshake: reconcile, then follow the model. */
-  void attach(SwitchSession s, boolean mayWrite) {
+  void attach(SwitchSession s, boolean mayWrite, String grantedRole) {
     session = s;
+    role = grantedRole;
     writable = mayWrite;
     reconciled = false;
     realizedGeneration = 0; // nothing is confirmed on a new connection until its reconcile's barrier
@@ -106,8 +108,12 @@ final class SwitchSync {
   SwitchStatus status() {
     SwitchSession s = session;
     return new SwitchStatus(name, s != null && s.isActive(), s == null ? null : String.valueOf(s.version()),
-        s == null ? null : String.valueOf(s.remoteAddress()), realizedGeneration, flowCount, atomic, lastError,
+        s == null ? null : String.valueOf(s.remoteAddress()), role, realizedGeneration, flowCount, atomic, lastError,
         s == null ? List.of() : s.ports().stream().sorted(java.util.Comparator.comparingLong(io.sluice.controller.session.SwitchPort::portNo)).toList());
+  }
+
+  SwitchSession session() {
+    return session;
   }
 
   boolean connected() {
