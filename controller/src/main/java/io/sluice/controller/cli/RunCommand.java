@@ -38,6 +38,12 @@ final class RunCommand implements Callable<Integer> {
       description = "Generation id sent with MASTER/SLAVE role requests; a higher id wins over stale masters (default: ${DEFAULT-VALUE}).")
   long generationId;
 
+  @Option(names = "--manifests", paramLabel = "DIR",
+      description = "Load Namespaces, Pods, NetworkPolicies, Services and EndpointSlices from every *.yaml, *.yml and "
+          + "*.json below DIR, and apply every change to DIR within a second. Invalid documents are reported "
+          + "(log and /api/v1/errors) and skipped; the rest applies.")
+  java.nio.file.Path manifests;
+
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N",
       description = "Netty event-loop threads for switch connections (default: ${DEFAULT-VALUE}).")
   int workers;
@@ -45,7 +51,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RuntimeConfig cfg = new RuntimeConfig(address(listen, "--listen"), address(http, "--http"),
-        parseDuration(echoInterval), role, generationId, workers);
+        parseDuration(echoInterval), role, generationId, workers, manifests);
     SluiceRuntime rt = SluiceRuntime.start(cfg);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

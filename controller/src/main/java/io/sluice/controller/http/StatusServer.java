@@ -34,6 +34,9 @@ public final class StatusServer implements AutoCloseable {
     String notReadyReason();
 
     byte[] metrics();
+
+    /** Problems sources found in their input (invalid manifests), newest state. */
+    List<?> errors();
   }
 
   private final HttpServer server;
@@ -69,6 +72,7 @@ public final class StatusServer implements AutoCloseable {
       sendJson(ex, body);
     });
     route("/api/v1/switches", ex -> sendJson(ex, views.switches()));
+    route("/api/v1/errors", ex -> sendJson(ex, views.errors()));
     server.start();
     LOG.info("HTTP status API on http://{}:{}/", listen.getHostString(), server.getAddress().getPort());
   }

@@ -14,6 +14,8 @@ import io.sluice.controller.sync.SwitchManager;
 import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.wire.OvsFlowCodec;
 import io.sluice.model.ClusterModel;
+import io.sluice.watcher.Source;
+import io.sluice.watcher.manifest.ManifestSource;
 import io.sluice.renderer.Renderer;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.io.IOException;
@@ -34,6 +36,7 @@ public final class SluiceRuntime implements AutoCloseable {
   private final OpenFlowServer openflow;
   private final StatusServer http;
   private final ControllerMetrics metrics;
+  private final Source manifests;
 
   private SluiceRuntime(Injector injector, RuntimeConfig cfg) throws IOException, InterruptedException {
     model = injector.getInstance(ClusterModel.class);
@@ -55,12 +58,33 @@ public final class SluiceRuntime implements AutoCloseable {
 
       @Override
       public String notReadyReason() {
-        return openflow == null ? "OpenFlow listener not up yet" : null;
+        if (openflow == null) {
+          return "OpenFlow listener not up yet";
+        }
+        if (manifests != null && !manifests.ready()) {
+          return "manifest directory " + cfg.manifests() + " not loaded yet";
+        }
+        return null;
       }
 
       @Override
       public byte[] metrics() {
         return metrics.scrape();
+      }
+
+      @Override
+      public List<?> errors() {
+        return manifests == null ? List.of() : manifests.errors().stream().map(e -> {
+          java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+          m.put("file", e.file());
+          m.put("document", e.document());
+          m.put("line", e.line());
+          m.put("object", e.object());
+          m.put("field", e.field());
+          m.put("reason", e.reason());
+          m.put("message", e.message());
+          return m;
+        }).toList();
       }
     });
     try {
@@ -70,6 +94,21 @@ public final class SluiceRuntime implements AutoCloseable {
       throw e;
     }
     metrics.generation(model.generation());
+    if (cfg.manifests() != null) {
+      Source src = new ManifestSource(cfg.manifests());
+      try {
+        src.start(model::apply);
+      } catch (RuntimeException e) {
+        close();
+        throw new IllegalArgumentException("--manifests " + cfg.manifests() + ": " + e.getMessage(), e);
+      }
+      manifests = src;
+      LOG.info("manifests from {} loaded: model generation {}, {} namespaces, {} pods, {} network policies, {} invalid documents",
+          cfg.manifests(), model.generation(), model.snapshot().namespaces().size(), model.snapshot().pods().size(),
+          model.snapshot().networkPolicies().size(), src.errors().size());
+    } else {
+      manifests = null;
+    }
   }
 
   /** Starts everything; throws if a listen address is taken. */
@@ -100,6 +139,9 @@ public final class SluiceRuntime implements AutoCloseable {
   @Override
   public void close() {
     LOG.info("Sluice stopping; switches keep their flows (fail-mode secure)");
+    if (manifests != null) {
+      manifests.stop();
+    }
     http.close();
     openflow.close();
     switches.close();

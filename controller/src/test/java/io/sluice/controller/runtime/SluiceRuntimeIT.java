@@ -23,6 +23,30 @@ class SluiceRuntimeIT {
   }
 
   @Test
+  void manifestsFeedTheModelAndInvalidDocumentsAreReported(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("ns.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: shop, labels: {team: a}}", "---",
+        "apiVersion: v1", "kind: Pod", "metadata: {name: web, namespace: shop, labels: {app: web}}",
+        "spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}",
+        "status: {podIP: 10.1.0.5}", ""));
+    java.nio.file.Files.writeString(dir.resolve("bad.yaml"), String.join("\n",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: broken, namespace: shop}",
+        "spec: {podSelector: {}, ingress: [{ports: [{port: 70000}]}]}", ""));
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir);
+    try (SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      assertThat(rt.model().snapshot().pods()).hasSize(1);
+      assertThat(rt.model().generation()).isGreaterThan(1);
+      assertThat(get(rt.httpPort(), "/readyz").statusCode()).isEqualTo(200);
+      JsonNode errors = new ObjectMapper().readTree(get(rt.httpPort(), "/api/v1/errors").body());
+      assertThat(errors).hasSize(1);
+      assertThat(errors.get(0).get("file").asText()).endsWith("bad.yaml");
+      assertThat(errors.get(0).get("object").asText()).contains("shop/broken");
+      assertThat(errors.get(0).get("field").asText()).isEqualTo("spec.ingress[0].ports[0].port");
+    }
+  }
+
+  @Test
   void statusApiShowsSwitchesRealizationAndMetrics() throws Exception {
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
         Duration.ofMillis(200), RuntimeConfig.Role.EQUAL, 0, 2);
