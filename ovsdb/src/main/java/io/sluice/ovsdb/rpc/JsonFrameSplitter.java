@@ -28,6 +28,34 @@ final class JsonFrameSplitter extends ByteToMessageDecoder {
   /** Bytes after the reader index that belong to the current object and were already scanned. */
   private int scanned;
 
+  /**
+   * Consumes bytes of an object (tracking strings, escapes and depth) and stops at the byte that closes the
+   * top-level object, which the caller then handles as usual.
+   */
+  private final io.netty.util.ByteProcessor scanner = value -> {
+    if (inString) {
+      if (escaped) {
+        escaped = false;
+      } else if (value == '\\') {
+        escaped = true;
+      } else if (value == '"') {
+        inString = false;
+      }
+      return true;
+    }
+    if (value == '"') {
+      inString = true;
+    } else if (value == '{' || value == '[') {
+      depth++;
+    } else if (value == '}' || value == ']') {
+      if (depth == 1) {
+        return false;
+      }
+      depth--;
+    }
+    return true;
+  };
+
   JsonFrameSplitter(int maxFrameBytes, RpcStats stats) {
     if (maxFrameBytes < 2) {
       throw new IllegalArgumentException("maxFrameBytes must be at least 2, got " + maxFrameBytes);
@@ -63,6 +91,24 @@ final class JsonFrameSplitter extends ByteToMessageDecoder {
         i++;
         continue;
       }
+      if (!discarding && depth > 0) {
+        // Fast path: run through plain structure and strings with a ByteProcessor until depth returns to 0.
+        int stop = in.forEachByte(i, end - i, scanner);
+        if (stop < 0) {
+          i = end;
+          int length = i - in.readerIndex();
+          if (length > maxFrameBytes) {
+            discarding = true;
+            stats.oversizedFrames.increment();
+            in.skipBytes(length);
+            discardedBytes += length;
+            i = in.readerIndex();
+          }
+          continue;
+        }
+        i = stop;
+        b = in.getByte(i);
+      }
       if (inString) {
         if (escaped) {
           escaped = false;
@@ -82,6 +128,10 @@ final class JsonFrameSplitter extends ByteToMessageDecoder {
       int length = i - in.readerIndex();
       if (depth == 0) {
         scanned = 0;
+        if (!discarding && length > maxFrameBytes) {
+          discarding = true;
+          stats.oversizedFrames.increment();
+        }
         if (discarding) {
           in.skipBytes(length);
           discarding = false;

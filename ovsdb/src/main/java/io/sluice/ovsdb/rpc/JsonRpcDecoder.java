@@ -2,7 +2,6 @@ package io.sluice.ovsdb.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageDecoder;
 import java.util.List;
@@ -21,8 +20,14 @@ final class JsonRpcDecoder extends MessageToMessageDecoder<ByteBuf> {
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
     JsonNode node;
-    try (ByteBufInputStream in = new ByteBufInputStream(frame.retainedSlice(), true)) {
-      node = Json.MAPPER.readTree((java.io.InputStream) in);
+    try {
+      if (frame.hasArray()) {
+        node = Json.MAPPER.readTree(frame.array(), frame.arrayOffset() + frame.readerIndex(), frame.readableBytes());
+      } else {
+        byte[] bytes = new byte[frame.readableBytes()];
+        frame.getBytes(frame.readerIndex(), bytes);
+        node = Json.MAPPER.readTree(bytes);
+      }
     } catch (Exception | StackOverflowError e) {
       stats.malformedMessages.increment();
       LOG.warn("{}: dropped malformed JSON-RPC message ({} bytes): {}", ctx.channel().remoteAddress(),
