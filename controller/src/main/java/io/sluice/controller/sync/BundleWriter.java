@@ -44,18 +44,27 @@ public final class BundleWriter {
 
   /** Pushes ops as one bundle (or ordered flow-mods when bundles are unavailable). Never blocks. */
   public CompletableFuture<PushResult> push(SwitchSession s, List<FlowOp> ops, boolean useBundle) {
+    return push(s, ops.iterator(), ops.size(), useBundle);
+  }
+
+  /**
+   * Pushes ops produced lazily by {@code ops} (at most {@code maxOps} of them): each op is encoded and streamed as it
+   * comes, so the switch decodes the first flow-mods while later ones are still being computed. Returns once
+   * everything is written; the future completes at the confirming barrier.
+   */
+  public CompletableFuture<PushResult> push(SwitchSession s, java.util.Iterator<FlowOp> ops, int maxOps, boolean useBundle) {
     long started = System.nanoTime();
-    if (ops.isEmpty()) {
+    if (!ops.hasNext()) {
       return s.barrier().thenApply(v -> new PushResult(true, true, 0, Duration.ofNanos(System.nanoTime() - started), List.of(), null));
     }
     OFVersion v = s.version();
     int wire = v.getWireVersion();
-    int n = ops.size();
-    long first = s.reserveXids(n + 3);
+    long first = s.reserveXids(maxOps + 3);
     long openXid = first;
-    long commitXid = first + n + 1;
-    long barrierXid = first + n + 2;
+    long commitXid = first + maxOps + 1;
+    long barrierXid = first + maxOps + 2;
     int bundleId = BUNDLE_IDS.getAndIncrement() & 0x7fffffff;
+    List<FlowOp> sent = Collections.synchronizedList(new ArrayList<>());
 
     // Expectations are registered on the event loop first; the chunk writes below queue behind that task, so no
     // reply can arrive before its expectation exists.
@@ -66,9 +75,10 @@ public final class BundleWriter {
       CompletableFuture<Object> open = useBundle ? s.expectReply(openXid, onf) : null;
       CompletableFuture<Object> commit = useBundle ? s.expectReply(commitXid, onf) : null;
       CompletableFuture<Object> barrier = s.expectReply(barrierXid, false);
-      Runnable unregister = s.onErrors(first + 1, first + n, (SwitchError e) -> {
+      Runnable unregister = s.onErrors(first + 1, first + maxOps, (SwitchError e) -> {
         int idx = (int) (e.xid() - first - 1);
-        refused.add(new PushResult.Refusal(ops.get(idx).description(), e.description()));
+        String what = idx < sent.size() ? sent.get(idx).description() : "message xid " + e.xid();
+        refused.add(new PushResult.Refusal(what, e.description()));
       });
       barrier.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, err) -> {
         s.execute(unregister);
@@ -85,24 +95,28 @@ public final class BundleWriter {
         } else if (!useBundle && !refused.isEmpty()) {
           failure = refused.size() + " flow-mods refused";
         }
-        result.complete(new PushResult(failure == null, useBundle, n, took, List.copyOf(refused), failure));
+        result.complete(new PushResult(failure == null, useBundle, sent.size(), took, List.copyOf(refused), failure));
       });
     });
 
-    // Encode on this (sync) thread and stream each chunk out as soon as it is full, so the switch works on the
-    // first flows while later ones are still being encoded.
+    // Encode on this (sync) thread and stream each chunk out as soon as it is full.
     ByteBufAllocator alloc = s.channel().alloc();
     ByteBuf cur = alloc.buffer(CHUNK);
     if (useBundle) {
       writeControl(cur, wire, openXid, bundleId, OPEN_REQUEST);
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; ops.hasNext(); i++) {
+      if (i >= maxOps) {
+        cur.release();
+        throw new IllegalStateException("more than the announced " + maxOps + " flow-mods");
+      }
       if (cur.writerIndex() > CHUNK - 1024) {
         s.writeRaw(cur, true);
         cur = alloc.buffer(CHUNK);
       }
       long x = first + 1 + i;
-      FlowOp op = ops.get(i);
+      FlowOp op = ops.next();
+      sent.add(op);
       if (useBundle) {
         int start = cur.writerIndex();
         if (onf) {

@@ -138,8 +138,13 @@ final class SwitchSync {
     long t0 = System.nanoTime();
     Map<Object, FlowCodec.Entry> actual;
     int foreign = 0;
+    DesiredTables desired;
     try {
-      actual = readFlows(s);
+      CompletableFuture<List<ByteBuf>> dump = requestFlows(s);
+      // encode the desired state while the switch dumps its flows
+      desired = render.apply(dpid);
+      prime(desired, s.version());
+      actual = parseFlows(s, dump);
     } catch (RuntimeException e) {
       lastError = "reading flows failed: " + e.getMessage();
       LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
@@ -160,7 +165,6 @@ final class SwitchSync {
       LOG.info("switch {}: read {} Sluice flows; not writing (role SLAVE)", name, owned.size());
       return;
     }
-    DesiredTables desired = render.apply(dpid);
     PushResult r = apply(s, desired, actual);
     reconciled = true;
     if (r != null) {
@@ -181,26 +185,27 @@ final class SwitchSync {
   /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
   private PushResult apply(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
     long tA = System.nanoTime();
-    Map<Object, FlowCodec.Entry> want = encode(desired, s.version());
-    long tB = System.nanoTime();
-    List<FlowOp> ops = diff(want, actual, s.version());
-    long tC = System.nanoTime();
+    int maxOps = desired.size() + actual.size();
+    Diff diff = new Diff(desired, actual, s.version());
     PushResult r;
+    Map<Object, FlowCodec.Entry> want;
     try {
-      CompletableFuture<PushResult> pf = writer.push(s, ops, useBundle);
+      CompletableFuture<PushResult> pf = writer.push(s, diff, maxOps, useBundle);
       long tD = System.nanoTime();
+      want = diff.want;
       r = pf.get(5, TimeUnit.MINUTES);
       if (LOG.isDebugEnabled()) {
-        LOG.debug("switch {}: generation {}: encode {} ms, diff {} ms, write {} ms, switch {} ms ({} flow-mods)", name,
-            desired.generation(), (tB - tA) / 1_000_000, (tC - tB) / 1_000_000, (tD - tC) / 1_000_000,
-            (System.nanoTime() - tD) / 1_000_000, ops.size());
+        LOG.debug("switch {}: generation {}: encode+diff+write {} ms, then switch {} ms ({} flow-mods)", name,
+            desired.generation(), (tD - tA) / 1_000_000, (System.nanoTime() - tD) / 1_000_000, r.flowMods());
       }
       if (BundleWriter.bundlesUnsupported(r) && s.version() == OFVersion.OF_13) {
         LOG.warn("switch {} does not answer the ONF bundle extension on OpenFlow 1.3: changes go out as ordered "
             + "flow-mods and a barrier, NOT atomically (enable OpenFlow 1.4+ on the bridge for atomic changes)", name);
         useBundle = false;
         atomic = false;
-        r = writer.push(s, ops, false).get(5, TimeUnit.MINUTES);
+        Diff again = new Diff(desired, actual, s.version());
+        r = writer.push(s, again, maxOps, false).get(5, TimeUnit.MINUTES);
+        want = again.want;
       }
     } catch (Exception e) {
       if (session != s) {
@@ -234,51 +239,109 @@ final class SwitchSync {
     return r;
   }
 
-  /** Encodes desired flows, reusing the encoding of flows unchanged since the last render. */
-  private Map<Object, FlowCodec.Entry> encode(DesiredTables desired, OFVersion v) {
-    if (v != encodedFor) {
-      lastFlows = Map.of();
-      lastEntries = Map.of();
-      encodedFor = v;
-    }
-    Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>(desired.size() * 4 / 3 + 1);
-    Map<Object, FlowCodec.Entry> byKey = new HashMap<>(desired.size() * 4 / 3 + 1);
-    for (Map.Entry<FlowKey, Flow> e : desired.flows().entrySet()) {
-      Flow f = e.getValue();
-      FlowCodec.Entry enc = f.equals(lastFlows.get(e.getKey())) ? lastEntries.get(e.getKey()) : codec.encode(f, v);
-      entries.put(e.getKey(), enc);
-      byKey.put(enc.key(), enc);
-    }
-    lastFlows = desired.flows();
-    lastEntries = entries;
-    return byKey;
-  }
+  /**
+   * The difference between desired flows and what the switch holds, produced lazily so that encoding, diffing and
+   * sending overlap: first every desired flow (encoded, reusing the encoding of flows unchanged since the last render)
+   * that is missing or different, then every owned flow no longer desired. {@link #want} holds the desired flows by
+   * wire identity once iteration is done.
+   */
+  private final class Diff implements java.util.Iterator<FlowOp> {
+    final Map<Object, FlowCodec.Entry> want;
+    private final Map<Object, FlowCodec.Entry> have;
+    private final OFVersion v;
+    private final java.util.Iterator<Map.Entry<FlowKey, Flow>> desiredIt;
+    private final Map<FlowKey, FlowCodec.Entry> entries;
+    private final Map<FlowKey, Flow> previousFlows;
+    private final Map<FlowKey, FlowCodec.Entry> previousEntries;
+    private final Map<FlowKey, Flow> desiredFlows;
+    private java.util.Iterator<FlowCodec.Entry> haveIt;
+    private FlowOp next;
 
-  private List<FlowOp> diff(Map<Object, FlowCodec.Entry> want, Map<Object, FlowCodec.Entry> have, OFVersion v) {
-    List<FlowOp> ops = new ArrayList<>();
-    for (FlowCodec.Entry d : want.values()) {
-      FlowCodec.Entry a = have.get(d.key());
-      if (a == null || !Cookie.isOwned(a.cookie())) {
-        ops.add(op(d, FlowOp.Kind.ADD, v));
-      } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
-        ops.add(op(d, FlowOp.Kind.ADD, v)); // another object's flow: replace it, cookie included
-      } else if (!d.body().equals(a.body())) {
-        ops.add(op(d, FlowOp.Kind.MODIFY, v)); // same object, new actions: modify keeps the counters
+    Diff(DesiredTables desired, Map<Object, FlowCodec.Entry> have, OFVersion v) {
+      if (v != encodedFor) {
+        lastFlows = Map.of();
+        lastEntries = Map.of();
+        encodedFor = v;
       }
+      this.have = have;
+      this.v = v;
+      this.want = new HashMap<>(desired.size() * 4 / 3 + 1);
+      this.entries = new HashMap<>(desired.size() * 4 / 3 + 1);
+      this.previousFlows = lastFlows;
+      this.previousEntries = lastEntries;
+      this.desiredFlows = desired.flows();
+      this.desiredIt = desired.flows().entrySet().iterator();
     }
-    for (FlowCodec.Entry a : have.values()) {
-      if (Cookie.isOwned(a.cookie()) && !want.containsKey(a.key())) {
-        ops.add(op(a, FlowOp.Kind.DELETE, v));
+
+    @Override
+    public boolean hasNext() {
+      while (next == null) {
+        if (desiredIt.hasNext()) {
+          Map.Entry<FlowKey, Flow> e = desiredIt.next();
+          Flow f = e.getValue();
+          FlowCodec.Entry d = f.equals(previousFlows.get(e.getKey())) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
+          entries.put(e.getKey(), d);
+          want.put(d.key(), d);
+          FlowCodec.Entry a = have.get(d.key());
+          if (a == null || !Cookie.isOwned(a.cookie())) {
+            next = op(d, FlowOp.Kind.ADD, v);
+          } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
+            next = op(d, FlowOp.Kind.ADD, v); // another object's flow: replace it, cookie included
+          } else if (!d.body().equals(a.body())) {
+            next = op(d, FlowOp.Kind.MODIFY, v); // same object, new actions: modify keeps the counters
+          }
+          if (!desiredIt.hasNext()) {
+            lastFlows = desiredFlows;
+            lastEntries = entries;
+            haveIt = have.values().iterator();
+          }
+        } else if (haveIt != null && haveIt.hasNext()) {
+          FlowCodec.Entry a = haveIt.next();
+          if (Cookie.isOwned(a.cookie()) && !want.containsKey(a.key())) {
+            next = op(a, FlowOp.Kind.DELETE, v);
+          }
+        } else {
+          if (haveIt == null) { // nothing desired at all
+            lastFlows = desiredFlows;
+            lastEntries = entries;
+            haveIt = have.values().iterator();
+            continue;
+          }
+          return false;
+        }
       }
+      return true;
     }
-    return ops;
+
+    @Override
+    public FlowOp next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      FlowOp op = next;
+      next = null;
+      return op;
+    }
   }
 
   private FlowOp op(FlowCodec.Entry e, FlowOp.Kind kind, OFVersion v) {
     return new FlowOp(kind, e.describe(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
-  private Map<Object, FlowCodec.Entry> readFlows(SwitchSession s) {
+  /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */
+  private void prime(DesiredTables desired, OFVersion v) {
+    Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>(desired.size() * 4 / 3 + 1);
+    for (Map.Entry<FlowKey, Flow> e : desired.flows().entrySet()) {
+      Flow f = e.getValue();
+      FlowCodec.Entry old = v == encodedFor && f.equals(lastFlows.get(e.getKey())) ? lastEntries.get(e.getKey()) : null;
+      entries.put(e.getKey(), old != null ? old : codec.encode(f, v));
+    }
+    encodedFor = v;
+    lastFlows = desired.flows();
+    lastEntries = entries;
+  }
+
+  private CompletableFuture<List<ByteBuf>> requestFlows(SwitchSession s) {
     OFFlowStatsRequest req = s.factory().buildFlowStatsRequest()
         .setXid(s.nextXid())
         .setTableId(TableId.ALL)
@@ -288,7 +351,10 @@ final class SwitchSync {
         .setCookieMask(U64.ZERO)
         .setMatch(s.factory().matchWildcardAll())
         .build();
-    CompletableFuture<List<ByteBuf>> f = s.rawMultipart(req);
+    return s.rawMultipart(req);
+  }
+
+  private Map<Object, FlowCodec.Entry> parseFlows(SwitchSession s, CompletableFuture<List<ByteBuf>> f) {
     List<ByteBuf> frames;
     try {
       frames = f.get(2, TimeUnit.MINUTES);
