@@ -176,6 +176,9 @@ if [ -z "$STANDALONE" ]; then
   else
     echo "(this build of $SLUICE has no --manifests flag; starting without the example manifests)"
   fi
+  if timeout 60 "$SLUICE" run --help 2>&1 | grep -q -- '--ovsdb'; then
+    args+=(--ovsdb unix:/var/run/openvswitch/db.sock)
+  fi
   echo "$SLUICE ${args[*]}   (log: $WORK/controller.log)"
   setsid "$SLUICE" "${args[@]}" >"$WORK/controller.log" 2>&1 9>&- </dev/null &
   CONTROLLER_PID=$!

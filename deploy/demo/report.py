@@ -116,6 +116,19 @@ def switches(base, bridge):
         rows.sort(key=lambda r: r[0] if isinstance(r[0], int) else 0)
         table(('port', 'name', 'hwAddr', 'link', 'pod (demo-attached, OVSDB external_ids)'), rows)
         return 0
+    bound = {}
+    try:
+        deadline = time.time() + 10
+        while True:
+            _, pbody = get(base + '/api/v1/ports')
+            bindings = json.loads(pbody).get('bindings', [])
+            if len(bindings) >= len([i for i in ovsdb.values() if i.get('pod')]) or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        for b in bindings:
+            bound[(b['datapathId'].lower(), b['ofport'])] = b['pod']
+    except Exception:  # an older build without /api/v1/ports: fall back to OVSDB's external_ids
+        bound = None
     _, body = get(base + '/api/v1/switches')
     doc = json.loads(body)
     print('What Sluice sees (GET %s/api/v1/switches): %d switch(es)' % (base, len(doc)))
@@ -125,10 +138,14 @@ def switches(base, bridge):
             sw.get('datapathId'), sw.get('connected'), sw.get('version'), sw.get('address'), sw.get('flows')))
         rows = []
         for p in sorted(sw.get('ports', []), key=lambda p: p.get('portNo', 0)):
-            pod = ovsdb.get(p.get('name'), {}).get('pod') or '-'
+            if bound is not None:
+                pod = bound.get((sw.get('datapathId', '').lower(), p.get('portNo')), '-')
+            else:
+                pod = ovsdb.get(p.get('name'), {}).get('pod') or '-'
             rows.append((p.get('portNo'), p.get('name'), p.get('hwAddr'), 'up' if p.get('up') else 'down', pod))
         if rows:
-            table(('port', 'name', 'hwAddr', 'state', 'pod (demo-attached, OVSDB external_ids)'), rows)
+            source = 'pod (bound by Sluice, GET /api/v1/ports)' if bound is not None else 'pod (demo-attached, OVSDB external_ids)'
+            table(('port', 'name', 'hwAddr', 'state', source), rows)
         else:
             print('  (no ports reported)')
     return 0

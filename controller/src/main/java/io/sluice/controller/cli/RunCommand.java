@@ -44,6 +44,16 @@ final class RunCommand implements Callable<Integer> {
           + "(log and /api/v1/errors) and skipped; the rest applies.")
   java.nio.file.Path manifests;
 
+  @Option(names = "--ovsdb", paramLabel = "unix:PATH|tcp:HOST:PORT",
+      description = "An OVSDB server to connect to (repeatable, one per node), e.g. unix:/var/run/openvswitch/db.sock. "
+          + "Sluice learns which pod sits on which switch port from Interface external_ids pod-namespace/pod-name, "
+          + "and reconnects with backoff.")
+  java.util.List<String> ovsdb = new java.util.ArrayList<>();
+
+  @Option(names = "--ovsdb-listen", paramLabel = "HOST:PORT",
+      description = "Also accept OVSDB servers that connect here (ovs-vsctl set-manager tcp:CONTROLLER:PORT).")
+  String ovsdbListen;
+
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N",
       description = "Netty event-loop threads for switch connections (default: ${DEFAULT-VALUE}).")
   int workers;
@@ -51,7 +61,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RuntimeConfig cfg = new RuntimeConfig(address(listen, "--listen"), address(http, "--http"),
-        parseDuration(echoInterval), role, generationId, workers, manifests);
+        parseDuration(echoInterval), role, generationId, workers, manifests, ovsdb, ovsdbListen);
     SluiceRuntime rt = SluiceRuntime.start(cfg);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

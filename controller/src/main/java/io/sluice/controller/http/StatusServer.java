@@ -37,6 +37,9 @@ public final class StatusServer implements AutoCloseable {
 
     /** Problems sources found in their input (invalid manifests), newest state. */
     List<?> errors();
+
+    /** Pods bound to switch ports, and the OVSDB connections they come from. */
+    Object ports();
   }
 
   private final HttpServer server;
@@ -73,6 +76,7 @@ public final class StatusServer implements AutoCloseable {
     });
     route("/api/v1/switches", ex -> sendJson(ex, views.switches()));
     route("/api/v1/errors", ex -> sendJson(ex, views.errors()));
+    route("/api/v1/ports", ex -> sendJson(ex, views.ports()));
     server.start();
     LOG.info("HTTP status API on http://{}:{}/", listen.getHostString(), server.getAddress().getPort());
   }
@@ -95,8 +99,13 @@ public final class StatusServer implements AutoCloseable {
         } else {
           h.handle(ex);
         }
-      } catch (RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         LOG.warn("HTTP {} failed: {}", path, e.toString());
+        try {
+          send(ex, 500, "text/plain", "internal error: " + e + "\n");
+        } catch (IOException | RuntimeException ignored) {
+          // headers were already sent; the client sees a cut response
+        }
       }
     });
   }

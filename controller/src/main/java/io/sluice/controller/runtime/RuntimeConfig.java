@@ -5,11 +5,22 @@ import java.time.Duration;
 
 /** Everything {@code sluice run} was told. */
 public record RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, Duration echoInterval, Role role,
-                            long roleGenerationId, int workers, java.nio.file.Path manifests) {
-  /** Without a manifest directory. */
+                            long roleGenerationId, int workers, java.nio.file.Path manifests,
+                            java.util.List<String> ovsdb, String ovsdbListen) {
+  public RuntimeConfig {
+    ovsdb = java.util.List.copyOf(ovsdb);
+  }
+
+  /** Without a manifest directory or OVSDB. */
   public RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, Duration echoInterval, Role role,
                        long roleGenerationId, int workers) {
-    this(openflow, http, echoInterval, role, roleGenerationId, workers, null);
+    this(openflow, http, echoInterval, role, roleGenerationId, workers, null, java.util.List.of(), null);
+  }
+
+  /** Without OVSDB. */
+  public RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, Duration echoInterval, Role role,
+                       long roleGenerationId, int workers, java.nio.file.Path manifests) {
+    this(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, java.util.List.of(), null);
   }
 
   /** OpenFlow controller role to request from switches. */

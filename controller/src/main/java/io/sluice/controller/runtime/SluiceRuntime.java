@@ -14,6 +14,10 @@ import io.sluice.controller.sync.SwitchManager;
 import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.wire.OvsFlowCodec;
 import io.sluice.model.ClusterModel;
+import io.sluice.model.ModelEvent;
+import io.sluice.ovsdb.OvsdbEndpoint;
+import io.sluice.ovsdb.OvsdbSource;
+import io.sluice.ovsdb.OvsdbStatus;
 import io.sluice.watcher.Source;
 import io.sluice.watcher.manifest.ManifestSource;
 import io.sluice.renderer.Renderer;
@@ -37,6 +41,7 @@ public final class SluiceRuntime implements AutoCloseable {
   private final StatusServer http;
   private final ControllerMetrics metrics;
   private final Source manifests;
+  private final OvsdbSource ovsdb;
 
   private SluiceRuntime(Injector injector, RuntimeConfig cfg) throws IOException, InterruptedException {
     model = injector.getInstance(ClusterModel.class);
@@ -64,12 +69,46 @@ public final class SluiceRuntime implements AutoCloseable {
         if (manifests != null && !manifests.ready()) {
           return "manifest directory " + cfg.manifests() + " not loaded yet";
         }
+        if (ovsdb != null && !ovsdb.ready()) {
+          return "OVSDB not in sync: " + ovsdb.status().stream()
+              .filter(st -> st.state() != OvsdbStatus.State.SYNCED && st.state() != OvsdbStatus.State.LISTENING)
+              .map(st -> st.name() + " " + st.state() + (st.lastError() == null ? "" : " (" + st.lastError() + ")"))
+              .collect(java.util.stream.Collectors.joining(", "));
+        }
         return null;
       }
 
       @Override
       public byte[] metrics() {
         return metrics.scrape();
+      }
+
+      @Override
+      public Object ports() {
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("bindings", ovsdb == null ? List.of() : ovsdb.bindings().values().stream()
+            .sorted(java.util.Comparator.comparing(b -> b.pod()))
+            .map(b -> {
+              java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+              m.put("pod", b.pod().toString());
+              m.put("datapathId", org.projectfloodlight.openflow.types.DatapathId.of(b.dpid()).toString());
+              m.put("ofport", b.ofport());
+              m.put("mac", b.mac());
+              return m;
+            }).toList());
+        body.put("ovsdb", ovsdb == null ? List.of() : ovsdb.status().stream().map(st -> {
+          java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+          m.put("name", st.name());
+          m.put("state", st.state().toString());
+          m.put("since", String.valueOf(st.since()));
+          m.put("systemId", st.systemId());
+          m.put("lastError", st.lastError());
+          m.put("interfaces", st.interfaces());
+          m.put("bindings", st.bindings());
+          m.put("reconnects", st.reconnects());
+          return m;
+        }).toList());
+        return body;
       }
 
       @Override
@@ -94,6 +133,33 @@ public final class SluiceRuntime implements AutoCloseable {
       throw e;
     }
     metrics.generation(model.generation());
+    if (!cfg.ovsdb().isEmpty() || cfg.ovsdbListen() != null) {
+      List<OvsdbEndpoint> endpoints = new java.util.ArrayList<>();
+      try {
+        cfg.ovsdb().forEach(e -> endpoints.add(OvsdbEndpoint.parse(e)));
+        if (cfg.ovsdbListen() != null) {
+          endpoints.add(OvsdbEndpoint.parse(cfg.ovsdbListen()));
+        }
+      } catch (RuntimeException e) {
+        close();
+        throw new IllegalArgumentException("--ovsdb: " + e.getMessage(), e);
+      }
+      ovsdb = new OvsdbSource(endpoints, events -> {
+        for (ModelEvent e : events) {
+          if (e instanceof ModelEvent.PortBound b) {
+            LOG.info("pod {} bound to switch {} port {} ({})", b.binding().pod(),
+                org.projectfloodlight.openflow.types.DatapathId.of(b.binding().dpid()), b.binding().ofport(), b.binding().mac());
+          } else if (e instanceof ModelEvent.PortUnbound u) {
+            LOG.info("pod {} no longer bound to a switch port", u.pod());
+          }
+        }
+        model.apply(events);
+      });
+      ovsdb.start();
+      LOG.info("OVSDB: watching {} (not in sync until each answers; see /readyz and /api/v1/ports)", endpoints);
+    } else {
+      ovsdb = null;
+    }
     if (cfg.manifests() != null) {
       Source src = new ManifestSource(cfg.manifests());
       try {
@@ -141,6 +207,9 @@ public final class SluiceRuntime implements AutoCloseable {
     LOG.info("Sluice stopping; switches keep their flows (fail-mode secure)");
     if (manifests != null) {
       manifests.stop();
+    }
+    if (ovsdb != null) {
+      ovsdb.close();
     }
     http.close();
     openflow.close();

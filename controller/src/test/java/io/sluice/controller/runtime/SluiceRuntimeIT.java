@@ -47,6 +47,44 @@ class SluiceRuntimeIT {
   }
 
   @Test
+  void podsAreBoundToSwitchPortsThroughOvsdbAndShownOnTheApi() throws Exception {
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, null, java.util.List.of("unix:/var/run/openvswitch/db.sock"), null);
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String br = ovs.bridge("pb", 0x5e02, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      ovs.host(br, "w", "10.97.0.1/24", "0a:58:0a:61:00:01", "shop", "web-" + ovs.prefix());
+      ObjectMapper json = new ObjectMapper();
+      JsonNode bound = null;
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (bound == null && System.nanoTime() < deadline) {
+        for (JsonNode b : json.readTree(get(rt.httpPort(), "/api/v1/ports").body()).get("bindings")) {
+          if (b.get("pod").asText().equals("shop/web-" + ovs.prefix())) {
+            bound = b;
+          }
+        }
+        Ovs.sleep(20);
+      }
+      assertThat(bound).as("binding on /api/v1/ports").isNotNull();
+      assertThat(bound.get("datapathId").asText()).isEqualTo("00:00:00:00:00:00:5e:02");
+      assertThat(bound.get("ofport").asLong()).isEqualTo(1);
+      assertThat(bound.get("mac").asText()).isEqualTo("0a:58:0a:61:00:01");
+      assertThat(get(rt.httpPort(), "/readyz").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void anUnreachableOvsdbServerIsReportedOnReadyzWhileEverythingElseRuns() throws Exception {
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, null, java.util.List.of("unix:/nonexistent/db.sock"), null);
+    try (SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      assertThat(get(rt.httpPort(), "/healthz").statusCode()).isEqualTo(200);
+      HttpResponse<String> ready = get(rt.httpPort(), "/readyz");
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.body()).contains("unix:/nonexistent/db.sock").contains("CONNECTING");
+    }
+  }
+
+  @Test
   void statusApiShowsSwitchesRealizationAndMetrics() throws Exception {
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
         Duration.ofMillis(200), RuntimeConfig.Role.EQUAL, 0, 2);

@@ -100,6 +100,9 @@ public final class Ovs implements AutoCloseable {
     if (podName != null) {
       add.addAll(List.of("--", "set", "Interface", outside, "external_ids:pod-namespace=" + podNamespace,
           "external_ids:pod-name=" + podName));
+      if (mac != null) {
+        add.add("external_ids:attached-mac=" + mac);
+      }
     }
     Sh.run(Sh.cmd(add));
     return outside;
