@@ -4,12 +4,14 @@ import io.sluice.model.Snapshot;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.pipeline.PipelineProfile;
+import io.sluice.renderer.policy.PolicyCompiler;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The renderer's entry point: a pure function from a model snapshot and a switch to that switch's desired tables.
- * No I/O, no threads, no clocks. Today it renders the base pipeline (every bridge a learning switch); policy and
- * service tables build into the same pipeline.
+ * No I/O, no threads, no clocks. It renders the base pipeline (conntrack, then NORMAL forwarding) and the
+ * NetworkPolicy tables; service tables will build into the same pipeline.
  */
 public final class Renderer {
   private final PipelineProfile profile;
@@ -26,7 +28,8 @@ public final class Renderer {
   }
 
   public DesiredTables render(Snapshot snapshot, long dpid) {
-    List<Flow> flows = profile.baseFlows(round);
+    List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
+    flows.addAll(PolicyCompiler.compile(snapshot, dpid, round));
     flows.forEach(profile::check);
     return DesiredTables.of(dpid, snapshot.generation(), flows);
   }

@@ -47,7 +47,7 @@ public final class TestController implements AutoCloseable {
   }
 
   private DesiredTables desired(long dpid) {
-    List<Flow> flows = new ArrayList<>(profile.baseFlows(round));
+    List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
     flows.addAll(extra.getOrDefault(dpid, List.of()));
     return DesiredTables.of(dpid, generation.get(), flows);
   }

@@ -17,8 +17,13 @@ import java.util.TreeMap;
  * switch. See docs/pipeline.md for the tables, table by table.
  */
 public final class PipelineProfile {
-  /** Table ids of the {@code ovs} profile. */
+  /** Table ids of the {@code ovs} profile (docs/pipeline.md describes each). */
   public static final int CLASSIFIER = 0;
+  public static final int CT_ZONE = 10;
+  public static final int CT_STATE = 20;
+  public static final int EGRESS_RULE = 30;
+  public static final int INGRESS_RULE = 40;
+  public static final int CT_COMMIT = 50;
   public static final int L2_FORWARDING = 90;
 
   private final String name;
@@ -36,7 +41,16 @@ public final class PipelineProfile {
   /** The default profile for Open vSwitch bridges. */
   public static PipelineProfile ovs() {
     return new PipelineProfile("ovs", List.of(
-        new Table(CLASSIFIER, "Classifier", EnumSet.allOf(Field.class), L2_FORWARDING),
+        new Table(CLASSIFIER, "Classifier", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
+            Field.ICMPV6_TYPE), CT_ZONE),
+        new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
+        new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.IN_PORT, Field.ETH_TYPE), EGRESS_RULE),
+        new Table(EGRESS_RULE, "EgressRule", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
+            Field.IPV4_DST, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID), INGRESS_RULE),
+        new Table(INGRESS_RULE, "IngressRule", EnumSet.of(Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_SRC,
+            Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID),
+            CT_COMMIT),
+        new Table(CT_COMMIT, "ConntrackCommit", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
         new Table(L2_FORWARDING, "L2Forwarding", EnumSet.allOf(Field.class), Table.MISS_NORMAL)));
   }
 
@@ -48,8 +62,52 @@ public final class PipelineProfile {
     return java.util.Collections.unmodifiableMap(tables);
   }
 
+  /**
+   * The conntrack zone of one switch. Every bridge of an ovs-vswitchd shares one conntrack table, so bridges a packet
+   * crosses in turn must not share a zone: the zone follows the datapath id (1..65521).
+   */
+  public static int zone(long dpid) {
+    return (int) Long.remainderUnsigned(dpid, 65521) + 1;
+  }
+
+  /**
+   * The flows every switch of this profile has before any policy: table-miss flows, ARP and IPv6 neighbour discovery
+   * straight to forwarding (not governed by policy), conntrack lookup and commit in the switch's zone, established and
+   * related traffic accepted early, invalid dropped, connections the node itself (LOCAL) opens accepted.
+   */
+  public List<Flow> baseFlows(long dpid, int round) {
+    List<Flow> out = missFlows(round);
+    int zone = zone(dpid);
+    Cookie c = Cookie.of(Cookie.Category.BASE, round, 0xffff);
+    out.add(new Flow(CLASSIFIER, 200, Match.builder().arp().build(), List.of(new Action.GotoTable(L2_FORWARDING)), c));
+    for (int type = 133; type <= 137; type++) {
+      out.add(new Flow(CLASSIFIER, 200, Match.builder().ipv6().exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, type).build(),
+          List.of(new Action.GotoTable(L2_FORWARDING)), c));
+    }
+    for (Match ip : List.of(Match.builder().ipv4().build(), Match.builder().ipv6().build())) {
+      out.add(new Flow(CT_ZONE, 100, ip, List.of(Action.Ct.lookup(zone, CT_STATE)), c));
+      out.add(new Flow(CT_COMMIT, 100, ip, List.of(Action.Ct.commit(zone), new Action.GotoTable(L2_FORWARDING)), c));
+    }
+    out.add(new Flow(CT_STATE, 210, ctState(CT_INV | CT_TRK, CT_INV | CT_TRK), List.of(), c));
+    out.add(new Flow(CT_STATE, 200, ctState(CT_EST | CT_TRK, CT_EST | CT_TRK), List.of(new Action.GotoTable(L2_FORWARDING)), c));
+    out.add(new Flow(CT_STATE, 200, ctState(CT_REL | CT_TRK, CT_REL | CT_TRK), List.of(new Action.GotoTable(L2_FORWARDING)), c));
+    out.add(new Flow(CT_STATE, 190, Match.builder().masked(Field.CT_STATE, CT_NEW | CT_TRK, CT_NEW | CT_TRK)
+        .exact(Field.IN_PORT, 0xfffffffeL).build(), List.of(new Action.GotoTable(CT_COMMIT)), c));
+    return out;
+  }
+
+  public static final int CT_NEW = 0x01;
+  public static final int CT_EST = 0x02;
+  public static final int CT_REL = 0x04;
+  public static final int CT_INV = 0x10;
+  public static final int CT_TRK = 0x20;
+
+  private static Match ctState(int value, int mask) {
+    return Match.builder().masked(Field.CT_STATE, value, mask).build();
+  }
+
   /** The table-miss flows of every table: what the bridge does before any policy exists. */
-  public List<Flow> baseFlows(int round) {
+  public List<Flow> missFlows(int round) {
     List<Flow> out = new ArrayList<>();
     for (Table t : tables.values()) {
       List<Action> miss = switch (t.missNext()) {

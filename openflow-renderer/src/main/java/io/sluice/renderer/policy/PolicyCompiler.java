@@ -1,0 +1,431 @@
+package io.sluice.renderer.policy;
+
+import io.sluice.model.LabelSelector;
+import io.sluice.model.Namespace;
+import io.sluice.model.NetworkPolicy;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Pod;
+import io.sluice.model.PortBinding;
+import io.sluice.model.PortRef;
+import io.sluice.model.Protocol;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.flow.Action;
+import io.sluice.renderer.flow.Cookie;
+import io.sluice.renderer.flow.Field;
+import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.flow.FieldValue;
+import io.sluice.renderer.flow.Match;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Compiles the NetworkPolicies of a snapshot into the EgressRule and IngressRule tables of one switch.
+ *
+ * <p>Egress is enforced on the switch of the source pod (matched by its port), ingress on the switch of the
+ * destination pod (matched by its address). A rule becomes a conjunctive match with one clause per dimension —
+ * the local pods it protects, the peer addresses, the ports — so P peers and Q ports cost about P + Q flows; flows
+ * with identical matches carry one {@code conjunction()} action per rule. A named port is resolved per destination
+ * pod, so it joins the dimension of that pod (a (pod address, port) pair per flow). ipBlock {@code except} becomes a
+ * CIDR difference before rendering. A pod that some policy isolates for a direction and no rule allows is dropped by
+ * a default flow below the rules.
+ */
+public final class PolicyCompiler {
+  /** Allow rules (conjunctions and their conj_id flows). */
+  static final int RULE_PRIORITY = 200;
+  /** Rules with a single dimension are plain flows, kept off the conjunctions' priority. */
+  static final int DIRECT_PRIORITY = 210;
+  /** Default deny of isolated pods. */
+  static final int ISOLATION_PRIORITY = 100;
+  /** A pod talking to itself is never governed by policy. */
+  static final int SELF_PRIORITY = 300;
+
+  private final Snapshot snap;
+  private final long dpid;
+  private final int round;
+  private final Map<ObjectRef, PortBinding> local = new TreeMap<>();
+  private final Map<Object, List<Pod>> selectionCache = new HashMap<>();
+  private List<Pod> allPods;
+  private final Map<FlowSlot, FlowBody> flows = new LinkedHashMap<>();
+  private final Set<ObjectRef> ingressIsolated = new LinkedHashSet<>();
+  private final Set<ObjectRef> egressIsolated = new LinkedHashSet<>();
+  private final ConjunctionIds ids = new ConjunctionIds();
+
+  private PolicyCompiler(Snapshot snap, long dpid, int round) {
+    this.snap = snap;
+    this.dpid = dpid;
+    this.round = round;
+    for (PortBinding b : snap.bindings().values()) {
+      Pod p = snap.pods().get(b.pod());
+      if (b.dpid() == dpid && p != null && !p.ips().isEmpty() && !p.hostNetwork()) {
+        local.put(b.pod(), b);
+      }
+    }
+  }
+
+  /** The policy flows of one switch. */
+  public static List<Flow> compile(Snapshot snap, long dpid, int round) {
+    return new PolicyCompiler(snap, dpid, round).run();
+  }
+
+  private List<Flow> run() {
+    List<NetworkPolicy> policies = new ArrayList<>(snap.networkPolicies().values());
+    policies.sort(Comparator.comparing(NetworkPolicy::ref));
+    ids.reserve(policies);
+    for (NetworkPolicy np : policies) {
+      List<Pod> targets = localTargets(np);
+      if (targets.isEmpty()) {
+        continue;
+      }
+      if (np.isolatesIngress()) {
+        targets.forEach(p -> ingressIsolated.add(p.ref()));
+        for (int i = 0; i < np.ingress().size(); i++) {
+          rule(np, Direction.INGRESS, i, np.ingress().get(i), targets);
+        }
+      }
+      if (np.isolatesEgress()) {
+        targets.forEach(p -> egressIsolated.add(p.ref()));
+        for (int i = 0; i < np.egress().size(); i++) {
+          rule(np, Direction.EGRESS, i, np.egress().get(i), targets);
+        }
+      }
+    }
+    Cookie isolation = Cookie.of(Cookie.Category.POLICY, round, 0);
+    for (ObjectRef ref : egressIsolated) {
+      put(PipelineProfile.EGRESS_RULE, ISOLATION_PRIORITY, Match.builder().exact(Field.IN_PORT, local.get(ref).ofport()).build(),
+          List.of(), isolation);
+    }
+    for (ObjectRef ref : ingressIsolated) {
+      for (String ip : snap.pods().get(ref).ips()) {
+        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, hostMatch(Cidr.parse(ip), false), List.of(), isolation);
+      }
+    }
+    for (ObjectRef ref : local.keySet()) {
+      if (egressIsolated.contains(ref) || ingressIsolated.contains(ref)) {
+        for (String ip : snap.pods().get(ref).ips()) {
+          Match.Builder m = family(Cidr.parse(ip).v6()).exact(Field.IN_PORT, local.get(ref).ofport());
+          addAddress(m, Cidr.parse(ip), false);
+          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), isolation);
+        }
+      }
+    }
+    List<Flow> out = new ArrayList<>(flows.size());
+    for (Map.Entry<FlowSlot, FlowBody> e : flows.entrySet()) {
+      FlowSlot s = e.getKey();
+      out.add(new Flow(s.table, s.priority, s.match, e.getValue().actions, e.getValue().cookie));
+    }
+    return out;
+  }
+
+  enum Direction { INGRESS, EGRESS }
+
+  // ------------------------------------------------------------------ one rule
+
+  private void rule(NetworkPolicy np, Direction dir, int index, NetworkPolicy.Rule rule, List<Pod> targets) {
+    boolean anyPeer = rule.peers().isEmpty();
+    List<Cidr> peerAddrs = anyPeer ? List.of() : peerAddresses(np, rule);
+    List<NetworkPolicy.Port> numeric = new ArrayList<>();
+    List<NetworkPolicy.Port> named = new ArrayList<>();
+    for (NetworkPolicy.Port p : rule.ports()) {
+      (p.port().orElse(null) instanceof PortRef.Named ? named : numeric).add(p);
+    }
+    boolean anyPort = rule.ports().isEmpty();
+    int table = dir == Direction.EGRESS ? PipelineProfile.EGRESS_RULE : PipelineProfile.INGRESS_RULE;
+    Action allow = new Action.GotoTable(dir == Direction.EGRESS ? PipelineProfile.INGRESS_RULE : PipelineProfile.CT_COMMIT);
+
+    if (anyPort || !numeric.isEmpty()) {
+      long id = ids.id(np.ref(), dir, index, 0);
+      Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
+      List<List<Match>> clauses = new ArrayList<>();
+      Set<Boolean> families = anyPeer ? Set.of(false, true) : familiesOf(peerAddrs);
+      clauses.add(targetClause(dir, targets, families));
+      if (!anyPeer) {
+        if (peerAddrs.isEmpty()) {
+          return; // peers given but none exists: the rule allows nothing (yet)
+        }
+        clauses.add(peerAddrs.stream().map(c -> hostMatch(c, dir == Direction.INGRESS)).toList());
+      }
+      if (!anyPort) {
+        List<Match> q = new ArrayList<>();
+        for (boolean v6 : families) {
+          for (NetworkPolicy.Port p : numeric) {
+            q.addAll(portMatches(v6, p));
+          }
+        }
+        clauses.add(q);
+      }
+      emit(table, clauses, allow, id, cookie);
+    }
+    if (!named.isEmpty()) {
+      long id = ids.id(np.ref(), dir, index, 1);
+      Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
+      List<List<Match>> clauses = new ArrayList<>();
+      if (dir == Direction.INGRESS) {
+        // (local target address, its port for the name) pairs, and the peers
+        clauses.add(namedPortPairs(targets, named));
+        if (!anyPeer) {
+          if (peerAddrs.isEmpty()) {
+            return;
+          }
+          clauses.add(peerAddrs.stream().map(c -> hostMatch(c, true)).toList());
+        }
+      } else {
+        clauses.add(targetClause(dir, targets, Set.of(false, true)));
+        List<Pod> destinations = anyPeer ? allPods() : podsWithin(np, rule, peerAddrs);
+        clauses.add(namedPortPairs(destinations, named));
+      }
+      emit(table, clauses, allow, id, cookie);
+    }
+  }
+
+  /** Writes a rule: plain flows when one dimension is left, else a conjunction and its conj_id flow. */
+  private void emit(int table, List<List<Match>> clauses, Action allow, long id, Cookie cookie) {
+    clauses.removeIf(List::isEmpty); // never happens for a real clause; an empty one means "matches nothing"
+    if (clauses.isEmpty()) {
+      return;
+    }
+    if (clauses.size() == 1) {
+      for (Match m : clauses.get(0)) {
+        put(table, DIRECT_PRIORITY, m, List.of(allow), cookie);
+      }
+      return;
+    }
+    int n = clauses.size();
+    for (int k = 0; k < n; k++) {
+      for (Match m : clauses.get(k)) {
+        addConjunction(table, m, new Action.Conjunction(id, k + 1, n), cookie);
+      }
+    }
+    put(table, RULE_PRIORITY, Match.builder().exact(Field.CONJ_ID, id).build(), List.of(allow), cookie);
+  }
+
+  private List<Match> targetClause(Direction dir, List<Pod> targets, Set<Boolean> families) {
+    List<Match> out = new ArrayList<>();
+    for (Pod p : targets) {
+      if (dir == Direction.EGRESS) {
+        out.add(Match.builder().exact(Field.IN_PORT, local.get(p.ref()).ofport()).build());
+      } else {
+        for (String ip : p.ips()) {
+          Cidr c = Cidr.parse(ip);
+          if (families.contains(c.v6())) {
+            out.add(hostMatch(c, false));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** (pod address, protocol, port number of the name on that pod) for each pod that has the name. */
+  private List<Match> namedPortPairs(List<Pod> pods, List<NetworkPolicy.Port> named) {
+    List<Match> out = new ArrayList<>();
+    for (Pod p : pods) {
+      for (NetworkPolicy.Port port : named) {
+        String name = ((PortRef.Named) port.port().orElseThrow()).name();
+        for (Pod.NamedPort cp : p.ports()) {
+          if (name.equals(cp.name()) && protocolOf(cp) == port.protocol()) {
+            for (String ip : p.ips()) {
+              Cidr c = Cidr.parse(ip);
+              Match.Builder m = family(c.v6()).exact(Field.IP_PROTO, ipProto(port.protocol()));
+              addAddress(m, c, false);
+              m.exact(dstField(port.protocol()), cp.port());
+              out.add(m.build());
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Protocol protocolOf(Pod.NamedPort cp) {
+    return cp.protocol() == null || cp.protocol().isEmpty() ? Protocol.TCP : Protocol.valueOf(cp.protocol().toUpperCase(Locale.ROOT));
+  }
+
+  // ------------------------------------------------------------------ selection
+
+  /** Pods on this switch that the policy selects. */
+  private List<Pod> localTargets(NetworkPolicy np) {
+    List<Pod> out = new ArrayList<>();
+    for (ObjectRef ref : local.keySet()) {
+      Pod p = snap.pods().get(ref);
+      if (ref.namespace().equals(np.ref().namespace()) && np.podSelector().matches(p.labels())) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private List<Pod> allPods() {
+    if (allPods == null) {
+      allPods = snap.pods().values().stream()
+          .filter(p -> !p.hostNetwork() && !p.ips().isEmpty()).sorted(Comparator.comparing(Pod::ref)).toList();
+    }
+    return allPods;
+  }
+
+  /** Pods a Pods peer selects (hostNetwork pods are only ever matched by ipBlocks). */
+  private List<Pod> select(String policyNamespace, NetworkPolicy.Peer.Pods peer) {
+    Object key = List.of(policyNamespace, peer.namespaceSelector(), peer.podSelector());
+    allPods();
+    return selectionCache.computeIfAbsent(key, k -> {
+      Optional<LabelSelector> nsSel = peer.namespaceSelector();
+      List<Pod> out = new ArrayList<>();
+      for (Pod p : allPods()) {
+        String ns = p.ref().namespace();
+        boolean nsOk;
+        if (nsSel.isEmpty()) {
+          nsOk = ns.equals(policyNamespace);
+        } else {
+          Namespace n = snap.namespaces().get(ns);
+          nsOk = n != null && nsSel.get().matches(n.labels());
+        }
+        if (nsOk && peer.podSelector().matches(p.labels())) {
+          out.add(p);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Every address the rule's peers stand for, as disjoint-enough prefixes (identical ones once). */
+  private List<Cidr> peerAddresses(NetworkPolicy np, NetworkPolicy.Rule rule) {
+    Set<Cidr> out = new LinkedHashSet<>();
+    for (NetworkPolicy.Peer peer : rule.peers()) {
+      if (peer instanceof NetworkPolicy.Peer.Pods pods) {
+        for (Pod p : select(np.ref().namespace(), pods)) {
+          p.ips().forEach(ip -> out.add(Cidr.parse(ip)));
+        }
+      } else if (peer instanceof NetworkPolicy.Peer.IpBlock block) {
+        List<Cidr> holes = block.except().stream().map(Cidr::parse).toList();
+        out.addAll(Cidr.parse(block.cidr()).subtract(holes));
+      }
+    }
+    List<Cidr> sorted = new ArrayList<>(out);
+    sorted.sort(Cidr.ORDER);
+    return sorted;
+  }
+
+  /** Destination pods of an egress rule with named ports: selected pods, and pods whose address an ipBlock covers. */
+  private List<Pod> podsWithin(NetworkPolicy np, NetworkPolicy.Rule rule, List<Cidr> peerAddrs) {
+    Set<Pod> out = new LinkedHashSet<>();
+    for (NetworkPolicy.Peer peer : rule.peers()) {
+      if (peer instanceof NetworkPolicy.Peer.Pods pods) {
+        out.addAll(select(np.ref().namespace(), pods));
+      }
+    }
+    for (Pod p : allPods()) {
+      for (String ip : p.ips()) {
+        Cidr host = Cidr.parse(ip);
+        if (peerAddrs.stream().anyMatch(c -> c.contains(host))) {
+          out.add(p);
+        }
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  // ------------------------------------------------------------------ matches
+
+  private static Set<Boolean> familiesOf(List<Cidr> cidrs) {
+    Set<Boolean> f = new LinkedHashSet<>();
+    cidrs.forEach(c -> f.add(c.v6()));
+    return f;
+  }
+
+  private static Match.Builder family(boolean v6) {
+    return v6 ? Match.builder().ipv6() : Match.builder().ipv4();
+  }
+
+  private static Match hostMatch(Cidr c, boolean source) {
+    Match.Builder m = family(c.v6());
+    addAddress(m, c, source);
+    return m.build();
+  }
+
+  private static void addAddress(Match.Builder m, Cidr c, boolean source) {
+    Field f = c.v6() ? (source ? Field.IPV6_SRC : Field.IPV6_DST) : (source ? Field.IPV4_SRC : Field.IPV4_DST);
+    if (c.prefix() == 0) {
+      return; // the whole family: the eth_type says it all
+    }
+    BigInteger mask = c.prefix() == c.bits() ? null : c.mask();
+    m.put(new FieldValue(f, c.base(), mask));
+  }
+
+  private static List<Match> portMatches(boolean v6, NetworkPolicy.Port p) {
+    List<Match> out = new ArrayList<>();
+    Field dst = dstField(p.protocol());
+    if (p.port().isEmpty()) {
+      out.add(family(v6).exact(Field.IP_PROTO, ipProto(p.protocol())).build());
+      return out;
+    }
+    int from = ((PortRef.Numbered) p.port().get()).number();
+    int to = p.endPort().orElse(from);
+    for (PortRanges.Masked r : PortRanges.cover(from, to)) {
+      Match.Builder m = family(v6).exact(Field.IP_PROTO, ipProto(p.protocol()));
+      if (r.mask() == 0xffff) {
+        m.exact(dst, r.value());
+      } else {
+        m.masked(dst, r.value(), r.mask());
+      }
+      out.add(m.build());
+    }
+    return out;
+  }
+
+  static int ipProto(Protocol p) {
+    return switch (p) {
+      case TCP -> 6;
+      case UDP -> 17;
+      case SCTP -> 132;
+    };
+  }
+
+  private static Field dstField(Protocol p) {
+    return switch (p) {
+      case TCP -> Field.TCP_DST;
+      case UDP -> Field.UDP_DST;
+      case SCTP -> Field.SCTP_DST;
+    };
+  }
+
+  // ------------------------------------------------------------------ flow accumulation
+
+  private record FlowSlot(int table, int priority, Match match) { }
+
+  private static final class FlowBody {
+    List<Action> actions;
+    final Cookie cookie;
+
+    FlowBody(List<Action> actions, Cookie cookie) {
+      this.actions = actions;
+      this.cookie = cookie;
+    }
+  }
+
+  /** A plain flow; the first writer of a slot wins (identical allows from several rules are one flow). */
+  private void put(int table, int priority, Match m, List<Action> actions, Cookie cookie) {
+    flows.putIfAbsent(new FlowSlot(table, priority, m), new FlowBody(actions, cookie));
+  }
+
+  /** A conjunction clause flow: identical matches of several rules carry one conjunction action each. */
+  private void addConjunction(int table, Match m, Action.Conjunction c, Cookie cookie) {
+    FlowBody body = flows.computeIfAbsent(new FlowSlot(table, RULE_PRIORITY, m), k -> new FlowBody(new ArrayList<>(), cookie));
+    if (!body.actions.contains(c)) {
+      List<Action> a = new ArrayList<>(body.actions);
+      a.add(c);
+      a.sort(Comparator.comparingLong(x -> ((Action.Conjunction) x).id()));
+      body.actions = a;
+    }
+  }
+}

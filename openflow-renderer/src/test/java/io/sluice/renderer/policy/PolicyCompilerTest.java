@@ -1,0 +1,92 @@
+package io.sluice.renderer.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.model.ClusterModel;
+import io.sluice.model.LabelSelector;
+import io.sluice.model.ModelEvent;
+import io.sluice.model.Namespace;
+import io.sluice.model.NetworkPolicy;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Pod;
+import io.sluice.model.PortBinding;
+import io.sluice.model.PortRef;
+import io.sluice.model.Protocol;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.Renderer;
+import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class PolicyCompilerTest {
+  static final long DPID = 0x5d01;
+
+  static Pod pod(String ns, String name, String ip, Map<String, String> labels, Pod.NamedPort... ports) {
+    return new Pod(new ObjectRef(ns, name), labels, List.of(ip), List.of(ports), false);
+  }
+
+  static Snapshot cluster(List<NetworkPolicy> policies) {
+    ClusterModel m = new ClusterModel(1);
+    List<ModelEvent> ev = new ArrayList<>();
+    ev.add(new ModelEvent.NamespaceUpserted(new Namespace("shop", Map.of("team", "shop"))));
+    ev.add(new ModelEvent.NamespaceUpserted(new Namespace("ops", Map.of("team", "ops"))));
+    Pod web = pod("shop", "web", "10.0.0.1", Map.of("app", "web"));
+    Pod db = pod("shop", "db", "10.0.0.2", Map.of("app", "db"), new Pod.NamedPort("pg", 5432, "TCP"));
+    Pod probe = pod("ops", "probe", "10.0.1.1", Map.of("app", "probe"));
+    long port = 1;
+    for (Pod p : List.of(web, db, probe)) {
+      ev.add(new ModelEvent.PodUpserted(p));
+      ev.add(new ModelEvent.PortBound(new PortBinding(p.ref(), DPID, port++, "0a:58:00:00:00:0" + port)));
+    }
+    for (NetworkPolicy np : policies) {
+      ev.add(new ModelEvent.NetworkPolicyUpserted(np));
+    }
+    return m.apply(ev);
+  }
+
+  static NetworkPolicy dbAllowsWebOnPg() {
+    NetworkPolicy.Peer web = new NetworkPolicy.Peer.Pods(Optional.empty(), LabelSelector.of(Map.of("app", "web")));
+    NetworkPolicy.Peer ops = new NetworkPolicy.Peer.Pods(Optional.of(LabelSelector.of(Map.of("team", "ops"))), LabelSelector.EVERYTHING);
+    NetworkPolicy.Port pg = new NetworkPolicy.Port(Protocol.TCP, Optional.of(PortRef.of("pg")), OptionalInt.empty());
+    NetworkPolicy.Port range = new NetworkPolicy.Port(Protocol.TCP, Optional.of(PortRef.of(9000)), OptionalInt.of(9007));
+    return new NetworkPolicy(new ObjectRef("shop", "db-allow"), LabelSelector.of(Map.of("app", "db")),
+        Set.of(NetworkPolicy.PolicyType.INGRESS),
+        List.of(new NetworkPolicy.Rule(List.of(web), List.of(pg)), new NetworkPolicy.Rule(List.of(web, ops), List.of(range))),
+        List.of());
+  }
+
+  @Test
+  void printsTheWorkedExample() {
+    List<Flow> flows = PolicyCompiler.compile(cluster(List.of(dbAllowsWebOnPg())), DPID, 1);
+    flows.forEach(System.out::println);
+    assertThat(flows).isNotEmpty();
+  }
+
+  @Test
+  void aRuleWithPPeersAndQPortsCostsAboutPPlusQFlows() {
+    List<NetworkPolicy.Peer> peers = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      peers.add(new NetworkPolicy.Peer.IpBlock("192.168." + i + ".0/24", List.of()));
+    }
+    List<NetworkPolicy.Port> ports = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ports.add(NetworkPolicy.Port.of(Protocol.TCP, 8000 + i));
+    }
+    NetworkPolicy np = new NetworkPolicy(new ObjectRef("shop", "wide"), LabelSelector.of(Map.of("app", "db")),
+        Set.of(NetworkPolicy.PolicyType.INGRESS), List.of(new NetworkPolicy.Rule(peers, ports)), List.of());
+    List<Flow> flows = PolicyCompiler.compile(cluster(List.of(np)), DPID, 1);
+    assertThat(flows.size()).isLessThanOrEqualTo(120);
+  }
+
+  @Test
+  void everyFlowFitsTheDeclaredPipeline() {
+    List<Flow> flows = new Renderer(PipelineProfile.ovs(), 1).render(cluster(List.of(dbAllowsWebOnPg())), DPID).flows().values().stream().toList();
+    assertThat(flows).isNotEmpty();
+  }
+}
