@@ -84,7 +84,11 @@ public final class ObjectConverter {
     }
     Map<String, String> labels = new HashMap<>(labels(ns.getMetadata()));
     labels.put(NAMESPACE_NAME_LABEL, key.ref().name());
-    return done(key, errs, () -> new Namespace(key.ref().name(), labels));
+    Map<String, String> annotations = new HashMap<>();
+    if (ns.getMetadata().getAnnotations() != null) {
+      ns.getMetadata().getAnnotations().forEach((k, v) -> annotations.put(k, v == null ? "" : v));
+    }
+    return done(key, errs, () -> new Namespace(key.ref().name(), labels, annotations));
   }
 
   // ---- Pod ----
