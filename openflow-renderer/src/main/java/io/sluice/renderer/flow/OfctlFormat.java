@@ -116,7 +116,13 @@ public final class OfctlFormat {
         return mac(v.value()) + (v.isMasked() ? "/" + mac(v.mask()) : "");
       case CT_STATE:
         return ctState(v);
-      case IN_PORT, IP_PROTO, ICMPV4_TYPE, ICMPV4_CODE, ICMPV6_TYPE, ICMPV6_CODE, CONJ_ID, ARP_OP, VLAN_VID,
+      case IN_PORT:
+        if (!v.isMasked()) {
+          String reserved = reservedPort(v.longValue());
+          return reserved != null ? reserved : v.value().toString();
+        }
+        return hex(v.value()) + "/" + hex(v.mask());
+      case IP_PROTO, ICMPV4_TYPE, ICMPV4_CODE, ICMPV6_TYPE, ICMPV6_CODE, CONJ_ID, ARP_OP, VLAN_VID,
            TCP_SRC, TCP_DST, UDP_SRC, UDP_DST, SCTP_SRC, SCTP_DST:
         if (!v.isMasked()) {
           return v.value().toString();
@@ -127,6 +133,26 @@ public final class OfctlFormat {
       default:
         return hex(v.value()) + (v.isMasked() ? "/" + hex(v.mask()) : "");
     }
+  }
+
+  /** OVS's names for the reserved OpenFlow ports. */
+  static String reservedPort(long p) {
+    if (p == 0xfffffff8L) {
+      return "IN_PORT";
+    } else if (p == 0xfffffffaL) {
+      return "NORMAL";
+    } else if (p == 0xfffffffbL) {
+      return "FLOOD";
+    } else if (p == 0xfffffffcL) {
+      return "ALL";
+    } else if (p == 0xfffffffdL) {
+      return "CONTROLLER";
+    } else if (p == 0xfffffffeL) {
+      return "LOCAL";
+    } else if (p == 0xffffffffL) {
+      return "ANY";
+    }
+    return null;
   }
 
   private static String hex(BigInteger b) {
@@ -254,7 +280,12 @@ public final class OfctlFormat {
 
   private static void action(StringBuilder sb, Action a) {
     if (a instanceof Action.Output o) {
-      sb.append("output:").append(o.port());
+      String reserved = reservedPort(o.port());
+      if (reserved != null) {
+        sb.append(reserved);
+      } else {
+        sb.append("output:").append(o.port());
+      }
     } else if (a instanceof Action.Normal) {
       sb.append("NORMAL");
     } else if (a instanceof Action.InPort) {
