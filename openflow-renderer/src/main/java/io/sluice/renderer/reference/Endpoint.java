@@ -58,6 +58,9 @@ public sealed interface Endpoint {
     }
     String namespace = text.substring(0, slash);
     String name = text.substring(slash + 1);
+    if (Ip.parse(namespace) != null) {
+      throw new IllegalArgumentException("'" + text + "' is a CIDR: give one address, or NS/POD");
+    }
     if (namespace.isEmpty() || name.isEmpty() || name.indexOf('/') >= 0) {
       throw new IllegalArgumentException("'" + text + "' is neither NS/POD nor an IP address");
     }
