@@ -1,0 +1,1207 @@
+#!/usr/bin/python3
+"""Connectivity-matrix harness: build a scenario's pods on Open vSwitch, run Sluice on them, probe every
+(from pod, to pod, port) and compare what passes with the scenario's expected matrix.
+
+    sudo test-topologies/matrix/matrix.py SCENARIO_DIR [--sluice ./sluice] [--keep] [--standalone]
+
+SCENARIO_DIR holds topology.json (bridges, links, namespaces, pods), manifests/ (NetworkPolicies and anything
+else Sluice should load), expected.txt (the expected matrix) and optionally steps/NN-name/ (changes applied
+mid-test, each with its own expected.txt). The formats are in test-topologies/README.md.
+
+Exit status: 0 every matrix matched ("matrix OK"), 1 a matrix differed (both are printed side by side),
+2 the scenario or the machine is not usable (bad files, OVS not running, Sluice did not start or realize).
+
+Standard library only (Debian's /usr/bin/python3). Needs root: network namespaces, veths, OVS bridges.
+Every name it creates starts with a per-run prefix (default mx + 4 hex digits); everything it made is removed on
+exit, on error, on Ctrl-C and on SIGTERM. A run killed with SIGKILL is cleaned up by the next run (its record is
+in /run/sluice-matrix/). It never touches bridges, namespaces or links without its own prefix.
+"""
+
+import argparse
+import ipaddress
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+OK, FAIL = '\u2713', '\u2717'
+ALLOW_MARKS = {OK, 'Y', 'y'}
+DENY_MARKS = {FAIL, 'N', 'n', 'x', 'X'}
+SELF = '.'
+PROTOCOLS = ('tcp', 'udp', 'sctp')
+MAX_IFNAME = 15
+STATE_DIR = '/run/sluice-matrix'
+OVSDB_DEFAULT = 'unix:/var/run/openvswitch/db.sock'
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+class ScenarioError(Exception):
+    """The scenario files are wrong (exit 2)."""
+
+
+class SetupError(Exception):
+    """The machine, OVS or Sluice did not do what the harness needs (exit 2)."""
+
+
+def log(msg):
+    try:
+        print(msg, flush=True)
+    except BrokenPipeError:   # the reader went away (| head): keep going so that cleanup still runs
+        sys.stdout = open(os.devnull, 'w')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scenario: topology.json
+# ---------------------------------------------------------------------------------------------------------------
+
+class Probe:
+    """One probe target of a destination pod: protocol, port number, address family, optional port name."""
+
+    def __init__(self, proto, port, v6=False, name=None):
+        self.proto, self.port, self.v6, self.name = proto, port, v6, name
+
+    @property
+    def token(self):
+        return '%s%s/%d' % (self.proto, '6' if self.v6 else '', self.port)
+
+    def label(self):
+        return self.token + ('(%s)' % self.name if self.name else '')
+
+
+class Pod:
+    def __init__(self, doc, index, v4len, v6len):
+        where = 'topology.json pods[%d]' % index
+        for key in ('namespace', 'name', 'ips'):
+            if key not in doc:
+                raise ScenarioError('%s: "%s" is missing' % (where, key))
+        unknown = set(doc) - {'namespace', 'name', 'labels', 'ips', 'ports', 'extraPorts', 'hostNetwork', 'comment'}
+        if unknown:
+            raise ScenarioError('%s: unknown keys %s' % (where, sorted(unknown)))
+        self.ns, self.name = doc['namespace'], doc['name']
+        self.key = '%s/%s' % (self.ns, self.name)
+        self.index = index
+        self.labels = dict(doc.get('labels', {}))
+        self.host_network = bool(doc.get('hostNetwork', False))
+        self.v4, self.v6 = None, None
+        for ip in doc['ips']:
+            try:
+                addr = ipaddress.ip_address(ip)
+            except ValueError:
+                raise ScenarioError('%s (%s): %r is not an IP address' % (where, self.key, ip))
+            if addr.version == 4 and self.v4 is None:
+                self.v4 = str(addr)
+            elif addr.version == 6 and self.v6 is None:
+                self.v6 = str(addr)
+            else:
+                raise ScenarioError('%s (%s): at most one IPv4 and one IPv6 address' % (where, self.key))
+        if self.v4 is None:
+            raise ScenarioError('%s (%s): an IPv4 address is required (IPv6 is optional)' % (where, self.key))
+        self.ips = [self.v4] + ([self.v6] if self.v6 else [])
+        self.v4len, self.v6len = v4len, v6len
+        self.mac = '0a:58:%02x:%02x:%02x:%02x' % tuple(int(o) for o in self.v4.split('.'))
+        self.ports = []          # (name or None, port, PROTO) as declared in the Pod manifest
+        for j, p in enumerate(doc.get('ports', [])):
+            proto = str(p.get('protocol', 'TCP')).upper()
+            port = p.get('port')
+            if proto.lower() not in PROTOCOLS or not isinstance(port, int) or not 0 < port < 65536:
+                raise ScenarioError('%s (%s) ports[%d]: needs "port" 1-65535 and "protocol" TCP, UDP or SCTP'
+                                    % (where, self.key, j))
+            self.ports.append((p.get('name'), port, proto))
+        self.extra = []          # (proto, port): listened on and probed, not declared in the manifest
+        for tok in doc.get('extraPorts', []):
+            m = re.fullmatch(r'(tcp|udp|sctp)/(\d+)', str(tok))
+            if not m or not 0 < int(m.group(2)) < 65536:
+                raise ScenarioError('%s (%s) extraPorts: %r is not PROTO/PORT (tcp, udp, sctp)' % (where, self.key, tok))
+            self.extra.append((m.group(1), int(m.group(2))))
+        self.bridge = None       # Bridge, set by Topology
+        # Set when the topology is built:
+        self.netns = self.host_if = self.peer_if = None
+        self.ofport = None
+
+    def probes(self, dual_stack):
+        out, seen = [], set()
+        families = [False, True] if dual_stack else [False]
+        for v6 in families:
+            for name, port, proto in self.ports:
+                if (proto.lower(), port, v6) not in seen:
+                    seen.add((proto.lower(), port, v6))
+                    out.append(Probe(proto.lower(), port, v6, name))
+            for proto, port in self.extra:
+                if (proto, port, v6) not in seen:
+                    seen.add((proto, port, v6))
+                    out.append(Probe(proto, port, v6))
+        return out
+
+    def listen_ports(self):
+        """{'tcp': [...], 'udp': [...]} for the in-namespace server (SCTP cannot be served: no kernel SCTP)."""
+        res = {'tcp': set(), 'udp': set()}
+        for _, port, proto in self.ports:
+            if proto.lower() in res:
+                res[proto.lower()].add(port)
+        for proto, port in self.extra:
+            if proto in res:
+                res[proto].add(port)
+        return {k: sorted(v) for k, v in res.items()}
+
+
+class Bridge:
+    def __init__(self, name, index):
+        self.name, self.index = name, index
+        self.pods = []
+        self.ovs_name = None
+        self.dpid = None
+
+
+class Topology:
+    def __init__(self, path):
+        try:
+            with open(path, encoding='utf-8') as f:
+                doc = json.load(f)
+        except OSError as e:
+            raise ScenarioError('cannot read %s: %s' % (path, e))
+        except ValueError as e:
+            raise ScenarioError('%s is not valid JSON: %s' % (path, e))
+        unknown = set(doc) - {'description', 'comment', 'ipv4PrefixLength', 'ipv6PrefixLength', 'namespaces',
+                              'bridges', 'links', 'pods'}
+        if unknown:
+            raise ScenarioError('topology.json: unknown keys %s' % sorted(unknown))
+        self.description = doc.get('description', '')
+        v4len, v6len = int(doc.get('ipv4PrefixLength', 24)), int(doc.get('ipv6PrefixLength', 64))
+        self.pods = [Pod(p, i, v4len, v6len) for i, p in enumerate(doc.get('pods', []))]
+        if len(self.pods) < 2:
+            raise ScenarioError('topology.json: at least two pods are needed')
+        self.by_key = {}
+        for p in self.pods:
+            if p.key in self.by_key:
+                raise ScenarioError('topology.json: pod %s is listed twice' % p.key)
+            self.by_key[p.key] = p
+        ips = [ip for p in self.pods for ip in p.ips]
+        if len(set(ips)) != len(ips):
+            raise ScenarioError('topology.json: two pods share an IP address')
+        with_v6 = [p.key for p in self.pods if p.v6]
+        if with_v6 and len(with_v6) != len(self.pods):
+            raise ScenarioError('topology.json: either every pod has an IPv6 address (dual stack) or none; '
+                                'without one: %s' % ', '.join(p.key for p in self.pods if not p.v6))
+        self.dual_stack = bool(with_v6)
+        self.namespaces = {}
+        for ns, nsdoc in (doc.get('namespaces') or {}).items():
+            self.namespaces[ns] = dict((nsdoc or {}).get('labels', {}))
+        for p in self.pods:
+            self.namespaces.setdefault(p.ns, {})
+        bridges = doc.get('bridges') or [{'name': 'br', 'pods': [p.key for p in self.pods]}]
+        self.bridges = []
+        names = set()
+        for i, b in enumerate(bridges):
+            name = str(b.get('name', ''))
+            if not re.fullmatch(r'[a-z0-9][a-z0-9-]{0,7}', name) or name in names:
+                raise ScenarioError('topology.json bridges[%d]: name %r must be unique, 1-8 of [a-z0-9-]' % (i, name))
+            names.add(name)
+            br = Bridge(name, i)
+            for key in b.get('pods', []):
+                pod = self.by_key.get(key)
+                if pod is None:
+                    raise ScenarioError('topology.json bridge %s: no pod %s in "pods"' % (name, key))
+                if pod.bridge is not None:
+                    raise ScenarioError('topology.json: pod %s is on two bridges' % key)
+                pod.bridge = br
+                br.pods.append(pod)
+            self.bridges.append(br)
+        missing = [p.key for p in self.pods if p.bridge is None]
+        if missing:
+            raise ScenarioError('topology.json: pods on no bridge: %s' % ', '.join(missing))
+        self.bridge_by_name = {b.name: b for b in self.bridges}
+        self.links = []
+        for i, l in enumerate(doc.get('links', [])):
+            kind = l.get('type', 'patch')
+            ends = l.get('bridges', [])
+            if kind not in ('patch', 'veth') or len(ends) != 2 or any(e not in self.bridge_by_name for e in ends) \
+                    or ends[0] == ends[1]:
+                raise ScenarioError('topology.json links[%d]: needs "type" patch|veth and "bridges" [two bridge names]'
+                                    % i)
+            self.links.append({'type': kind, 'a': self.bridge_by_name[ends[0]], 'b': self.bridge_by_name[ends[1]],
+                               'index': i})
+        # Every bridge must reach every other one, or cross-bridge probes are meaningless.
+        reach, todo = {self.bridges[0].name}, [self.bridges[0].name]
+        while todo:
+            cur = todo.pop()
+            for l in self.links:
+                for x, y in ((l['a'], l['b']), (l['b'], l['a'])):
+                    if x.name == cur and y.name not in reach:
+                        reach.add(y.name)
+                        todo.append(y.name)
+        if len(reach) != len(self.bridges):
+            raise ScenarioError('topology.json: bridges %s are not linked to %s'
+                                % (sorted(set(names) - reach), self.bridges[0].name))
+
+    def probes(self, pod):
+        return pod.probes(self.dual_stack)
+
+    def apply_labels(self, path):
+        """A step's labels.json: {"pods": {"ns/name": {labels}}, "namespaces": {"ns": {labels}}}; sets replace."""
+        try:
+            with open(path, encoding='utf-8') as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            raise ScenarioError('%s: %s' % (path, e))
+        for key, labels in (doc.get('pods') or {}).items():
+            if key not in self.by_key:
+                raise ScenarioError('%s: no pod %s in topology.json' % (path, key))
+            self.by_key[key].labels = dict(labels)
+        for ns, labels in (doc.get('namespaces') or {}).items():
+            if ns not in self.namespaces:
+                raise ScenarioError('%s: no namespace %s in topology.json' % (path, ns))
+            self.namespaces[ns] = dict(labels)
+
+    def manifests(self):
+        """Namespaces and Pods as one v1 List, the way the API server would store them (status included)."""
+        items = []
+        for ns, labels in sorted(self.namespaces.items()):
+            lab = dict(labels)
+            lab['kubernetes.io/metadata.name'] = ns
+            items.append({'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': ns, 'labels': lab}})
+        for p in self.pods:
+            container = {'name': 'main', 'image': 'busybox:1.36'}
+            if p.ports:
+                container['ports'] = []
+                for name, port, proto in p.ports:
+                    cp = {'containerPort': port, 'protocol': proto}
+                    if name:
+                        cp['name'] = name
+                    container['ports'].append(cp)
+            spec = {'nodeName': p.bridge.ovs_name or p.bridge.name, 'containers': [container]}
+            if p.host_network:
+                spec['hostNetwork'] = True
+            items.append({'apiVersion': 'v1', 'kind': 'Pod',
+                          'metadata': {'name': p.name, 'namespace': p.ns, 'labels': dict(p.labels)},
+                          'spec': spec,
+                          'status': {'phase': 'Running', 'podIP': p.v4, 'podIPs': [{'ip': ip} for ip in p.ips]}})
+        return {'apiVersion': 'v1', 'kind': 'List', 'items': items}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# expected.txt: parse and print
+# ---------------------------------------------------------------------------------------------------------------
+
+def parse_expected(path, topo):
+    """Returns {(from_key, to_key): [True/False per probe of to]}. Raises ScenarioError naming the line."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ScenarioError('cannot read %s: %s' % (path, e))
+    rel = os.path.relpath(path)
+    header = None
+    rows = {}
+    for n, raw in enumerate(lines, 1):
+        line = raw.split('#', 1)[0].strip()
+        if not line:
+            continue
+        where = '%s:%d' % (rel, n)
+        if line.startswith('ports ') or line.startswith('ports\t'):
+            m = re.fullmatch(r'ports\s+(\S+?)\s*:\s*(.*)', line)
+            if not m or m.group(1) not in topo.by_key:
+                raise ScenarioError('%s: "ports POD: PROBE..." names no pod of topology.json' % where)
+            pod = topo.by_key[m.group(1)]
+            listed = [re.sub(r'\(.*\)$', '', t) for t in m.group(2).split()]
+            actual = [pr.token for pr in topo.probes(pod)]
+            if listed != actual:
+                raise ScenarioError('%s: %s is probed on %s (from topology.json), not %s'
+                                    % (where, pod.key, ' '.join(actual) or '(nothing)', ' '.join(listed)))
+            continue
+        tokens = line.split()
+        if header is None:
+            header = tokens[1:]
+            bad = [t for t in header if t not in topo.by_key]
+            if bad:
+                raise ScenarioError('%s: header names pods not in topology.json: %s' % (where, ', '.join(bad)))
+            if sorted(header) != sorted(topo.by_key):
+                raise ScenarioError('%s: header must name every pod once; missing: %s' % (
+                    where, ', '.join(sorted(set(topo.by_key) - set(header))) or '(duplicates)'))
+            continue
+        src = tokens[0]
+        if src not in topo.by_key:
+            raise ScenarioError('%s: row %r is not a pod of topology.json' % (where, src))
+        if src in rows:
+            raise ScenarioError('%s: a second row for %s' % (where, src))
+        if len(tokens) - 1 != len(header):
+            raise ScenarioError('%s: %d cells, the header has %d columns' % (where, len(tokens) - 1, len(header)))
+        rows[src] = dict(zip(header, tokens[1:]))
+        for dst, cell in rows[src].items():
+            if dst == src:
+                if cell != SELF:
+                    raise ScenarioError('%s: the cell %s -> itself must be "%s" (not probed)' % (where, src, SELF))
+                continue
+            probes = topo.probes(topo.by_key[dst])
+            marks = list(cell)
+            if any(c not in ALLOW_MARKS | DENY_MARKS for c in marks):
+                raise ScenarioError('%s: cell %s -> %s is %r: use %s/Y (allowed) and %s/N/x (blocked), one per port'
+                                    % (where, src, dst, cell, OK, FAIL))
+            if len(marks) == 1:
+                marks = marks * len(probes)
+            if len(marks) != len(probes):
+                raise ScenarioError('%s: cell %s -> %s has %d marks; %s is probed on %d ports (%s): give one mark '
+                                    'for all, or one per port' % (where, src, dst, len(cell), dst, len(probes),
+                                                                   ' '.join(pr.token for pr in probes)))
+            rows[src][dst] = [c in ALLOW_MARKS for c in marks]
+    if header is None:
+        raise ScenarioError('%s: no matrix (a header line "from\\to POD..." and one row per pod)' % rel)
+    missing = sorted(set(topo.by_key) - set(rows))
+    if missing:
+        raise ScenarioError('%s: no row for %s' % (rel, ', '.join(missing)))
+    return {(s, d): v for s, r in rows.items() for d, v in r.items() if s != d}
+
+
+def cell_text(marks):
+    if not marks:
+        return '-'
+    if all(marks):
+        return OK
+    if not any(marks):
+        return FAIL
+    return ''.join(OK if m else FAIL for m in marks)
+
+
+def render(topo, matrix, flag=None):
+    """Lines of a matrix in expected.txt format; flag: set of (src, dst) to mark with '*'."""
+    keys = [p.key for p in topo.pods]
+    lines = ['ports %s: %s' % (p.key, ' '.join(pr.label() for pr in topo.probes(p)) or '(none)') for p in topo.pods]
+    table = [['from\\to'] + keys]
+    for s in keys:
+        row = [s]
+        for d in keys:
+            if s == d:
+                row.append(SELF)
+            else:
+                row.append(cell_text(matrix[(s, d)]) + ('*' if flag and (s, d) in flag else ''))
+        table.append(row)
+    widths = [max(len(r[i]) for r in table) for i in range(len(keys) + 1)]
+    for r in table:
+        lines.append('  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return lines
+
+
+def side_by_side(left, right, ltitle, rtitle):
+    w = max([len(x) for x in left] + [len(ltitle)])
+    out = ['%s | %s' % (ltitle.ljust(w), rtitle), '%s-+-%s' % ('-' * w, '-' * max(len(x) for x in right + [rtitle]))]
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else ''
+        b = right[i] if i < len(right) else ''
+        out.append('%s | %s' % (a.ljust(w), b))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers: commands, HTTP
+# ---------------------------------------------------------------------------------------------------------------
+
+def run(cmd, check=True, timeout=20, quiet=False):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SetupError('%s: no answer in %d s' % (' '.join(cmd), timeout))
+    if check and r.returncode != 0:
+        raise SetupError('%s: exit %d: %s' % (' '.join(cmd), r.returncode, (r.stderr or r.stdout).strip()))
+    if not quiet and r.stderr.strip() and cmd[0] == 'ovs-vsctl':
+        # ovs-vsctl add-br exits 0 even when the datapath could not be set up: its stderr says so.
+        raise SetupError('%s: %s' % (' '.join(cmd), r.stderr.strip()))
+    return r
+
+
+def vsctl(*args, **kw):
+    return run(['ovs-vsctl', '--timeout=10'] + list(args), **kw)
+
+
+def http_get(url, timeout=2):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def pid_alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(') ', 1)[-1][0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
+def kill_group(proc, grace=5.0):
+    if proc is None or proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run: topology, servers, Sluice, probes
+# ---------------------------------------------------------------------------------------------------------------
+
+class Run:
+    def __init__(self, args, topo, scenario):
+        self.args, self.topo, self.scenario = args, topo, scenario
+        self.prefix = args.prefix
+        self.work = None
+        self.sluice = None
+        self.servers = []
+        self.state_file = os.path.join(STATE_DIR, self.prefix + '.json')
+        self.created = {'pid': os.getpid(), 'bridges': [], 'netns': [], 'links': [], 'procs': [], 'workdirs': []}
+        self.api = None
+        self.run_id = random.randint(0x100, 0xfff) if args.dpid_base is None else args.dpid_base
+        self.manifest_files = {}   # relative name -> source path currently in force
+
+    # -- bookkeeping so a killed run can be cleaned up by the next one --
+    def remember(self, kind, name):
+        self.created[kind].append(name)
+        os.makedirs(STATE_DIR, exist_ok=True)
+        tmp = self.state_file + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(self.created, f)
+        os.replace(tmp, self.state_file)
+
+    def names(self):
+        p = self.prefix
+        for br in self.topo.bridges:
+            br.ovs_name = '%s-%s' % (p, br.name)
+            br.dpid = '%016x' % ((0x5c << 40) | (self.run_id << 8) | (br.index + 1))
+        for pod in self.topo.pods:
+            pod.netns = '%s-p%d' % (p, pod.index + 1)
+            pod.host_if = '%s-p%db' % (p, pod.index + 1)
+            pod.peer_if = '%s-p%dc' % (p, pod.index + 1)
+        for l in self.topo.links:
+            l['ends'] = ('%s-l%da' % (p, l['index'] + 1), '%s-l%db' % (p, l['index'] + 1))
+        longest = max([b.ovs_name for b in self.topo.bridges] + [pod.peer_if for pod in self.topo.pods] +
+                      [e for l in self.topo.links for e in l['ends']], key=len)
+        if len(longest) > MAX_IFNAME:
+            raise ScenarioError('interface name %s is longer than %d characters: use a shorter --prefix or bridge name'
+                                % (longest, MAX_IFNAME))
+
+    def build(self):
+        of_target = 'tcp:127.0.0.1:%d' % self.of_port
+        for br in self.topo.bridges:
+            self.remember('bridges', br.ovs_name)
+            cmd = ['add-br', br.ovs_name, '--', 'set', 'bridge', br.ovs_name, 'datapath_type=netdev',
+                   'protocols=OpenFlow13,OpenFlow14,OpenFlow15', 'other-config:datapath-id=%s' % br.dpid]
+            if self.args.standalone:
+                cmd += ['fail_mode=standalone']
+            else:
+                # The controller goes in with the bridge: connecting one later flushes the bridge's flows.
+                cmd += ['fail_mode=secure', '--', 'set-controller', br.ovs_name, of_target,
+                        '--', 'set', 'controller', br.ovs_name, 'max_backoff=1000']
+            vsctl(*cmd)
+        for l in self.topo.links:
+            a, b = l['ends']
+            if l['type'] == 'patch':
+                vsctl('add-port', l['a'].ovs_name, a, '--', 'set', 'interface', a, 'type=patch', 'options:peer=' + b,
+                      '--', 'add-port', l['b'].ovs_name, b, '--', 'set', 'interface', b, 'type=patch',
+                      'options:peer=' + a)
+            else:
+                self.remember('links', a)
+                run(['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b])
+                for end, br in ((a, l['a']), (b, l['b'])):
+                    run(['ethtool', '-K', end, 'tx', 'off'])
+                    run(['ip', 'link', 'set', end, 'up'])
+                    vsctl('add-port', br.ovs_name, end)
+        for pod in self.topo.pods:
+            self.remember('netns', pod.netns)
+            self.remember('links', pod.host_if)
+            ns = pod.netns
+            run(['ip', 'netns', 'add', ns])
+            run(['ip', 'link', 'add', pod.peer_if, 'type', 'veth', 'peer', 'name', pod.host_if])
+            run(['ip', 'link', 'set', pod.peer_if, 'netns', ns])
+            run(['ip', '-n', ns, 'link', 'set', pod.peer_if, 'name', 'eth0'])
+            run(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', pod.mac])
+            run(['ip', '-n', ns, 'addr', 'add', '%s/%d' % (pod.v4, pod.v4len), 'dev', 'eth0'])
+            if pod.v6:
+                run(['ip', '-n', ns, 'addr', 'add', '%s/%d' % (pod.v6, pod.v6len), 'dev', 'eth0', 'nodad'])
+            run(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
+            run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up'])
+            run(['ip', 'link', 'set', pod.host_if, 'up'])
+            # The userspace datapath forwards veth's partial checksums as they are: tx offload off, both ends.
+            run(['ip', 'netns', 'exec', ns, 'ethtool', '-K', 'eth0', 'tx', 'off'])
+            run(['ethtool', '-K', pod.host_if, 'tx', 'off'])
+            ext = ['external_ids:attached-mac=%s' % pod.mac]
+            if not pod.host_network:   # a hostNetwork pod stands for the node: no pod interface on the bridge
+                ext += ['external_ids:pod-namespace=%s' % pod.ns, 'external_ids:pod-name=%s' % pod.name]
+            vsctl('add-port', pod.bridge.ovs_name, pod.host_if, '--', 'set', 'interface', pod.host_if,
+                  'ofport_request=%d' % (pod.index + 1), *ext)
+        for pod in self.topo.pods:
+            pod.ofport = int(vsctl('get', 'interface', pod.host_if, 'ofport').stdout.strip())
+            if pod.ofport <= 0:
+                raise SetupError('interface %s got no OpenFlow port (ofport %d)' % (pod.host_if, pod.ofport))
+
+    def start_servers(self):
+        for pod in self.topo.pods:
+            spec = pod.listen_ports()
+            if not spec['tcp'] and not spec['udp']:
+                continue
+            spec['v6'] = bool(pod.v6)
+            proc = subprocess.Popen(['ip', 'netns', 'exec', pod.netns, sys.executable, os.path.abspath(__file__),
+                                     '_serve', json.dumps(spec)],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, start_new_session=True)
+            self.servers.append((pod, proc))
+        deadline = time.monotonic() + 10
+        for pod, proc in self.servers:
+            line = read_line(proc.stdout, max(0.1, deadline - time.monotonic()))
+            if line is None or not line.startswith('READY'):
+                raise SetupError('the servers in %s (%s) did not start: %s' % (pod.netns, pod.key, line or 'no answer'))
+
+    def write_manifests(self, manifest_src_dirs, deletions=()):
+        """manifests/ of the scenario (and of steps so far) -> WORK/manifests; topology -> WORK/topology.
+        Files are written under a dot-name and renamed: the watcher skips dot-names, so it never reads half a file."""
+        topo_dir = os.path.join(self.work, 'topology')
+        man_dir = os.path.join(self.work, 'manifests')
+        os.makedirs(topo_dir, exist_ok=True)
+        os.makedirs(man_dir, exist_ok=True)
+        atomic_write(os.path.join(topo_dir, 'pods.json'), json.dumps(self.topo.manifests(), indent=1))
+        for rel in deletions:
+            target = os.path.join(man_dir, rel)
+            if not os.path.exists(target):
+                raise ScenarioError('delete.txt names %s, which is not in the manifests in force (%s)'
+                                    % (rel, ', '.join(sorted(self.manifest_files)) or 'none'))
+            os.remove(target)
+            self.manifest_files.pop(rel, None)
+        for src in manifest_src_dirs:
+            if not os.path.isdir(src):
+                continue
+            for dirpath, _, files in os.walk(src):
+                for fname in sorted(files):
+                    if fname.startswith('.'):
+                        continue
+                    path = os.path.join(dirpath, fname)
+                    rel = os.path.relpath(path, src)
+                    os.makedirs(os.path.dirname(os.path.join(man_dir, rel)), exist_ok=True)
+                    with open(path, 'rb') as f:
+                        atomic_write(os.path.join(man_dir, rel), f.read())
+                    self.manifest_files[rel] = path
+
+    def start_sluice(self):
+        sluice = self.args.sluice
+        args = [sluice, 'run', '--listen', '127.0.0.1:%d' % self.of_port, '--http', '127.0.0.1:%d' % self.http_port,
+                '--manifests', self.work, '--ovsdb', self.args.ovsdb]
+        self.sluice_log = os.path.join(self.work, 'sluice.log')
+        log('$ %s   (log: %s)' % (' '.join(args), self.sluice_log))
+        with open(self.sluice_log, 'wb') as out:
+            self.sluice = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+        # A later run kills it if this one is SIGKILLed: its process group, if its command line still says so.
+        self.remember('procs', {'pgid': self.sluice.pid, 'marker': '--http 127.0.0.1:%d' % self.http_port})
+
+    def sluice_tail(self, n=40):
+        try:
+            with open(self.sluice_log, encoding='utf-8', errors='replace') as f:
+                return ''.join(f.readlines()[-n:])
+        except (OSError, AttributeError):
+            return ''
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        last = 'no answer yet'
+        while time.monotonic() < deadline:
+            if self.sluice.poll() is not None:
+                raise SetupError('Sluice exited (status %s) before /readyz answered 200' % self.sluice.returncode)
+            try:
+                status, body = http_get(self.api + '/readyz')
+                if status == 200:
+                    return
+                last = 'HTTP %d %s' % (status, body.decode(errors='replace').strip())
+            except (urllib.error.URLError, OSError) as e:
+                last = str(getattr(e, 'reason', e))
+            time.sleep(0.3)
+        raise SetupError('%s/readyz not 200 after %d s (last: %s)' % (self.api, timeout, last))
+
+    def realization(self):
+        _, body = http_get(self.api + '/api/v1/realization')
+        return json.loads(body)
+
+    def wait_realized(self, timeout, after_generation=None):
+        """Every scenario bridge connected, every pod bound, every connected switch realizedGeneration == generation
+        (and, after a change, generation > after_generation). Returns the generation."""
+        want = {':'.join(b.dpid[i:i + 2] for i in range(0, 16, 2)): b.ovs_name for b in self.topo.bridges}
+        pods = {p.key for p in self.topo.pods if not p.host_network}
+        deadline = time.monotonic() + timeout
+        last = 'no answer yet'
+        while time.monotonic() < deadline:
+            if self.sluice.poll() is not None:
+                raise SetupError('Sluice exited (status %s)' % self.sluice.returncode)
+            try:
+                doc = self.realization()
+                gen = doc['generation']
+                sws = {s['datapathId'].lower(): s for s in doc.get('switches', [])}
+                _, pbody = http_get(self.api + '/api/v1/ports')
+                bound = {b['pod'] for b in json.loads(pbody).get('bindings', [])}
+                missing = [name for dpid, name in want.items() if not sws.get(dpid, {}).get('connected')]
+                behind = ['%s at %s' % (s['datapathId'], s.get('realizedGeneration')) for s in sws.values()
+                          if s.get('connected') and s.get('realizedGeneration') != gen]
+                unbound = sorted(pods - bound)
+                if missing:
+                    last = 'bridges not connected: %s' % ', '.join(missing)
+                elif unbound:
+                    last = 'pods not bound to a switch port yet: %s' % ', '.join(unbound)
+                elif after_generation is not None and gen <= after_generation:
+                    last = 'generation still %s (the change is not loaded yet)' % gen
+                elif behind:
+                    last = 'generation %s, switches behind: %s' % (gen, ', '.join(behind))
+                else:
+                    flows = ', '.join('%s %s flows' % (want[d], sws[d].get('flows', '?')) for d in want)
+                    log('Sluice realized generation %s on every bridge (%s)' % (gen, flows))
+                    return gen
+            except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as e:
+                last = 'GET %s: %s' % (self.api, e)
+            time.sleep(0.2)
+        raise SetupError('not realized after %d s: %s' % (timeout, last))
+
+    def check_errors(self):
+        status, body = http_get(self.api + '/api/v1/errors')
+        if status != 200:
+            return
+        errs = json.loads(body)
+        if errs:
+            lines = ['  ' + json.dumps(e, sort_keys=True) for e in errs]
+            raise ScenarioError('Sluice rejected documents of the scenario (GET /api/v1/errors):\n' + '\n'.join(lines))
+
+    def settle(self):
+        # OVS re-judges cached datapath flows asynchronously after a table change: drop them before probing.
+        run(['ovs-appctl', 'revalidator/purge'], timeout=10)
+
+    # -- probing --
+    def probe_all(self, only=None):
+        """{(src, dst): [bool per probe of dst]}; details[(src, dst, token)] = how it ended."""
+        jobs = {}      # src pod key -> list of probe dicts
+        sctp = []      # (src, dst, probe index, Probe)
+        result = {}
+        for s in self.topo.pods:
+            for d in self.topo.pods:
+                if s is d:
+                    continue
+                probes = self.topo.probes(d)
+                result[(s.key, d.key)] = [None] * len(probes)
+                for i, pr in enumerate(probes):
+                    if only is not None and (s.key, d.key, i) not in only:
+                        continue
+                    if pr.proto == 'sctp':
+                        sctp.append((s, d, i, pr))
+                    else:
+                        jobs.setdefault(s.key, []).append({'id': '%s|%d' % (d.key, i), 'proto': pr.proto,
+                                                            'ip': d.v6 if pr.v6 else d.v4, 'port': pr.port,
+                                                            'timeout': self.args.probe_timeout})
+        details = {}
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs) + min(4, len(sctp)))) as pool:
+            futs = {pool.submit(self.probe_from, self.topo.by_key[k], v): k for k, v in jobs.items()}
+            sfuts = [(pool.submit(self.trace_sctp, s, d, pr), s, d, i, pr) for s, d, i, pr in sctp]
+            for fut, k in futs.items():
+                for pid, outcome in fut.result().items():
+                    dkey, i = pid.rsplit('|', 1)
+                    result[(k, dkey)][int(i)] = outcome == 'ok'
+                    details[(k, dkey, int(i))] = outcome
+            for fut, s, d, i, pr in sfuts:
+                ok, why = fut.result()
+                result[(s.key, d.key)][i] = ok
+                details[(s.key, d.key, i)] = why
+        return result, details
+
+    def probe_from(self, pod, probes):
+        budget = 15 + 2 * self.args.probe_timeout * (1 + len(probes) // 32)
+        try:
+            r = subprocess.run(['ip', 'netns', 'exec', pod.netns, sys.executable, os.path.abspath(__file__), '_probe'],
+                               input=json.dumps(probes), capture_output=True, text=True, timeout=budget)
+        except subprocess.TimeoutExpired:
+            return {p['id']: 'prober timed out' for p in probes}
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            raise SetupError('the prober in %s failed: %s' % (pod.netns, (r.stderr or r.stdout).strip()[-500:]))
+
+    def dp_ports(self):
+        out = run(['ovs-appctl', 'dpif/show'], timeout=10).stdout
+        ports = {}
+        for line in out.splitlines():
+            m = re.match(r'\s+(\S+) (\d+)/(\d+)', line)
+            if m:
+                ports[m.group(1)] = int(m.group(3))
+        return ports
+
+    def trace_sctp(self, src, dst, probe):
+        """SCTP cannot be sent (no kernel SCTP): ask OVS what its tables would do with the first packet.
+        Allowed when the last 'Datapath actions' of every hop outputs to the interface towards dst."""
+        try:
+            dp = self.dp_ports()
+            hops = self.trace_hops(src, dst)
+            for bridge, in_port, exit_if in hops:
+                if probe.v6:
+                    flow = 'in_port=%d,sctp6,dl_src=%s,dl_dst=%s,ipv6_src=%s,ipv6_dst=%s,sctp_src=40000,sctp_dst=%d' % (
+                        in_port, src.mac, dst.mac, src.v6, dst.v6, probe.port)
+                else:
+                    flow = 'in_port=%d,sctp,dl_src=%s,dl_dst=%s,nw_src=%s,nw_dst=%s,sctp_src=40000,sctp_dst=%d' % (
+                        in_port, src.mac, dst.mac, src.v4, dst.v4, probe.port)
+                out = run(['ovs-appctl', 'ofproto/trace', bridge, flow, '--ct-next', 'trk,new'], timeout=10).stdout
+                actions = [l for l in out.splitlines() if l.startswith('Datapath actions:')]
+                if not actions:
+                    return False, 'trace on %s printed no Datapath actions' % bridge
+                verdict = actions[-1].split(':', 1)[1].strip()
+                outputs = set()
+                depth, tok = 0, ''
+                for ch in verdict + ',':
+                    if ch == '(':
+                        depth += 1
+                    elif ch == ')':
+                        depth -= 1
+                    if ch == ',' and depth == 0:
+                        if tok.strip().isdigit():
+                            outputs.add(int(tok.strip()))
+                        tok = ''
+                    else:
+                        tok += ch
+                if dp.get(exit_if) not in outputs:
+                    return False, 'trace on %s: Datapath actions: %s (not to %s, dp port %s)' % (
+                        bridge, verdict, exit_if, dp.get(exit_if))
+            return True, 'ok (trace)'
+        except SetupError as e:
+            return False, str(e)
+
+    def trace_hops(self, src, dst):
+        """[(ovs bridge, OpenFlow in_port, interface the packet must leave by)] from src's bridge to dst.
+        Bridges joined by patch ports are one hop (a trace follows patch ports); a veth link starts a new hop."""
+        comp = {b.name: b.name for b in self.topo.bridges}
+
+        def find(x):
+            while comp[x] != x:
+                x = comp[x]
+            return x
+        for l in self.topo.links:
+            if l['type'] == 'patch':
+                comp[find(l['a'].name)] = find(l['b'].name)
+        # BFS over patch-components through veth links.
+        start, goal = find(src.bridge.name), find(dst.bridge.name)
+        prev = {start: None}
+        queue = [start]
+        while queue:
+            cur = queue.pop(0)
+            for l in self.topo.links:
+                if l['type'] != 'veth':
+                    continue
+                for (x, xe), (y, ye) in (((l['a'], l['ends'][0]), (l['b'], l['ends'][1])),
+                                         ((l['b'], l['ends'][1]), (l['a'], l['ends'][0]))):
+                    if find(x.name) == cur and find(y.name) not in prev:
+                        prev[find(y.name)] = (cur, x, xe, y, ye)
+                        queue.append(find(y.name))
+        path = []
+        node = goal
+        while prev[node] is not None:
+            path.append(prev[node])
+            node = prev[node][0]
+        path.reverse()
+        hops = []
+        bridge, in_port = src.bridge.ovs_name, src.ofport
+        for _, _, exit_end, y, enter_end in path:
+            hops.append((bridge, in_port, exit_end))
+            bridge = y.ovs_name
+            in_port = int(vsctl('get', 'interface', enter_end, 'ofport').stdout.strip())
+        hops.append((bridge, in_port, dst.host_if))
+        return hops
+
+    # -- cleanup --
+    def cleanup(self):
+        # A second Ctrl-C must not stop the cleanup half-way.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for _, proc in self.servers:
+            kill_group(proc, grace=1.0)
+        if self.sluice is not None:
+            kill_group(self.sluice, grace=10.0)
+        remove_resources(self.created)
+        try:
+            os.remove(self.state_file)
+        except OSError:
+            pass
+        if self.work and not self.args.keep_workdir:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def remove_resources(created):
+    for proc in created.get('procs', []):
+        try:
+            with open('/proc/%d/cmdline' % proc['pgid'], 'rb') as f:
+                cmdline = f.read().replace(b'\0', b' ').decode(errors='replace')
+        except OSError:
+            cmdline = ''
+        # The launcher execs java with the same arguments; check before killing (the pid may be reused).
+        if proc['marker'] in cmdline:
+            try:
+                os.killpg(proc['pgid'], signal.SIGKILL)
+            except OSError:
+                pass
+    for br in created.get('bridges', []):
+        run(['ovs-vsctl', '--timeout=10', '--if-exists', 'del-br', br], check=False, quiet=True)
+    for link in created.get('links', []):
+        if os.path.exists('/sys/class/net/%s' % link):
+            run(['ip', 'link', 'del', link], check=False)
+    for ns in created.get('netns', []):
+        if os.path.exists('/run/netns/%s' % ns):
+            pids = run(['ip', 'netns', 'pids', ns], check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            run(['ip', 'netns', 'del', ns], check=False)
+
+
+def remove_stale(created):
+    remove_resources(created)
+    for d in created.get('workdirs', []):
+        if os.path.basename(d).startswith('sluice-matrix-'):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def clean_stale_runs():
+    """Remove what runs killed without cleanup left behind (their owner process is gone)."""
+    if not os.path.isdir(STATE_DIR):
+        return
+    for fname in os.listdir(STATE_DIR):
+        if not fname.endswith('.json'):
+            continue
+        path = os.path.join(STATE_DIR, fname)
+        try:
+            with open(path) as f:
+                created = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if pid_alive(int(created.get('pid', 0))):
+            continue
+        log('Removing leftovers of an earlier run that was killed: %s' % fname[:-5])
+        remove_stale(created)
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def atomic_write(path, data):
+    d, base = os.path.split(path)
+    tmp = os.path.join(d, '.%s.tmp' % base)
+    mode = 'wb' if isinstance(data, bytes) else 'w'
+    with open(tmp, mode) as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def read_line(stream, timeout):
+    box = []
+    t = threading.Thread(target=lambda: box.append(stream.readline()), daemon=True)
+    t.start()
+    t.join(timeout)
+    return box[0].strip() if box else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Comparing and printing
+# ---------------------------------------------------------------------------------------------------------------
+
+def compare(run_, title, expected, retry=True):
+    topo = run_.topo
+    observed, details = run_.probe_all()
+    wrong = {(s, d, i) for (s, d), marks in expected.items() for i, m in enumerate(marks) if observed[(s, d)][i] != m}
+    if wrong and retry:
+        # A loaded machine can lose a first packet: probe the differing cells once more, alone.
+        again, details2 = run_.probe_all(only=wrong)
+        for (s, d, i) in wrong:
+            observed[(s, d)][i] = again[(s, d)][i]
+            details[(s, d, i)] = details2[(s, d, i)]
+        wrong = {(s, d, i) for (s, d, i) in wrong if observed[(s, d)][i] != expected[(s, d)][i]}
+    total = sum(len(v) for v in observed.values())
+    log('')
+    if not wrong:
+        log('%s: observed matrix (%d probes; row = from, column = to):' % (title, total))
+        for line in render(topo, observed):
+            log('  ' + line)
+        log('%s: matrix OK' % title)
+        return True
+    flag = {(s, d) for s, d, _ in wrong}
+    log('%s: MISMATCH in %d of %d probes (cells marked *):' % (title, len(wrong), total))
+    for line in side_by_side(render(topo, expected, flag), render(topo, observed, flag), 'expected', 'observed'):
+        log('  ' + line)
+    log('Differences:')
+    for s, d, i in sorted(wrong):
+        pr = topo.probes(topo.by_key[d])[i]
+        log('  %s -> %s %s: expected %s, observed %s (%s)' % (s, d, pr.label(), OK if expected[(s, d)][i] else FAIL,
+                                                              OK if observed[(s, d)][i] else FAIL, details[(s, d, i)]))
+    return False
+
+
+def list_steps(scenario):
+    steps_dir = os.path.join(scenario, 'steps')
+    if not os.path.isdir(steps_dir):
+        return []
+    return [os.path.join(steps_dir, d) for d in sorted(os.listdir(steps_dir))
+            if os.path.isdir(os.path.join(steps_dir, d)) and not d.startswith('.')]
+
+
+def load_step(step, topo):
+    """Checks a step's files before anything is built, so a typo fails in a second, not after the setup."""
+    known = {'manifests', 'delete.txt', 'labels.json', 'expected.txt', 'README.md', 'README'}
+    extra = sorted(set(os.listdir(step)) - known)
+    if extra:
+        raise ScenarioError('%s: unknown entries %s (a step holds manifests/, delete.txt, labels.json, expected.txt)'
+                            % (os.path.relpath(step), extra))
+    deletions = []
+    if os.path.exists(os.path.join(step, 'delete.txt')):
+        with open(os.path.join(step, 'delete.txt'), encoding='utf-8') as f:
+            deletions = [l.split('#', 1)[0].strip() for l in f]
+        deletions = [d for d in deletions if d]
+    return deletions
+
+
+def main_run(args):
+    scenario = os.path.abspath(args.scenario)
+    topo = Topology(os.path.join(scenario, 'topology.json'))
+    expected = parse_expected(os.path.join(scenario, 'expected.txt'), topo)
+    steps = []
+    for step in list_steps(scenario):
+        deletions = load_step(step, topo)
+        # Parse each step's expected matrix against the labels it will have (labels don't change the probes).
+        steps.append((step, deletions, parse_expected(os.path.join(step, 'expected.txt'), topo)))
+
+    if not args.standalone:
+        if not os.access(args.sluice, os.X_OK):
+            raise SetupError('%s is not an executable (the repository\'s ./sluice, made by the build)' % args.sluice)
+    if run(['ovs-vsctl', '--timeout=3', 'show'], check=False, quiet=True).returncode != 0:
+        raise SetupError('Open vSwitch is not running (start it with deploy/ovs-start.sh)')
+    for tool in ('ip', 'ethtool', 'ovs-appctl'):
+        if shutil.which(tool) is None:
+            raise SetupError('%s is missing (deploy/install-deps.sh installs it)' % tool)
+
+    clean_stale_runs()
+    r = Run(args, topo, scenario)
+    r.names()
+    log('Scenario %s: %s' % (os.path.basename(scenario), topo.description or '(no description)'))
+    log('Run prefix %s: bridges %s; %d pods; %d step(s)' % (
+        r.prefix, ', '.join(b.ovs_name for b in topo.bridges), len(topo.pods), len(steps)))
+    all_ok = True
+    try:
+        r.work = tempfile.mkdtemp(prefix='sluice-matrix-%s.' % r.prefix)
+        r.remember('workdirs', r.work)
+        r.of_port, r.http_port = free_port(), free_port()
+        while r.http_port == r.of_port:
+            r.http_port = free_port()
+        r.api = 'http://127.0.0.1:%d' % r.http_port
+        r.write_manifests([os.path.join(scenario, 'manifests')])
+        if not args.standalone:
+            r.start_sluice()           # the JVM starts while the topology is built
+        r.build()
+        r.start_servers()
+        if args.standalone:
+            log('Standalone: no controller, the bridges are learning switches')
+            time.sleep(0.5)
+        else:
+            r.wait_ready(args.ready_timeout)
+            r.check_errors()
+            gen = r.wait_realized(args.realize_timeout)
+        r.settle()
+        all_ok &= compare(r, 'initial', expected)
+        for step, deletions, step_expected in steps:
+            name = os.path.basename(step)
+            log('')
+            log('== step %s' % name)
+            if os.path.exists(os.path.join(step, 'labels.json')):
+                topo.apply_labels(os.path.join(step, 'labels.json'))
+            r.write_manifests([os.path.join(step, 'manifests')], deletions)
+            if not args.standalone:
+                gen = r.wait_realized(args.realize_timeout, after_generation=gen)
+                r.check_errors()
+            r.settle()
+            all_ok &= compare(r, 'step ' + name, step_expected)
+        if args.keep:
+            log('')
+            log('--keep: everything stays up. Namespaces %s-p*, bridges %s, Sluice API %s. Ctrl-C removes it all.'
+                % (r.prefix, ', '.join(b.ovs_name for b in topo.bridges), r.api))
+            for _ in range(7 * 24 * 3600):
+                if r.sluice is not None and r.sluice.poll() is not None:
+                    log('Sluice exited (status %s)' % r.sluice.returncode)
+                    break
+                time.sleep(1)
+    except (SetupError, ScenarioError) as e:
+        tail = r.sluice_tail() if r.sluice is not None else ''
+        if tail:
+            log('Last lines of the Sluice log:\n' + tail)
+        log('matrix: %s' % e)
+        e.printed = True
+        raise
+    finally:
+        r.cleanup()
+        log('Cleaned up: bridges, namespaces, veths and processes of run %s' % r.prefix)
+    if all_ok:
+        log('matrix OK')
+        return 0
+    log('matrix FAILED')
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# In-namespace helpers (run through `ip netns exec`): servers and probers
+# ---------------------------------------------------------------------------------------------------------------
+
+def serve(spec):
+    """TCP: accept and close. UDP: echo. On every port of the spec, IPv4 and (if v6) IPv6. Prints READY."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    families = [(socket.AF_INET, '0.0.0.0')] + ([(socket.AF_INET6, '::')] if spec.get('v6') else [])
+    for fam, addr in families:
+        for port in spec.get('tcp', []):
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+            s.listen(128)
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, 'tcp')
+        for port in spec.get('udp', []):
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, 'udp')
+    print('READY', flush=True)
+    while True:
+        for key, _ in sel.select(timeout=5):
+            s = key.fileobj
+            try:
+                if key.data == 'tcp':
+                    conn, _ = s.accept()
+                    conn.close()
+                else:
+                    data, peer = s.recvfrom(2048)
+                    s.sendto(data, peer)
+            except OSError:
+                pass
+        if os.getppid() == 1:   # the harness is gone
+            return
+
+
+def probe_one(p):
+    fam = socket.AF_INET6 if ':' in p['ip'] else socket.AF_INET
+    timeout = float(p['timeout'])
+    try:
+        if p['proto'] == 'tcp':
+            with socket.socket(fam, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect((p['ip'], p['port']))
+                return 'ok'
+        with socket.socket(fam, socket.SOCK_DGRAM) as s:
+            s.settimeout(timeout)
+            s.connect((p['ip'], p['port']))
+            nonce = os.urandom(8)
+            s.send(nonce)
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return 'timeout (no echo)'
+                s.settimeout(left)
+                if s.recv(2048) == nonce:
+                    return 'ok'
+    except socket.timeout:
+        return 'timeout'
+    except ConnectionRefusedError:
+        return 'refused (nothing listens, or ICMP unreachable)'
+    except OSError as e:
+        return 'error: %s' % (e.strerror or e)
+
+
+def probe_batch():
+    probes = json.load(sys.stdin)
+    with ThreadPoolExecutor(max_workers=min(64, max(1, len(probes)))) as pool:
+        results = list(pool.map(probe_one, probes))
+    json.dump({p['id']: r for p, r in zip(probes, results)}, sys.stdout)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog='matrix.py', description=__doc__.split('\n\n')[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog='Formats: test-topologies/README.md')
+    ap.add_argument('scenario', help='scenario directory (topology.json, manifests/, expected.txt, steps/)')
+    ap.add_argument('--sluice', default=os.path.join(REPO, 'sluice'),
+                    help='the Sluice launcher to run (default: the repository\'s ./sluice)')
+    ap.add_argument('--ovsdb', default=OVSDB_DEFAULT, help='OVSDB server Sluice reads port bindings from (default %(default)s)')
+    ap.add_argument('--keep', action='store_true',
+                    help='after the probes, keep everything up (to inspect) until Ctrl-C, then clean up')
+    ap.add_argument('--keep-workdir', action='store_true', help='do not delete the work directory (manifests, Sluice log)')
+    ap.add_argument('--prefix', default='mx%04x' % random.randint(0, 0xffff),
+                    help='prefix of every bridge, namespace and interface (default mx + 4 random hex digits)')
+    ap.add_argument('--dpid-base', type=lambda s: int(s, 0), default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--standalone', action='store_true',
+                    help='no controller: bridges are learning switches (checks the machine and the harness)')
+    ap.add_argument('--probe-timeout', type=float, default=1.0, help='seconds per TCP connect / UDP echo (default 1)')
+    ap.add_argument('--ready-timeout', type=float, default=90, help='seconds to wait for /readyz (default 90)')
+    ap.add_argument('--realize-timeout', type=float, default=30,
+                    help='seconds to wait for every bridge to realize a generation (default 30)')
+    args = ap.parse_args(argv)
+    if not re.fullmatch(r'[a-z][a-z0-9]{1,5}', args.prefix):
+        ap.error('--prefix must be 2-6 of [a-z0-9], starting with a letter')
+    args.sluice = os.path.abspath(args.sluice)
+    return args
+
+
+def main(argv):
+    if argv[:1] == ['_serve']:
+        serve(json.loads(argv[1]))
+        return 0
+    if argv[:1] == ['_probe']:
+        return probe_batch()
+    args = parse_args(argv)
+    if os.geteuid() != 0:
+        if shutil.which('sudo'):
+            os.execvp('sudo', ['sudo', '-E', sys.executable, os.path.abspath(__file__)] + argv)
+        print('matrix: needs root (network namespaces, veths, OVS bridges)', file=sys.stderr)
+        return 2
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+    try:
+        return main_run(args)
+    except (SetupError, ScenarioError) as e:
+        if not getattr(e, 'printed', False):
+            log('matrix: %s' % e)
+        return 2
+    except KeyboardInterrupt:
+        log('matrix: interrupted; cleaned up')
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
