@@ -32,11 +32,15 @@ final class ManifestParser {
   private final ObjectMapper yaml;
   private final ObjectMapper json;
   private final ObjectConverter converter;
+  private final FastReader fastYaml;
+  private final FastReader fastJson;
 
   ManifestParser(ObjectConverter converter) {
     this.converter = converter;
     this.yaml = configure(new YAMLMapper(new YAMLFactory()));
     this.json = configure(new ObjectMapper());
+    this.fastYaml = new FastReader(yaml, converter);
+    this.fastJson = new FastReader(json, converter);
   }
 
   private static ObjectMapper configure(ObjectMapper m) {
@@ -56,6 +60,12 @@ final class ManifestParser {
                 TreeMap<String, Integer> ignoredKinds) { }
 
   Result parse(String file, byte[] bytes, boolean isJson) {
+    Result fast = (isJson ? fastJson : fastYaml).read(bytes);
+    return fast != null ? fast : parseGeneral(file, bytes, isJson);
+  }
+
+  /** The general path: every kind, lists, and the exact error texts. {@link FastReader} falls back to it. */
+  Result parseGeneral(String file, byte[] bytes, boolean isJson) {
     Collector c = new Collector(file);
     ObjectMapper mapper = isJson ? json : yaml;
     int document = 0;
