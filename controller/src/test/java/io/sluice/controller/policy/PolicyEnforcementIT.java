@@ -85,6 +85,11 @@ class PolicyEnforcementIT {
       // mid-test: web may now only talk to db (egress), and the db policy is deleted
       Files.writeString(dir.resolve("web-egress.yaml"), WEB_EGRESS);
       Files.delete(dir.resolve("policy.yaml"));
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (System.nanoTime() < deadline && !rt.model().snapshot().networkPolicies().keySet().toString().equals("[shop/web-egress]")) {
+        Ovs.sleep(20);
+      }
+      assertThat(rt.model().snapshot().networkPolicies().keySet()).extracting(Object::toString).containsExactly("shop/web-egress");
       awaitRealized(rt, 3);
       expected.put("prb db 5432", true);
       expected.put("web db 9100", true);

@@ -1,0 +1,182 @@
+package io.sluice.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ExplainCommandTest {
+  @TempDir
+  Path dir;
+
+  private String out;
+  private String err;
+
+  @BeforeEach
+  void manifests() throws IOException {
+    Files.writeString(dir.resolve("00-namespaces.yaml"), """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: frontend, labels: {team: web}}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: backend
+        """);
+    Files.writeString(dir.resolve("10-pods.yaml"), """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-1, namespace: frontend, labels: {app: web}}
+        spec: {containers: [{name: web, image: nginx}]}
+        status: {podIP: 10.0.1.5, podIPs: [{ip: 10.0.1.5}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: db-1, namespace: backend, labels: {app: db}}
+        spec:
+          containers:
+          - name: db
+            image: postgres
+            ports: [{name: pg, containerPort: 5432}]
+        status: {podIP: 10.0.2.7}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: pending, namespace: backend}
+        spec: {containers: [{name: c, image: busybox}]}
+        """);
+    Files.writeString(dir.resolve("20-policies.yaml"), """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: db-allow, namespace: backend}
+        spec:
+          podSelector: {matchLabels: {app: db}}
+          ingress:
+          - from: [{namespaceSelector: {matchLabels: {team: web}}}]
+            ports: [{port: pg}]
+        """);
+  }
+
+  private int explain(String... args) {
+    StringWriter o = new StringWriter();
+    StringWriter e = new StringWriter();
+    CommandLine cl = new CommandLine(new SluiceCli());
+    cl.setOut(new PrintWriter(o));
+    cl.setErr(new PrintWriter(e));
+    List<String> all = new ArrayList<>(List.of("explain", "--manifests", dir.toString()));
+    all.addAll(List.of(args));
+    int code = cl.execute(all.toArray(String[]::new));
+    out = o.toString();
+    err = e.toString();
+    return code;
+  }
+
+  @Test
+  void allowedConnectionPrintsAllowedAndTheRuleThatAllowedIt() {
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db-1", "--port", "5432")).isZero();
+    assertThat(out.lines().toList()).containsExactly(
+        "ALLOWED",
+        "egress of frontend/web-1: not isolated (no policy with Egress selects it)",
+        "ingress of backend/db-1: isolated by backend/db-allow (rule 0 allows from frontend/web-1 on TCP 5432)");
+    assertThat(err).isEmpty();
+  }
+
+  @Test
+  void deniedConnectionExitsOneAndSaysNoRuleAllowed() {
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db-1", "--port", "5432/udp")).isEqualTo(1);
+    assertThat(out.lines().toList()).containsExactly(
+        "DENIED",
+        "egress of frontend/web-1: not isolated (no policy with Egress selects it)",
+        "ingress of backend/db-1: isolated by backend/db-allow (no rule allows from frontend/web-1 on UDP 5432)");
+  }
+
+  @Test
+  void addressesAreAcceptedAndAPodsAddressMeansThePod() {
+    assertThat(explain("--from", "203.0.113.9", "--to", "10.0.2.7", "--port", "5432/TCP")).isEqualTo(1);
+    assertThat(out).contains("egress of 203.0.113.9: not isolated").contains("ingress of backend/db-1: isolated");
+    assertThat(explain("--from", "10.0.1.5", "--to", "2001:db8::1", "--port", "443")).isEqualTo(2);
+    assertThat(err).contains("--to 2001:db8::1");
+  }
+
+  @Test
+  void legacyIsolationFlagHonoursTheNamespaceAnnotation() throws IOException {
+    Files.writeString(dir.resolve("00-namespaces.yaml"), """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: frontend
+          annotations:
+            net.beta.kubernetes.io/network-policy: '{"ingress": {"isolation": "DefaultDeny"}}'
+        """);
+    assertThat(explain("--from", "backend/db-1", "--to", "frontend/web-1", "--port", "80")).isZero();
+    assertThat(explain("--from", "backend/db-1", "--to", "frontend/web-1", "--port", "80", "--legacy-isolation"))
+        .isEqualTo(1);
+    assertThat(out).contains("ingress of frontend/web-1: isolated by namespace annotation "
+        + "net.beta.kubernetes.io/network-policy (DefaultDeny)");
+  }
+
+  @Test
+  void invalidDocumentsAreWarningsOnStderr() throws IOException {
+    Files.writeString(dir.resolve("30-bad.yaml"), """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: bad, namespace: backend}
+        spec:
+          podSelector: {}
+          ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [192.168.0.0/16]}}]}]
+        """);
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db-1", "--port", "5432")).isZero();
+    assertThat(err).startsWith("warning: ").contains("30-bad.yaml").contains("NetworkPolicy backend/bad")
+        .contains("must be a strict subset of `cidr`");
+    assertThat(out).startsWith("ALLOWED");
+  }
+
+  @Test
+  void badFlagsAndEndpointsExitTwoNamingTheFlag() {
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db-1", "--port", "http")).isEqualTo(2);
+    assertThat(err).contains("--port http");
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db-1", "--port", "53/icmp")).isEqualTo(2);
+    assertThat(err).contains("--port 53/icmp").contains("TCP, UDP or SCTP");
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db-1", "--port", "70000")).isEqualTo(2);
+    assertThat(explain("--from", "web-1", "--to", "backend/db-1", "--port", "80")).isEqualTo(2);
+    assertThat(err).contains("--from").contains("web-1");
+    assertThat(explain("--from", "frontend/nope", "--to", "backend/db-1", "--port", "80")).isEqualTo(2);
+    assertThat(err).contains("--from frontend/nope: no such pod");
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/pending", "--port", "80")).isEqualTo(2);
+    assertThat(err).contains("--to backend/pending: pod has no IP");
+    assertThat(explain("--from", "frontend/web-1", "--port", "80")).isEqualTo(2);
+    assertThat(err).contains("--to");
+    assertThat(out).isEmpty();
+  }
+
+  @Test
+  void aMissingManifestDirectoryIsAUsageError() {
+    StringWriter e = new StringWriter();
+    CommandLine cl = new CommandLine(new SluiceCli());
+    cl.setErr(new PrintWriter(e));
+    int code = cl.execute("explain", "--manifests", dir.resolve("nope").toString(), "--from", "frontend/web-1",
+        "--to", "backend/db-1", "--port", "80");
+    assertThat(code).isEqualTo(2);
+    assertThat(e.toString()).contains("--manifests").contains("nope");
+  }
+
+  @Test
+  void helpListsExplain() {
+    StringWriter o = new StringWriter();
+    CommandLine cl = new CommandLine(new SluiceCli());
+    cl.setOut(new PrintWriter(o));
+    cl.execute("explain", "--help");
+    assertThat(o.toString()).contains("--manifests").contains("--from").contains("--to").contains("--port")
+        .contains("--legacy-isolation");
+  }
+}
