@@ -1,0 +1,150 @@
+package io.sluice.controller.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import io.sluice.model.ClusterModel;
+import io.sluice.model.Protocol;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.reference.Endpoint;
+import io.sluice.renderer.reference.EndpointException;
+import io.sluice.renderer.reference.ReferenceEvaluator;
+import io.sluice.renderer.reference.Verdict;
+import io.sluice.watcher.SourceError;
+import io.sluice.watcher.manifest.ManifestSource;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice explain}: may one endpoint open a connection to another under the policies in a manifest directory,
+ * and why. Answers from the reference evaluator, not from the compiled flows.
+ */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+    description = {"Say whether a new connection FROM -> TO on a port is allowed by the NetworkPolicies in a manifest",
+        "directory, and why: which policies isolate the source's egress and the destination's ingress, and which rule",
+        "allowed it. Answers from the reference evaluator of the Kubernetes API rules, independent of the compiled flows.",
+        "Exit code: 0 ALLOWED, 1 DENIED, 2 bad flags or endpoints."})
+final class ExplainCommand implements Callable<Integer> {
+  static final int ALLOWED = 0;
+  static final int DENIED = 1;
+  static final int USAGE = 2;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--manifests", required = true, paramLabel = "DIR",
+      description = "Read Namespaces, Pods and NetworkPolicies from every *.yaml, *.yml and *.json below DIR. "
+          + "Invalid documents are skipped with a warning.")
+  Path manifests;
+
+  @Option(names = "--from", required = true, paramLabel = "NS/POD|IP",
+      description = "The source: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
+  String from;
+
+  @Option(names = "--to", required = true, paramLabel = "NS/POD|IP",
+      description = "The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
+  String to;
+
+  @Option(names = "--port", required = true, paramLabel = "N[/PROTO]",
+      description = "Destination port, optionally with protocol TCP, UDP or SCTP (default TCP), e.g. 5432, 53/udp.")
+  String port;
+
+  @Option(names = "--legacy-isolation",
+      description = "Honour the pre-v1 namespace annotation net.beta.kubernetes.io/network-policy: "
+          + "{\"ingress\": {\"isolation\": \"DefaultDeny\"}} (ingress-isolates every pod of the namespace).")
+  boolean legacyIsolation;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      Endpoint source = endpoint(from, "--from");
+      Endpoint destination = endpoint(to, "--to");
+      Protocol protocol = protocol(port);
+      int number = portNumber(port);
+      Snapshot snapshot = load(manifests, err);
+      Verdict verdict;
+      try {
+        verdict = new ReferenceEvaluator(legacyIsolation).evaluate(snapshot, source, destination, protocol, number);
+      } catch (EndpointException e) {
+        String flag = e.source() ? "--from" : "--to";
+        throw new IllegalArgumentException(flag + " " + e.endpoint() + ": " + e.reason(), e);
+      }
+      out.println(verdict);
+      out.flush();
+      return verdict.allowed() ? ALLOWED : DENIED;
+    } catch (IllegalArgumentException e) {
+      err.println("sluice explain: " + e.getMessage());
+      err.flush();
+      return USAGE;
+    }
+  }
+
+  private static Endpoint endpoint(String text, String flag) {
+    try {
+      return Endpoint.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(flag + ": " + e.getMessage());
+    }
+  }
+
+  /** The protocol after the slash of N/PROTO, TCP if none. */
+  static Protocol protocol(String text) {
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      return Protocol.TCP;
+    }
+    String name = text.substring(slash + 1).toUpperCase(Locale.ROOT);
+    for (Protocol p : Protocol.values()) {
+      if (p.name().equals(name)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException("--port " + text + ": protocol must be TCP, UDP or SCTP");
+  }
+
+  /** The number of N/PROTO: 1–65535. */
+  static int portNumber(String text) {
+    int slash = text.indexOf('/');
+    String digits = slash < 0 ? text : text.substring(0, slash);
+    if (!digits.matches("[0-9]{1,5}") || Integer.parseInt(digits) < 1 || Integer.parseInt(digits) > 65535) {
+      throw new IllegalArgumentException("--port " + text + ": expected a port number 1-65535, optionally with "
+          + "/TCP, /UDP or /SCTP");
+    }
+    return Integer.parseInt(digits);
+  }
+
+  /** Reads the directory once into a fresh model; invalid documents become warnings on {@code err}. */
+  private static Snapshot load(Path dir, PrintWriter err) {
+    ClusterModel model = new ClusterModel(1);
+    ManifestSource source = new ManifestSource(dir);
+    // The source logs each invalid document; here they are printed once, as warnings, so quiet it meanwhile.
+    org.slf4j.Logger log = LoggerFactory.getLogger("io.sluice.watcher");
+    Level before = log instanceof Logger l ? l.getLevel() : null;
+    if (log instanceof Logger l) {
+      l.setLevel(Level.ERROR);
+    }
+    try {
+      source.start(model::apply);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--manifests " + dir + ": " + e.getMessage(), e);
+    } finally {
+      source.stop();
+      if (log instanceof Logger l) {
+        l.setLevel(before);
+      }
+    }
+    for (SourceError e : source.errors()) {
+      err.println("warning: " + e);
+    }
+    err.flush();
+    return model.snapshot();
+  }
+}
