@@ -1,0 +1,94 @@
+package io.sluice.controller.cli;
+
+import io.sluice.model.ClusterModel;
+import io.sluice.model.ModelEvent;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Pod;
+import io.sluice.model.PortBinding;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.Renderer;
+import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import io.sluice.watcher.SourceError;
+import io.sluice.watcher.manifest.ManifestSource;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import org.projectfloodlight.openflow.types.DatapathId;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sluice compile}: the desired flows for a manifest directory, without any switch. */
+@Command(name = "compile", mixinStandardHelpOptions = true,
+    description = {"Print the flows Sluice would install, in ovs-ofctl dump-flows syntax, for the manifests in DIR.",
+        "No switch is needed: every pod with an address is placed on a virtual switch " + CompileCommand.VIRTUAL + ",",
+        "on ports 1, 2, ... in namespace/name order."})
+final class CompileCommand implements Callable<Integer> {
+  static final String VIRTUAL = "00:00:00:00:00:00:00:00";
+
+  @Option(names = "--manifests", required = true, paramLabel = "DIR", description = "Directory of Kubernetes manifests.")
+  Path manifests;
+
+  @Option(names = "--switch", paramLabel = "DPID",
+      description = "Datapath id to print (default: the virtual switch), e.g. 00:00:00:00:00:00:00:00 or 0.")
+  String dpid;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (!Files.isDirectory(manifests)) {
+      err.println("sluice compile: --manifests " + manifests + " is not a directory");
+      return 2;
+    }
+    long sw;
+    try {
+      sw = dpid == null ? 0 : dpid.contains(":") ? DatapathId.of(dpid).getLong() : Long.decode(dpid);
+    } catch (RuntimeException e) {
+      err.println("sluice compile: --switch '" + dpid + "' is not a datapath id (e.g. 00:00:00:00:00:00:5d:01 or 0x5d01)");
+      return 2;
+    }
+    ClusterModel model = new ClusterModel(1);
+    ManifestSource source = new ManifestSource(manifests);
+    try {
+      source.start(model::apply);
+    } finally {
+      source.stop();
+    }
+    for (SourceError e : source.errors()) {
+      err.println("warning: skipped " + e);
+    }
+    Snapshot snap = placeOnVirtualSwitch(model);
+    List<Flow> flows = new ArrayList<>(new Renderer(PipelineProfile.ovs(), 0).render(snap, sw).flows().values());
+    flows.sort(Comparator.comparingInt(Flow::table).thenComparing(Comparator.comparingInt(Flow::priority).reversed())
+        .thenComparing(Flow::toString));
+    out.println("# switch " + DatapathId.of(sw) + ", model generation " + snap.generation() + ", " + flows.size() + " flows");
+    for (Flow f : flows) {
+      out.println(f);
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** Binds every pod with an address to the virtual switch, ports in namespace/name order. */
+  static Snapshot placeOnVirtualSwitch(ClusterModel model) {
+    List<ModelEvent> bind = new ArrayList<>();
+    long port = 1;
+    for (ObjectRef ref : new TreeSet<>(model.snapshot().pods().keySet())) {
+      Pod p = model.snapshot().pods().get(ref);
+      if (!p.ips().isEmpty() && !p.hostNetwork()) {
+        bind.add(new ModelEvent.PortBound(new PortBinding(ref, 0, port++, null)));
+      }
+    }
+    return bind.isEmpty() ? model.snapshot() : model.apply(bind);
+  }
+}
