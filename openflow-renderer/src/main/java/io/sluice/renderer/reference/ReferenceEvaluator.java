@@ -202,7 +202,21 @@ public final class ReferenceEvaluator {
       return false;
     }
     return pod.ports().stream().anyMatch(np -> np.name().equals(name) && np.port() == port
-        && protocol.name().equals(np.protocol()));
+        && protocol == containerPortProtocol(np));
+  }
+
+  /** A container port's protocol; the API server defaults an absent one to TCP. Unknown spellings are no protocol. */
+  private static Protocol containerPortProtocol(Pod.NamedPort port) {
+    String p = port.protocol();
+    if (p == null || p.isEmpty()) {
+      return Protocol.TCP;
+    }
+    for (Protocol known : Protocol.values()) {
+      if (known.name().equals(p)) {
+        return known;
+      }
+    }
+    return null;
   }
 
   // ---- endpoints ----

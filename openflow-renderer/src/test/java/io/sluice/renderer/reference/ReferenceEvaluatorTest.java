@@ -370,6 +370,13 @@ class ReferenceEvaluatorTest {
     assertThat(allowed("y/a", "x/dns", UDP, 53)).isTrue();
   }
 
+  @Test
+  void aContainerPortWithoutProtocolIsTcp() {
+    pod("x", "web", Map.of("app", "web"), List.of(new NamedPort("http", 80, "")), "10.0.1.80");
+    policy(ingress("x", "http", selector("app", "web"), rule(List.of(), List.of(named(TCP, "http")))));
+    assertThat(allowed("y/a", "x/web", TCP, 80)).isTrue();
+  }
+
   // ---- union ----
 
   @Test
