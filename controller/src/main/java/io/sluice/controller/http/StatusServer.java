@@ -40,6 +40,9 @@ public final class StatusServer implements AutoCloseable {
 
     /** Pods bound to switch ports, and the OVSDB connections they come from. */
     Object ports();
+
+    /** Policies, the pods they select and their rules' packet counters. */
+    Object policies();
   }
 
   private final HttpServer server;
@@ -77,6 +80,7 @@ public final class StatusServer implements AutoCloseable {
     route("/api/v1/switches", ex -> sendJson(ex, views.switches()));
     route("/api/v1/errors", ex -> sendJson(ex, views.errors()));
     route("/api/v1/ports", ex -> sendJson(ex, views.ports()));
+    route("/api/v1/policies", ex -> sendJson(ex, views.policies()));
     server.start();
     LOG.info("HTTP status API on http://{}:{}/", listen.getHostString(), server.getAddress().getPort());
   }

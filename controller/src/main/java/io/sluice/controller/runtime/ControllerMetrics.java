@@ -34,6 +34,11 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics {
       .help("OpenFlow messages that could not be decoded (connection kept)").labelNames("version", "type").register(registry);
   private final Counter refused = Counter.builder().name("sluice_openflow_handshake_refused_total")
       .help("Switches refused at HELLO for lack of a common OpenFlow version").register(registry);
+  private final Gauge rulePackets = Gauge.builder().name("sluice_policy_rule_packets")
+      .help("Packets of new connections a NetworkPolicy rule allowed (summed over switches; read at scrape)")
+      .labelNames("policy", "direction", "rule").register(registry);
+  private final Gauge isolationDrops = Gauge.builder().name("sluice_policy_isolation_dropped_packets")
+      .help("Packets of new connections dropped because no rule allowed them (summed over switches)").register(registry);
   private final Gauge generation = Gauge.builder().name("sluice_model_generation")
       .help("Current model generation").register(registry);
 
@@ -79,6 +84,13 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics {
   @Override
   public void generation(long g) {
     generation.set(g);
+  }
+
+  /** Sets the per-rule packet counters read from the switches. */
+  public void policyCounters(java.util.Map<String[], Long> rules, long dropped) {
+    rulePackets.clear();
+    rules.forEach((labels, packets) -> rulePackets.labelValues(labels).set(packets));
+    isolationDrops.set(dropped);
   }
 
   /** The Prometheus text exposition of every metric. */

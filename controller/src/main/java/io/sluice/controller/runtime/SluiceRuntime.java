@@ -14,6 +14,11 @@ import io.sluice.controller.sync.SwitchManager;
 import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.wire.OvsFlowCodec;
 import io.sluice.model.ClusterModel;
+import io.sluice.model.NetworkPolicy;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.policy.PolicyCompiler;
+import java.util.Map;
 import io.sluice.model.ModelEvent;
 import io.sluice.ovsdb.OvsdbEndpoint;
 import io.sluice.ovsdb.OvsdbSource;
@@ -80,7 +85,61 @@ public final class SluiceRuntime implements AutoCloseable {
 
       @Override
       public byte[] metrics() {
+        Map<Long, long[]> counters = readPolicyCounters();
+        if (counters != null) {
+          Map<String[], Long> rules = new java.util.LinkedHashMap<>();
+          for (PolicyCompiler.RuleRef r : PolicyCompiler.rules(model.snapshot())) {
+            long[] c = counters.get(r.id());
+            String[] key = {r.policy().toString(), r.direction(), Integer.toString(r.rule())};
+            rules.merge(key, c == null ? 0 : c[0], Long::sum);
+          }
+          long[] dropped = counters.get(0L);
+          metrics.policyCounters(rules, dropped == null ? 0 : dropped[0]);
+        }
         return metrics.scrape();
+      }
+
+      @Override
+      public Object policies() {
+        Snapshot snap = model.snapshot();
+        Map<Long, long[]> counters = readPolicyCounters();
+        Map<ObjectRef, List<PolicyCompiler.RuleRef>> byPolicy = new java.util.TreeMap<>();
+        for (PolicyCompiler.RuleRef r : PolicyCompiler.rules(snap)) {
+          byPolicy.computeIfAbsent(r.policy(), k -> new java.util.ArrayList<>()).add(r);
+        }
+        boolean realized = switches.statuses().stream().filter(st -> st.connected())
+            .allMatch(st -> st.realizedGeneration() == snap.generation());
+        List<Object> out = new java.util.ArrayList<>();
+        for (NetworkPolicy np : new java.util.TreeMap<>(snap.networkPolicies()).values()) {
+          Map<String, Object> m = new java.util.LinkedHashMap<>();
+          m.put("policy", np.ref().toString());
+          m.put("policyTypes", np.policyTypes().stream().map(NetworkPolicy.PolicyType::kubernetesName).sorted().toList());
+          m.put("selectedPods", snap.pods().values().stream()
+              .filter(p -> p.ref().namespace().equals(np.ref().namespace()) && np.podSelector().matches(p.labels()))
+              .map(p -> p.ref().toString()).sorted().toList());
+          m.put("realizedOnAllSwitches", realized);
+          List<Object> rules = new java.util.ArrayList<>();
+          Map<String, long[]> perRule = new java.util.LinkedHashMap<>();
+          for (PolicyCompiler.RuleRef r : byPolicy.getOrDefault(np.ref(), List.of())) {
+            long[] c = counters == null ? null : counters.get(r.id());
+            long[] t = perRule.computeIfAbsent(r.direction() + "/" + r.rule(), k -> new long[2]);
+            if (c != null) {
+              t[0] += c[0];
+              t[1] += c[1];
+            }
+          }
+          perRule.forEach((k, c) -> {
+            Map<String, Object> rm = new java.util.LinkedHashMap<>();
+            rm.put("direction", k.substring(0, k.indexOf('/')));
+            rm.put("rule", Integer.parseInt(k.substring(k.indexOf('/') + 1)));
+            rm.put("packets", counters == null ? null : c[0]);
+            rm.put("bytes", counters == null ? null : c[1]);
+            rules.add(rm);
+          });
+          m.put("rules", rules);
+          out.add(m);
+        }
+        return out;
       }
 
       @Override
@@ -174,6 +233,16 @@ public final class SluiceRuntime implements AutoCloseable {
           model.snapshot().networkPolicies().size(), src.errors().size());
     } else {
       manifests = null;
+    }
+  }
+
+  /** Per-rule counters from every connected switch, or null when they could not be read in time. */
+  private Map<Long, long[]> readPolicyCounters() {
+    try {
+      return switches.policyCounters().get(2, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("policy counters not read: {}", e.toString());
+      return null;
     }
   }
 

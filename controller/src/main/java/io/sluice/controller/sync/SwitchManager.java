@@ -134,6 +134,52 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   /** See {@link #lastReconcile}. */
   public record ReconcileReport(long generation, int flowsRead, int foreign, int flowMods, Duration elapsed) { }
 
+  /**
+   * Packet and byte counters of every policy flow, by cookie object id (a rule's id; 0 = isolation drops), summed
+   * over every connected switch. Reads flow statistics filtered by the policy cookie category.
+   */
+  public java.util.concurrent.CompletableFuture<Map<Long, long[]>> policyCounters() {
+    List<java.util.concurrent.CompletableFuture<Map<Long, long[]>>> parts = new java.util.ArrayList<>();
+    long category = io.sluice.renderer.flow.Cookie.of(io.sluice.renderer.flow.Cookie.Category.POLICY, 0, 0).value();
+    for (SwitchSync sync : switches.values()) {
+      SwitchSession s = sync.session();
+      if (s == null || !s.isActive()) {
+        continue;
+      }
+      var req = s.factory().buildFlowStatsRequest().setXid(s.nextXid())
+          .setTableId(org.projectfloodlight.openflow.types.TableId.ALL)
+          .setOutPort(org.projectfloodlight.openflow.types.OFPort.ANY)
+          .setOutGroup(org.projectfloodlight.openflow.types.OFGroup.ANY)
+          .setCookie(U64.of(category)).setCookieMask(U64.of(0xffff000000000000L))
+          .setMatch(s.factory().matchWildcardAll()).build();
+      parts.add(s.rawMultipart(req).thenApply(frames -> {
+        try {
+          Map<Long, long[]> m = new java.util.HashMap<>();
+          for (FlowCodec.Entry e : codec.parseStats(frames, s.version()).entries()) {
+            long[] c = m.computeIfAbsent(e.cookie() & 0xffffffffL, k -> new long[2]);
+            c[0] += e.packets();
+            c[1] += e.bytes();
+          }
+          return m;
+        } finally {
+          frames.forEach(io.netty.buffer.ByteBuf::release);
+        }
+      }));
+    }
+    return java.util.concurrent.CompletableFuture.allOf(parts.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .thenApply(v -> {
+          Map<Long, long[]> sum = new java.util.TreeMap<>();
+          for (var p : parts) {
+            p.join().forEach((k, c) -> {
+              long[] t = sum.computeIfAbsent(k, x -> new long[2]);
+              t[0] += c[0];
+              t[1] += c[1];
+            });
+          }
+          return sum;
+        });
+  }
+
   /** The live session of a switch, or null. */
   public SwitchSession session(long dpid) {
     SwitchSync s = switches.get(dpid);

@@ -82,6 +82,19 @@ class PolicyEnforcementIT {
       expected.put("web prb 80", true);
       assertMatrix(ovs, expected);
 
+      // per-rule counters read back from the switch: rule 0 (pg) and rule 1 (range) of db-allow both allowed traffic
+      var http = java.net.http.HttpClient.newHttpClient();
+      String body = http.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + rt.httpPort() + "/api/v1/policies")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      var rules = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get(0).get("rules");
+      assertThat(rules.get(0).get("packets").asLong()).as(body).isPositive();
+      assertThat(rules.get(1).get("packets").asLong()).as(body).isPositive();
+      String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + rt.httpPort() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("sluice_policy_rule_packets{direction=\"Ingress\",policy=\"shop/db-allow\",rule=\"0\"}");
+
       // mid-test: web may now only talk to db (egress), and the db policy is deleted
       Files.writeString(dir.resolve("web-egress.yaml"), WEB_EGRESS);
       Files.delete(dir.resolve("policy.yaml"));

@@ -73,6 +73,29 @@ public final class PolicyCompiler {
     }
   }
 
+  /** What a rule id (conjunction id, cookie object id) stands for. */
+  public record RuleRef(long id, ObjectRef policy, String direction, int rule) { }
+
+  /** Every rule id of a snapshot's policies (both parts of each rule), for reading per-rule counters back. */
+  public static List<RuleRef> rules(Snapshot snap) {
+    List<NetworkPolicy> policies = new ArrayList<>(snap.networkPolicies().values());
+    policies.sort(Comparator.comparing(NetworkPolicy::ref));
+    ConjunctionIds ids = new ConjunctionIds();
+    ids.reserve(policies);
+    List<RuleRef> out = new ArrayList<>();
+    for (NetworkPolicy np : policies) {
+      for (Direction d : Direction.values()) {
+        int n = d == Direction.INGRESS ? np.ingress().size() : np.egress().size();
+        for (int i = 0; i < n; i++) {
+          for (int part = 0; part < 2; part++) {
+            out.add(new RuleRef(ids.id(np.ref(), d, i, part), np.ref(), d == Direction.INGRESS ? "Ingress" : "Egress", i));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   /** The policy flows of one switch. */
   public static List<Flow> compile(Snapshot snap, long dpid, int round) {
     return new PolicyCompiler(snap, dpid, round).run();
@@ -288,7 +311,8 @@ public final class PolicyCompiler {
           nsOk = ns.equals(policyNamespace);
         } else {
           Namespace n = snap.namespaces().get(ns);
-          nsOk = n != null && nsSel.get().matches(n.labels());
+          // a namespace without a manifest is read as the API server would create it
+          nsOk = nsSel.get().matches(n != null ? n.labels() : Map.of("kubernetes.io/metadata.name", ns));
         }
         if (nsOk && peer.podSelector().matches(p.labels())) {
           out.add(p);
