@@ -54,7 +54,13 @@ def wait_ready(base, pid, timeout):
     return 1
 
 
-def wait_realized(base, dpid, timeout):
+def generation(base):
+    _, body = get(base + '/api/v1/realization')
+    return json.loads(body)['generation']
+
+
+def wait_realized(base, dpid, timeout, after=None):
+    """Waits until the switch realized the controller's generation (and that generation is > after, if given)."""
     deadline = time.monotonic() + timeout
     last = 'no answer yet'
     while time.monotonic() < deadline:
@@ -67,6 +73,8 @@ def wait_realized(base, dpid, timeout):
                 last = 'switch %s not listed' % dpid
             elif not sw.get('connected'):
                 last = 'switch %s not connected' % dpid
+            elif after is not None and gen <= after:
+                last = 'controller still at generation %s (waiting for the change to load)' % gen
             elif sw.get('realizedGeneration') != gen:
                 last = 'switch %s realized generation %s, controller is at %s' % (
                     dpid, sw.get('realizedGeneration'), gen)
@@ -184,12 +192,56 @@ def matrix(port, pods):
     return 0 if failed == 0 else 1
 
 
+def explain(sluice, manifests, src, dst, port):
+    """True when `sluice explain` (the reference evaluator) allows src -> dst:port/TCP."""
+    r = subprocess.run([sluice, 'explain', '--manifests', manifests, '--from', '%s/%s' % (src[0], src[1]),
+                        '--to', '%s/%s' % (dst[0], dst[1]), '--port', '%d/tcp' % port],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    if r.returncode not in (0, 1):
+        raise RuntimeError('sluice explain failed: %s' % r.stderr.strip())
+    return r.returncode == 0
+
+
+def policy_matrix(port, sluice, manifests, pods):
+    """TCP connectivity observed on the wire, each cell checked against what `sluice explain` says."""
+    pods = [p.split(':') for p in pods]
+    pairs = [(s, d) for s in pods for d in pods if s != d]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        observed = dict(zip([(s[1], d[1]) for s, d in pairs], pool.map(lambda sd: probe(sd[0], sd[1], port)[1], pairs)))
+    # explain starts a JVM per question: ask them two at a time
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        expected = dict(zip([(s[1], d[1]) for s, d in pairs],
+                            pool.map(lambda sd: explain(sluice, manifests, sd[0], sd[1], port), pairs)))
+    names = ['%s/%s' % (p[0], p[1]) for p in pods]
+    print('TCP %d with the policies (row = from, column = to; a cell marked ! disagrees with `sluice explain`):' % port)
+    rows = []
+    for s, sname in zip(pods, names):
+        cells = []
+        for d in pods:
+            if s is d:
+                cells.append('-')
+            else:
+                o, e = observed[(s[1], d[1])], expected[(s[1], d[1])]
+                cells.append((OK if o else FAIL) + ('' if o == e else ' !'))
+        rows.append([sname] + cells)
+    table(['from \\ to'] + names, rows)
+    wrong = [k for k in observed if observed[k] != expected[k]]
+    print('%d of %d cells as `sluice explain` predicts%s' % (len(observed) - len(wrong), len(observed),
+          '' if not wrong else '; wrong: ' + ', '.join('%s->%s' % k for k in wrong)))
+    return 0 if not wrong else 1
+
+
 def main(argv):
     cmd, args = argv[0], argv[1:]
     if cmd == 'wait-ready':
         return wait_ready(args[0], int(args[1]), int(args[2]))
     if cmd == 'wait-realized':
-        return wait_realized(args[0], args[1].lower(), int(args[2]))
+        return wait_realized(args[0], args[1].lower(), int(args[2]), int(args[3]) if len(args) > 3 else None)
+    if cmd == 'generation':
+        print(generation(args[0]))
+        return 0
+    if cmd == 'policy-matrix':
+        return policy_matrix(int(args[0]), args[1], args[2], args[3:])
     if cmd == 'switches':
         return switches(args[0], args[1])
     if cmd == 'matrix':
