@@ -107,6 +107,7 @@ public final class SluiceRuntime implements AutoCloseable {
         for (PolicyCompiler.RuleRef r : PolicyCompiler.rules(snap)) {
           byPolicy.computeIfAbsent(r.policy(), k -> new java.util.ArrayList<>()).add(r);
         }
+        Map<Long, String> withheld = switches.withheldRules();
         boolean realized = switches.statuses().stream().filter(st -> st.connected())
             .allMatch(st -> st.realizedGeneration() == snap.generation());
         List<Object> out = new java.util.ArrayList<>();
@@ -120,7 +121,11 @@ public final class SluiceRuntime implements AutoCloseable {
           m.put("realizedOnAllSwitches", realized);
           List<Object> rules = new java.util.ArrayList<>();
           Map<String, long[]> perRule = new java.util.LinkedHashMap<>();
+          Map<String, String> refused = new java.util.HashMap<>();
           for (PolicyCompiler.RuleRef r : byPolicy.getOrDefault(np.ref(), List.of())) {
+            if (withheld.containsKey(r.id())) {
+              refused.put(r.direction() + "/" + r.rule(), withheld.get(r.id()));
+            }
             long[] c = counters == null ? null : counters.get(r.id());
             long[] t = perRule.computeIfAbsent(r.direction() + "/" + r.rule(), k -> new long[2]);
             if (c != null) {
@@ -134,6 +139,10 @@ public final class SluiceRuntime implements AutoCloseable {
             rm.put("rule", Integer.parseInt(k.substring(k.indexOf('/') + 1)));
             rm.put("packets", counters == null ? null : c[0]);
             rm.put("bytes", counters == null ? null : c[1]);
+            rm.put("realized", !refused.containsKey(k));
+            if (refused.containsKey(k)) {
+              rm.put("error", "not realized, its pods stay isolated: " + refused.get(k));
+            }
             rules.add(rm);
           });
           m.put("rules", rules);

@@ -77,8 +77,9 @@ public final class BundleWriter {
       CompletableFuture<Object> barrier = s.expectReply(barrierXid, false);
       Runnable unregister = s.onErrors(first + 1, first + maxOps, (SwitchError e) -> {
         int idx = (int) (e.xid() - first - 1);
-        String what = idx < sent.size() ? sent.get(idx).description() : "message xid " + e.xid();
-        refused.add(new PushResult.Refusal(what, e.description()));
+        FlowOp op = idx < sent.size() ? sent.get(idx) : null;
+        refused.add(new PushResult.Refusal(op != null ? op.description() : "message xid " + e.xid(),
+            op != null ? op.cookie() : 0, e.description()));
       });
       barrier.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, err) -> {
         s.execute(unregister);

@@ -2,8 +2,8 @@ package io.sluice.controller.sync;
 
 import io.netty.buffer.ByteBuf;
 
-/** One flow-mod to send: how to write it (with a given xid) and what to call it in a report. */
-public record FlowOp(Kind kind, String description, Writer writer) {
+/** One flow-mod to send: how to write it (with a given xid), what to call it in a report, and its cookie. */
+public record FlowOp(Kind kind, String description, long cookie, Writer writer) {
   public enum Kind { ADD, MODIFY, DELETE }
 
   /** Writes one complete OFPT_FLOW_MOD (header included) with the given xid. */

@@ -14,5 +14,5 @@ public record PushResult(boolean applied, boolean atomic, int flowMods, Duration
   }
 
   /** A flow the switch refused, with the switch's reason. */
-  public record Refusal(String flow, String reason) { }
+  public record Refusal(String flow, long cookie, String reason) { }
 }

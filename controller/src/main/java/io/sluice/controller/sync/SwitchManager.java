@@ -180,6 +180,15 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
         });
   }
 
+  /** Rule ids withheld on some switch because it refused their flows, with the switch and its reason. */
+  public Map<Long, String> withheldRules() {
+    Map<Long, String> out = new java.util.TreeMap<>();
+    for (SwitchSync s : switches.values()) {
+      s.withheld().forEach((id, why) -> out.merge(id, s.status().datapathId() + ": " + why, (a, b) -> a + "; " + b));
+    }
+    return out;
+  }
+
   /** The live session of a switch, or null. */
   public SwitchSession session(long dpid) {
     SwitchSync s = switches.get(dpid);

@@ -53,6 +53,7 @@ final class SwitchSync {
   private volatile boolean writable = true;
   private volatile PushResult lastPush;
   private volatile String role = "EQUAL";
+  private volatile Map<Long, String> withheld = Map.of();
   private volatile Reconcile lastReconcile;
 
   /** How the last reconcile went: from reading the switch's flows to the confirming barrier. */
@@ -110,6 +111,11 @@ final class SwitchSync {
     return new SwitchStatus(name, s != null && s.isActive(), s == null ? null : String.valueOf(s.version()),
         s == null ? null : String.valueOf(s.remoteAddress()), role, realizedGeneration, flowCount, atomic, lastError,
         s == null ? List.of() : s.ports().stream().sorted(java.util.Comparator.comparingLong(io.sluice.controller.session.SwitchPort::portNo)).toList());
+  }
+
+  /** Policy rules (cookie object ids) whose flows this switch refused and which are withheld, with the reason. */
+  Map<Long, String> withheld() {
+    return withheld;
   }
 
   SwitchSession session() {
@@ -182,8 +188,45 @@ final class SwitchSync {
     return apply(s, desired, installed);
   }
 
-  /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
+  /**
+   * Pushes desired; when the switch refuses flows of allow rules (policy objects), pushes again without those rules'
+   * flows, so everything else — default-deny isolation included — still applies: an unrealizable rule fails closed.
+   * Base-pipeline and isolation flows are never withheld; if the switch refuses one of those, it keeps its previous
+   * tables.
+   */
   private PushResult apply(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
+    Map<Long, String> withhold = new java.util.TreeMap<>();
+    PushResult r = push(s, desired, actual);
+    for (int attempt = 0; attempt < 3 && r != null && !r.applied() && r.atomic(); attempt++) {
+      boolean more = false;
+      for (PushResult.Refusal f : r.refused()) {
+        Cookie c = new Cookie(f.cookie());
+        if (c.owned() && c.category() == Cookie.Category.POLICY && c.objectId() != 0
+            && withhold.putIfAbsent(c.objectId(), f.reason() + " (" + f.flow().trim() + ")") == null) {
+          more = true;
+        }
+      }
+      if (!more) {
+        break;
+      }
+      List<Flow> kept = new ArrayList<>();
+      for (Flow f : desired.flows().values()) {
+        if (!(f.cookie().category() == Cookie.Category.POLICY && withhold.containsKey(f.cookie().objectId()))) {
+          kept.add(f);
+        }
+      }
+      LOG.warn("switch {}: withholding the flows of {} policy rule(s) the switch refused; their pods stay isolated: {}",
+          name, withhold.size(), withhold);
+      r = push(s, DesiredTables.of(desired.dpid(), desired.generation(), kept), actual);
+    }
+    if (r != null && r.applied()) {
+      withheld = Map.copyOf(withhold);
+    }
+    return r;
+  }
+
+  /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
+  private PushResult push(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
     long tA = System.nanoTime();
     int maxOps = desired.size() + actual.size();
     Diff diff = new Diff(desired, actual, s.version());
@@ -325,7 +368,7 @@ final class SwitchSync {
   }
 
   private FlowOp op(FlowCodec.Entry e, FlowOp.Kind kind, OFVersion v) {
-    return new FlowOp(kind, e.describe(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
+    return new FlowOp(kind, e.describe(), e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
   /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */

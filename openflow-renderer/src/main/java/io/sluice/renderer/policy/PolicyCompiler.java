@@ -142,11 +142,15 @@ public final class PolicyCompiler {
         }
       }
     }
+    // isolation and self flows first: where a switch takes only part (a table limit), default-deny gets in first
     List<Flow> out = new ArrayList<>(flows.size());
+    List<Flow> rules = new ArrayList<>(flows.size());
     for (Map.Entry<FlowSlot, FlowBody> e : flows.entrySet()) {
       FlowSlot s = e.getKey();
-      out.add(new Flow(s.table, s.priority, s.match, e.getValue().actions, e.getValue().cookie));
+      Flow f = new Flow(s.table, s.priority, s.match, e.getValue().actions, e.getValue().cookie);
+      (f.cookie().objectId() == 0 ? out : rules).add(f);
     }
+    out.addAll(rules);
     return out;
   }
 
