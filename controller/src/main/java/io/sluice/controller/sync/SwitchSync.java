@@ -196,7 +196,7 @@ final class SwitchSync {
    */
   private PushResult apply(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
     Map<Long, String> withhold = new java.util.TreeMap<>();
-    PushResult r = push(s, desired, actual);
+    PushResult r = push(s, desired, actual, withheld.isEmpty());
     for (int attempt = 0; attempt < 3 && r != null && !r.applied() && r.atomic(); attempt++) {
       boolean more = false;
       for (PushResult.Refusal f : r.refused()) {
@@ -215,9 +215,11 @@ final class SwitchSync {
           kept.add(f);
         }
       }
-      LOG.warn("switch {}: withholding the flows of {} policy rule(s) the switch refused; their pods stay isolated: {}",
-          name, withhold.size(), withhold);
-      r = push(s, DesiredTables.of(desired.dpid(), desired.generation(), kept), actual);
+      if (!withhold.keySet().equals(withheld.keySet())) {
+        LOG.warn("switch {}: withholding the flows of {} policy rule(s) the switch refused; their pods stay isolated: {}",
+            name, withhold.size(), withhold);
+      }
+      r = push(s, DesiredTables.of(desired.dpid(), desired.generation(), kept), actual, true);
     }
     if (r != null && r.applied()) {
       withheld = Map.copyOf(withhold);
@@ -226,7 +228,7 @@ final class SwitchSync {
   }
 
   /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
-  private PushResult push(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
+  private PushResult push(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual, boolean loud) {
     long tA = System.nanoTime();
     int maxOps = desired.size() + actual.size();
     Diff diff = new Diff(desired, actual, s.version());
@@ -269,8 +271,13 @@ final class SwitchSync {
         why.append("; refused ").append(f.flow().trim()).append(": ").append(f.reason());
       }
       lastError = why.toString();
-      LOG.warn("switch {}: generation {} NOT applied, the switch keeps its previous tables: {}", name,
-          desired.generation(), lastError);
+      if (loud) {
+        LOG.warn("switch {}: generation {} NOT applied, the switch keeps its previous tables: {}", name,
+            desired.generation(), lastError);
+      } else {
+        LOG.debug("switch {}: generation {} refused again for the rules already withheld: {}", name,
+            desired.generation(), lastError);
+      }
       if (!r.atomic()) {
         // ordered flow-mods may have partly applied: re-read on the next change
         reconciled = false;
