@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.sluice.watcher.SourceError;
@@ -37,7 +36,7 @@ final class ManifestParser {
 
   ManifestParser(ObjectConverter converter) {
     this.converter = converter;
-    this.yaml = configure(new YAMLMapper(new YAMLFactory()));
+    this.yaml = configure(new YAMLMapper(new FastYamlFactory()));
     this.json = configure(new ObjectMapper());
     this.fastYaml = new FastReader(yaml, converter);
     this.fastJson = new FastReader(json, converter);

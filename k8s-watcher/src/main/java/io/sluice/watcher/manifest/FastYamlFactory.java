@@ -1,0 +1,155 @@
+package io.sluice.watcher.manifest;
+
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.ObjectCodec;
+import com.fasterxml.jackson.core.io.IOContext;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.IOException;
+import java.io.Reader;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.resolver.Resolver;
+
+/**
+ * Jackson's YAML factory whose parsers skip SnakeYAML's regular expressions for plain scalars that no implicit type
+ * can match. Jackson asks SnakeYAML's {@link Resolver} for the type of every plain scalar; the resolver picks its
+ * candidate patterns by the scalar's first character and runs them. Most scalars in a manifest ({@code pod-7},
+ * {@code web}, {@code Running}) start with a character that has no candidate, or are words that the literal
+ * alternatives (booleans, nulls) do not list; for those the answer is "string" without running a pattern. The table is
+ * read from SnakeYAML's own resolver at start; every scalar it cannot decide that way goes to Jackson as before.
+ */
+final class FastYamlFactory extends YAMLFactory {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  protected YAMLParser _createParser(byte[] data, int offset, int len, IOContext ctxt) throws IOException {
+    return new Parser(ctxt, _parserFeatures, _yamlParserFeatures, _loaderOptions, _objectCodec,
+        _createReader(data, offset, len, null, ctxt));
+  }
+
+  private static final class Parser extends YAMLParser {
+    Parser(IOContext ctxt, int parserFeatures, int formatFeatures, LoaderOptions loaderOptions, ObjectCodec codec,
+           Reader reader) {
+      super(ctxt, parserFeatures, formatFeatures, loaderOptions, codec, reader);
+    }
+
+    @Override
+    protected JsonToken _decodeScalar(ScalarEvent scalar) throws IOException {
+      String tag = scalar.getTag();
+      if (tag == null || tag.equals("!")) {
+        String value = scalar.getValue();
+        if (!value.isEmpty() && (!scalar.getImplicit().canOmitTagInPlainScalar() || PlainScalars.isString(value))) {
+          // What YAMLParser does for a scalar the resolver types as a string.
+          _textValue = value;
+          _cleanedTextValue = null;
+          return JsonToken.VALUE_STRING;
+        }
+      }
+      return super._decodeScalar(scalar);
+    }
+  }
+
+  /** SnakeYAML's implicit resolvers, as far as they are literal word lists. */
+  static final class PlainScalars extends Resolver {
+    /** A literal alternative list and its length limit. */
+    private record Words(Set<String> words, int limit) { }
+
+    /** Per first character below 128: null if no resolver, REGEX if one is a real pattern, else its word lists. */
+    private static final List<Words> REGEX = List.of();
+    private static final Object[] TABLE = new Object[128];
+    /** Resolvers for every first character (SnakeYAML's null key). */
+    private static final List<Words> ANY;
+    /** False if the resolver table could not be read as expected: then everything goes to the resolver. */
+    private static final boolean USABLE;
+
+    private static final Pattern TUPLE = Pattern.compile("Tuple tag=\\S+ regexp=(\\S+|\\^\\(\\?:[^)]*\\)\\$) limit=(\\d+)");
+    private static final Pattern ALTERNATIVES = Pattern.compile("\\^\\(\\?:((?:[A-Za-z~ !&]|\\\\\\*)+(?:\\|(?:[A-Za-z~ !&]|\\\\\\*)+)*)\\)\\$");
+
+    static {
+      Map<?, ?> resolvers = new PlainScalars().resolvers();
+      boolean usable = true;
+      List<Words> any = REGEX;
+      for (Map.Entry<?, ?> e : resolvers.entrySet()) {
+        List<Words> words = parse(e.getValue());
+        if (e.getKey() == null) {
+          any = words;
+        } else if (e.getKey() instanceof Character c && c < 128) {
+          TABLE[c] = words;
+        } else {
+          usable = false; // a resolver for a non-ASCII first character: not expected, so not handled
+        }
+      }
+      ANY = any;
+      USABLE = usable && any != REGEX;
+    }
+
+    private Map<?, ?> resolvers() {
+      Object m = yamlImplicitResolvers;
+      return (Map<?, ?>) m;
+    }
+
+    /** The word lists of one resolver list, or REGEX if any of them is a real pattern. */
+    private static List<Words> parse(Object tuples) {
+      List<Words> out = new ArrayList<>();
+      for (Object t : (List<?>) tuples) {
+        Matcher m = TUPLE.matcher(String.valueOf(t));
+        if (!m.matches()) {
+          return REGEX;
+        }
+        String regexp = m.group(1);
+        int limit = Integer.parseInt(m.group(2));
+        Set<String> words = new HashSet<>();
+        if (regexp.equals("^$")) {
+          words.add("");
+        } else {
+          Matcher a = ALTERNATIVES.matcher(regexp);
+          if (!a.matches()) {
+            return REGEX;
+          }
+          for (String w : a.group(1).split("\\|", -1)) {
+            words.add(w.replace("\\*", "*"));
+          }
+        }
+        out.add(new Words(words, limit));
+      }
+      return out;
+    }
+
+    /** True if the resolver would type this (non-empty, plain) scalar as a string. */
+    @SuppressWarnings("unchecked")
+    static boolean isString(String value) {
+      if (!USABLE) {
+        return false;
+      }
+      char c = value.charAt(0);
+      if (c >= 128) {
+        return false;
+      }
+      List<Words> first = (List<Words>) TABLE[c];
+      if (first == REGEX) {
+        return false;
+      }
+      if (first != null && listed(first, value)) {
+        return false;
+      }
+      return !listed(ANY, value);
+    }
+
+    private static boolean listed(List<Words> lists, String value) {
+      for (Words w : lists) {
+        if (value.length() <= w.limit() && w.words().contains(value)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}
