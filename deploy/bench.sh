@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# Runs Sluice's benchmark, io.sluice.controller.bench.Bench (controller's test sources), and prints its figures.
-# Arguments are passed to Bench; BENCH_JAVA_OPTS adds JVM options.
+# Runs Sluice's benchmarks and prints their figures, one `BENCH <name> <value> <unit>` line each:
+#   controller  io.sluice.controller.bench.Bench       (push 10k/100k vs ovs-ofctl, reconcile 100k)
+#   ovsdb       io.sluice.ovsdb.bench.OvsdbBench        (bind latency, 10k interfaces load)
+#   k8s-watcher io.sluice.watcher.bench.ManifestBench   (100k pods load, heap, label change)
+#   renderer    io.sluice.renderer.bench.NetpolBench    (NetworkPolicy compiler figures)
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol) runs one. BENCH_JAVA_OPTS adds JVM options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+which=${1:-all}
 
-# test-compile leaves test-scope libraries (JMH) out of controller/target/lib, so ask Maven for the
-# full test classpath too; the sibling modules then come from their fresh target/classes.
-mvn -B -q -pl controller -am test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 
-[ -f controller/target/test-classes/io/sluice/controller/bench/Bench.class ] || {
-  echo "bench: io.sluice.controller.bench.Bench is not in controller's test sources yet" >&2
-  exit 1
+classes() { # module -> its classes, test classes and resolved dependencies
+  echo "$1/target/test-classes:$1/target/classes:$(cat "$1/target/bench.classpath")"
 }
-cp="controller/target/test-classes:controller/target/classes:$(cat controller/target/bench.classpath):controller/target/lib/*"
-# shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of options
-exec java ${BENCH_JAVA_OPTS:-} -cp "$cp" io.sluice.controller.bench.Bench "$@"
+run() { # module main-class [args]
+  local module=$1 main=$2; shift 2
+  # sibling modules come from their fresh target/classes
+  local cp
+  cp="$(classes "$module"):model/target/classes:openflow-renderer/target/classes:ovsdb/target/classes:k8s-watcher/target/classes"
+  # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of options
+  java ${BENCH_JAVA_OPTS:-} -Xmx3g -cp "$cp" "$main" "$@"
+}
+
+case "$which" in all|netpol) run openflow-renderer io.sluice.renderer.bench.NetpolBench ;; esac
+case "$which" in all|manifests) run k8s-watcher io.sluice.watcher.bench.ManifestBench ;; esac
+case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
+case "$which" in all|controller) run controller io.sluice.controller.bench.Bench ;; esac
