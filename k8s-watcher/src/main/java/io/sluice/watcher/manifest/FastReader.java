@@ -20,6 +20,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.networking.v1.IPBlock;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
@@ -218,12 +220,36 @@ final class FastReader {
           case "image" -> c.setImage(string(p));
           case "restartPolicy" -> c.setRestartPolicy(string(p));
           case "ports" -> c.setPorts(containerPorts(p, ctxt));
+          case "resources" -> c.setResources(resources(p, ctxt));
           default -> other(p, ctxt, Container.class, f);
         }
       }
       out.add(c);
     }
     return out;
+  }
+
+  private ResourceRequirements resources(JsonParser p, DeserializationContext ctxt) throws IOException {
+    startObject(p);
+    ResourceRequirements r = new ResourceRequirements();
+    for (String f; (f = nextField(p)) != null; ) {
+      switch (f) {
+        case "requests" -> r.setRequests(quantities(p));
+        case "limits" -> r.setLimits(quantities(p));
+        default -> other(p, ctxt, ResourceRequirements.class, f);
+      }
+    }
+    return r;
+  }
+
+  /** What Quantity.Deserializer makes of a string: {@code new Quantity(text)} (which may throw: then we give up). */
+  private static Map<String, Quantity> quantities(JsonParser p) throws IOException {
+    startObject(p);
+    Map<String, Quantity> m = new LinkedHashMap<>();
+    for (String f; (f = nextField(p)) != null; ) {
+      m.put(f, new Quantity(string(p)));
+    }
+    return m;
   }
 
   private List<ContainerPort> containerPorts(JsonParser p, DeserializationContext ctxt) throws IOException {

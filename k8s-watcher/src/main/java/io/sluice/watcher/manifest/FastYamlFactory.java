@@ -73,34 +73,44 @@ final class FastYamlFactory extends YAMLFactory {
     private static final Pattern TUPLE = Pattern.compile("Tuple tag=\\S+ regexp=(\\S+|\\^\\(\\?:[^)]*\\)\\$) limit=(\\d+)");
     private static final Pattern ALTERNATIVES = Pattern.compile("\\^\\(\\?:((?:[A-Za-z~ !&]|\\\\\\*)+(?:\\|(?:[A-Za-z~ !&]|\\\\\\*)+)*)\\)\\$");
 
-    static {
-      Map<?, ?> resolvers = new PlainScalars().resolvers();
-      boolean usable = true;
-      List<Words> any = REGEX;
-      for (Map.Entry<?, ?> e : resolvers.entrySet()) {
-        List<Words> words = parse(e.getValue());
-        if (e.getKey() == null) {
-          any = words;
-        } else if (e.getKey() instanceof Character c && c < 128) {
-          TABLE[c] = words;
-        } else {
-          usable = false; // a resolver for a non-ASCII first character: not expected, so not handled
-        }
-      }
-      ANY = any;
-      USABLE = usable && any != REGEX;
-    }
-
     private Map<?, ?> resolvers() {
       Object m = yamlImplicitResolvers;
       return (Map<?, ?>) m;
     }
 
-    /** The word lists of one resolver list, or REGEX if any of them is a real pattern. */
+    /**
+     * The patterns SnakeYAML tries for scalars starting with a digit, sign or dot, as of SnakeYAML 2.x. A scalar with a
+     * character none of them can match, or with two dots (each allows one at most), matches none of them.
+     */
+    private static final Set<String> NUMERIC_PATTERNS = Set.of(Resolver.INT.pattern(), Resolver.FLOAT.pattern(),
+        Resolver.TIMESTAMP.pattern());
+    private static final String NUMERIC_ALPHABET = "0123456789-+_.:abcdefABCDEFxXeEinfINFtTZ \t";
+    private static final Words NUMERIC = new Words(Set.of(), -1);
+    private static final boolean[] IN_NUMERIC = new boolean[128];
+
+    static {
+      for (char c : NUMERIC_ALPHABET.toCharArray()) {
+        IN_NUMERIC[c] = true;
+      }
+      IN_NUMERIC['\t'] = true;
+    }
+
+    /** The word lists of one resolver list (NUMERIC for a known number pattern), or REGEX for any other pattern. */
     private static List<Words> parse(Object tuples) {
       List<Words> out = new ArrayList<>();
       for (Object t : (List<?>) tuples) {
-        Matcher m = TUPLE.matcher(String.valueOf(t));
+        String text = String.valueOf(t);
+        boolean numeric = false;
+        for (String p : NUMERIC_PATTERNS) {
+          if (text.matches("Tuple tag=\\S+ regexp=" + Pattern.quote(p) + " limit=\\d+")) {
+            numeric = true;
+          }
+        }
+        if (numeric) {
+          out.add(NUMERIC);
+          continue;
+        }
+        Matcher m = TUPLE.matcher(text);
         if (!m.matches()) {
           return REGEX;
         }
@@ -121,6 +131,36 @@ final class FastYamlFactory extends YAMLFactory {
         out.add(new Words(words, limit));
       }
       return out;
+    }
+
+    /** False if no INT, FLOAT or TIMESTAMP pattern can match. */
+    private static boolean numericCandidate(String value) {
+      int dots = 0;
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c >= 128 || !IN_NUMERIC[c] || c == '.' && ++dots > 1) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    static {
+      Map<?, ?> resolvers = new PlainScalars().resolvers();
+      boolean usable = true;
+      List<Words> any = REGEX;
+      for (Map.Entry<?, ?> e : resolvers.entrySet()) {
+        List<Words> words = parse(e.getValue());
+        if (e.getKey() == null) {
+          any = words;
+        } else if (e.getKey() instanceof Character c && c < 128) {
+          TABLE[c] = words;
+        } else {
+          usable = false; // a resolver for a non-ASCII first character: not expected, so not handled
+        }
+      }
+      ANY = any;
+      USABLE = usable && any != REGEX;
     }
 
     /** True if the resolver would type this (non-empty, plain) scalar as a string. */
@@ -145,7 +185,7 @@ final class FastYamlFactory extends YAMLFactory {
 
     private static boolean listed(List<Words> lists, String value) {
       for (Words w : lists) {
-        if (value.length() <= w.limit() && w.words().contains(value)) {
+        if (w == NUMERIC ? numericCandidate(value) : value.length() <= w.limit() && w.words().contains(value)) {
           return true;
         }
       }

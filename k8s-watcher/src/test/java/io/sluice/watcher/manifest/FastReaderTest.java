@@ -69,6 +69,8 @@ class FastReaderTest {
         + "  initContainers:\n  - name: side\n    restartPolicy: Always\n    ports: [{name: side, containerPort: 7}]\n"
         + "    command: [a, b]\n    env: [{name: X, value: y}]\n"), false)).isTrue();
     assertThat(same(POD.replace("metadata:\n", "metadata:\n  creationTimestamp: null\n  uid: abc\n"), false)).isTrue();
+    assertThat(same(POD.replace("requests: {cpu: 100m, memory: 128Mi}", "requests: {cpu: 100m, memory: 128Mi}\n"
+        + "      limits: {cpu: \"1\", memory: 1Gi}\n      claims: [{name: x}]"), false)).isTrue();
     assertThat(same(POD + "extra: {unknown: [1, 2, {a: b}]}\n", false)).isTrue();
     assertThat(same("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"b\"}},"
         + "\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":80,\"name\":\"http\"}]}]},"
@@ -83,6 +85,7 @@ class FastReaderTest {
     assertThat(same(POD.replace("containerPort: 8080", "containerPort: [1]"), false)).isFalse();
     assertThat(same(POD.replace("spec:\n", "spec:\n  restartPolicy: [1]\n"), false)).isFalse();
     assertThat(same(POD.replace("nodeName: node-42", "nodeName: node-42\n  tolerations: 5"), false)).isFalse();
+    assertThat(same(POD.replace("cpu: 100m", "cpu: [1]"), false)).isFalse();
     assertThat(same("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", false)).isFalse();
     assertThat(same("apiVersion: v1\nkind: List\nitems: []\n", false)).isFalse();
     assertThat(same("apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p}\n", false)).isFalse();

@@ -27,6 +27,17 @@ class FastYamlFactoryTest {
         values.add("" + a + b);
       }
     }
+    java.util.Random random = new java.util.Random(7);
+    String chars = "0123456789.-+:_eExabT Zt\t/mMiInNfF~y";
+    for (int i = 0; i < 50_000; i++) {
+      StringBuilder b = new StringBuilder();
+      for (int n = 1 + random.nextInt(12); n > 0; n--) {
+        b.append(chars.charAt(random.nextInt(chars.length())));
+      }
+      values.add(b.toString());
+    }
+    values.addAll(List.of("10.64.0.1", "10.0.0.0/8", "100m", "128Mi", "7d4b9c0", "8080", "1.5e3", "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14 21:59:43.10 -5", "12:30:45", "-.inf", "+.5", "0b1010", "0x_1F", "1:20.5", ".nan", "1.2.3"));
     for (String v : values) {
       boolean str = resolver.resolve(NodeId.scalar, v, true) == Tag.STR;
       if (FastYamlFactory.PlainScalars.isString(v)) {
@@ -37,6 +48,9 @@ class FastYamlFactoryTest {
     assertThat(FastYamlFactory.PlainScalars.isString("node-1")).isTrue();
     assertThat(FastYamlFactory.PlainScalars.isString("Namespace")).isTrue();
     assertThat(FastYamlFactory.PlainScalars.isString("no")).isFalse();
+    assertThat(FastYamlFactory.PlainScalars.isString("10.64.0.1")).isTrue();
+    assertThat(FastYamlFactory.PlainScalars.isString("128Mi")).isTrue();
+    assertThat(FastYamlFactory.PlainScalars.isString("8080")).isFalse();
     assertThat(FastYamlFactory.PlainScalars.isString("Null")).isFalse();
   }
 
