@@ -149,8 +149,17 @@ final class SwitchSync {
       CompletableFuture<List<ByteBuf>> dump = requestFlows(s);
       // encode the desired state while the switch dumps its flows
       desired = render.apply(dpid);
+      long tRender = System.nanoTime();
       prime(desired, s.version());
+      long tPrime = System.nanoTime();
+      dump.join();
+      long tDump = System.nanoTime();
       actual = parseFlows(s, dump);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms, dump done at {} ms, parse {} ms ({} flows)", name,
+            (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000, (tDump - t0) / 1_000_000,
+            (System.nanoTime() - tDump) / 1_000_000, actual.size());
+      }
     } catch (RuntimeException e) {
       lastError = "reading flows failed: " + e.getMessage();
       LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
@@ -329,7 +338,8 @@ final class SwitchSync {
         if (desiredIt.hasNext()) {
           Map.Entry<FlowKey, Flow> e = desiredIt.next();
           Flow f = e.getValue();
-          FlowCodec.Entry d = f.equals(previousFlows.get(e.getKey())) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
+          Flow before = previousFlows.get(e.getKey());
+          FlowCodec.Entry d = before == f || f.equals(before) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
           entries.put(e.getKey(), d);
           want.put(d.key(), d);
           FlowCodec.Entry a = have.get(d.key());
@@ -375,7 +385,7 @@ final class SwitchSync {
   }
 
   private FlowOp op(FlowCodec.Entry e, FlowOp.Kind kind, OFVersion v) {
-    return new FlowOp(kind, e.describe(), e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
+    return new FlowOp(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
   /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */
@@ -383,7 +393,8 @@ final class SwitchSync {
     Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>(desired.size() * 4 / 3 + 1);
     for (Map.Entry<FlowKey, Flow> e : desired.flows().entrySet()) {
       Flow f = e.getValue();
-      FlowCodec.Entry old = v == encodedFor && f.equals(lastFlows.get(e.getKey())) ? lastEntries.get(e.getKey()) : null;
+      Flow before = v == encodedFor ? lastFlows.get(e.getKey()) : null;
+      FlowCodec.Entry old = before != null && (before == f || f.equals(before)) ? lastEntries.get(e.getKey()) : null;
       entries.put(e.getKey(), old != null ? old : codec.encode(f, v));
     }
     encodedFor = v;
