@@ -214,29 +214,43 @@ public final class ManifestSource implements Source {
 
   private record Batch(List<ManifestState.Change> changes, TreeMap<String, Integer> ignoredKinds) { }
 
-  /** Reads and parses the files (in parallel), skipping those whose bytes are unchanged; plus the deletions. */
+  /**
+   * Reads and parses the files (in parallel), skipping those whose bytes are unchanged; plus the deletions. Each
+   * parser thread runs one task that takes the next file until none is left (rather than one task per file), so the
+   * per-file entry point is not the hot method the JIT compiles the whole parser into once more.
+   */
   private Batch read(List<Path> files, Set<String> deleted) {
-    List<Callable<ManifestState.Change>> tasks = new ArrayList<>();
-    for (Path p : files) {
-      tasks.add(() -> readOne(p));
+    ManifestState.Change[] read = new ManifestState.Change[files.size()];
+    AtomicInteger next = new AtomicInteger();
+    Callable<Void> worker = () -> {
+      for (int i = next.getAndIncrement(); i < read.length; i = next.getAndIncrement()) {
+        read[i] = readOne(files.get(i));
+      }
+      return null;
+    };
+    List<Callable<Void>> tasks = new ArrayList<>();
+    for (int t = Math.min(parserThreads, files.size()); t > 0; t--) {
+      tasks.add(worker);
     }
     List<ManifestState.Change> changes = new ArrayList<>();
     TreeMap<String, Integer> ignored = new TreeMap<>();
     try {
-      for (Future<ManifestState.Change> f : tasks.size() == 1 ? List.of(runHere(tasks.get(0))) : pool.invokeAll(tasks)) {
-        ManifestState.Change c = f.get();
-        if (c != null) {
-          changes.add(c);
-          if (c.result() != null) {
-            c.result().ignoredKinds().forEach((k, v) -> ignored.merge(k, v, Integer::sum));
-          }
-        }
+      for (Future<Void> f : tasks.size() == 1 ? List.of(runHere(tasks.get(0))) : pool.invokeAll(tasks)) {
+        f.get();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Batch(List.of(), ignored);
     } catch (ExecutionException e) {
       throw new IllegalStateException("manifest parser failed", e.getCause());
+    }
+    for (ManifestState.Change c : read) {
+      if (c != null) {
+        changes.add(c);
+        if (c.result() != null) {
+          c.result().ignoredKinds().forEach((k, v) -> ignored.merge(k, v, Integer::sum));
+        }
+      }
     }
     for (String rel : deleted) {
       if (state.file(rel) != null) {
@@ -251,8 +265,8 @@ public final class ManifestSource implements Source {
     return new Batch(changes, ignored);
   }
 
-  private static Future<ManifestState.Change> runHere(Callable<ManifestState.Change> task) {
-    java.util.concurrent.FutureTask<ManifestState.Change> f = new java.util.concurrent.FutureTask<>(task);
+  private static <T> Future<T> runHere(Callable<T> task) {
+    java.util.concurrent.FutureTask<T> f = new java.util.concurrent.FutureTask<>(task);
     f.run();
     return f;
   }
