@@ -16,11 +16,18 @@ import java.util.List;
 public final class Renderer {
   private final PipelineProfile profile;
   private final int round;
+  private final boolean legacyIsolation;
 
   /** round: the controller incarnation stamped into cookies (informational; diffs ignore it). */
   public Renderer(PipelineProfile profile, int round) {
+    this(profile, round, false);
+  }
+
+  /** legacyIsolation: honour the oldest API's per-namespace DefaultDeny annotation (off by default). */
+  public Renderer(PipelineProfile profile, int round, boolean legacyIsolation) {
     this.profile = profile;
     this.round = round;
+    this.legacyIsolation = legacyIsolation;
   }
 
   public PipelineProfile profile() {
@@ -29,7 +36,7 @@ public final class Renderer {
 
   public DesiredTables render(Snapshot snapshot, long dpid) {
     List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
-    flows.addAll(PolicyCompiler.compile(snapshot, dpid, round));
+    flows.addAll(PolicyCompiler.compile(snapshot, dpid, round, legacyIsolation));
     flows.forEach(profile::check);
     return DesiredTables.of(dpid, snapshot.generation(), flows);
   }

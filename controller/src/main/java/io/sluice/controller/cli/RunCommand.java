@@ -54,6 +54,12 @@ final class RunCommand implements Callable<Integer> {
       description = "Also accept OVSDB servers that connect here (ovs-vsctl set-manager tcp:CONTROLLER:PORT).")
   String ovsdbListen;
 
+  @Option(names = "--legacy-isolation",
+      description = "Honour the oldest NetworkPolicy API's namespace annotation net.beta.kubernetes.io/network-policy: "
+          + "{\"ingress\": {\"isolation\": \"DefaultDeny\"}} (isolates every pod of the namespace for ingress). "
+          + "Off by default; for clusters migrating from it.")
+  boolean legacyIsolation;
+
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N",
       description = "Netty event-loop threads for switch connections (default: ${DEFAULT-VALUE}).")
   int workers;
@@ -61,7 +67,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RuntimeConfig cfg = new RuntimeConfig(address(listen, "--listen"), address(http, "--http"),
-        parseDuration(echoInterval), role, generationId, workers, manifests, ovsdb, ovsdbListen);
+        parseDuration(echoInterval), role, generationId, workers, manifests, ovsdb, ovsdbListen, legacyIsolation);
     SluiceRuntime rt = SluiceRuntime.start(cfg);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -319,7 +319,7 @@ public final class SluiceRuntime implements AutoCloseable {
     @Singleton
     Renderer renderer() {
       // the round stamped into cookies: which incarnation wrote a flow (diffs ignore it)
-      return new Renderer(PipelineProfile.ovs(), (int) ((System.currentTimeMillis() / 1000) & 0xffff));
+      return new Renderer(PipelineProfile.ovs(), (int) ((System.currentTimeMillis() / 1000) & 0xffff), cfg.legacyIsolation());
     }
 
     @Provides

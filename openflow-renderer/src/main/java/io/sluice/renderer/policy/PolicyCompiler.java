@@ -60,6 +60,7 @@ public final class PolicyCompiler {
   private final Set<ObjectRef> ingressIsolated = new LinkedHashSet<>();
   private final Set<ObjectRef> egressIsolated = new LinkedHashSet<>();
   private final ConjunctionIds ids = new ConjunctionIds();
+  private boolean legacyIsolation;
 
   private PolicyCompiler(Snapshot snap, long dpid, int round) {
     this.snap = snap;
@@ -98,7 +99,28 @@ public final class PolicyCompiler {
 
   /** The policy flows of one switch. */
   public static List<Flow> compile(Snapshot snap, long dpid, int round) {
-    return new PolicyCompiler(snap, dpid, round).run();
+    return compile(snap, dpid, round, false);
+  }
+
+  /**
+   * The policy flows of one switch; with {@code legacyIsolation}, a Namespace annotated
+   * {@code net.beta.kubernetes.io/network-policy: {"ingress": {"isolation": "DefaultDeny"}}} (the oldest
+   * NetworkPolicy API) isolates every pod of the namespace for ingress, on top of any policies.
+   */
+  public static List<Flow> compile(Snapshot snap, long dpid, int round, boolean legacyIsolation) {
+    PolicyCompiler c = new PolicyCompiler(snap, dpid, round);
+    c.legacyIsolation = legacyIsolation;
+    return c.run();
+  }
+
+  static final String LEGACY_ANNOTATION = "net.beta.kubernetes.io/network-policy";
+  private static final java.util.regex.Pattern LEGACY_DENY = java.util.regex.Pattern.compile(
+      "\\{\\s*\"(?i:ingress)\"\\s*:\\s*\\{[^{}]*\"(?i:isolation)\"\\s*:\\s*\"DefaultDeny\"[^{}]*}");
+
+  /** Whether a namespace carries the legacy DefaultDeny ingress annotation. */
+  static boolean legacyDefaultDeny(Namespace ns) {
+    String v = ns == null ? null : ns.annotations().get(LEGACY_ANNOTATION);
+    return v != null && LEGACY_DENY.matcher(v).find();
   }
 
   private List<Flow> run() {
@@ -120,6 +142,13 @@ public final class PolicyCompiler {
         targets.forEach(p -> egressIsolated.add(p.ref()));
         for (int i = 0; i < np.egress().size(); i++) {
           rule(np, Direction.EGRESS, i, np.egress().get(i), targets);
+        }
+      }
+    }
+    if (legacyIsolation) {
+      for (ObjectRef ref : local.keySet()) {
+        if (legacyDefaultDeny(snap.namespaces().get(ref.namespace()))) {
+          ingressIsolated.add(ref);
         }
       }
     }

@@ -85,6 +85,21 @@ class PolicyCompilerTest {
   }
 
   @Test
+  void theLegacyDefaultDenyAnnotationIsolatesOnlyBehindTheFlag() {
+    Snapshot s = cluster(List.of());
+    s = new ClusterModel(1).apply(List.of(
+        new ModelEvent.NamespaceUpserted(new Namespace("shop", Map.of(), Map.of(PolicyCompiler.LEGACY_ANNOTATION,
+            "{\"ingress\": {\"isolation\": \"DefaultDeny\"}}"))),
+        new ModelEvent.PodUpserted(s.pods().get(new ObjectRef("shop", "db"))),
+        new ModelEvent.PortBound(s.bindings().get(new ObjectRef("shop", "db")))));
+    assertThat(PolicyCompiler.compile(s, DPID, 1, false)).isEmpty();
+    assertThat(PolicyCompiler.compile(s, DPID, 1, true)).extracting(Flow::toString)
+        .contains(" cookie=0x5c02000100000000, table=40, priority=100,ip,nw_dst=10.0.0.2 actions=drop");
+    assertThat(PolicyCompiler.legacyDefaultDeny(new Namespace("x", Map.of(), Map.of(PolicyCompiler.LEGACY_ANNOTATION,
+        "{\"ingress\": {\"isolation\": \"Allow\"}}")))).isFalse();
+  }
+
+  @Test
   void everyFlowFitsTheDeclaredPipeline() {
     List<Flow> flows = new Renderer(PipelineProfile.ovs(), 1).render(cluster(List.of(dbAllowsWebOnPg())), DPID).flows().values().stream().toList();
     assertThat(flows).isNotEmpty();
