@@ -1,6 +1,8 @@
 package io.sluice.model;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -40,11 +42,79 @@ public final class ClusterModel {
 
   /** Applies a batch as one generation; returns the snapshot (unchanged if nothing changed). */
   public synchronized Snapshot apply(List<? extends ModelEvent> events) {
+    if (events.size() >= BULK && namespaces.isEmpty() && pods.isEmpty() && bindings.isEmpty() && policies.isEmpty()
+        && services.isEmpty() && slices.isEmpty()) {
+      return applyToEmpty(events) ? publish() : current;
+    }
     boolean changed = false;
     for (ModelEvent e : events) {
       changed |= applyOne(e);
     }
     return changed ? publish() : current;
+  }
+
+  /** Batches at least this large, applied to an empty model (the first load), build each map in one go. */
+  private static final int BULK = 1024;
+
+  /**
+   * {@link #apply} for a large batch on an empty model: the same events, in order, on plain maps, and then each map is
+   * built bottom up ({@link PersistentMap#build}) instead of by 100,000 path copies. Same result, same "changed".
+   */
+  private boolean applyToEmpty(List<? extends ModelEvent> events) {
+    Map<String, Namespace> ns = new LinkedHashMap<>();
+    Map<ObjectRef, Pod> pd = new LinkedHashMap<>();
+    Map<ObjectRef, PortBinding> bd = new LinkedHashMap<>();
+    Map<ObjectRef, NetworkPolicy> np = new LinkedHashMap<>();
+    Map<ObjectRef, Service> sv = new LinkedHashMap<>();
+    Map<ObjectRef, EndpointSlice> sl = new LinkedHashMap<>();
+    boolean changed = false;
+    for (ModelEvent e : events) {
+      if (e instanceof ModelEvent.NamespaceUpserted n) {
+        changed |= stage(ns, n.namespace().name(), n.namespace());
+      } else if (e instanceof ModelEvent.NamespaceDeleted n) {
+        changed |= ns.remove(n.name()) != null;
+      } else if (e instanceof ModelEvent.PodUpserted p) {
+        changed |= stage(pd, p.pod().ref(), p.pod());
+      } else if (e instanceof ModelEvent.PodDeleted p) {
+        changed |= pd.remove(p.ref()) != null;
+      } else if (e instanceof ModelEvent.PortBound b) {
+        changed |= stage(bd, b.binding().pod(), b.binding());
+      } else if (e instanceof ModelEvent.PortUnbound u) {
+        changed |= bd.remove(u.pod()) != null;
+      } else if (e instanceof ModelEvent.NetworkPolicyUpserted p) {
+        changed |= stage(np, p.policy().ref(), p.policy());
+      } else if (e instanceof ModelEvent.NetworkPolicyDeleted p) {
+        changed |= np.remove(p.ref()) != null;
+      } else if (e instanceof ModelEvent.ServiceUpserted s) {
+        changed |= stage(sv, s.service().ref(), s.service());
+      } else if (e instanceof ModelEvent.ServiceDeleted s) {
+        changed |= sv.remove(s.ref()) != null;
+      } else if (e instanceof ModelEvent.EndpointSliceUpserted s) {
+        changed |= stage(sl, s.slice().ref(), s.slice());
+      } else if (e instanceof ModelEvent.EndpointSliceDeleted s) {
+        changed |= sl.remove(s.ref()) != null;
+      } else {
+        throw new IllegalArgumentException("unknown event " + e);
+      }
+    }
+    namespaces = PersistentMap.build(ns);
+    pods = PersistentMap.build(pd);
+    bindings = PersistentMap.build(bd);
+    policies = PersistentMap.build(np);
+    services = PersistentMap.build(sv);
+    slices = PersistentMap.build(sl);
+    return changed;
+  }
+
+  /** As {@link #upsert} on a plain map: true if it changed. */
+  private static <K, V> boolean stage(Map<K, V> map, K key, V value) {
+    java.util.Objects.requireNonNull(key, "key");
+    java.util.Objects.requireNonNull(value, "value");
+    if (value.equals(map.get(key))) {
+      return false;
+    }
+    map.put(key, value);
+    return true;
   }
 
   /** Starts a new generation without any object changing (e.g. a forced re-render). */

@@ -49,6 +49,87 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     return out;
   }
 
+  /**
+   * A map of {@code entries} (iteration order: the order keys with equal hashes keep among themselves), built bottom
+   * up: every node is allocated once, where adding the entries one by one with {@link #with} copies the path to each.
+   * For loading a large batch into an empty map.
+   */
+  static <K, V> PersistentMap<K, V> build(Map<? extends K, ? extends V> entries) {
+    int n = entries.size();
+    if (n == 0) {
+      return empty();
+    }
+    Object[] keys = new Object[n];
+    Object[] values = new Object[n];
+    int[] hashes = new int[n];
+    int i = 0;
+    for (Entry<? extends K, ? extends V> e : entries.entrySet()) {
+      keys[i] = Objects.requireNonNull(e.getKey(), "key");
+      values[i] = Objects.requireNonNull(e.getValue(), "value");
+      hashes[i] = hash(keys[i]);
+      i++;
+    }
+    int[] order = new int[n];
+    for (i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    return new PersistentMap<>(build(keys, values, hashes, order, new int[n], 0, n, 0), n);
+  }
+
+  /** The node for order[from, to), entries whose hashes agree below {@code shift}; at least two of them. */
+  private static Node build(Object[] keys, Object[] values, int[] hashes, int[] order, int[] scratch, int from,
+                            int to, int shift) {
+    // Stable counting sort by the 5 bits at this level; then bucket b is order[from + end(b-1), from + end(b)).
+    int[] end = new int[32];
+    for (int i = from; i < to; i++) {
+      end[index(hashes[order[i]], shift)]++;
+    }
+    int buckets = 0;
+    for (int b = 0, sum = 0; b < 32; b++) {
+      buckets += end[b] > 0 ? 1 : 0;
+      int c = end[b];
+      end[b] = sum; // start for now
+      sum += c;
+    }
+    for (int i = from; i < to; i++) {
+      int o = order[i];
+      scratch[from + end[index(hashes[o], shift)]++] = o;
+    }
+    System.arraycopy(scratch, from, order, from, to - from);
+    Object[] slots = new Object[2 * buckets];
+    int bitmap = 0;
+    int p = 0;
+    for (int b = 0, start = 0; b < 32; start = end[b], b++) {
+      int lo = from + start;
+      int hi = from + end[b];
+      if (hi == lo) {
+        continue;
+      }
+      bitmap |= 1 << b;
+      if (hi - lo == 1) {
+        slots[p] = keys[order[lo]];
+        slots[p + 1] = values[order[lo]];
+      } else {
+        boolean sameHash = true;
+        for (int i = lo + 1; i < hi && sameHash; i++) {
+          sameHash = hashes[order[i]] == hashes[order[lo]];
+        }
+        if (sameHash) {
+          Object[] kvs = new Object[2 * (hi - lo)];
+          for (int i = lo; i < hi; i++) {
+            kvs[2 * (i - lo)] = keys[order[i]];
+            kvs[2 * (i - lo) + 1] = values[order[i]];
+          }
+          slots[p + 1] = new CollisionNode(hashes[order[lo]], kvs);
+        } else {
+          slots[p + 1] = build(keys, values, hashes, order, scratch, lo, hi, shift + BITS);
+        }
+      }
+      p += 2;
+    }
+    return new BitmapNode(bitmap, slots);
+  }
+
   /** This map with {@code key} mapped to {@code value}; {@code this} if it already was (by identity). */
   public PersistentMap<K, V> with(K key, V value) {
     Objects.requireNonNull(key, "key");

@@ -95,4 +95,42 @@ class ClusterModelTest {
     assertThat(a.matches(Map.of("app", "web", "tier", "c", "env", "x"))).isFalse();
     assertThat(a.matches(Map.of("app", "web", "tier", "a"))).isFalse();
   }
+
+  @Test
+  void aLargeFirstBatchGivesWhatEventByEventGives() {
+    List<ModelEvent> events = new java.util.ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      String ns = "ns-" + (i % 50);
+      events.add(new ModelEvent.NamespaceUpserted(new Namespace(ns, Map.of("i", "" + (i % 7)))));
+      events.add(new ModelEvent.PodUpserted(new Pod(new ObjectRef(ns, "p" + (i % 1_000)), Map.of("app", "a" + (i % 3)),
+          List.of("10.0." + (i % 200) + ".1"), List.of(), false)));
+      if (i % 11 == 0) {
+        events.add(new ModelEvent.PodDeleted(new ObjectRef(ns, "p" + (i % 997))));
+      }
+      if (i % 13 == 0) {
+        events.add(new ModelEvent.NamespaceDeleted("ns-" + (i % 17)));
+      }
+    }
+    ClusterModel bulk = new ClusterModel(5);
+    Snapshot a = bulk.apply(events);
+    Snapshot b = new ClusterModel(5).snapshot();
+    ClusterModel oneByOne = new ClusterModel(5);
+    for (ModelEvent e : events) {
+      b = oneByOne.apply(List.of(e));
+    }
+    assertThat(a.generation()).isEqualTo(6);
+    assertThat(a.namespaces()).isEqualTo(b.namespaces());
+    assertThat(a.pods()).isEqualTo(b.pods());
+    assertThat(a.networkPolicies()).isEqualTo(b.networkPolicies());
+    // And a large first batch that changes nothing is no generation.
+    ClusterModel m = new ClusterModel(5);
+    List<ModelEvent> deletes = new java.util.ArrayList<>();
+    for (int i = 0; i < 2_000; i++) {
+      deletes.add(new ModelEvent.PodDeleted(new ObjectRef("x", "p" + i)));
+    }
+    assertThat(m.apply(deletes).generation()).isEqualTo(5);
+    // Changes after a bulk load apply as usual.
+    Snapshot c = bulk.apply(List.of(new ModelEvent.PodDeleted(a.pods().keySet().iterator().next())));
+    assertThat(c.pods()).hasSize(a.pods().size() - 1);
+  }
 }

@@ -63,4 +63,42 @@ class PersistentMapTest {
     assertThatThrownBy(() -> m.put("b", 2)).isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> m.entrySet().iterator().remove()).isInstanceOf(UnsupportedOperationException.class);
   }
+
+  @Test
+  void aMapBuiltInOneGoIsTheSameMapAndKeepsWorking() {
+    Random rnd = new Random(7);
+    for (int round = 0; round < 20; round++) {
+      Map<Object, Integer> entries = new java.util.LinkedHashMap<>();
+      int n = rnd.nextInt(round < 5 ? 40 : 20_000);
+      for (int i = 0; i < n; i++) {
+        Object key = rnd.nextInt(4) == 0 ? new Colliding(rnd.nextInt(300), rnd.nextInt(7)) : (Object) rnd.nextInt();
+        entries.put(key, rnd.nextInt(10));
+      }
+      PersistentMap<Object, Integer> built = PersistentMap.build(entries);
+      assertThat(built).hasSize(entries.size()).isEqualTo(entries);
+      Map<Object, Integer> viaForEach = new HashMap<>();
+      built.forEach(viaForEach::put);
+      assertThat(viaForEach).isEqualTo(entries);
+      for (Object k : entries.keySet()) {
+        assertThat(built.get(k)).isEqualTo(entries.get(k));
+      }
+      // Later changes on the built map behave as on any other.
+      Map<Object, Integer> expected = new HashMap<>(entries);
+      PersistentMap<Object, Integer> actual = built;
+      for (int i = 0; i < 5_000; i++) {
+        Object key = rnd.nextInt(4) == 0 ? new Colliding(rnd.nextInt(300), rnd.nextInt(7)) : (Object) rnd.nextInt(5_000);
+        if (rnd.nextInt(3) == 0) {
+          expected.remove(key);
+          actual = actual.without(key);
+        } else {
+          int v = rnd.nextInt(10);
+          expected.put(key, v);
+          actual = actual.with(key, v);
+        }
+      }
+      assertThat(actual).hasSize(expected.size()).isEqualTo(expected);
+      assertThat(built).isEqualTo(entries);
+    }
+    assertThat(PersistentMap.build(Map.of())).isSameAs(PersistentMap.empty());
+  }
 }
