@@ -89,10 +89,10 @@ public final class BundleWriter {
         String failure = null;
         if (err != null) {
           failure = "no barrier reply: " + rootMessage(err);
-        } else if (useBundle && commit.isCompletedExceptionally()) {
-          failure = "bundle refused: " + rootMessage(commit.handle((a, b) -> b).join());
         } else if (useBundle && open.isCompletedExceptionally()) {
           failure = "bundle open refused: " + rootMessage(open.handle((a, b) -> b).join());
+        } else if (useBundle && commit.isCompletedExceptionally()) {
+          failure = "bundle refused: " + rootMessage(commit.handle((a, b) -> b).join());
         } else if (!useBundle && !refused.isEmpty()) {
           failure = refused.size() + " flow-mods refused";
         }
