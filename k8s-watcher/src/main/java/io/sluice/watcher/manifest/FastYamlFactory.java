@@ -59,8 +59,16 @@ final class FastYamlFactory extends YAMLFactory {
 
   /** SnakeYAML's implicit resolvers, as far as they are literal word lists. */
   static final class PlainScalars extends Resolver {
-    /** A literal alternative list and its length limit. */
-    private record Words(Set<String> words, int limit) { }
+    /** A literal alternative list and its length limit; {@code longest}: its longest word. */
+    private record Words(Set<String> words, int limit, int longest) {
+      Words(Set<String> words, int limit) {
+        this(words, limit, words.stream().mapToInt(String::length).max().orElse(0));
+      }
+
+      boolean lists(String value) {
+        return value.length() <= limit && value.length() <= longest && words.contains(value);
+      }
+    }
 
     /** Per first character below 128: null if no resolver, REGEX if one is a real pattern, else its word lists. */
     private static final List<Words> REGEX = List.of();
@@ -185,7 +193,7 @@ final class FastYamlFactory extends YAMLFactory {
 
     private static boolean listed(List<Words> lists, String value) {
       for (Words w : lists) {
-        if (w == NUMERIC ? numericCandidate(value) : value.length() <= w.limit() && w.words().contains(value)) {
+        if (w == NUMERIC ? numericCandidate(value) : w.lists(value)) {
           return true;
         }
       }
