@@ -5,6 +5,7 @@ import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import io.sluice.renderer.policy.PolicyCompiler;
+import io.sluice.renderer.policy.PolicyIndex;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,8 +36,17 @@ public final class Renderer {
   }
 
   public DesiredTables render(Snapshot snapshot, long dpid) {
+    return render(PolicyIndex.of(snapshot), dpid);
+  }
+
+  /**
+   * Renders one switch from an index of the snapshot that all switches of a generation share (built once with
+   * {@link PolicyIndex#of}), so selectors are resolved once, not once per switch.
+   */
+  public DesiredTables render(PolicyIndex index, long dpid) {
+    Snapshot snapshot = index.snapshot();
     List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
-    flows.addAll(PolicyCompiler.compile(snapshot, dpid, round, legacyIsolation));
+    flows.addAll(PolicyCompiler.compile(index, dpid, round, legacyIsolation));
     flows.forEach(profile::check);
     return DesiredTables.of(dpid, snapshot.generation(), flows);
   }

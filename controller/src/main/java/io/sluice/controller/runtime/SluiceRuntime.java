@@ -18,6 +18,7 @@ import io.sluice.model.NetworkPolicy;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Snapshot;
 import io.sluice.renderer.policy.PolicyCompiler;
+import io.sluice.renderer.policy.PolicyIndex;
 import java.util.Map;
 import io.sluice.model.ModelEvent;
 import io.sluice.ovsdb.OvsdbEndpoint;
@@ -330,7 +331,17 @@ public final class SluiceRuntime implements AutoCloseable {
         case SLAVE -> OFControllerRole.ROLE_SLAVE;
         case EQUAL -> OFControllerRole.ROLE_EQUAL;
       };
-      return new SwitchManager(codec, dpid -> renderer.render(model.snapshot(), dpid), metrics,
+      // one index per model generation, shared by every switch's render (selectors resolved once)
+      java.util.concurrent.atomic.AtomicReference<PolicyIndex> index = new java.util.concurrent.atomic.AtomicReference<>();
+      return new SwitchManager(codec, dpid -> {
+        Snapshot snap = model.snapshot();
+        PolicyIndex i = index.get();
+        if (i == null || i.snapshot() != snap) {
+          i = PolicyIndex.of(snap);
+          index.set(i);
+        }
+        return renderer.render(i, dpid);
+      }, metrics,
           new SwitchManager.Role(role, cfg.roleGenerationId()));
     }
   }

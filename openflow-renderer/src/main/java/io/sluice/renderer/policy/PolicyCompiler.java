@@ -54,16 +54,16 @@ public final class PolicyCompiler {
   private final long dpid;
   private final int round;
   private final Map<ObjectRef, PortBinding> local = new TreeMap<>();
-  private final Map<Object, List<Pod>> selectionCache = new HashMap<>();
-  private List<Pod> allPods;
+  private final PolicyIndex index;
   private final Map<FlowSlot, FlowBody> flows = new LinkedHashMap<>();
   private final Set<ObjectRef> ingressIsolated = new LinkedHashSet<>();
   private final Set<ObjectRef> egressIsolated = new LinkedHashSet<>();
-  private final ConjunctionIds ids = new ConjunctionIds();
   private boolean legacyIsolation;
 
-  private PolicyCompiler(Snapshot snap, long dpid, int round) {
-    this.snap = snap;
+  private PolicyCompiler(PolicyIndex index, long dpid, int round) {
+    this.index = index;
+    this.snap = index.snapshot();
+    Snapshot snap = this.snap;
     this.dpid = dpid;
     this.round = round;
     for (PortBinding b : snap.bindings().values()) {
@@ -108,7 +108,12 @@ public final class PolicyCompiler {
    * NetworkPolicy API) isolates every pod of the namespace for ingress, on top of any policies.
    */
   public static List<Flow> compile(Snapshot snap, long dpid, int round, boolean legacyIsolation) {
-    PolicyCompiler c = new PolicyCompiler(snap, dpid, round);
+    return compile(PolicyIndex.of(snap), dpid, round, legacyIsolation);
+  }
+
+  /** The policy flows of one switch, sharing the index (address sets) with the other switches' compiles. */
+  public static List<Flow> compile(PolicyIndex index, long dpid, int round, boolean legacyIsolation) {
+    PolicyCompiler c = new PolicyCompiler(index, dpid, round);
     c.legacyIsolation = legacyIsolation;
     return c.run();
   }
@@ -124,9 +129,10 @@ public final class PolicyCompiler {
   }
 
   private List<Flow> run() {
-    List<NetworkPolicy> policies = new ArrayList<>(snap.networkPolicies().values());
-    policies.sort(Comparator.comparing(NetworkPolicy::ref));
-    ids.reserve(policies);
+    java.util.SortedSet<String> namespaces = new java.util.TreeSet<>();
+    local.keySet().forEach(r -> namespaces.add(r.namespace()));
+    List<NetworkPolicy> policies = new ArrayList<>();
+    namespaces.forEach(ns -> policies.addAll(index.policiesIn(ns)));
     for (NetworkPolicy np : policies) {
       List<Pod> targets = localTargets(np);
       if (targets.isEmpty()) {
@@ -187,7 +193,7 @@ public final class PolicyCompiler {
 
   // ------------------------------------------------------------------ one rule
 
-  private void rule(NetworkPolicy np, Direction dir, int index, NetworkPolicy.Rule rule, List<Pod> targets) {
+  private void rule(NetworkPolicy np, Direction dir, int ruleIndex, NetworkPolicy.Rule rule, List<Pod> targets) {
     boolean anyPeer = rule.peers().isEmpty();
     List<Cidr> peerAddrs = anyPeer ? List.of() : peerAddresses(np, rule);
     List<NetworkPolicy.Port> numeric = new ArrayList<>();
@@ -200,7 +206,7 @@ public final class PolicyCompiler {
     Action allow = new Action.GotoTable(dir == Direction.EGRESS ? PipelineProfile.INGRESS_RULE : PipelineProfile.CT_COMMIT);
 
     if (anyPort || !numeric.isEmpty()) {
-      long id = ids.id(np.ref(), dir, index, 0);
+      long id = index.ids().id(np.ref(), dir, ruleIndex, 0);
       Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
       List<List<Match>> clauses = new ArrayList<>();
       Set<Boolean> families = anyPeer ? Set.of(false, true) : familiesOf(peerAddrs);
@@ -223,7 +229,7 @@ public final class PolicyCompiler {
       emit(table, clauses, allow, id, cookie);
     }
     if (!named.isEmpty()) {
-      long id = ids.id(np.ref(), dir, index, 1);
+      long id = index.ids().id(np.ref(), dir, ruleIndex, 1);
       Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
       List<List<Match>> clauses = new ArrayList<>();
       if (dir == Direction.INGRESS) {
@@ -323,36 +329,11 @@ public final class PolicyCompiler {
   }
 
   private List<Pod> allPods() {
-    if (allPods == null) {
-      allPods = snap.pods().values().stream()
-          .filter(p -> !p.hostNetwork() && !p.ips().isEmpty()).sorted(Comparator.comparing(Pod::ref)).toList();
-    }
-    return allPods;
+    return index.allPods();
   }
 
-  /** Pods a Pods peer selects (hostNetwork pods are only ever matched by ipBlocks). */
   private List<Pod> select(String policyNamespace, NetworkPolicy.Peer.Pods peer) {
-    Object key = List.of(policyNamespace, peer.namespaceSelector(), peer.podSelector());
-    allPods();
-    return selectionCache.computeIfAbsent(key, k -> {
-      Optional<LabelSelector> nsSel = peer.namespaceSelector();
-      List<Pod> out = new ArrayList<>();
-      for (Pod p : allPods()) {
-        String ns = p.ref().namespace();
-        boolean nsOk;
-        if (nsSel.isEmpty()) {
-          nsOk = ns.equals(policyNamespace);
-        } else {
-          Namespace n = snap.namespaces().get(ns);
-          // a namespace without a manifest is read as the API server would create it
-          nsOk = nsSel.get().matches(n != null ? n.labels() : Map.of("kubernetes.io/metadata.name", ns));
-        }
-        if (nsOk && peer.podSelector().matches(p.labels())) {
-          out.add(p);
-        }
-      }
-      return out;
-    });
+    return index.select(policyNamespace, peer);
   }
 
   /** Every address the rule's peers stand for, as disjoint-enough prefixes (identical ones once). */

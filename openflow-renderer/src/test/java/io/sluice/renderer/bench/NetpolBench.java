@@ -25,6 +25,91 @@ public final class NetpolBench {
 
   public static void main(String[] args) {
     System.out.println("BENCH netpol.rule_100x10.flows " + rule100x10() + " flows");
+    scale100k(args.length > 0 ? Integer.parseInt(args[0]) : 25_000);
+  }
+
+  /**
+   * Antrea's scale scenario: 25,000 namespaces of 4 pods and 3 policies (100,000 pods, 75,000 policies), 100 pods per
+   * switch. groups: index, every peer selector's address set, and which policies each switch needs; compile: that
+   * plus the full tables (base pipeline and policy flows) of every switch. Flows are counted, not kept.
+   */
+  static void scale100k(int namespaces) {
+    List<ModelEvent> ev = new ArrayList<>(namespaces * 8);
+    int podsPerSwitch = 100;
+    int pod = 0;
+    for (int n = 0; n < namespaces; n++) {
+      String ns = "ns-" + n;
+      ev.add(new ModelEvent.NamespaceUpserted(new Namespace(ns, Map.of("team", "t" + (n % 50), "kubernetes.io/metadata.name", ns))));
+      for (int j = 0; j < 4; j++, pod++) {
+        Pod p = new Pod(new ObjectRef(ns, "pod-" + j), Map.of("app", "a" + j), List.of(ip(pod)),
+            List.of(new Pod.NamedPort("http", 8080, "TCP")), false);
+        ev.add(new ModelEvent.PodUpserted(p));
+        ev.add(new ModelEvent.PortBound(new PortBinding(p.ref(), 1 + pod / podsPerSwitch, 1 + pod % podsPerSwitch, null)));
+      }
+      LabelSelector all = LabelSelector.EVERYTHING;
+      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "allow-same-ns"), all,
+          Set.of(NetworkPolicy.PolicyType.INGRESS),
+          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(), all)), List.of())), List.of())));
+      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "a0-from-a1"),
+          LabelSelector.of(Map.of("app", "a0")), Set.of(NetworkPolicy.PolicyType.INGRESS),
+          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(),
+              LabelSelector.of(Map.of("app", "a1")))), List.of(NetworkPolicy.Port.of(Protocol.TCP, 80)))), List.of())));
+      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "a1-to-a2"),
+          LabelSelector.of(Map.of("app", "a1")), Set.of(NetworkPolicy.PolicyType.EGRESS), List.of(),
+          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(),
+              LabelSelector.of(Map.of("app", "a2")))), List.of(new NetworkPolicy.Port(Protocol.TCP,
+              java.util.Optional.of(io.sluice.model.PortRef.of("http")), java.util.OptionalInt.empty())))))));
+    }
+    Snapshot snap = new ClusterModel(1).apply(ev);
+    ev = null;
+    System.gc();
+    resetPeaks();
+    int switches = (pod + podsPerSwitch - 1) / podsPerSwitch;
+    io.sluice.renderer.Renderer renderer = new io.sluice.renderer.Renderer(io.sluice.renderer.pipeline.PipelineProfile.ovs(), 1);
+
+    long t0 = System.nanoTime();
+    io.sluice.renderer.policy.PolicyIndex index = io.sluice.renderer.policy.PolicyIndex.of(snap);
+    index.resolveAll();
+    double groups = (System.nanoTime() - t0) / 1e9;
+    long total = 0;
+    int max = 0;
+    for (long dpid = 1; dpid <= switches; dpid++) {
+      int n = renderer.render(index, dpid).size();
+      total += n;
+      max = Math.max(max, n);
+    }
+    double compile = (System.nanoTime() - t0) / 1e9;
+    long peak = peakHeapBytes();
+    System.err.printf(java.util.Locale.ROOT, "netpol scale: %d pods, %d namespaces, %d policies, %d switches, %d address sets%n",
+        snap.pods().size(), snap.namespaces().size(), snap.networkPolicies().size(), switches, index.addressSets());
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.scale_100k.groups_s %.3f s%n", groups);
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.scale_100k.compile_s %.3f s%n", compile);
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.scale_100k.peak_heap_mb %d MB%n", peak >> 20);
+    System.out.println("BENCH netpol.scale_100k.flows_total " + total + " flows");
+    System.out.println("BENCH netpol.scale_100k.flows_per_switch_max " + max + " flows");
+  }
+
+  static String ip(int i) {
+    return "10." + (i >> 16 & 0xff) + "." + (i >> 8 & 0xff) + "." + (i & 0xff);
+  }
+
+  static void resetPeaks() {
+    for (java.lang.management.MemoryPoolMXBean p : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == java.lang.management.MemoryType.HEAP) {
+        p.resetPeakUsage();
+      }
+    }
+  }
+
+  /** Sum of the heap pools' peak usage since the last reset (the model snapshot included). */
+  static long peakHeapBytes() {
+    long sum = 0;
+    for (java.lang.management.MemoryPoolMXBean p : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == java.lang.management.MemoryType.HEAP) {
+        sum += p.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
   }
 
   /** Policy flows (rule, isolation, self) for one rule of 100 pod peers and 10 ports, one selected local pod. */

@@ -1,0 +1,136 @@
+package io.sluice.renderer.policy;
+
+import io.sluice.model.LabelSelector;
+import io.sluice.model.Namespace;
+import io.sluice.model.NetworkPolicy;
+import io.sluice.model.Pod;
+import io.sluice.model.Snapshot;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What every switch's compile shares for one snapshot: pods and policies by namespace, the rules' conjunction ids,
+ * and the pods each peer selector stands for (computed once per distinct selector, whichever switch asks first).
+ * Immutable but for that memo; safe to use from several threads. Built once per model generation by the caller.
+ */
+public final class PolicyIndex {
+  private final Snapshot snap;
+  private final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
+  private final Map<String, List<NetworkPolicy>> policiesByNamespace = new HashMap<>();
+  private final List<Pod> allPods;
+  private final ConjunctionIds ids = new ConjunctionIds();
+  private final Map<Object, List<Pod>> selections = new ConcurrentHashMap<>();
+
+  private PolicyIndex(Snapshot snap) {
+    this.snap = snap;
+    List<Pod> pods = new ArrayList<>();
+    for (Pod p : snap.pods().values()) {
+      if (!p.hostNetwork() && !p.ips().isEmpty()) {
+        pods.add(p);
+      }
+    }
+    pods.sort(Comparator.comparing(Pod::ref));
+    allPods = List.copyOf(pods);
+    for (Pod p : allPods) {
+      podsByNamespace.computeIfAbsent(p.ref().namespace(), k -> new ArrayList<>()).add(p);
+    }
+    List<NetworkPolicy> policies = new ArrayList<>(snap.networkPolicies().values());
+    policies.sort(Comparator.comparing(NetworkPolicy::ref));
+    for (NetworkPolicy np : policies) {
+      policiesByNamespace.computeIfAbsent(np.ref().namespace(), k -> new ArrayList<>()).add(np);
+    }
+    ids.reserve(policies);
+  }
+
+  public static PolicyIndex of(Snapshot snap) {
+    return new PolicyIndex(snap);
+  }
+
+  public Snapshot snapshot() {
+    return snap;
+  }
+
+  ConjunctionIds ids() {
+    return ids;
+  }
+
+  /** Pods with an address that are not hostNetwork, in namespace/name order. */
+  List<Pod> allPods() {
+    return allPods;
+  }
+
+  List<Pod> podsIn(String namespace) {
+    return podsByNamespace.getOrDefault(namespace, List.of());
+  }
+
+  /** Policies of one namespace, in name order. */
+  List<NetworkPolicy> policiesIn(String namespace) {
+    return policiesByNamespace.getOrDefault(namespace, List.of());
+  }
+
+  /** Labels of a namespace; one without a manifest is read as the API server would create it. */
+  Map<String, String> namespaceLabels(String ns) {
+    Namespace n = snap.namespaces().get(ns);
+    return n != null ? n.labels() : Map.of("kubernetes.io/metadata.name", ns);
+  }
+
+  /** The pods a Pods peer of a policy in {@code policyNamespace} selects (hostNetwork pods never). */
+  List<Pod> select(String policyNamespace, NetworkPolicy.Peer.Pods peer) {
+    Optional<LabelSelector> nsSel = peer.namespaceSelector();
+    Object key = nsSel.isEmpty() ? List.of(policyNamespace, peer.podSelector()) : List.of(nsSel.get(), peer.podSelector());
+    List<Pod> cached = selections.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    List<Pod> out = new ArrayList<>();
+    if (nsSel.isEmpty()) {
+      for (Pod p : podsIn(policyNamespace)) {
+        if (peer.podSelector().matches(p.labels())) {
+          out.add(p);
+        }
+      }
+    } else {
+      List<String> namespaces = new ArrayList<>(podsByNamespace.keySet());
+      namespaces.sort(null);
+      for (String ns : namespaces) {
+        if (nsSel.get().matches(namespaceLabels(ns))) {
+          for (Pod p : podsIn(ns)) {
+            if (peer.podSelector().matches(p.labels())) {
+              out.add(p);
+            }
+          }
+        }
+      }
+    }
+    List<Pod> result = List.copyOf(out);
+    selections.putIfAbsent(key, result);
+    return result;
+  }
+
+  /** Distinct peer selectors resolved so far (address sets), for reporting. */
+  public int addressSets() {
+    return selections.size();
+  }
+
+  /** Resolves every peer selector of every policy now (what a per-switch compile would otherwise do on demand). */
+  public void resolveAll() {
+    for (List<NetworkPolicy> list : policiesByNamespace.values()) {
+      for (NetworkPolicy np : list) {
+        for (List<NetworkPolicy.Rule> rules : List.of(np.ingress(), np.egress())) {
+          for (NetworkPolicy.Rule r : rules) {
+            for (NetworkPolicy.Peer peer : r.peers()) {
+              if (peer instanceof NetworkPolicy.Peer.Pods pods) {
+                select(np.ref().namespace(), pods);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
