@@ -100,7 +100,7 @@ class FastReaderTest {
     Random random = new Random(42);
     String[] lines = BENCH_FILE.split("\n", -1);
     int taken = 0;
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < 2000; i++) {
       String[] copy = lines.clone();
       int edits = 1 + random.nextInt(2);
       for (int e = 0; e < edits; e++) {
