@@ -252,8 +252,9 @@ public final class PolicyCompiler {
 
   /** Writes a rule: plain flows when one dimension is left, else a conjunction and its conj_id flow. */
   private void emit(int table, List<List<Match>> clauses, Action allow, long id, Cookie cookie) {
-    clauses.removeIf(List::isEmpty); // never happens for a real clause; an empty one means "matches nothing"
-    if (clauses.isEmpty()) {
+    if (clauses.isEmpty() || clauses.stream().anyMatch(List::isEmpty)) {
+      // a dimension that matches nothing (no target of the peers' family, no pod with the named port): the rule
+      // allows nothing. Dropping the empty clause instead would leave the others as an allow of everything they match.
       return;
     }
     if (clauses.size() == 1) {
