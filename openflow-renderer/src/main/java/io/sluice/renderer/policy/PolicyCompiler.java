@@ -234,7 +234,7 @@ public final class PolicyCompiler {
       List<List<Match>> clauses = new ArrayList<>();
       if (dir == Direction.INGRESS) {
         // (local target address, its port for the name) pairs, and the peers
-        clauses.add(namedPortPairs(targets, named));
+        clauses.add(namedPortPairs(targets, named, c -> true));
         if (!anyPeer) {
           if (peerAddrs.isEmpty()) {
             return;
@@ -244,7 +244,8 @@ public final class PolicyCompiler {
       } else {
         clauses.add(targetClause(dir, targets, Set.of(false, true)));
         List<Pod> destinations = anyPeer ? allPods() : podsWithin(np, rule, peerAddrs);
-        clauses.add(namedPortPairs(destinations, named));
+        // only the destination addresses the peers cover: an ipBlock of one family does not reach the pod's other one
+        clauses.add(namedPortPairs(destinations, named, c -> anyPeer || peerAddrs.stream().anyMatch(p -> p.contains(c))));
       }
       emit(table, clauses, allow, id, cookie);
     }
@@ -289,8 +290,8 @@ public final class PolicyCompiler {
     return out;
   }
 
-  /** (pod address, protocol, port number of the name on that pod) for each pod that has the name. */
-  private List<Match> namedPortPairs(List<Pod> pods, List<NetworkPolicy.Port> named) {
+  /** (pod address, protocol, port number of the name on that pod) for each pod that has the name, at the addresses taken. */
+  private List<Match> namedPortPairs(List<Pod> pods, List<NetworkPolicy.Port> named, java.util.function.Predicate<Cidr> take) {
     List<Match> out = new ArrayList<>();
     for (Pod p : pods) {
       for (NetworkPolicy.Port port : named) {
@@ -299,6 +300,9 @@ public final class PolicyCompiler {
           if (name.equals(cp.name()) && protocolOf(cp) == port.protocol()) {
             for (String ip : p.ips()) {
               Cidr c = Cidr.parse(ip);
+              if (!take.test(c)) {
+                continue;
+              }
               Match.Builder m = family(c.v6()).exact(Field.IP_PROTO, ipProto(port.protocol()));
               addAddress(m, c, false);
               m.exact(dstField(port.protocol()), cp.port());
