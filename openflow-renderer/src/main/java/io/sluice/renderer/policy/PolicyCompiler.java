@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -315,8 +314,17 @@ public final class PolicyCompiler {
     return out;
   }
 
+  /** The container port's protocol as the API spells it (TCP when absent); anything else matches no rule. */
   private static Protocol protocolOf(Pod.NamedPort cp) {
-    return cp.protocol() == null || cp.protocol().isEmpty() ? Protocol.TCP : Protocol.valueOf(cp.protocol().toUpperCase(Locale.ROOT));
+    if (cp.protocol() == null || cp.protocol().isEmpty()) {
+      return Protocol.TCP;
+    }
+    for (Protocol p : Protocol.values()) {
+      if (p.name().equals(cp.protocol())) {
+        return p;
+      }
+    }
+    return null;
   }
 
   // ------------------------------------------------------------------ selection
