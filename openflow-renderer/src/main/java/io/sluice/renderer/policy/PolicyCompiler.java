@@ -65,9 +65,9 @@ public final class PolicyCompiler {
     Snapshot snap = this.snap;
     this.dpid = dpid;
     this.round = round;
-    for (PortBinding b : snap.bindings().values()) {
+    for (PortBinding b : index.bindingsOn(dpid)) {
       Pod p = snap.pods().get(b.pod());
-      if (b.dpid() == dpid && p != null && !p.ips().isEmpty() && !p.hostNetwork()) {
+      if (p != null && !p.ips().isEmpty() && !p.hostNetwork()) {
         local.put(b.pod(), b);
       }
     }

@@ -4,6 +4,7 @@ import io.sluice.model.LabelSelector;
 import io.sluice.model.Namespace;
 import io.sluice.model.NetworkPolicy;
 import io.sluice.model.Pod;
+import io.sluice.model.PortBinding;
 import io.sluice.model.Snapshot;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,6 +26,7 @@ public final class PolicyIndex {
   private final List<Pod> allPods;
   private final ConjunctionIds ids = new ConjunctionIds();
   private final Map<Object, List<Pod>> selections = new ConcurrentHashMap<>();
+  private final Map<Long, List<PortBinding>> bindingsByDpid = new HashMap<>();
 
   private PolicyIndex(Snapshot snap) {
     this.snap = snap;
@@ -45,6 +47,14 @@ public final class PolicyIndex {
       policiesByNamespace.computeIfAbsent(np.ref().namespace(), k -> new ArrayList<>()).add(np);
     }
     ids.reserve(policies);
+    for (PortBinding b : snap.bindings().values()) {
+      bindingsByDpid.computeIfAbsent(b.dpid(), k -> new ArrayList<>()).add(b);
+    }
+  }
+
+  /** The port bindings of one switch. */
+  List<PortBinding> bindingsOn(long dpid) {
+    return bindingsByDpid.getOrDefault(dpid, List.of());
   }
 
   public static PolicyIndex of(Snapshot snap) {
