@@ -164,14 +164,14 @@ public final class PolicyCompiler {
     }
     for (ObjectRef ref : ingressIsolated) {
       for (String ip : snap.pods().get(ref).ips()) {
-        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, hostMatch(Cidr.parse(ip), false), List.of(), isolation);
+        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, hostMatch(index.cidr(ip), false), List.of(), isolation);
       }
     }
     for (ObjectRef ref : local.keySet()) {
       if (egressIsolated.contains(ref) || ingressIsolated.contains(ref)) {
         for (String ip : snap.pods().get(ref).ips()) {
-          Match.Builder m = family(Cidr.parse(ip).v6()).exact(Field.IN_PORT, local.get(ref).ofport());
-          addAddress(m, Cidr.parse(ip), false);
+          Match.Builder m = family(index.cidr(ip).v6()).exact(Field.IN_PORT, local.get(ref).ofport());
+          addAddress(m, index.cidr(ip), false);
           put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), isolation);
         }
       }
@@ -279,7 +279,7 @@ public final class PolicyCompiler {
         out.add(Match.builder().exact(Field.IN_PORT, local.get(p.ref()).ofport()).build());
       } else {
         for (String ip : p.ips()) {
-          Cidr c = Cidr.parse(ip);
+          Cidr c = index.cidr(ip);
           if (families.contains(c.v6())) {
             out.add(hostMatch(c, false));
           }
@@ -298,7 +298,7 @@ public final class PolicyCompiler {
         for (Pod.NamedPort cp : p.ports()) {
           if (name.equals(cp.name()) && protocolOf(cp) == port.protocol()) {
             for (String ip : p.ips()) {
-              Cidr c = Cidr.parse(ip);
+              Cidr c = index.cidr(ip);
               if (!take.test(c)) {
                 continue;
               }
@@ -355,7 +355,7 @@ public final class PolicyCompiler {
     for (NetworkPolicy.Peer peer : rule.peers()) {
       if (peer instanceof NetworkPolicy.Peer.Pods pods) {
         for (Pod p : select(np.ref().namespace(), pods)) {
-          p.ips().forEach(ip -> out.add(Cidr.parse(ip)));
+          p.ips().forEach(ip -> out.add(index.cidr(ip)));
         }
       } else if (peer instanceof NetworkPolicy.Peer.IpBlock block) {
         List<Cidr> holes = block.except().stream().map(Cidr::parse).toList();
@@ -375,11 +375,19 @@ public final class PolicyCompiler {
         out.addAll(select(np.ref().namespace(), pods));
       }
     }
-    for (Pod p : allPods()) {
-      for (String ip : p.ips()) {
-        Cidr host = Cidr.parse(ip);
-        if (peerAddrs.stream().anyMatch(c -> c.contains(host))) {
-          out.add(p);
+    if (rule.peers().stream().anyMatch(p -> p instanceof NetworkPolicy.Peer.IpBlock)) {
+      List<Cidr> blocks = new ArrayList<>();
+      for (NetworkPolicy.Peer peer : rule.peers()) {
+        if (peer instanceof NetworkPolicy.Peer.IpBlock block) {
+          blocks.addAll(Cidr.parse(block.cidr()).subtract(block.except().stream().map(Cidr::parse).toList()));
+        }
+      }
+      for (Pod p : allPods()) {
+        for (String ip : p.ips()) {
+          Cidr host = index.cidr(ip);
+          if (blocks.stream().anyMatch(c -> c.contains(host))) {
+            out.add(p);
+          }
         }
       }
     }

@@ -52,6 +52,13 @@ public final class PolicyIndex {
     }
   }
 
+  private final Map<String, Cidr> addresses = new ConcurrentHashMap<>();
+
+  /** A pod address as a host prefix, parsed once per generation. */
+  Cidr cidr(String ip) {
+    return addresses.computeIfAbsent(ip, Cidr::parse);
+  }
+
   /** The port bindings of one switch. */
   List<PortBinding> bindingsOn(long dpid) {
     return bindingsByDpid.getOrDefault(dpid, List.of());
