@@ -501,7 +501,12 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       m = OFFactories.getGenericReader().readFrom(frame.duplicate());
     } catch (OFParseError | RuntimeException e) {
       metrics.decodeFailure(v, type);
-      logUndecodableOnce(v, type, e.toString());
+      if (state == State.WAIT_TABLE_FEATURES && x == handshakeXid) {
+        // informational only, and OpenFlowJ cannot read OVS's OF1.5 table features: not worth a warning
+        LOG.debug("switch {}: table features not readable ({}); continuing without them", name(), e.toString());
+      } else {
+        logUndecodableOnce(v, type, e.toString());
+      }
       state.unreadable(this, x, type == 19 && Frames.moreFollows(frame));
       Pending p = pending.remove(x);
       if (p != null) {
