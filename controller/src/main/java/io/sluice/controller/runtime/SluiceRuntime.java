@@ -47,12 +47,14 @@ public final class SluiceRuntime implements AutoCloseable {
   private final StatusServer http;
   private final ControllerMetrics metrics;
   private final Source manifests;
+  private final PolicyIndexes indexes;
   private final OvsdbSource ovsdb;
 
   private SluiceRuntime(Injector injector, RuntimeConfig cfg) throws IOException, InterruptedException {
     model = injector.getInstance(ClusterModel.class);
     metrics = injector.getInstance(ControllerMetrics.class);
     switches = injector.getInstance(SwitchManager.class);
+    indexes = injector.getInstance(PolicyIndexes.class);
     model.subscribe(s -> switches.modelChanged(s.generation()));
     switches.modelChanged(model.generation());
     SessionConfig sessionConfig = new SessionConfig(cfg.echoInterval(), SessionConfig.DEFAULT.handshakeTimeout());
@@ -89,7 +91,7 @@ public final class SluiceRuntime implements AutoCloseable {
         Map<Long, long[]> counters = readPolicyCounters();
         if (counters != null) {
           Map<String[], Long> rules = new java.util.LinkedHashMap<>();
-          for (PolicyCompiler.RuleRef r : PolicyCompiler.rules(model.snapshot())) {
+          for (PolicyCompiler.RuleRef r : indexes.of(model.snapshot()).rules()) {
             long[] c = counters.get(r.id());
             String[] key = {r.policy().toString(), r.direction(), Integer.toString(r.rule())};
             rules.merge(key, c == null ? 0 : c[0], Long::sum);
@@ -103,9 +105,10 @@ public final class SluiceRuntime implements AutoCloseable {
       @Override
       public Object policies() {
         Snapshot snap = model.snapshot();
+        PolicyIndex index = indexes.of(snap);
         Map<Long, long[]> counters = readPolicyCounters();
         Map<ObjectRef, List<PolicyCompiler.RuleRef>> byPolicy = new java.util.TreeMap<>();
-        for (PolicyCompiler.RuleRef r : PolicyCompiler.rules(snap)) {
+        for (PolicyCompiler.RuleRef r : index.rules()) {
           byPolicy.computeIfAbsent(r.policy(), k -> new java.util.ArrayList<>()).add(r);
         }
         Map<Long, String> withheld = switches.withheldRules();
@@ -116,9 +119,7 @@ public final class SluiceRuntime implements AutoCloseable {
           Map<String, Object> m = new java.util.LinkedHashMap<>();
           m.put("policy", np.ref().toString());
           m.put("policyTypes", np.policyTypes().stream().map(NetworkPolicy.PolicyType::kubernetesName).sorted().toList());
-          m.put("selectedPods", snap.pods().values().stream()
-              .filter(p -> p.ref().namespace().equals(np.ref().namespace()) && np.podSelector().matches(p.labels()))
-              .map(p -> p.ref().toString()).sorted().toList());
+          m.put("selectedPods", index.selectedBy(np).stream().map(p -> p.ref().toString()).sorted().toList());
           m.put("realizedOnAllSwitches", realized);
           List<Object> rules = new java.util.ArrayList<>();
           Map<String, long[]> perRule = new java.util.LinkedHashMap<>();
@@ -308,6 +309,7 @@ public final class SluiceRuntime implements AutoCloseable {
       bind(RuntimeConfig.class).toInstance(cfg);
       bind(ControllerMetrics.class).in(Singleton.class);
       bind(FlowCodec.class).to(OvsFlowCodec.class).in(Singleton.class);
+      bind(PolicyIndexes.class).in(Singleton.class);
     }
 
     @Provides
@@ -325,23 +327,14 @@ public final class SluiceRuntime implements AutoCloseable {
 
     @Provides
     @Singleton
-    SwitchManager switchManager(FlowCodec codec, Renderer renderer, ClusterModel model, ControllerMetrics metrics) {
+    SwitchManager switchManager(FlowCodec codec, Renderer renderer, ClusterModel model, ControllerMetrics metrics,
+                                PolicyIndexes indexes) {
       OFControllerRole role = switch (cfg.role()) {
         case MASTER -> OFControllerRole.ROLE_MASTER;
         case SLAVE -> OFControllerRole.ROLE_SLAVE;
         case EQUAL -> OFControllerRole.ROLE_EQUAL;
       };
-      // one index per model generation, shared by every switch's render (selectors resolved once)
-      java.util.concurrent.atomic.AtomicReference<PolicyIndex> index = new java.util.concurrent.atomic.AtomicReference<>();
-      return new SwitchManager(codec, dpid -> {
-        Snapshot snap = model.snapshot();
-        PolicyIndex i = index.get();
-        if (i == null || i.snapshot() != snap) {
-          i = PolicyIndex.of(snap);
-          index.set(i);
-        }
-        return renderer.render(i, dpid);
-      }, metrics,
+      return new SwitchManager(codec, dpid -> renderer.render(indexes.of(model.snapshot()), dpid), metrics,
           new SwitchManager.Role(role, cfg.roleGenerationId()));
     }
   }

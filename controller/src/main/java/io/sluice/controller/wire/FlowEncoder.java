@@ -55,39 +55,12 @@ public final class FlowEncoder {
    *     or DELETE_STRICT, or a flow OVS would refuse (e.g. nat outside ct, a masked nw_proto, set_field of in_port)
    */
   public static void writeFlowMod(ByteBuf out, Flow flow, OFVersion version, OFFlowModCommand command, long xid) {
-    int wire = checkVersion(version);
-    int cmd = switch (command) {
-      case ADD -> 0;
-      case MODIFY_STRICT -> 2;
-      case DELETE_STRICT -> 4;
-      default -> throw new IllegalArgumentException("unsupported flow-mod command " + command);
-    };
-    int start = out.writerIndex();
-    out.writeByte(wire);
-    out.writeByte(OFPT_FLOW_MOD);
-    out.writeShort(0);
-    out.writeInt((int) xid);
-    out.writeLong(command == OFFlowModCommand.ADD ? flow.cookie().value() : 0L); // cookie
-    out.writeLong(0L); // cookie_mask
-    out.writeByte(flow.table());
-    out.writeByte(cmd);
-    out.writeShort(0); // idle_timeout
-    out.writeShort(0); // hard_timeout
-    out.writeShort(flow.priority());
-    out.writeInt(ANY); // buffer_id: none
-    out.writeInt(ANY); // out_port
-    out.writeInt(ANY); // out_group
-    out.writeShort(0); // flags
-    out.writeShort(0); // importance (OF1.4+), pad (OF1.3)
+    int start = writeHeader(out, version, command, xid, flow.cookie().value(), flow.table(), flow.priority());
     MatchCodec.writeMatch(out, flow.match(), version);
     if (command != OFFlowModCommand.DELETE_STRICT) {
       writeInstructions(out, flow.actions(), version);
     }
-    int len = out.writerIndex() - start;
-    if (len > 0xffff) {
-      throw new IllegalArgumentException("flow-mod of " + len + " bytes exceeds 65535");
-    }
-    out.setShort(start + 2, len);
+    finish(out, start);
   }
 
   /**
@@ -96,6 +69,20 @@ public final class FlowEncoder {
    * dependents); instructions are copied as they are.
    */
   public static void writeFlowMod(ByteBuf out, WireFlow flow, OFVersion version, OFFlowModCommand command, long xid) {
+    int start = writeHeader(out, version, command, xid, flow.cookie(), flow.table(), flow.priority());
+    out.writeShort(MatchCodec.OFPMT_OXM);
+    out.writeShort(4 + flow.matchKey().length());
+    out.writeBytes(flow.matchKey().toArray());
+    out.writeZero((8 - ((4 + flow.matchKey().length()) & 7)) & 7);
+    if (command != OFFlowModCommand.DELETE_STRICT) {
+      out.writeBytes(flow.instructions().toArray());
+    }
+    finish(out, start);
+  }
+
+  /** The 48 fixed bytes of an OF1.3–1.5 flow_mod (length patched by {@link #finish}); returns where it starts. */
+  private static int writeHeader(ByteBuf out, OFVersion version, OFFlowModCommand command, long xid, long cookie,
+                                 int table, int priority) {
     int wire = checkVersion(version);
     int cmd = switch (command) {
       case ADD -> 0;
@@ -106,28 +93,29 @@ public final class FlowEncoder {
     int start = out.writerIndex();
     out.writeByte(wire);
     out.writeByte(OFPT_FLOW_MOD);
-    out.writeShort(0);
+    out.writeShort(0); // length, patched by finish
     out.writeInt((int) xid);
-    out.writeLong(command == OFFlowModCommand.ADD ? flow.cookie() : 0L);
-    out.writeLong(0L);
-    out.writeByte(flow.table());
+    out.writeLong(command == OFFlowModCommand.ADD ? cookie : 0L); // modify and delete never change the cookie
+    out.writeLong(0L); // cookie_mask
+    out.writeByte(table);
     out.writeByte(cmd);
-    out.writeInt(0); // idle, hard
-    out.writeShort(flow.priority());
-    out.writeInt(ANY);
-    out.writeInt(ANY);
-    out.writeInt(ANY);
-    out.writeInt(0); // flags, importance/pad
+    out.writeShort(0); // idle_timeout
+    out.writeShort(0); // hard_timeout
+    out.writeShort(priority);
+    out.writeInt(ANY); // buffer_id: none
+    out.writeInt(ANY); // out_port
+    out.writeInt(ANY); // out_group
+    out.writeShort(0); // flags
+    out.writeShort(0); // importance (OF1.4+), pad (OF1.3)
+    return start;
+  }
 
-    out.writeShort(MatchCodec.OFPMT_OXM);
-    out.writeShort(4 + flow.matchKey().length());
-    out.writeBytes(flow.matchKey().toArray());
-    out.writeZero((8 - ((4 + flow.matchKey().length()) & 7)) & 7);
-    if (command != OFFlowModCommand.DELETE_STRICT) {
-      out.writeBytes(flow.instructions().toArray());
+  private static void finish(ByteBuf out, int start) {
+    int len = out.writerIndex() - start;
+    if (len > 0xffff) {
+      throw new IllegalArgumentException("flow-mod of " + len + " bytes exceeds 65535");
     }
-    out.setShort(start + 2, out.writerIndex() - start);
-
+    out.setShort(start + 2, len);
   }
 
   /** Per-thread scratch buffer for {@link #wireFlow} (a heap buffer, so its array can be read directly). */

@@ -78,17 +78,18 @@ public final class PolicyCompiler {
 
   /** Every rule id of a snapshot's policies (both parts of each rule), for reading per-rule counters back. */
   public static List<RuleRef> rules(Snapshot snap) {
-    List<NetworkPolicy> policies = new ArrayList<>(snap.networkPolicies().values());
-    policies.sort(Comparator.comparing(NetworkPolicy::ref));
-    ConjunctionIds ids = new ConjunctionIds();
-    ids.reserve(policies);
+    return PolicyIndex.of(snap).rules();
+  }
+
+  /** The rule ids of an index's policies (both parts of each rule). */
+  static List<RuleRef> rules(PolicyIndex index, List<NetworkPolicy> sortedPolicies) {
     List<RuleRef> out = new ArrayList<>();
-    for (NetworkPolicy np : policies) {
+    for (NetworkPolicy np : sortedPolicies) {
       for (Direction d : Direction.values()) {
         int n = d == Direction.INGRESS ? np.ingress().size() : np.egress().size();
         for (int i = 0; i < n; i++) {
           for (int part = 0; part < 2; part++) {
-            out.add(new RuleRef(ids.id(np.ref(), d, i, part), np.ref(), d == Direction.INGRESS ? "Ingress" : "Egress", i));
+            out.add(new RuleRef(index.ids().id(np.ref(), d, i, part), np.ref(), d == Direction.INGRESS ? "Ingress" : "Egress", i));
           }
         }
       }

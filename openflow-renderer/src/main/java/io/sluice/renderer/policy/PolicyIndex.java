@@ -27,6 +27,7 @@ public final class PolicyIndex {
   private final ConjunctionIds ids = new ConjunctionIds();
   private final Map<Object, List<Pod>> selections = new ConcurrentHashMap<>();
   private final Map<Long, List<PortBinding>> bindingsByDpid = new HashMap<>();
+  private final List<PolicyCompiler.RuleRef> rules;
 
   private PolicyIndex(Snapshot snap) {
     this.snap = snap;
@@ -47,6 +48,7 @@ public final class PolicyIndex {
       policiesByNamespace.computeIfAbsent(np.ref().namespace(), k -> new ArrayList<>()).add(np);
     }
     ids.reserve(policies);
+    rules = List.copyOf(PolicyCompiler.rules(this, policies));
     for (PortBinding b : snap.bindings().values()) {
       bindingsByDpid.computeIfAbsent(b.dpid(), k -> new ArrayList<>()).add(b);
     }
@@ -57,6 +59,22 @@ public final class PolicyIndex {
   /** A pod address as a host prefix, parsed once per generation. */
   Cidr cidr(String ip) {
     return addresses.computeIfAbsent(ip, Cidr::parse);
+  }
+
+  /** Every rule id of the snapshot's policies (both parts of each rule), in policy order. */
+  public List<PolicyCompiler.RuleRef> rules() {
+    return rules;
+  }
+
+  /** The pods a policy selects (its namespace's pods matching its podSelector). */
+  public List<Pod> selectedBy(NetworkPolicy np) {
+    List<Pod> out = new ArrayList<>();
+    for (Pod p : podsIn(np.ref().namespace())) {
+      if (np.podSelector().matches(p.labels())) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   /** The port bindings of one switch. */
