@@ -59,11 +59,20 @@ public final class PrivateOvsdbServer implements AutoCloseable {
   /** Stops the server, keeping the database (start() brings it back with the same data). */
   public void stop() {
     if (running) {
+      java.util.Optional<ProcessHandle> proc = process();
       Sh.Result r = Sh.exec(10, "ovs-appctl", "-t", ctl.toString(), "exit");
       if (r.code() != 0) {
-        killByPidFile();
+        proc.ifPresent(ProcessHandle::destroyForcibly);
       }
       running = false;
+      // ovs-appctl returns before the server has removed its pidfile and socket: wait for the process itself.
+      proc.ifPresent(h -> {
+        try {
+          h.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          h.destroyForcibly();
+        }
+      });
       for (int i = 0; i < 50 && Files.exists(sock); i++) {
         sleep(20);
       }
@@ -82,14 +91,11 @@ public final class PrivateOvsdbServer implements AutoCloseable {
     return Sh.run(cmd);
   }
 
-  private void killByPidFile() {
+  private java.util.Optional<ProcessHandle> process() {
     try {
-      if (Files.exists(pid)) {
-        long p = Long.parseLong(Files.readString(pid).trim());
-        ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
-      }
+      return ProcessHandle.of(Long.parseLong(Files.readString(pid).trim()));
     } catch (IOException | NumberFormatException e) {
-      // nothing left to stop
+      return java.util.Optional.empty();
     }
   }
 
@@ -100,8 +106,8 @@ public final class PrivateOvsdbServer implements AutoCloseable {
     } finally {
       try (Stream<Path> s = Files.walk(dir)) {
         s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        // best effort
+      } catch (IOException | java.io.UncheckedIOException e) {
+        // best effort: a file that vanished while walking is already gone
       }
     }
   }
