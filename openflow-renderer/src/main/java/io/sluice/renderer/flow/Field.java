@@ -68,4 +68,15 @@ public enum Field {
     }
     return values()[REG0.ordinal() + index];
   }
+
+  static {
+    if (values().length > Long.SIZE) {
+      throw new AssertionError("Field bit sets hold at most 64 fields");
+    }
+  }
+
+  /** This field's bit in a field set held as a long. */
+  public static long bit(Field f) {
+    return 1L << f.ordinal();
+  }
 }

@@ -13,10 +13,16 @@ public final class Match {
 
   private final Map<Field, FieldValue> fields;
   private final int hash;
+  private final long fieldBits;
 
   private Match(EnumMap<Field, FieldValue> fields) {
     this.fields = Collections.unmodifiableMap(fields);
     this.hash = fields.hashCode();
+    long bits = 0;
+    for (Field f : fields.keySet()) {
+      bits |= Field.bit(f);
+    }
+    this.fieldBits = bits;
   }
 
   public static Builder builder() {
@@ -33,6 +39,11 @@ public final class Match {
 
   public boolean has(Field f) {
     return fields.containsKey(f);
+  }
+
+  /** The fields matched, one bit per {@link Field} ({@link Field#bit}). */
+  public long fieldBits() {
+    return fieldBits;
   }
 
   public boolean isEmpty() {

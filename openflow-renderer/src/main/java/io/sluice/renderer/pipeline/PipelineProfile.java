@@ -29,12 +29,18 @@ public final class PipelineProfile {
   private final String name;
   private final Map<Integer, Table> tables = new TreeMap<>();
 
+  /** Per table id (0-254), the fields its flows may match as a {@link Field#bit} set. */
+  private final long[] allowedBits = new long[256];
+  private final Table[] byId = new Table[256];
+
   private PipelineProfile(String name, List<Table> tables) {
     this.name = name;
     for (Table t : tables) {
       if (this.tables.put(t.id(), t) != null) {
         throw new IllegalArgumentException("table " + t.id() + " declared twice in profile " + name);
       }
+      allowedBits[t.id()] = t.matchFieldBits();
+      byId[t.id()] = t;
     }
   }
 
@@ -122,18 +128,21 @@ public final class PipelineProfile {
 
   /** Rejects a flow that uses an undeclared table or field, or goes to an undeclared table. */
   public void check(Flow f) {
-    Table t = tables.get(f.table());
+    Table t = byId[f.table()];
     if (t == null) {
       throw new IllegalArgumentException("profile " + name + " has no table " + f.table() + ": " + f);
     }
-    for (Field field : f.match().fields().keySet()) {
-      if (!t.matchFields().contains(field)) {
-        throw new IllegalArgumentException("table " + t.name() + " of profile " + name + " may not match " + field.ofctlName() + ": " + f);
+    long allowed = allowedBits[f.table()];
+    if ((f.match().fieldBits() & ~allowed) != 0) {
+      for (Field field : f.match().fields().keySet()) {
+        if (!t.matchFields().contains(field)) {
+          throw new IllegalArgumentException("table " + t.name() + " of profile " + name + " may not match " + field.ofctlName() + ": " + f);
+        }
       }
     }
     for (Action a : f.actions()) {
       int next = a instanceof Action.GotoTable g ? g.table() : a instanceof Action.Resubmit r ? r.table() : -1;
-      if (next >= 0 && !tables.containsKey(next)) {
+      if (next >= 0 && (next > 255 || byId[next] == null)) {
         throw new IllegalArgumentException("profile " + name + " has no table " + next + " (from " + f + ")");
       }
     }

@@ -14,4 +14,13 @@ public record Table(int id, String name, Set<Field> matchFields, int missNext) {
   public Table {
     matchFields = Set.copyOf(matchFields);
   }
+
+  /** The fields this table may match, as a {@link Field#bit} set. */
+  public long matchFieldBits() {
+    long bits = 0;
+    for (Field f : matchFields) {
+      bits |= Field.bit(f);
+    }
+    return bits;
+  }
 }

@@ -43,7 +43,8 @@ record Cidr(boolean v6, BigInteger base, int prefix) {
   }
 
   static byte[] address(String addr) {
-    if (!addr.contains(":") && !addr.matches("[0-9.]+")) {
+    if (addr.indexOf(':') < 0 && !digitsAndDots(addr)) {
+      // InetAddress would otherwise try a name lookup
       throw new IllegalArgumentException("not an IP address: " + addr);
     }
     try {
@@ -51,6 +52,19 @@ record Cidr(boolean v6, BigInteger base, int prefix) {
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("not an IP address: " + addr, e);
     }
+  }
+
+  private static boolean digitsAndDots(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '.' && (c < '0' || c > '9')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   boolean contains(Cidr other) {

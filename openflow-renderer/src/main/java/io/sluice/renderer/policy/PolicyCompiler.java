@@ -53,6 +53,15 @@ public final class PolicyCompiler {
   private final long dpid;
   private final int round;
   private final Map<ObjectRef, PortBinding> local = new TreeMap<>();
+  private final Map<ObjectRef, Pod> localPods = new TreeMap<>();
+  /** Local pods by namespace, in name order. */
+  private final Map<String, List<Pod>> localByNamespace = new TreeMap<>();
+  /** Local targets of a (namespace, podSelector), shared by every policy with that selector. */
+  private final Map<List<Object>, List<Pod>> targetsBySelector = new HashMap<>();
+  /** Shape ids ({@link PolicyIndex.Shape}) of policy directions already compiled: an identical one adds nothing. */
+  private final java.util.BitSet seenDirections = new java.util.BitSet();
+  /** Shape ids of rules already compiled: an identical rule shares the first one's flows. */
+  private final java.util.BitSet seenRules = new java.util.BitSet();
   private final PolicyIndex index;
   private final Map<FlowSlot, FlowBody> flows = new LinkedHashMap<>();
   private final Set<ObjectRef> ingressIsolated = new LinkedHashSet<>();
@@ -69,7 +78,11 @@ public final class PolicyCompiler {
       Pod p = snap.pods().get(b.pod());
       if (p != null && !p.ips().isEmpty() && !p.hostNetwork()) {
         local.put(b.pod(), b);
+        localPods.put(b.pod(), p);
       }
+    }
+    for (Pod p : localPods.values()) {
+      localByNamespace.computeIfAbsent(p.ref().namespace(), k -> new ArrayList<>()).add(p);
     }
   }
 
@@ -129,26 +142,19 @@ public final class PolicyCompiler {
   }
 
   private List<Flow> run() {
-    java.util.SortedSet<String> namespaces = new java.util.TreeSet<>();
-    local.keySet().forEach(r -> namespaces.add(r.namespace()));
     List<NetworkPolicy> policies = new ArrayList<>();
-    namespaces.forEach(ns -> policies.addAll(index.policiesIn(ns)));
+    localByNamespace.keySet().forEach(ns -> policies.addAll(index.policiesIn(ns)));
     for (NetworkPolicy np : policies) {
       List<Pod> targets = localTargets(np);
       if (targets.isEmpty()) {
         continue;
       }
+      PolicyIndex.Shape shape = index.shape(np);
       if (np.isolatesIngress()) {
-        targets.forEach(p -> ingressIsolated.add(p.ref()));
-        for (int i = 0; i < np.ingress().size(); i++) {
-          rule(np, Direction.INGRESS, i, np.ingress().get(i), targets);
-        }
+        direction(np, Direction.INGRESS, np.ingress(), shape.ingress(), shape.ingressRules(), targets, ingressIsolated);
       }
       if (np.isolatesEgress()) {
-        targets.forEach(p -> egressIsolated.add(p.ref()));
-        for (int i = 0; i < np.egress().size(); i++) {
-          rule(np, Direction.EGRESS, i, np.egress().get(i), targets);
-        }
+        direction(np, Direction.EGRESS, np.egress(), shape.egress(), shape.egressRules(), targets, egressIsolated);
       }
     }
     if (legacyIsolation) {
@@ -164,13 +170,13 @@ public final class PolicyCompiler {
           List.of(), isolation);
     }
     for (ObjectRef ref : ingressIsolated) {
-      for (String ip : snap.pods().get(ref).ips()) {
+      for (String ip : localPods.get(ref).ips()) {
         put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, hostMatch(index.cidr(ip), false), List.of(), isolation);
       }
     }
     for (ObjectRef ref : local.keySet()) {
       if (egressIsolated.contains(ref) || ingressIsolated.contains(ref)) {
-        for (String ip : snap.pods().get(ref).ips()) {
+        for (String ip : localPods.get(ref).ips()) {
           Match.Builder m = family(index.cidr(ip).v6()).exact(Field.IN_PORT, local.get(ref).ofport());
           addAddress(m, index.cidr(ip), false);
           put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), isolation);
@@ -190,6 +196,27 @@ public final class PolicyCompiler {
   }
 
   enum Direction { INGRESS, EGRESS }
+
+  /**
+   * One direction of a policy on this switch: its targets become isolated and each rule is compiled. Policies are
+   * additive, so a policy direction identical to one already compiled (same namespace, podSelector and rules) adds
+   * nothing, and a rule identical to one already compiled for the same targets reuses that rule's conjunction (its
+   * cookie names the first such rule, in policy order). Ten thousand copies of a policy cost one set of flows.
+   */
+  private void direction(NetworkPolicy np, Direction dir, List<NetworkPolicy.Rule> rules, int directionId, int[] ruleIds,
+                         List<Pod> targets, Set<ObjectRef> isolated) {
+    if (seenDirections.get(directionId)) {
+      return;
+    }
+    seenDirections.set(directionId);
+    targets.forEach(p -> isolated.add(p.ref()));
+    for (int i = 0; i < rules.size(); i++) {
+      if (!seenRules.get(ruleIds[i])) {
+        seenRules.set(ruleIds[i]);
+        rule(np, dir, i, rules.get(i), targets);
+      }
+    }
+  }
 
   // ------------------------------------------------------------------ one rule
 
@@ -215,7 +242,7 @@ public final class PolicyCompiler {
         if (peerAddrs.isEmpty()) {
           return; // peers given but none exists: the rule allows nothing (yet)
         }
-        clauses.add(peerAddrs.stream().map(c -> hostMatch(c, dir == Direction.INGRESS)).toList());
+        clauses.add(peerClause(np, rule, peerAddrs, dir == Direction.INGRESS));
       }
       if (!anyPort) {
         List<Match> q = new ArrayList<>();
@@ -239,7 +266,7 @@ public final class PolicyCompiler {
           if (peerAddrs.isEmpty()) {
             return;
           }
-          clauses.add(peerAddrs.stream().map(c -> hostMatch(c, true)).toList());
+          clauses.add(peerClause(np, rule, peerAddrs, true));
         }
       } else {
         clauses.add(targetClause(dir, targets, Set.of(false, true)));
@@ -332,14 +359,16 @@ public final class PolicyCompiler {
 
   /** Pods on this switch that the policy selects. */
   private List<Pod> localTargets(NetworkPolicy np) {
-    List<Pod> out = new ArrayList<>();
-    for (ObjectRef ref : local.keySet()) {
-      Pod p = snap.pods().get(ref);
-      if (ref.namespace().equals(np.ref().namespace()) && np.podSelector().matches(p.labels())) {
-        out.add(p);
+    String ns = np.ref().namespace();
+    return targetsBySelector.computeIfAbsent(List.of(ns, np.podSelector()), k -> {
+      List<Pod> out = new ArrayList<>();
+      for (Pod p : localByNamespace.getOrDefault(ns, List.of())) {
+        if (np.podSelector().matches(p.labels())) {
+          out.add(p);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   private List<Pod> allPods() {
@@ -350,12 +379,25 @@ public final class PolicyCompiler {
     return index.select(policyNamespace, peer);
   }
 
-  /** Every address the rule's peers stand for, as disjoint-enough prefixes (identical ones once). */
+  /**
+   * Every address the rule's peers stand for, as disjoint-enough prefixes (identical ones once). Computed once per
+   * generation for each distinct (namespace, peers) and shared by every switch's compile.
+   */
   private List<Cidr> peerAddresses(NetworkPolicy np, NetworkPolicy.Rule rule) {
+    return index.peerAddresses(np.ref().namespace(), rule.peers(), this::computePeerAddresses);
+  }
+
+  /** The peers' address clause (each address as a source or destination match), shared like {@link #peerAddresses}. */
+  private List<Match> peerClause(NetworkPolicy np, NetworkPolicy.Rule rule, List<Cidr> addrs, boolean source) {
+    return index.peerMatches(np.ref().namespace(), rule.peers(), source,
+        () -> addrs.stream().map(c -> hostMatch(c, source)).toList());
+  }
+
+  private List<Cidr> computePeerAddresses(String namespace, List<NetworkPolicy.Peer> peers) {
     Set<Cidr> out = new LinkedHashSet<>();
-    for (NetworkPolicy.Peer peer : rule.peers()) {
+    for (NetworkPolicy.Peer peer : peers) {
       if (peer instanceof NetworkPolicy.Peer.Pods pods) {
-        for (Pod p : select(np.ref().namespace(), pods)) {
+        for (Pod p : select(namespace, pods)) {
           p.ips().forEach(ip -> out.add(index.cidr(ip)));
         }
       } else if (peer instanceof NetworkPolicy.Peer.IpBlock block) {

@@ -48,10 +48,48 @@ public final class PolicyIndex {
       policiesByNamespace.computeIfAbsent(np.ref().namespace(), k -> new ArrayList<>()).add(np);
     }
     ids.reserve(policies);
+    Map<List<Object>, Integer> shapeIds = new HashMap<>();
+    for (NetworkPolicy np : policies) {
+      shapes.put(np.ref(), Shape.of(np, shapeIds));
+    }
     rules = List.copyOf(PolicyCompiler.rules(this, policies));
     for (PortBinding b : snap.bindings().values()) {
       bindingsByDpid.computeIfAbsent(b.dpid(), k -> new ArrayList<>()).add(b);
     }
+  }
+
+  private final Map<io.sluice.model.ObjectRef, Shape> shapes = new HashMap<>();
+
+  /**
+   * Which policies' directions and rules are identical, as small ids: two policy directions with the same namespace,
+   * podSelector and rules get the same direction id; two rules with the same namespace, podSelector, direction and
+   * rule get the same rule id. Computed once per generation so that every switch's compile compares ints.
+   */
+  record Shape(int ingress, int egress, int[] ingressRules, int[] egressRules) {
+    static Shape of(NetworkPolicy np, Map<List<Object>, Integer> ids) {
+      String ns = np.ref().namespace();
+      return new Shape(id(ids, List.of(ns, np.podSelector(), "in", np.ingress())),
+          id(ids, List.of(ns, np.podSelector(), "out", np.egress())),
+          ruleIds(ids, ns, np, "in", np.ingress()), ruleIds(ids, ns, np, "out", np.egress()));
+    }
+
+    private static int[] ruleIds(Map<List<Object>, Integer> ids, String ns, NetworkPolicy np, String dir,
+                                 List<NetworkPolicy.Rule> rules) {
+      int[] out = new int[rules.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = id(ids, List.of(ns, np.podSelector(), dir, rules.get(i)));
+      }
+      return out;
+    }
+
+    private static int id(Map<List<Object>, Integer> ids, List<Object> key) {
+      return ids.computeIfAbsent(key, k -> ids.size());
+    }
+  }
+
+  /** The shape ids of a policy of this index. */
+  Shape shape(NetworkPolicy np) {
+    return shapes.get(np.ref());
   }
 
   private final Map<String, Cidr> addresses = new ConcurrentHashMap<>();
@@ -145,6 +183,35 @@ public final class PolicyIndex {
     List<Pod> result = List.copyOf(out);
     selections.putIfAbsent(key, result);
     return result;
+  }
+
+  private final Map<List<Object>, List<Cidr>> peerAddresses = new ConcurrentHashMap<>();
+  private final Map<List<Object>, List<io.sluice.renderer.flow.Match>> peerMatches = new ConcurrentHashMap<>();
+
+  /** The addresses a rule's peers stand for, computed once per (namespace, peers) by {@code compute}. */
+  List<Cidr> peerAddresses(String namespace, List<NetworkPolicy.Peer> peers,
+                           java.util.function.BiFunction<String, List<NetworkPolicy.Peer>, List<Cidr>> compute) {
+    List<Object> key = List.of(namespace, peers);
+    List<Cidr> v = peerAddresses.get(key);
+    if (v == null) {
+      v = List.copyOf(compute.apply(namespace, peers));
+      List<Cidr> raced = peerAddresses.putIfAbsent(key, v);
+      v = raced != null ? raced : v;
+    }
+    return v;
+  }
+
+  /** The peers' addresses as source or destination matches, computed once per (namespace, peers, side). */
+  List<io.sluice.renderer.flow.Match> peerMatches(String namespace, List<NetworkPolicy.Peer> peers, boolean source,
+                                                  java.util.function.Supplier<List<io.sluice.renderer.flow.Match>> compute) {
+    List<Object> key = List.of(namespace, peers, source);
+    List<io.sluice.renderer.flow.Match> v = peerMatches.get(key);
+    if (v == null) {
+      v = List.copyOf(compute.get());
+      List<io.sluice.renderer.flow.Match> raced = peerMatches.putIfAbsent(key, v);
+      v = raced != null ? raced : v;
+    }
+    return v;
   }
 
   /** Distinct peer selectors resolved so far (address sets), for reporting. */

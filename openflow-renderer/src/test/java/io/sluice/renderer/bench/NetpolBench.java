@@ -26,6 +26,51 @@ public final class NetpolBench {
   public static void main(String[] args) {
     System.out.println("BENCH netpol.rule_100x10.flows " + rule100x10() + " flows");
     scale100k(args.length > 0 ? Integer.parseInt(args[0]) : 25_000);
+    allSelect10k(args.length > 1 ? Integer.parseInt(args[1]) : 10_000);
+  }
+
+  /**
+   * Antrea's one-namespace scenario: 10,000 pods and 10,000 policies, each selecting every pod and allowing ingress
+   * from every pod (the same selector on both sides), 100 pods per switch. groups: index and address sets; compile:
+   * that plus the full tables of every switch.
+   */
+  static void allSelect10k(int n) {
+    List<ModelEvent> ev = new ArrayList<>(n * 3);
+    int podsPerSwitch = 100;
+    ev.add(new ModelEvent.NamespaceUpserted(new Namespace("scale", Map.of("app", "scale"))));
+    Map<String, String> labels = Map.of("app-1", "scale-1");
+    for (int i = 0; i < n; i++) {
+      Pod p = new Pod(new ObjectRef("scale", "pod-" + i), labels, List.of(ip(i)), List.of(), false);
+      ev.add(new ModelEvent.PodUpserted(p));
+      ev.add(new ModelEvent.PortBound(new PortBinding(p.ref(), 1 + i / podsPerSwitch, 1 + i % podsPerSwitch, null)));
+    }
+    LabelSelector sel = LabelSelector.of(labels);
+    for (int i = 0; i < n; i++) {
+      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef("scale", "np-" + i), sel,
+          Set.of(NetworkPolicy.PolicyType.INGRESS),
+          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(), sel)), List.of())),
+          List.of())));
+    }
+    Snapshot snap = new ClusterModel(1).apply(ev);
+    ev = null;
+    System.gc();
+    int switches = (n + podsPerSwitch - 1) / podsPerSwitch;
+    io.sluice.renderer.Renderer renderer = new io.sluice.renderer.Renderer(io.sluice.renderer.pipeline.PipelineProfile.ovs(), 1);
+    long c0 = cpuNanos();
+    long t0 = System.nanoTime();
+    io.sluice.renderer.policy.PolicyIndex index = io.sluice.renderer.policy.PolicyIndex.of(snap);
+    index.resolveAll();
+    double groups = (System.nanoTime() - t0) / 1e9;
+    int[] sizes = java.util.stream.LongStream.rangeClosed(1, switches).parallel()
+        .mapToInt(dpid -> renderer.render(index, dpid).size()).toArray();
+    double compile = (System.nanoTime() - t0) / 1e9;
+    System.err.printf(java.util.Locale.ROOT, "netpol allselect: compile took %.3f s of CPU%n", (cpuNanos() - c0) / 1e9);
+    long total = java.util.Arrays.stream(sizes).asLongStream().sum();
+    System.err.printf(java.util.Locale.ROOT, "netpol allselect: %d pods, %d policies, %d switches, %d address sets, %d flows"
+        + " (max %d per switch)%n", snap.pods().size(), snap.networkPolicies().size(), switches, index.addressSets(), total,
+        java.util.Arrays.stream(sizes).max().orElse(0));
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.allselect_10k.groups_s %.3f s%n", groups);
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.allselect_10k.compile_s %.3f s%n", compile);
   }
 
   /**
@@ -67,6 +112,7 @@ public final class NetpolBench {
     int switches = (pod + podsPerSwitch - 1) / podsPerSwitch;
     io.sluice.renderer.Renderer renderer = new io.sluice.renderer.Renderer(io.sluice.renderer.pipeline.PipelineProfile.ovs(), 1);
 
+    long c0 = cpuNanos();
     long t0 = System.nanoTime();
     io.sluice.renderer.policy.PolicyIndex index = io.sluice.renderer.policy.PolicyIndex.of(snap);
     index.resolveAll();
@@ -77,6 +123,7 @@ public final class NetpolBench {
     long total = java.util.Arrays.stream(sizes).asLongStream().sum();
     int max = java.util.Arrays.stream(sizes).max().orElse(0);
     double compile = (System.nanoTime() - t0) / 1e9;
+    System.err.printf(java.util.Locale.ROOT, "netpol scale: compile took %.3f s of CPU%n", (cpuNanos() - c0) / 1e9);
     long peak = peakHeapBytes();
     System.err.printf(java.util.Locale.ROOT, "netpol scale: %d pods, %d namespaces, %d policies, %d switches, %d address sets%n",
         snap.pods().size(), snap.namespaces().size(), snap.networkPolicies().size(), switches, index.addressSets());
@@ -85,6 +132,12 @@ public final class NetpolBench {
     System.out.printf(java.util.Locale.ROOT, "BENCH netpol.scale_100k.peak_heap_mb %d MB%n", peak >> 20);
     System.out.println("BENCH netpol.scale_100k.flows_total " + total + " flows");
     System.out.println("BENCH netpol.scale_100k.flows_per_switch_max " + max + " flows");
+  }
+
+  /** CPU time of the whole process so far (diagnostic: compares runs on a loaded machine). */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   static String ip(int i) {

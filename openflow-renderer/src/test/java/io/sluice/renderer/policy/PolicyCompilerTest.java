@@ -104,4 +104,29 @@ class PolicyCompilerTest {
     List<Flow> flows = new Renderer(PipelineProfile.ovs(), 1).render(cluster(List.of(dbAllowsWebOnPg())), DPID).flows().values().stream().toList();
     assertThat(flows).isNotEmpty();
   }
+
+  @Test
+  void identicalPoliciesShareOneSetOfFlowsAndOneConjunction() {
+    NetworkPolicy one = dbAllowsWebOnPg();
+    List<NetworkPolicy> copies = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      copies.add(new NetworkPolicy(new ObjectRef("shop", "copy-" + i), one.podSelector(), one.policyTypes(), one.ingress(),
+          one.egress()));
+    }
+    List<Flow> single = PolicyCompiler.compile(cluster(List.of(one)), DPID, 1);
+    List<Flow> many = PolicyCompiler.compile(cluster(copies), DPID, 1);
+    assertThat(many).hasSameSizeAs(single);
+    // the same matches and priorities; only the ids naming the (first) rule differ
+    java.util.function.Function<Flow, String> shape = f -> (f.table() + "/" + f.priority() + "/" + f.match())
+        .replaceAll("conj_id=\\d+", "conj_id=N");
+    assertThat(many.stream().map(shape).sorted().toList()).isEqualTo(single.stream().map(shape).sorted().toList());
+    assertThat(many).allSatisfy(f -> assertThat(f.actions().stream().filter(a -> a instanceof io.sluice.renderer.flow.Action.Conjunction).count())
+        .isLessThanOrEqualTo(2));
+    // a copy with a different rule still gets its own conjunction
+    NetworkPolicy other = new NetworkPolicy(new ObjectRef("shop", "other"), one.podSelector(), one.policyTypes(),
+        List.of(one.ingress().get(0), new NetworkPolicy.Rule(List.of(), List.of(NetworkPolicy.Port.of(Protocol.UDP, 53)))), List.of());
+    List<NetworkPolicy> mixed = new ArrayList<>(copies);
+    mixed.add(other);
+    assertThat(PolicyCompiler.compile(cluster(mixed), DPID, 1).size()).isGreaterThan(single.size());
+  }
 }
