@@ -205,6 +205,93 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     return s;
   }
 
+  /** Receives one difference found by {@link #diff}: a key added (old null), removed (new null) or replaced. */
+  @FunctionalInterface
+  public interface DiffListener<K, V> {
+    void changed(K key, V oldValue, V newValue);
+  }
+
+  /**
+   * Reports every key whose value differs (by identity) between two versions of a map, visiting only the parts of
+   * the trie they do not share: between neighbouring model generations this costs about the number of changed
+   * entries times the trie's depth, not the size of the map. Stops early and returns false once more than
+   * {@code limit} differences were found (the listener has then heard some of them); true when all were reported.
+   */
+  @SuppressWarnings("unchecked")
+  public static <K, V> boolean diff(PersistentMap<K, V> before, PersistentMap<K, V> after, int limit,
+                                    DiffListener<? super K, ? super V> listener) {
+    int[] budget = {limit};
+    return diffNodes(before.root, after.root, 0, budget, (DiffListener<Object, Object>) listener);
+  }
+
+  private static boolean diffNodes(Node a, Node b, int shift, int[] budget, DiffListener<Object, Object> l) {
+    if (a == b) {
+      return true;
+    }
+    if (a instanceof BitmapNode x && b instanceof BitmapNode y) {
+      int all = x.bitmap | y.bitmap;
+      while (all != 0) {
+        int bit = Integer.lowestOneBit(all);
+        all &= ~bit;
+        boolean inX = (x.bitmap & bit) != 0;
+        boolean inY = (y.bitmap & bit) != 0;
+        Object kx = inX ? x.slots[x.pos(bit)] : null;
+        Object vx = inX ? x.slots[x.pos(bit) + 1] : null;
+        Object ky = inY ? y.slots[y.pos(bit)] : null;
+        Object vy = inY ? y.slots[y.pos(bit) + 1] : null;
+        if (inX && inY && kx == null && ky == null) {
+          if (!diffNodes((Node) vx, (Node) vy, shift + BITS, budget, l)) {
+            return false;
+          }
+        } else if (inX && inY && kx != null && ky != null && kx.equals(ky)) {
+          if (vx != vy && !report(kx, vx, vy, budget, l)) {
+            return false;
+          }
+        } else if (!diffSmall(inX ? kx : null, inX ? vx : null, inY ? ky : null, inY ? vy : null, budget, l)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return diffSmall(null, a, null, b, budget, l);
+  }
+
+  /** The general case below one slot (an entry, a subtree, a collision node or nothing on each side). */
+  private static boolean diffSmall(Object kx, Object vx, Object ky, Object vy, int[] budget, DiffListener<Object, Object> l) {
+    Map<Object, Object> xs = new java.util.LinkedHashMap<>();
+    Map<Object, Object> ys = new java.util.LinkedHashMap<>();
+    collect(kx, vx, xs);
+    collect(ky, vy, ys);
+    for (Map.Entry<Object, Object> e : xs.entrySet()) {
+      Object other = ys.get(e.getKey());
+      if (other != e.getValue() && !report(e.getKey(), e.getValue(), other, budget, l)) {
+        return false;
+      }
+    }
+    for (Map.Entry<Object, Object> e : ys.entrySet()) {
+      if (!xs.containsKey(e.getKey()) && !report(e.getKey(), null, e.getValue(), budget, l)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void collect(Object key, Object valueOrNode, Map<Object, Object> into) {
+    if (key != null) {
+      into.put(key, valueOrNode);
+    } else if (valueOrNode != null) {
+      ((Node) valueOrNode).forEach(into::put);
+    }
+  }
+
+  private static boolean report(Object key, Object before, Object after, int[] budget, DiffListener<Object, Object> l) {
+    if (--budget[0] < 0) {
+      return false;
+    }
+    l.changed(key, before, after);
+    return true;
+  }
+
   private static int hash(Object key) {
     int h = key.hashCode();
     return h ^ (h >>> 16);

@@ -101,4 +101,43 @@ class PersistentMapTest {
     }
     assertThat(PersistentMap.build(Map.of())).isSameAs(PersistentMap.empty());
   }
+
+  @Test
+  void diffReportsExactlyTheKeysWhoseValuesDifferByIdentity() {
+    Random rnd = new Random(7);
+    for (int round = 0; round < 200; round++) {
+      Map<Object, Object> plain = new HashMap<>();
+      for (int i = 0; i < rnd.nextInt(3000); i++) {
+        Object key = rnd.nextInt(4) == 0 ? new Colliding(rnd.nextInt(300), rnd.nextInt(6)) : (Object) rnd.nextInt(5_000);
+        plain.put(key, new Object());
+      }
+      PersistentMap<Object, Object> before = round % 2 == 0 ? PersistentMap.build(plain) : PersistentMap.copyOf(plain);
+      PersistentMap<Object, Object> after = before;
+      for (int i = 0; i < rnd.nextInt(40); i++) {
+        Object key = rnd.nextInt(4) == 0 ? new Colliding(rnd.nextInt(300), rnd.nextInt(6)) : (Object) rnd.nextInt(5_000);
+        after = rnd.nextBoolean() ? after.without(key) : after.with(key, new Object());
+      }
+      Map<Object, Object[]> expected = new HashMap<>();
+      for (Object k : before.keySet()) {
+        if (before.get(k) != after.get(k)) {
+          expected.put(k, new Object[] {before.get(k), after.get(k)});
+        }
+      }
+      for (Object k : after.keySet()) {
+        if (!before.containsKey(k)) {
+          expected.put(k, new Object[] {null, after.get(k)});
+        }
+      }
+      Map<Object, Object[]> seen = new HashMap<>();
+      assertThat(PersistentMap.diff(before, after, Integer.MAX_VALUE, (k, o, n) ->
+          assertThat(seen.put(k, new Object[] {o, n})).as("reported once: %s", k).isNull())).isTrue();
+      assertThat(seen.keySet()).isEqualTo(expected.keySet());
+      seen.forEach((k, v) -> assertThat(v).containsExactly(expected.get(k)));
+      if (expected.size() > 1) {
+        int[] calls = {0};
+        assertThat(PersistentMap.diff(before, after, expected.size() - 1, (k, o, n) -> calls[0]++)).isFalse();
+        assertThat(calls[0]).isLessThan(expected.size());
+      }
+    }
+  }
 }
