@@ -54,7 +54,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
    * up: every node is allocated once, where adding the entries one by one with {@link #with} copies the path to each.
    * For loading a large batch into an empty map.
    */
-  static <K, V> PersistentMap<K, V> build(Map<? extends K, ? extends V> entries) {
+  public static <K, V> PersistentMap<K, V> build(Map<? extends K, ? extends V> entries) {
     int n = entries.size();
     if (n == 0) {
       return empty();

@@ -4,6 +4,7 @@ import io.sluice.model.Snapshot;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.pipeline.PipelineProfile;
+import io.sluice.renderer.policy.Inputs;
 import io.sluice.renderer.policy.PolicyCompiler;
 import io.sluice.renderer.policy.PolicyIndex;
 import java.util.ArrayList;
@@ -41,13 +42,30 @@ public final class Renderer {
 
   /**
    * Renders one switch from an index of the snapshot that all switches of a generation share (built once with
-   * {@link PolicyIndex#of}), so selectors are resolved once, not once per switch.
+   * {@link PolicyIndex#of}, or derived with {@link PolicyIndex#next}), so selectors are resolved once, not once per
+   * switch.
    */
   public DesiredTables render(PolicyIndex index, long dpid) {
+    return render(index, dpid, null).tables();
+  }
+
+  /** A switch's tables and what rendering them read. */
+  public record Rendered(long dpid, DesiredTables tables, Inputs inputs) { }
+
+  /**
+   * Renders one switch, or, when {@code previous} (this switch's last render) read only objects that {@code index}
+   * still holds unchanged, returns its tables restamped with the index's generation: a model change that does not
+   * touch a switch costs that switch a few identity checks, not a compile.
+   */
+  public Rendered render(PolicyIndex index, long dpid, Rendered previous) {
     Snapshot snapshot = index.snapshot();
+    if (previous != null && previous.dpid() == dpid && previous.inputs().unchangedIn(index)) {
+      return new Rendered(dpid, previous.tables().atGeneration(snapshot.generation()), previous.inputs());
+    }
+    Inputs inputs = new Inputs();
     List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
-    flows.addAll(PolicyCompiler.compile(index, dpid, round, legacyIsolation));
+    flows.addAll(PolicyCompiler.compile(index, dpid, round, legacyIsolation, inputs));
     flows.forEach(profile::check);
-    return DesiredTables.of(dpid, snapshot.generation(), flows);
+    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), flows), inputs);
   }
 }

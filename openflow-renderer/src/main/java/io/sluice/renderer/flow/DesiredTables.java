@@ -29,6 +29,11 @@ public final class DesiredTables {
     return new DesiredTables(dpid, generation, m);
   }
 
+  /** The same flows, stamped with a later generation (a switch whose tables a model change did not touch). */
+  public DesiredTables atGeneration(long g) {
+    return g == generation ? this : new DesiredTables(dpid, g, flows);
+  }
+
   public long dpid() {
     return dpid;
   }

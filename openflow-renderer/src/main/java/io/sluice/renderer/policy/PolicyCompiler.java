@@ -68,14 +68,17 @@ public final class PolicyCompiler {
   private final Set<ObjectRef> egressIsolated = new LinkedHashSet<>();
   private boolean legacyIsolation;
 
-  private PolicyCompiler(PolicyIndex index, long dpid, int round) {
+  private final Inputs inputs;
+
+  private PolicyCompiler(PolicyIndex index, long dpid, int round, Inputs inputs) {
     this.index = index;
     this.snap = index.snapshot();
-    Snapshot snap = this.snap;
+    this.inputs = inputs;
     this.dpid = dpid;
     this.round = round;
-    for (PortBinding b : index.bindingsOn(dpid)) {
-      Pod p = snap.pods().get(b.pod());
+    for (PortBinding b : inputs.note(i -> i.bindingsOn(dpid), index.bindingsOn(dpid))) {
+      ObjectRef ref = b.pod();
+      Pod p = inputs.note(i -> i.snapshot().pods().get(ref), snap.pods().get(ref));
       if (p != null && !p.ips().isEmpty() && !p.hostNetwork()) {
         local.put(b.pod(), b);
         localPods.put(b.pod(), p);
@@ -126,7 +129,12 @@ public final class PolicyCompiler {
 
   /** The policy flows of one switch, sharing the index (address sets) with the other switches' compiles. */
   public static List<Flow> compile(PolicyIndex index, long dpid, int round, boolean legacyIsolation) {
-    PolicyCompiler c = new PolicyCompiler(index, dpid, round);
+    return compile(index, dpid, round, legacyIsolation, new Inputs());
+  }
+
+  /** As {@link #compile(PolicyIndex, long, int, boolean)}, recording into {@code inputs} everything it read. */
+  public static List<Flow> compile(PolicyIndex index, long dpid, int round, boolean legacyIsolation, Inputs inputs) {
+    PolicyCompiler c = new PolicyCompiler(index, dpid, round, inputs);
     c.legacyIsolation = legacyIsolation;
     return c.run();
   }
@@ -143,7 +151,7 @@ public final class PolicyCompiler {
 
   private List<Flow> run() {
     List<NetworkPolicy> policies = new ArrayList<>();
-    localByNamespace.keySet().forEach(ns -> policies.addAll(index.policiesIn(ns)));
+    localByNamespace.keySet().forEach(ns -> policies.addAll(inputs.note(i -> i.policiesIn(ns), index.policiesIn(ns))));
     for (NetworkPolicy np : policies) {
       List<Pod> targets = localTargets(np);
       if (targets.isEmpty()) {
@@ -159,7 +167,8 @@ public final class PolicyCompiler {
     }
     if (legacyIsolation) {
       for (ObjectRef ref : local.keySet()) {
-        if (legacyDefaultDeny(snap.namespaces().get(ref.namespace()))) {
+        String ns = ref.namespace();
+        if (legacyDefaultDeny(inputs.note(i -> i.snapshot().namespaces().get(ns), snap.namespaces().get(ns)))) {
           ingressIsolated.add(ref);
         }
       }
@@ -221,6 +230,12 @@ public final class PolicyCompiler {
   // ------------------------------------------------------------------ one rule
 
   private void rule(NetworkPolicy np, Direction dir, int ruleIndex, NetworkPolicy.Rule rule, List<Pod> targets) {
+    String ns = np.ref().namespace();
+    for (NetworkPolicy.Peer peer : rule.peers()) {
+      if (peer instanceof NetworkPolicy.Peer.Pods pods) {
+        inputs.note(i -> i.select(ns, pods), index.select(ns, pods));
+      }
+    }
     boolean anyPeer = rule.peers().isEmpty();
     List<Cidr> peerAddrs = anyPeer ? List.of() : peerAddresses(np, rule);
     List<NetworkPolicy.Port> numeric = new ArrayList<>();
@@ -233,7 +248,7 @@ public final class PolicyCompiler {
     Action allow = new Action.GotoTable(dir == Direction.EGRESS ? PipelineProfile.INGRESS_RULE : PipelineProfile.CT_COMMIT);
 
     if (anyPort || !numeric.isEmpty()) {
-      long id = index.ids().id(np.ref(), dir, ruleIndex, 0);
+      long id = inputs.note(i -> i.ids().id(np.ref(), dir, ruleIndex, 0), index.ids().id(np.ref(), dir, ruleIndex, 0));
       Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
       List<List<Match>> clauses = new ArrayList<>();
       Set<Boolean> families = anyPeer ? Set.of(false, true) : familiesOf(peerAddrs);
@@ -256,7 +271,7 @@ public final class PolicyCompiler {
       emit(table, clauses, allow, id, cookie);
     }
     if (!named.isEmpty()) {
-      long id = index.ids().id(np.ref(), dir, ruleIndex, 1);
+      long id = inputs.note(i -> i.ids().id(np.ref(), dir, ruleIndex, 1), index.ids().id(np.ref(), dir, ruleIndex, 1));
       Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
       List<List<Match>> clauses = new ArrayList<>();
       if (dir == Direction.INGRESS) {
@@ -372,7 +387,7 @@ public final class PolicyCompiler {
   }
 
   private List<Pod> allPods() {
-    return index.allPods();
+    return inputs.note(PolicyIndex::allPods, index.allPods());
   }
 
   private List<Pod> select(String policyNamespace, NetworkPolicy.Peer.Pods peer) {
@@ -389,7 +404,7 @@ public final class PolicyCompiler {
 
   /** The peers' address clause (each address as a source or destination match), shared like {@link #peerAddresses}. */
   private List<Match> peerClause(NetworkPolicy np, NetworkPolicy.Rule rule, List<Cidr> addrs, boolean source) {
-    return index.peerMatches(np.ref().namespace(), rule.peers(), source,
+    return index.peerMatches(np.ref().namespace(), rule.peers(), source, addrs,
         () -> addrs.stream().map(c -> hostMatch(c, source)).toList());
   }
 
