@@ -1,22 +1,39 @@
 package io.sluice.controller.runtime;
 
 import io.sluice.model.Snapshot;
+import io.sluice.renderer.Renderer;
+import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.policy.PolicyIndex;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The renderer's {@link PolicyIndex} of the current snapshot, built once per model generation and shared by every
- * switch's render and by the policy views of the status API.
+ * The renderer's {@link PolicyIndex} of the current snapshot, derived from the previous generation's index
+ * ({@link PolicyIndex#next}: work proportional to the change) and shared by every switch's render and by the policy
+ * views of the status API; and each switch's last render, so a switch that a change does not touch is not compiled
+ * again.
  */
 final class PolicyIndexes {
-  private final AtomicReference<PolicyIndex> current = new AtomicReference<>();
+  private PolicyIndex current;
+  private final Map<Long, Renderer.Rendered> lastRender = new ConcurrentHashMap<>();
 
-  PolicyIndex of(Snapshot snap) {
-    PolicyIndex i = current.get();
-    if (i == null || i.snapshot() != snap) {
-      i = PolicyIndex.of(snap);
-      current.set(i);
+  synchronized PolicyIndex of(Snapshot snap) {
+    PolicyIndex i = current;
+    if (i != null && i.snapshot() == snap) {
+      return i;
     }
-    return i;
+    if (i != null && snap.generation() < i.snapshot().generation()) {
+      return PolicyIndex.of(snap); // a late reader of an older generation: do not move back
+    }
+    current = i == null ? PolicyIndex.of(snap) : i.next(snap);
+    return current;
+  }
+
+  /** A switch's tables at {@code snap}: its last render, restamped, when nothing it read has changed. */
+  DesiredTables render(Renderer renderer, Snapshot snap, long dpid) {
+    PolicyIndex index = of(snap);
+    Renderer.Rendered r = renderer.render(index, dpid, lastRender.get(dpid));
+    lastRender.put(dpid, r);
+    return r.tables();
   }
 }

@@ -334,7 +334,7 @@ public final class SluiceRuntime implements AutoCloseable {
         case SLAVE -> OFControllerRole.ROLE_SLAVE;
         case EQUAL -> OFControllerRole.ROLE_EQUAL;
       };
-      return new SwitchManager(codec, dpid -> renderer.render(indexes.of(model.snapshot()), dpid), metrics,
+      return new SwitchManager(codec, dpid -> indexes.render(renderer, model.snapshot(), dpid), metrics,
           new SwitchManager.Role(role, cfg.roleGenerationId()));
     }
   }

@@ -76,16 +76,23 @@ public final class PolicyCompiler {
     this.inputs = inputs;
     this.dpid = dpid;
     this.round = round;
+    // inputs: the switch's bindings, then the pod list of each namespace with a local pod (a changed pod is a new
+    // list), and each bound pod that is absent or not eligible itself (it may become eligible)
     for (PortBinding b : inputs.note(i -> i.bindingsOn(dpid), index.bindingsOn(dpid))) {
       ObjectRef ref = b.pod();
-      Pod p = inputs.note(i -> i.snapshot().pods().get(ref), snap.pods().get(ref));
+      Pod p = snap.pods().get(ref);
       if (p != null && !p.ips().isEmpty() && !p.hostNetwork()) {
         local.put(b.pod(), b);
         localPods.put(b.pod(), p);
+      } else {
+        inputs.note(i -> i.snapshot().pods().get(ref), p);
       }
     }
     for (Pod p : localPods.values()) {
       localByNamespace.computeIfAbsent(p.ref().namespace(), k -> new ArrayList<>()).add(p);
+    }
+    for (String ns : localByNamespace.keySet()) {
+      inputs.note(i -> i.podsIn(ns), index.podsIn(ns));
     }
   }
 
@@ -248,7 +255,7 @@ public final class PolicyCompiler {
     Action allow = new Action.GotoTable(dir == Direction.EGRESS ? PipelineProfile.INGRESS_RULE : PipelineProfile.CT_COMMIT);
 
     if (anyPort || !numeric.isEmpty()) {
-      long id = inputs.note(i -> i.ids().id(np.ref(), dir, ruleIndex, 0), index.ids().id(np.ref(), dir, ruleIndex, 0));
+      long id = index.ids().id(np.ref(), dir, ruleIndex, 0);
       Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
       List<List<Match>> clauses = new ArrayList<>();
       Set<Boolean> families = anyPeer ? Set.of(false, true) : familiesOf(peerAddrs);
@@ -271,7 +278,7 @@ public final class PolicyCompiler {
       emit(table, clauses, allow, id, cookie);
     }
     if (!named.isEmpty()) {
-      long id = inputs.note(i -> i.ids().id(np.ref(), dir, ruleIndex, 1), index.ids().id(np.ref(), dir, ruleIndex, 1));
+      long id = index.ids().id(np.ref(), dir, ruleIndex, 1);
       Cookie cookie = Cookie.of(Cookie.Category.POLICY, round, id);
       List<List<Match>> clauses = new ArrayList<>();
       if (dir == Direction.INGRESS) {

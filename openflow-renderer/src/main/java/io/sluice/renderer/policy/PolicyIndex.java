@@ -87,13 +87,13 @@ public final class PolicyIndex {
       bindings.computeIfAbsent(b.dpid(), k -> new ArrayList<>()).add(b);
     }
     bindings.replaceAll((d, list) -> sortedBindings(list));
-    ShapeIds shapeIds = ShapeIds.EMPTY;
+    Map<List<Object>, Integer> interned = new HashMap<>();
+    Shape.Interner plain = key -> interned.computeIfAbsent(key, k -> interned.size());
     Map<ObjectRef, Shape> shapes = new HashMap<>();
     for (NetworkPolicy np : policies) {
-      Shape.Result r = Shape.of(np, shapeIds);
-      shapeIds = r.ids();
-      shapes.put(np.ref(), r.shape());
+      shapes.put(np.ref(), Shape.of(np, plain));
     }
+    ShapeIds shapeIds = new ShapeIds(PersistentMap.build(interned), interned.size());
     return new PolicyIndex(snap, PersistentMap.build(pods), new Object(), PersistentMap.build(byNs),
         PersistentMap.build(bindings), ConjunctionIds.of(policies), PersistentMap.build(shapes), shapeIds, new Memos(), null);
   }
@@ -170,9 +170,14 @@ public final class PolicyIndex {
           if (change[1] != null) {
             after.add(change[1]);
             list.put(np.ref(), change[1]);
-            Shape.Result r = Shape.of(change[1], shapeIdsNext);
-            shapeIdsNext = r.ids();
-            shapesNext = shapesNext.with(np.ref(), r.shape());
+            ShapeIds[] ids = {shapeIdsNext};
+            Shape shape = Shape.of(change[1], key -> {
+              int[] out = new int[1];
+              ids[0] = ids[0].intern(key, out);
+              return out[0];
+            });
+            shapeIdsNext = ids[0];
+            shapesNext = shapesNext.with(np.ref(), shape);
           } else {
             list.remove(np.ref());
             shapesNext = shapesNext.without(np.ref());
@@ -258,26 +263,24 @@ public final class PolicyIndex {
    * rule get the same rule id. Computed once per policy version so that every switch's compile compares ints.
    */
   record Shape(int ingress, int egress, int[] ingressRules, int[] egressRules) {
-    record Result(Shape shape, ShapeIds ids) { }
+    /** Gives each distinct key an id. */
+    interface Interner {
+      int id(List<Object> key);
+    }
 
-    static Result of(NetworkPolicy np, ShapeIds ids) {
+    static Shape of(NetworkPolicy np, Interner ids) {
       String ns = np.ref().namespace();
-      int[] out = new int[1];
-      ids = ids.intern(List.of(ns, np.podSelector(), "in", np.ingress()), out);
-      int in = out[0];
-      ids = ids.intern(List.of(ns, np.podSelector(), "out", np.egress()), out);
-      int eg = out[0];
+      int in = ids.id(List.of(ns, np.podSelector(), "in", np.ingress()));
+      int eg = ids.id(List.of(ns, np.podSelector(), "out", np.egress()));
       int[] inRules = new int[np.ingress().size()];
       for (int i = 0; i < inRules.length; i++) {
-        ids = ids.intern(List.of(ns, np.podSelector(), "in", np.ingress().get(i)), out);
-        inRules[i] = out[0];
+        inRules[i] = ids.id(List.of(ns, np.podSelector(), "in", np.ingress().get(i)));
       }
       int[] egRules = new int[np.egress().size()];
       for (int i = 0; i < egRules.length; i++) {
-        ids = ids.intern(List.of(ns, np.podSelector(), "out", np.egress().get(i)), out);
-        egRules[i] = out[0];
+        egRules[i] = ids.id(List.of(ns, np.podSelector(), "out", np.egress().get(i)));
       }
-      return new Result(new Shape(in, eg, inRules, egRules), ids);
+      return new Shape(in, eg, inRules, egRules);
     }
   }
 

@@ -74,13 +74,12 @@ public final class NetpolBench {
   }
 
   /**
-   * Antrea's scale scenario: 25,000 namespaces of 4 pods and 3 policies (100,000 pods, 75,000 policies), 100 pods per
-   * switch. groups: index, every peer selector's address set, and which policies each switch needs; compile: that
-   * plus the full tables (base pipeline and policy flows) of every switch. Flows are counted, not kept.
+   * The scale scenario's events: {@code namespaces} namespaces of 4 pods (app=a0..a3, a named port "http") and 3
+   * policies each (allow-same-ns, a0-from-a1 on TCP 80, a1-to-a2 on the named port), pods bound
+   * {@code podsPerSwitch} to a switch, switch dpids from {@code firstDpid}. Pod i of the cluster is ns-(i/4)/pod-(i%4).
    */
-  static void scale100k(int namespaces) {
-    List<ModelEvent> ev = new ArrayList<>(namespaces * 8);
-    int podsPerSwitch = 100;
+  public static List<ModelEvent> scaleEvents(int namespaces, int podsPerSwitch, long firstDpid) {
+    List<ModelEvent> ev = new ArrayList<>(namespaces * 12);
     int pod = 0;
     for (int n = 0; n < namespaces; n++) {
       String ns = "ns-" + n;
@@ -89,7 +88,7 @@ public final class NetpolBench {
         Pod p = new Pod(new ObjectRef(ns, "pod-" + j), Map.of("app", "a" + j), List.of(ip(pod)),
             List.of(new Pod.NamedPort("http", 8080, "TCP")), false);
         ev.add(new ModelEvent.PodUpserted(p));
-        ev.add(new ModelEvent.PortBound(new PortBinding(p.ref(), 1 + pod / podsPerSwitch, 1 + pod % podsPerSwitch, null)));
+        ev.add(new ModelEvent.PortBound(new PortBinding(p.ref(), firstDpid + pod / podsPerSwitch, 1 + pod % podsPerSwitch, null)));
       }
       LabelSelector all = LabelSelector.EVERYTHING;
       ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "allow-same-ns"), all,
@@ -105,6 +104,25 @@ public final class NetpolBench {
               LabelSelector.of(Map.of("app", "a2")))), List.of(new NetworkPolicy.Port(Protocol.TCP,
               java.util.Optional.of(io.sluice.model.PortRef.of("http")), java.util.OptionalInt.empty())))))));
     }
+    return ev;
+  }
+
+  /** The label change the benches make: pod-1 of a namespace flips between app=a1 (selected) and app=a1-off. */
+  public static ModelEvent labelFlip(Snapshot snap, String namespace) {
+    Pod p = snap.pods().get(new ObjectRef(namespace, "pod-1"));
+    String app = "a1".equals(p.labels().get("app")) ? "a1-off" : "a1";
+    return new ModelEvent.PodUpserted(new Pod(p.ref(), Map.of("app", app), p.ips(), p.ports(), p.hostNetwork()));
+  }
+
+  /**
+   * Antrea's scale scenario: 25,000 namespaces of 4 pods and 3 policies (100,000 pods, 75,000 policies), 100 pods per
+   * switch. groups: index, every peer selector's address set, and which policies each switch needs; compile: that
+   * plus the full tables (base pipeline and policy flows) of every switch. Flows are counted, not kept.
+   */
+  static void scale100k(int namespaces) {
+    int podsPerSwitch = 100;
+    List<ModelEvent> ev = scaleEvents(namespaces, podsPerSwitch, 1);
+    int pod = namespaces * 4;
     Snapshot snap = new ClusterModel(1).apply(ev);
     ev = null;
     System.gc();
@@ -132,6 +150,30 @@ public final class NetpolBench {
     System.out.printf(java.util.Locale.ROOT, "BENCH netpol.scale_100k.peak_heap_mb %d MB%n", peak >> 20);
     System.out.println("BENCH netpol.scale_100k.flows_total " + total + " flows");
     System.out.println("BENCH netpol.scale_100k.flows_per_switch_max " + max + " flows");
+
+    // one pod-label change: derive the next index, then every switch renders or keeps its tables
+    io.sluice.renderer.Renderer.Rendered[] last = new io.sluice.renderer.Renderer.Rendered[switches];
+    java.util.stream.IntStream.range(0, switches).parallel().forEach(i -> last[i] = renderer.render(index, i + 1, null));
+    Snapshot later = new Snapshot(snap.generation() + 1, snap.namespaces(),
+        ((io.sluice.model.PersistentMap<ObjectRef, Pod>) snap.pods()).with(new ObjectRef("ns-0", "pod-1"),
+            ((ModelEvent.PodUpserted) labelFlip(snap, "ns-0")).pod()),
+        snap.bindings(), snap.networkPolicies(), snap.services(), snap.endpointSlices());
+    long t1 = System.nanoTime();
+    io.sluice.renderer.policy.PolicyIndex next = index.next(later);
+    double nextMs = (System.nanoTime() - t1) / 1e6;
+    int[] rerendered = {0};
+    java.util.stream.IntStream.range(0, switches).parallel().forEach(i -> {
+      io.sluice.renderer.Renderer.Rendered r = renderer.render(next, i + 1, last[i]);
+      if (r.inputs() != last[i].inputs()) {
+        synchronized (rerendered) {
+          rerendered[0]++;
+        }
+      }
+    });
+    double allMs = (System.nanoTime() - t1) / 1e6;
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.label_change.index_next_ms %.2f ms%n", nextMs);
+    System.out.printf(java.util.Locale.ROOT, "BENCH netpol.label_change.all_switches_ms %.2f ms%n", allMs);
+    System.out.println("BENCH netpol.label_change.switches_recompiled " + rerendered[0] + " switches");
   }
 
   /** CPU time of the whole process so far (diagnostic: compares runs on a loaded machine). */
