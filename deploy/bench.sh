@@ -4,7 +4,8 @@
 #   ovsdb       io.sluice.ovsdb.bench.OvsdbBench        (bind latency, 10k interfaces load)
 #   k8s-watcher io.sluice.watcher.bench.ManifestBench   (100k pods load, heap, label change)
 #   renderer    io.sluice.renderer.bench.NetpolBench    (NetworkPolicy compiler figures)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol) runs one. BENCH_JAVA_OPTS adds JVM options.
+#   labels      io.sluice.controller.bench.LabelChangeBench (one pod-label change at 100k pods, real OVS bridge)
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, labels) runs one. BENCH_JAVA_OPTS adds JVM options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -27,3 +28,4 @@ case "$which" in all|netpol) run openflow-renderer io.sluice.renderer.bench.Netp
 case "$which" in all|manifests) run k8s-watcher io.sluice.watcher.bench.ManifestBench ;; esac
 case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
 case "$which" in all|controller) run controller io.sluice.controller.bench.Bench ;; esac
+case "$which" in all|labels) run controller io.sluice.controller.bench.LabelChangeBench ;; esac

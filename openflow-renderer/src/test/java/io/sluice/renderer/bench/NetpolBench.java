@@ -74,54 +74,13 @@ public final class NetpolBench {
   }
 
   /**
-   * The scale scenario's events: {@code namespaces} namespaces of 4 pods (app=a0..a3, a named port "http") and 3
-   * policies each (allow-same-ns, a0-from-a1 on TCP 80, a1-to-a2 on the named port), pods bound
-   * {@code podsPerSwitch} to a switch, switch dpids from {@code firstDpid}. Pod i of the cluster is ns-(i/4)/pod-(i%4).
-   */
-  public static List<ModelEvent> scaleEvents(int namespaces, int podsPerSwitch, long firstDpid) {
-    List<ModelEvent> ev = new ArrayList<>(namespaces * 12);
-    int pod = 0;
-    for (int n = 0; n < namespaces; n++) {
-      String ns = "ns-" + n;
-      ev.add(new ModelEvent.NamespaceUpserted(new Namespace(ns, Map.of("team", "t" + (n % 50), "kubernetes.io/metadata.name", ns))));
-      for (int j = 0; j < 4; j++, pod++) {
-        Pod p = new Pod(new ObjectRef(ns, "pod-" + j), Map.of("app", "a" + j), List.of(ip(pod)),
-            List.of(new Pod.NamedPort("http", 8080, "TCP")), false);
-        ev.add(new ModelEvent.PodUpserted(p));
-        ev.add(new ModelEvent.PortBound(new PortBinding(p.ref(), firstDpid + pod / podsPerSwitch, 1 + pod % podsPerSwitch, null)));
-      }
-      LabelSelector all = LabelSelector.EVERYTHING;
-      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "allow-same-ns"), all,
-          Set.of(NetworkPolicy.PolicyType.INGRESS),
-          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(), all)), List.of())), List.of())));
-      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "a0-from-a1"),
-          LabelSelector.of(Map.of("app", "a0")), Set.of(NetworkPolicy.PolicyType.INGRESS),
-          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(),
-              LabelSelector.of(Map.of("app", "a1")))), List.of(NetworkPolicy.Port.of(Protocol.TCP, 80)))), List.of())));
-      ev.add(new ModelEvent.NetworkPolicyUpserted(new NetworkPolicy(new ObjectRef(ns, "a1-to-a2"),
-          LabelSelector.of(Map.of("app", "a1")), Set.of(NetworkPolicy.PolicyType.EGRESS), List.of(),
-          List.of(new NetworkPolicy.Rule(List.of(new NetworkPolicy.Peer.Pods(java.util.Optional.empty(),
-              LabelSelector.of(Map.of("app", "a2")))), List.of(new NetworkPolicy.Port(Protocol.TCP,
-              java.util.Optional.of(io.sluice.model.PortRef.of("http")), java.util.OptionalInt.empty())))))));
-    }
-    return ev;
-  }
-
-  /** The label change the benches make: pod-1 of a namespace flips between app=a1 (selected) and app=a1-off. */
-  public static ModelEvent labelFlip(Snapshot snap, String namespace) {
-    Pod p = snap.pods().get(new ObjectRef(namespace, "pod-1"));
-    String app = "a1".equals(p.labels().get("app")) ? "a1-off" : "a1";
-    return new ModelEvent.PodUpserted(new Pod(p.ref(), Map.of("app", app), p.ips(), p.ports(), p.hostNetwork()));
-  }
-
-  /**
    * Antrea's scale scenario: 25,000 namespaces of 4 pods and 3 policies (100,000 pods, 75,000 policies), 100 pods per
    * switch. groups: index, every peer selector's address set, and which policies each switch needs; compile: that
    * plus the full tables (base pipeline and policy flows) of every switch. Flows are counted, not kept.
    */
   static void scale100k(int namespaces) {
     int podsPerSwitch = 100;
-    List<ModelEvent> ev = scaleEvents(namespaces, podsPerSwitch, 1);
+    List<ModelEvent> ev = io.sluice.renderer.scenario.ScaleScenario.events(namespaces, podsPerSwitch, 1);
     int pod = namespaces * 4;
     Snapshot snap = new ClusterModel(1).apply(ev);
     ev = null;
@@ -156,7 +115,7 @@ public final class NetpolBench {
     java.util.stream.IntStream.range(0, switches).parallel().forEach(i -> last[i] = renderer.render(index, i + 1, null));
     Snapshot later = new Snapshot(snap.generation() + 1, snap.namespaces(),
         ((io.sluice.model.PersistentMap<ObjectRef, Pod>) snap.pods()).with(new ObjectRef("ns-0", "pod-1"),
-            ((ModelEvent.PodUpserted) labelFlip(snap, "ns-0")).pod()),
+            ((ModelEvent.PodUpserted) io.sluice.renderer.scenario.ScaleScenario.labelFlip(snap, "ns-0")).pod()),
         snap.bindings(), snap.networkPolicies(), snap.services(), snap.endpointSlices());
     long t1 = System.nanoTime();
     io.sluice.renderer.policy.PolicyIndex next = index.next(later);
