@@ -2,8 +2,6 @@ package io.sluice.renderer.policy;
 
 import io.sluice.model.NetworkPolicy;
 import io.sluice.model.ObjectRef;
-import io.sluice.model.PersistentMap;
-import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -19,40 +17,42 @@ import java.util.Map;
  */
 final class ConjunctionIds {
   private static final int PARTS = 2;
-  private final PersistentMap<String, Long> ids;
-  private final PersistentMap<Long, String> used;
+  /** Holds id 0, the cookie object id of isolation flows. */
+  private static final Key ISOLATION = new Key(new ObjectRef("", "isolation"), PolicyCompiler.Direction.INGRESS, -1, -1);
+  private final LayeredMap<Key, Long> ids;
+  private final LayeredMap<Long, Key> used;
 
-  private ConjunctionIds(PersistentMap<String, Long> ids, PersistentMap<Long, String> used) {
+  private ConjunctionIds(LayeredMap<Key, Long> ids, LayeredMap<Long, Key> used) {
     this.ids = ids;
     this.used = used;
   }
 
   static ConjunctionIds of(List<NetworkPolicy> sortedPolicies) {
-    Map<String, Long> ids = new HashMap<>();
-    Map<Long, String> used = new HashMap<>();
-    used.put(0L, ""); // 0 is the isolation cookie
+    Map<Key, Long> ids = new HashMap<>();
+    Map<Long, Key> used = new HashMap<>();
+    used.put(0L, ISOLATION); // 0: the isolation cookie
     for (NetworkPolicy np : sortedPolicies) {
-      for (String key : keys(np)) {
-        long id = fnv(key) & 0x7fffffffL;
+      for (Key key : keys(np)) {
+        long id = key.hash() & 0x7fffffffL;
         while (used.putIfAbsent(id, key) != null) {
           id = (id + 1) & 0x7fffffffL;
         }
         ids.put(key, id);
       }
     }
-    return new ConjunctionIds(PersistentMap.build(ids), PersistentMap.build(used));
+    return new ConjunctionIds(LayeredMap.over(ids), LayeredMap.over(used));
   }
 
   /** The ids after some policies changed: {@code before} are the old versions, {@code after} the new ones. */
   ConjunctionIds next(Collection<NetworkPolicy> before, Collection<NetworkPolicy> after) {
-    java.util.Set<String> keep = new java.util.HashSet<>();
+    java.util.Set<Key> keep = new java.util.HashSet<>();
     for (NetworkPolicy np : after) {
       keep.addAll(keys(np));
     }
-    PersistentMap<String, Long> i = ids;
-    PersistentMap<Long, String> u = used;
+    LayeredMap<Key, Long> i = ids;
+    LayeredMap<Long, Key> u = used;
     for (NetworkPolicy np : before) {
-      for (String key : keys(np)) {
+      for (Key key : keys(np)) {
         Long id = i.get(key);
         if (id != null && !keep.contains(key)) {
           i = i.without(key);
@@ -61,9 +61,9 @@ final class ConjunctionIds {
       }
     }
     for (NetworkPolicy np : after) {
-      for (String key : keys(np)) {
+      for (Key key : keys(np)) {
         if (!i.containsKey(key)) {
-          long id = fnv(key) & 0x7fffffffL;
+          long id = key.hash() & 0x7fffffffL;
           while (u.containsKey(id)) {
             id = (id + 1) & 0x7fffffffL;
           }
@@ -75,13 +75,13 @@ final class ConjunctionIds {
     return new ConjunctionIds(i, u);
   }
 
-  private static List<String> keys(NetworkPolicy np) {
-    List<String> out = new java.util.ArrayList<>(PARTS * (np.ingress().size() + np.egress().size()));
+  private static List<Key> keys(NetworkPolicy np) {
+    List<Key> out = new java.util.ArrayList<>(PARTS * (np.ingress().size() + np.egress().size()));
     for (PolicyCompiler.Direction dir : PolicyCompiler.Direction.values()) {
       int rules = dir == PolicyCompiler.Direction.INGRESS ? np.ingress().size() : np.egress().size();
       for (int r = 0; r < rules; r++) {
         for (int part = 0; part < PARTS; part++) {
-          out.add(key(np.ref(), dir, r, part));
+          out.add(new Key(np.ref(), dir, r, part));
         }
       }
     }
@@ -89,23 +89,41 @@ final class ConjunctionIds {
   }
 
   long id(ObjectRef ref, PolicyCompiler.Direction dir, int rule, int part) {
-    Long id = ids.get(key(ref, dir, rule, part));
+    Long id = ids.get(new Key(ref, dir, rule, part));
     if (id == null) {
-      throw new IllegalStateException("no conjunction id reserved for " + key(ref, dir, rule, part));
+      throw new IllegalStateException("no conjunction id reserved for " + new Key(ref, dir, rule, part));
     }
     return id;
   }
 
-  private static String key(ObjectRef ref, PolicyCompiler.Direction dir, int rule, int part) {
-    return ref + "|" + dir + "|" + rule + "|" + part;
-  }
-
-  private static long fnv(String s) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
+  /** One part of one rule: {@code namespace/name|DIRECTION|rule|part}. */
+  record Key(ObjectRef ref, PolicyCompiler.Direction dir, int rule, int part) {
+    /** FNV-1a of the key's text (its characters taken as bytes: Kubernetes names are ASCII), folded to 32 bits. */
+    long hash() {
+      long h = 0xcbf29ce484222325L;
+      h = fnv(h, ref.namespace());
+      h = fnv(h, ref.namespace().isEmpty() ? "" : "/");
+      h = fnv(h, ref.name());
+      h = fnv(h, "|");
+      h = fnv(h, dir.name());
+      h = fnv(h, "|");
+      h = fnv(h, Integer.toString(rule));
+      h = fnv(h, "|");
+      h = fnv(h, Integer.toString(part));
+      return h ^ (h >>> 32);
     }
-    return h ^ (h >>> 32);
+
+    private static long fnv(long h, String s) {
+      for (int i = 0; i < s.length(); i++) {
+        h ^= s.charAt(i) & 0xff;
+        h *= 0x100000001b3L;
+      }
+      return h;
+    }
+
+    @Override
+    public String toString() {
+      return ref + "|" + dir + "|" + rule + "|" + part;
+    }
   }
 }

@@ -41,7 +41,7 @@ public final class PolicyIndex {
   private final PersistentMap<String, List<NetworkPolicy>> policiesByNamespace;
   private final PersistentMap<Long, List<PortBinding>> bindingsByDpid;
   private final ConjunctionIds ids;
-  private final PersistentMap<ObjectRef, Shape> shapes;
+  private final LayeredMap<ObjectRef, Shape> shapes;
   private final ShapeIds shapeIds;
   /** Memos shared by consecutive generations; every entry is checked against this index's inputs before use. */
   private final Memos memos;
@@ -53,7 +53,7 @@ public final class PolicyIndex {
   private PolicyIndex(Snapshot snap, PersistentMap<String, List<Pod>> podsByNamespace, Object podNamespaces,
                       PersistentMap<String, List<NetworkPolicy>> policiesByNamespace,
                       PersistentMap<Long, List<PortBinding>> bindingsByDpid, ConjunctionIds ids,
-                      PersistentMap<ObjectRef, Shape> shapes, ShapeIds shapeIds, Memos memos, List<Pod> allPods) {
+                      LayeredMap<ObjectRef, Shape> shapes, ShapeIds shapeIds, Memos memos, List<Pod> allPods) {
     this.snap = snap;
     this.podsByNamespace = podsByNamespace;
     this.podNamespaces = podNamespaces;
@@ -93,9 +93,9 @@ public final class PolicyIndex {
     for (NetworkPolicy np : policies) {
       shapes.put(np.ref(), Shape.of(np, plain));
     }
-    ShapeIds shapeIds = new ShapeIds(PersistentMap.build(interned), interned.size());
+    ShapeIds shapeIds = new ShapeIds(LayeredMap.over(interned), interned.size());
     return new PolicyIndex(snap, PersistentMap.build(pods), new Object(), PersistentMap.build(byNs),
-        PersistentMap.build(bindings), ConjunctionIds.of(policies), PersistentMap.build(shapes), shapeIds, new Memos(), null);
+        PersistentMap.build(bindings), ConjunctionIds.of(policies), LayeredMap.over(shapes), shapeIds, new Memos(), null);
   }
 
   /**
@@ -149,7 +149,7 @@ public final class PolicyIndex {
 
     // policies: lists of the namespaces that changed, their conjunction ids and shapes
     PersistentMap<String, List<NetworkPolicy>> policiesNs = policiesByNamespace;
-    PersistentMap<ObjectRef, Shape> shapesNext = shapes;
+    LayeredMap<ObjectRef, Shape> shapesNext = shapes;
     ShapeIds shapeIdsNext = shapeIds;
     ConjunctionIds idsNext = ids;
     if (!policies.isEmpty()) {
@@ -243,9 +243,7 @@ public final class PolicyIndex {
   // ------------------------------------------------------------------ shapes
 
   /** Interned shape keys; ids are never reused. */
-  record ShapeIds(PersistentMap<List<Object>, Integer> ids, int nextId) {
-    static final ShapeIds EMPTY = new ShapeIds(PersistentMap.empty(), 0);
-
+  record ShapeIds(LayeredMap<List<Object>, Integer> ids, int nextId) {
     ShapeIds intern(List<Object> key, int[] out) {
       Integer id = ids.get(key);
       if (id != null) {
