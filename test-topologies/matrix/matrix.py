@@ -283,10 +283,15 @@ class Topology:
             spec = {'nodeName': p.bridge.ovs_name or p.bridge.name, 'containers': [container]}
             if p.host_network:
                 spec['hostNetwork'] = True
+            status = {'phase': 'Running', 'podIP': p.v4, 'podIPs': [{'ip': ip} for ip in p.ips]}
+            # a hostNetwork pod stands for its bridge's node: its address is the node's, every pod's status.hostIP
+            node = next((q for q in self.pods if q.host_network and q.bridge is p.bridge), None)
+            if node is not None:
+                status['hostIP'] = node.v4
+                status['hostIPs'] = [{'ip': ip} for ip in node.ips]
             items.append({'apiVersion': 'v1', 'kind': 'Pod',
                           'metadata': {'name': p.name, 'namespace': p.ns, 'labels': dict(p.labels)},
-                          'spec': spec,
-                          'status': {'phase': 'Running', 'podIP': p.v4, 'podIPs': [{'ip': ip} for ip in p.ips]}})
+                          'spec': spec, 'status': status})
         return {'apiVersion': 'v1', 'kind': 'List', 'items': items}
 
 

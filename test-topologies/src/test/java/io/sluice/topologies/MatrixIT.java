@@ -27,7 +27,7 @@ class MatrixIT {
   static final List<String> DEFAULT_SCENARIOS = List.of("no-policy-one-bridge", "no-policy-two-bridges",
       "policy-allow-same-namespace", "policy-change-mid-test", "policy-deny-all-ingress", "policy-egress-deny",
       "policy-ipblock-except", "policy-named-ports", "policy-namespace-selector", "policy-pod-and-namespace-selector",
-      "policy-port-range", "policy-sctp", "policy-udp");
+      "policy-node-traffic", "policy-port-range", "policy-sctp", "policy-udp");
 
   static final Path MODULE = Path.of("").toAbsolutePath();
   static final Path SCENARIOS = MODULE.resolve("matrix/scenarios");

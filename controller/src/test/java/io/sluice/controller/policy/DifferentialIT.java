@@ -65,7 +65,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  *
  * <p>jqwik generates small clusters (2–3 namespace manifests out of a, b, c — so a pod may sit in a namespace without
  * manifest —, 3–6 pods with random labels, IPv4 10.77.x.y and/or IPv6 fd00::x:y addresses, named container ports
- * http/dns/metrics with different numbers and protocols per pod) and 1–4 NetworkPolicies (matchLabels and
+ * http/dns/metrics with different numbers and protocols per pod, a quarter of them with the outside address
+ * 192.168.7.7 / 2001:db8::7 as their node's, status.hostIPs) and 1–4 NetworkPolicies (matchLabels and
  * In/NotIn/Exists/DoesNotExist selectors, Ingress/Egress/both, peers by podSelector, namespaceSelector, both, ipBlock
  * with except, empty from/to; ports numeric, named, ranges, protocol only, none; TCP, UDP, SCTP). Every pod is bound
  * to one netdev bridge at OpenFlow port i; addresses outside the cluster send from one extra port that is not a pod
@@ -291,7 +292,9 @@ class DifferentialIT {
     }
   }
 
-  record PodSpec(int namespace, Map<String, String> labels, int subnet, Families families, List<Pod.NamedPort> ports) { }
+  /** onNode: the pod's node (status.hostIPs) is the outside address 192.168.7.7 / 2001:db8::7. */
+  record PodSpec(int namespace, Map<String, String> labels, int subnet, Families families, List<Pod.NamedPort> ports,
+                 boolean onNode) { }
 
   record NamespaceSpec(Map<String, String> labels, boolean nameLabel) { }
 
@@ -398,7 +401,8 @@ class DifferentialIT {
         Pod p = pods.get(i);
         sb.append("pod ").append(p.ref()).append(" port ").append(i + 1).append(' ').append(new TreeMap<>(p.labels()))
             .append(' ').append(p.ips()).append(" ports ")
-            .append(p.ports().stream().map(c -> c.name() + "=" + c.protocol() + "/" + c.port()).toList()).append('\n');
+            .append(p.ports().stream().map(c -> c.name() + "=" + c.protocol() + "/" + c.port()).toList())
+            .append(p.hostIps().isEmpty() ? "" : " node " + p.hostIps()).append('\n');
       }
       for (NetworkPolicy np : policies) {
         sb.append("policy ").append(np.ref()).append(" selects ").append(selector(np.podSelector())).append(" types ")
@@ -483,7 +487,7 @@ class DifferentialIT {
     for (int i = 0; i < podSpecs.size(); i++) {
       PodSpec s = podSpecs.get(i);
       pods.add(new Pod(new ObjectRef(NS_NAMES.get(s.namespace()), "p" + (i + 1)), s.labels(), s.families().ips(s.subnet(), i),
-          s.ports(), false));
+          s.ports(), false, s.onNode() ? List.of(EXTERNAL_V4.get(1), EXTERNAL_V6.get(1)) : List.of()));
     }
     List<NetworkPolicy> policies = new ArrayList<>();
     for (int i = 0; i < policySpecs.size(); i++) {
@@ -503,7 +507,8 @@ class DifferentialIT {
         Arbitraries.integers().between(0, 2),
         Arbitraries.frequencyOf(Tuple.of(5, Arbitraries.just(Families.V4)), Tuple.of(1, Arbitraries.just(Families.V6)),
             Tuple.of(3, Arbitraries.just(Families.V4V6)), Tuple.of(1, Arbitraries.just(Families.V6V4))),
-        containerPort.list().ofMaxSize(3).uniqueElements(Pod.NamedPort::name)).as(PodSpec::new);
+        containerPort.list().ofMaxSize(3).uniqueElements(Pod.NamedPort::name),
+        Arbitraries.frequency(Tuple.of(3, false), Tuple.of(1, true))).as(PodSpec::new);
   }
 
   private static Arbitrary<PolicySpec> policySpec() {

@@ -121,8 +121,26 @@ public final class ObjectConverter {
         }
       }
     }
+    List<String> hostIps = new ArrayList<>();
+    if (pod.getStatus() != null) {
+      List<io.fabric8.kubernetes.api.model.HostIP> given = nonNull(pod.getStatus().getHostIPs());
+      for (int i = 0; i < given.size(); i++) {
+        String ip = given.get(i) == null || given.get(i).getIp() == null ? "" : given.get(i).getIp();
+        Rules.ip(ip, "status.hostIPs[" + i + "].ip", errs);
+        hostIps.add(ip);
+      }
+      String hostIp = pod.getStatus().getHostIP();
+      if (hostIp != null && !hostIp.isEmpty()) {
+        Rules.ip(hostIp, "status.hostIP", errs);
+        if (hostIps.isEmpty()) {
+          hostIps.add(hostIp);
+        } else if (!hostIps.get(0).equals(hostIp)) {
+          errs.add(FieldError.invalid("status.hostIPs[0].ip", hostIps.get(0), "must match status.hostIP"));
+        }
+      }
+    }
     boolean host = hostNetwork;
-    return done(key, errs, () -> new Pod(key.ref(), labels(pod.getMetadata()), ips, ports, host));
+    return done(key, errs, () -> new Pod(key.ref(), labels(pod.getMetadata()), ips, ports, host, hostIps));
   }
 
   private static void containerPorts(List<io.fabric8.kubernetes.api.model.Container> containers, String path,

@@ -410,6 +410,24 @@ class ObjectConverterTest {
   }
 
   @Test
+  void podHostIpsAreTheNodesAddresses() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Pod.class, "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+        + "status: {podIP: 10.0.0.9, hostIP: 192.168.1.4, hostIPs: [{ip: 192.168.1.4}, {ip: 'fd01::4'}]}");
+    assertThat(((Pod) c.value()).hostIps()).containsExactly("192.168.1.4", "fd01::4");
+    Converted only = convert(io.fabric8.kubernetes.api.model.Pod.class,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {podIP: 10.0.0.9, hostIP: 192.168.1.4}");
+    assertThat(((Pod) only.value()).hostIps()).containsExactly("192.168.1.4");
+    Converted bad = convert(io.fabric8.kubernetes.api.model.Pod.class,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {hostIP: node-1}");
+    assertThat(bad.errors()).map(FieldError::toString).containsExactly(
+        "status.hostIP: Invalid value: \"node-1\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+    Converted mismatch = convert(io.fabric8.kubernetes.api.model.Pod.class,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {hostIP: 192.168.1.4, hostIPs: [{ip: 192.168.1.5}]}");
+    assertThat(mismatch.errors()).map(FieldError::toString).containsExactly(
+        "status.hostIPs[0].ip: Invalid value: \"192.168.1.5\": must match status.hostIP");
+  }
+
+  @Test
   void serviceIsDefaultedLikeTheApiServer() {
     Converted c = convert(io.fabric8.kubernetes.api.model.Service.class, """
         apiVersion: v1

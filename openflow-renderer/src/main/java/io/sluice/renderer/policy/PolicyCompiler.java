@@ -199,6 +199,31 @@ public final class PolicyCompiler {
         }
       }
     }
+    // traffic between an isolated pod and its own node (status.hostIPs: kubelet probes, node-local agents) is not
+    // governed: the pod may open connections to its node, and its node to it, whatever port the node uses
+    Action commit = new Action.GotoTable(PipelineProfile.CT_COMMIT);
+    for (ObjectRef ref : local.keySet()) {
+      Pod p = localPods.get(ref);
+      for (String hostIp : p.hostIps()) {
+        Cidr node = index.cidr(hostIp);
+        if (egressIsolated.contains(ref)) {
+          Match.Builder m = family(node.v6()).exact(Field.IN_PORT, local.get(ref).ofport());
+          addAddress(m, node, false);
+          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), isolation);
+        }
+        if (ingressIsolated.contains(ref)) {
+          for (String ip : p.ips()) {
+            Cidr pod = index.cidr(ip);
+            if (pod.v6() == node.v6()) {
+              Match.Builder m = family(node.v6());
+              addAddress(m, node, true);
+              addAddress(m, pod, false);
+              put(PipelineProfile.INGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), isolation);
+            }
+          }
+        }
+      }
+    }
     // isolation and self flows first: where a switch takes only part (a table limit), default-deny gets in first
     List<Flow> out = new ArrayList<>(flows.size());
     List<Flow> rules = new ArrayList<>(flows.size());

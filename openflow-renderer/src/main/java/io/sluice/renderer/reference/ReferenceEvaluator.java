@@ -81,10 +81,26 @@ public final class ReferenceEvaluator {
       egress = Side.unisolated(PolicyType.EGRESS, Isolation.SAME_POD);
       ingress = Side.unisolated(PolicyType.INGRESS, Isolation.SAME_POD);
     } else {
-      egress = side(snapshot, PolicyType.EGRESS, source, destination, destination, protocol, port);
-      ingress = side(snapshot, PolicyType.INGRESS, destination, source, destination, protocol, port);
+      // traffic between a pod and its own node (status.hostIPs) is not governed, whichever end opens it
+      egress = onItsNode(source, destination) ? Side.unisolated(PolicyType.EGRESS, Isolation.OWN_NODE)
+          : side(snapshot, PolicyType.EGRESS, source, destination, destination, protocol, port);
+      ingress = onItsNode(destination, source) ? Side.unisolated(PolicyType.INGRESS, Isolation.OWN_NODE)
+          : side(snapshot, PolicyType.INGRESS, destination, source, destination, protocol, port);
     }
     return new Verdict(source.party(), destination.party(), protocol, port, egress, ingress);
+  }
+
+  /** Whether {@code other}'s address is one of the addresses of the node {@code pod}'s pod runs on. */
+  private static boolean onItsNode(Target pod, Target other) {
+    if (pod.pod == null) {
+      return false;
+    }
+    for (String ip : pod.pod.hostIps()) {
+      if (java.util.Arrays.equals(Ip.parse(ip), other.address())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ---- one side ----

@@ -66,6 +66,8 @@ public record Verdict(Party from, Party to, Protocol protocol, int port, Side eg
     SAME_POD,
     /** A hostNetwork pod: never isolated, in either direction. */
     HOST_NETWORK,
+    /** The other end is the node this pod runs on (its status.hostIPs): kubelet probes and the like are not governed. */
+    OWN_NODE,
     /** A pod that no policy (and no legacy annotation) isolates in this direction. */
     NOT_ISOLATED,
     /** A pod isolated in this direction: only what some rule allows may pass. */
@@ -126,6 +128,7 @@ public record Verdict(Party from, Party to, Protocol protocol, int port, Side eg
         case NOT_A_POD -> "not isolated (an address, not a pod: policies govern pods only)";
         case SAME_POD -> "not isolated (a pod may always reach itself)";
         case HOST_NETWORK -> "not isolated (hostNetwork pods are never isolated)";
+        case OWN_NODE -> "not isolated (traffic between a pod and its own node is never governed)";
         case NOT_ISOLATED -> "not isolated (no policy with " + type + " selects it)";
         case ISOLATED -> "isolated by " + isolators() + " (" + allowance(peer, protocol, port) + ")";
       };

@@ -228,7 +228,8 @@ class IncrementalIndexTest {
     };
     List<Pod.NamedPort> ports = rnd.nextBoolean() ? List.of(new Pod.NamedPort("http", 8000 + rnd.nextInt(3), "TCP"))
         : List.of();
-    return new Pod(new ObjectRef(ns, name), labels(rnd), ips, ports, rnd.nextInt(10) == 0);
+    List<String> node = rnd.nextBoolean() ? List.of("192.168.0." + (1 + rnd.nextInt(2))) : List.of();
+    return new Pod(new ObjectRef(ns, name), labels(rnd), ips, ports, rnd.nextInt(10) == 0, node);
   }
 
   private static NetworkPolicy policy(Random rnd, String ns, String name) {

@@ -90,6 +90,26 @@ class ReferenceEvaluatorTest {
   }
 
   @Test
+  void trafficBetweenAPodAndItsOwnNodeIsNotGoverned() {
+    Pod a = pods.get(ref("x", "a"));
+    pods.put(a.ref(), new Pod(a.ref(), a.labels(), a.ips(), a.ports(), false, List.of("192.168.7.1")));
+    hostPod("kube-system", "node-1", Map.of(), "192.168.7.1");
+    hostPod("kube-system", "node-2", Map.of(), "192.168.7.2");
+    policy(new NetworkPolicy(ref("x", "deny-all"), ALL, EnumSet.allOf(PolicyType.class), List.of(), List.of()));
+    Verdict probe = check("192.168.7.1", "x/a", TCP, 8080);
+    assertThat(probe.allowed()).isTrue();
+    assertThat(probe.ingress().isolation()).isEqualTo(Isolation.OWN_NODE);
+    assertThat(allowed("kube-system/node-1", "x/a", TCP, 8080)).as("a hostNetwork pod of its node").isTrue();
+    Verdict toNode = check("x/a", "192.168.7.1", UDP, 53);
+    assertThat(toNode.allowed()).isTrue();
+    assertThat(toNode.egress().isolation()).isEqualTo(Isolation.OWN_NODE);
+    assertThat(allowed("192.168.7.2", "x/a", TCP, 8080)).as("another node").isFalse();
+    assertThat(allowed("x/a", "kube-system/node-2", TCP, 80)).as("another node").isFalse();
+    assertThat(allowed("x/b", "x/a", TCP, 80)).isFalse();
+    assertThat(allowed("192.168.7.1", "x/b", TCP, 80)).as("x/b's node is not known").isFalse();
+  }
+
+  @Test
   void egressOnlyPolicyLeavesIngressOpenAndItsIngressRulesCountForNothing() {
     // An ingress rule that would allow only pod=b, in a policy whose policyTypes say Egress only.
     policy(new NetworkPolicy(ref("x", "egress-only"), selector("pod", "a"), Set.of(PolicyType.EGRESS),
