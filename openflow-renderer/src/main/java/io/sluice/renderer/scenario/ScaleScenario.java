@@ -59,7 +59,7 @@ public final class ScaleScenario {
   public static ModelEvent labelFlip(Snapshot snap, String namespace) {
     Pod p = snap.pods().get(new ObjectRef(namespace, "pod-1"));
     String app = "a1".equals(p.labels().get("app")) ? "a1-off" : "a1";
-    return new ModelEvent.PodUpserted(new Pod(p.ref(), Map.of("app", app), p.ips(), p.ports(), p.hostNetwork()));
+    return new ModelEvent.PodUpserted(p.withLabels(Map.of("app", app)));
   }
 
   /** The address of the i-th pod: 10.x.y.z. */
