@@ -20,6 +20,7 @@ public final class ClusterModel {
   private PersistentMap<ObjectRef, NetworkPolicy> policies = PersistentMap.empty();
   private PersistentMap<ObjectRef, Service> services = PersistentMap.empty();
   private PersistentMap<ObjectRef, EndpointSlice> slices = PersistentMap.empty();
+  private PersistentMap<Long, SwitchPorts> switchPorts = PersistentMap.empty();
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
   private volatile Snapshot current;
 
@@ -43,7 +44,7 @@ public final class ClusterModel {
   /** Applies a batch as one generation; returns the snapshot (unchanged if nothing changed). */
   public synchronized Snapshot apply(List<? extends ModelEvent> events) {
     if (events.size() >= BULK && namespaces.isEmpty() && pods.isEmpty() && bindings.isEmpty() && policies.isEmpty()
-        && services.isEmpty() && slices.isEmpty()) {
+        && services.isEmpty() && slices.isEmpty() && switchPorts.isEmpty()) {
       return applyToEmpty(events) ? publish() : current;
     }
     boolean changed = false;
@@ -67,6 +68,7 @@ public final class ClusterModel {
     Map<ObjectRef, NetworkPolicy> np = new LinkedHashMap<>();
     Map<ObjectRef, Service> sv = new LinkedHashMap<>();
     Map<ObjectRef, EndpointSlice> sl = new LinkedHashMap<>();
+    Map<Long, SwitchPorts> sp = new LinkedHashMap<>();
     boolean changed = false;
     for (ModelEvent e : events) {
       if (e instanceof ModelEvent.NamespaceUpserted n) {
@@ -93,6 +95,10 @@ public final class ClusterModel {
         changed |= stage(sl, s.slice().ref(), s.slice());
       } else if (e instanceof ModelEvent.EndpointSliceDeleted s) {
         changed |= sl.remove(s.ref()) != null;
+      } else if (e instanceof ModelEvent.SwitchPortsUpserted s) {
+        changed |= stage(sp, s.ports().dpid(), s.ports());
+      } else if (e instanceof ModelEvent.SwitchPortsDeleted s) {
+        changed |= sp.remove(s.dpid()) != null;
       } else {
         throw new IllegalArgumentException("unknown event " + e);
       }
@@ -103,6 +109,7 @@ public final class ClusterModel {
     policies = PersistentMap.build(np);
     services = PersistentMap.build(sv);
     slices = PersistentMap.build(sl);
+    switchPorts = PersistentMap.build(sp);
     return changed;
   }
 
@@ -131,7 +138,7 @@ public final class ClusterModel {
   }
 
   private Snapshot next(long generation) {
-    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices);
+    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices, switchPorts);
   }
 
   private boolean applyOne(ModelEvent e) {
@@ -159,6 +166,10 @@ public final class ClusterModel {
       return slices != (slices = upsert(slices, s.slice().ref(), s.slice()));
     } else if (e instanceof ModelEvent.EndpointSliceDeleted s) {
       return slices != (slices = slices.without(s.ref()));
+    } else if (e instanceof ModelEvent.SwitchPortsUpserted s) {
+      return switchPorts != (switchPorts = upsert(switchPorts, s.ports().dpid(), s.ports()));
+    } else if (e instanceof ModelEvent.SwitchPortsDeleted s) {
+      return switchPorts != (switchPorts = switchPorts.without(s.dpid()));
     }
     throw new IllegalArgumentException("unknown event " + e);
   }

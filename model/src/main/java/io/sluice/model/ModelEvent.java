@@ -28,4 +28,10 @@ public sealed interface ModelEvent {
   record EndpointSliceUpserted(EndpointSlice slice) implements ModelEvent { }
 
   record EndpointSliceDeleted(ObjectRef ref) implements ModelEvent { }
+
+  /** The non-pod ports of a switch (OVSDB); the switch becomes managed (see {@link SwitchPorts}). */
+  record SwitchPortsUpserted(SwitchPorts ports) implements ModelEvent { }
+
+  /** The switch's bridge is gone from OVSDB: it is no longer managed. */
+  record SwitchPortsDeleted(long dpid) implements ModelEvent { }
 }

@@ -8,7 +8,8 @@ import java.util.Map;
  */
 public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
                        Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
-                       Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices) {
+                       Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices,
+                       Map<Long, SwitchPorts> switchPorts) {
   public static final Snapshot EMPTY = new Snapshot(0, Map.of(), Map.of(), Map.of());
 
   public Snapshot {
@@ -18,11 +19,19 @@ public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<O
     networkPolicies = PersistentMap.copyOf(networkPolicies);
     services = PersistentMap.copyOf(services);
     endpointSlices = PersistentMap.copyOf(endpointSlices);
+    switchPorts = PersistentMap.copyOf(switchPorts);
+  }
+
+  /** A snapshot without managed switches (no OVSDB port lists). */
+  public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
+                  Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
+                  Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices) {
+    this(generation, namespaces, pods, bindings, networkPolicies, services, endpointSlices, Map.of());
   }
 
   /** A snapshot with no policies, services or endpoint slices. */
   public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
                   Map<ObjectRef, PortBinding> bindings) {
-    this(generation, namespaces, pods, bindings, Map.of(), Map.of(), Map.of());
+    this(generation, namespaces, pods, bindings, Map.of(), Map.of(), Map.of(), Map.of());
   }
 }

@@ -48,6 +48,11 @@ public final class PolicyCompiler {
   static final int ISOLATION_PRIORITY = 100;
   /** A pod talking to itself is never governed by policy. */
   static final int SELF_PRIORITY = 300;
+  /** Table 0 of a managed switch: the ports that may send (known pods, non-pod ports, LOCAL). */
+  static final int ADMIT_PRIORITY = 100;
+  /** Table 0 of a managed switch: anything else is dropped (a new pod port until its flows are in). */
+  static final int CLOSED_PRIORITY = 10;
+  private static final long OFPP_LOCAL = 0xfffffffeL;
 
   private final Snapshot snap;
   private final long dpid;
@@ -224,6 +229,7 @@ public final class PolicyCompiler {
         }
       }
     }
+    admission(isolation);
     // isolation and self flows first: where a switch takes only part (a table limit), default-deny gets in first
     List<Flow> out = new ArrayList<>(flows.size());
     List<Flow> rules = new ArrayList<>(flows.size());
@@ -237,6 +243,32 @@ public final class PolicyCompiler {
   }
 
   enum Direction { INGRESS, EGRESS }
+
+  /**
+   * On a managed switch (OVSDB reported its non-pod ports), table 0 lets through only LOCAL, those ports and the
+   * ports of pods Sluice knows with an address (or hostNetwork ones); everything else but ARP and neighbour
+   * discovery is dropped. A pod port that appears on the bridge is therefore closed until the bundle that admits it
+   * also brings its policy flows: fail closed, whatever the order in which OVSDB and the cluster report the pod.
+   */
+  private void admission(Cookie cookie) {
+    io.sluice.model.SwitchPorts ports = inputs.note(i -> i.snapshot().switchPorts().get(dpid), snap.switchPorts().get(dpid));
+    if (ports == null) {
+      return; // not managed: every port is open, as on a plain learning switch
+    }
+    Action next = new Action.GotoTable(PipelineProfile.CT_ZONE);
+    java.util.SortedSet<Long> open = new java.util.TreeSet<>(ports.openPorts());
+    open.add(OFPP_LOCAL);
+    for (PortBinding b : index.bindingsOn(dpid)) {
+      Pod p = snap.pods().get(b.pod());
+      if (p != null && (p.hostNetwork() || !p.ips().isEmpty())) {
+        open.add(b.ofport());
+      }
+    }
+    for (long port : open) {
+      put(PipelineProfile.CLASSIFIER, ADMIT_PRIORITY, Match.builder().exact(Field.IN_PORT, port).build(), List.of(next), cookie);
+    }
+    put(PipelineProfile.CLASSIFIER, CLOSED_PRIORITY, Match.ALL, List.of(), cookie);
+  }
 
   /**
    * One direction of a policy on this switch: its targets become isolated and each rule is compiled. Policies are

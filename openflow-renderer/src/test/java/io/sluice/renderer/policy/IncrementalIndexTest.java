@@ -161,7 +161,7 @@ class IncrementalIndexTest {
   private static ModelEvent randomChange(Random rnd, Snapshot snap) {
     List<Pod> pods = new ArrayList<>(new java.util.TreeMap<>(snap.pods()).values());
     List<NetworkPolicy> policies = new ArrayList<>(new java.util.TreeMap<>(snap.networkPolicies()).values());
-    switch (rnd.nextInt(10)) {
+    switch (rnd.nextInt(11)) {
       case 0, 1, 2 -> {
         if (!pods.isEmpty()) {
           Pod p = pods.get(rnd.nextInt(pods.size()));
@@ -190,6 +190,11 @@ class IncrementalIndexTest {
         if (!policies.isEmpty()) {
           return new ModelEvent.NetworkPolicyDeleted(policies.get(rnd.nextInt(policies.size())).ref());
         }
+      }
+      case 9 -> {
+        long d = DPIDS[rnd.nextInt(DPIDS.length)];
+        return rnd.nextInt(3) == 0 ? new ModelEvent.SwitchPortsDeleted(d)
+            : new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(d, Set.of(100L + rnd.nextInt(3))));
       }
       default -> {
         return new ModelEvent.NamespaceUpserted(namespace(rnd, NS.get(rnd.nextInt(NS.size()))));

@@ -129,4 +129,24 @@ class PolicyCompilerTest {
     mixed.add(other);
     assertThat(PolicyCompiler.compile(cluster(mixed), DPID, 1).size()).isGreaterThan(single.size());
   }
+
+  @Test
+  void aManagedSwitchAdmitsOnlyKnownPodsItsNonPodPortsAndLocal() {
+    Snapshot s = cluster(List.of());
+    assertThat(PolicyCompiler.compile(s, DPID, 1)).as("unmanaged: no admission flows").isEmpty();
+    Pod noIp = new Pod(new ObjectRef("shop", "pending"), Map.of(), List.of(), List.of(), false);
+    s = new ClusterModel(1).apply(List.of(
+        new ModelEvent.PodUpserted(s.pods().get(new ObjectRef("shop", "web"))),
+        new ModelEvent.PortBound(s.bindings().get(new ObjectRef("shop", "web"))),
+        new ModelEvent.PodUpserted(noIp),
+        new ModelEvent.PortBound(new PortBinding(noIp.ref(), DPID, 7, "")),
+        new ModelEvent.PortBound(new PortBinding(new ObjectRef("shop", "unknown"), DPID, 8, "")),
+        new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(DPID, Set.of(20L, 21L)))));
+    assertThat(PolicyCompiler.compile(s, DPID, 1)).extracting(Flow::toString).containsExactlyInAnyOrder(
+        " cookie=0x5c02000100000000, priority=100,in_port=1 actions=goto_table:10",
+        " cookie=0x5c02000100000000, priority=100,in_port=20 actions=goto_table:10",
+        " cookie=0x5c02000100000000, priority=100,in_port=21 actions=goto_table:10",
+        " cookie=0x5c02000100000000, priority=100,in_port=LOCAL actions=goto_table:10",
+        " cookie=0x5c02000100000000, priority=10 actions=drop");
+  }
 }
