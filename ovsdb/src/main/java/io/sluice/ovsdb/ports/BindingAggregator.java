@@ -4,12 +4,12 @@ import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PortBinding;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -30,7 +30,10 @@ public final class BindingAggregator implements AutoCloseable {
   /** Source key → its bindings; insertion-ordered so ties are broken by which source came first. */
   private final Map<String, Map<ObjectRef, PortBinding>> bySource = new LinkedHashMap<>();
   private final Map<ObjectRef, PortBinding> merged = new HashMap<>();
+  /** Pod → the source its binding came from; empty while there is one source only ({@link #soleOwner}). */
   private final Map<ObjectRef, String> owner = new HashMap<>();
+  /** The only source, when there is one: it owns every bound pod. */
+  private String soleOwner;
   private long emitted;
 
   public BindingAggregator(Consumer<List<ModelEvent>> sink) {
@@ -45,8 +48,12 @@ public final class BindingAggregator implements AutoCloseable {
   /** Replaces what {@code source} reports; emits the resulting changes. */
   public void update(String source, Map<ObjectRef, PortBinding> bindings) {
     synchronized (this) {
+      Map<ObjectRef, PortBinding> was = bySource.get(source);
+      if (was != null && was.equals(bindings)) {
+        return; // the same bindings again (most monitor updates touch no binding): nothing can change
+      }
       bySource.put(source, Map.copyOf(bindings));
-      deliver(recompute());
+      recomputeAndDeliver();
     }
   }
 
@@ -56,7 +63,7 @@ public final class BindingAggregator implements AutoCloseable {
       if (bySource.remove(source) == null) {
         return;
       }
-      deliver(recompute());
+      recomputeAndDeliver();
     }
   }
 
@@ -74,71 +81,96 @@ public final class BindingAggregator implements AutoCloseable {
     return emitted;
   }
 
-  private List<ModelEvent> recompute() {
-    Map<ObjectRef, PortBinding> next = new HashMap<>();
-    Map<ObjectRef, String> nextOwner = new HashMap<>();
-    for (Map.Entry<String, Map<ObjectRef, PortBinding>> s : bySource.entrySet()) {
-      for (Map.Entry<ObjectRef, PortBinding> e : s.getValue().entrySet()) {
-        ObjectRef pod = e.getKey();
-        String cur = nextOwner.get(pod);
-        if (cur == null || (!cur.equals(owner.get(pod)) && s.getKey().equals(owner.get(pod)))) {
-          next.put(pod, e.getValue());
-          nextOwner.put(pod, s.getKey());
+  /**
+   * Merges every source, diffs against what was emitted, and hands the changes to the delivery thread. Only the
+   * changed pods are sorted, and the log lines are written on the delivery thread after the sink has the batch, so
+   * a binding is not held up by console output.
+   */
+  private void recomputeAndDeliver() {
+    Map<ObjectRef, PortBinding> next;
+    Map<ObjectRef, String> nextOwner;
+    String nextSoleOwner = null;
+    if (bySource.size() == 1) {
+      Map.Entry<String, Map<ObjectRef, PortBinding>> only = bySource.entrySet().iterator().next();
+      next = only.getValue();
+      nextOwner = null; // every pod belongs to the one source
+      nextSoleOwner = only.getKey();
+    } else {
+      next = new HashMap<>();
+      nextOwner = new HashMap<>();
+      for (Map.Entry<String, Map<ObjectRef, PortBinding>> s : bySource.entrySet()) {
+        for (Map.Entry<ObjectRef, PortBinding> e : s.getValue().entrySet()) {
+          ObjectRef pod = e.getKey();
+          String cur = nextOwner.get(pod);
+          String was = ownerOf(pod);
+          if (cur == null || (!cur.equals(was) && s.getKey().equals(was))) {
+            next.put(pod, e.getValue());
+            nextOwner.put(pod, s.getKey());
+          }
         }
       }
     }
-    List<ModelEvent> events = new ArrayList<>();
-    boolean detail = countChanges(next) <= DETAIL_LIMIT;
     // Sorted, so a batch reads the same way every time.
-    Map<ObjectRef, PortBinding> gone = new TreeMap<>();
-    merged.forEach((pod, b) -> {
+    List<ObjectRef> gone = new ArrayList<>();
+    for (ObjectRef pod : merged.keySet()) {
       if (!next.containsKey(pod)) {
-        gone.put(pod, b);
+        gone.add(pod);
       }
-    });
-    gone.forEach((pod, b) -> {
+    }
+    List<ObjectRef> bound = new ArrayList<>();
+    for (Map.Entry<ObjectRef, PortBinding> e : next.entrySet()) {
+      if (!e.getValue().equals(merged.get(e.getKey()))) {
+        bound.add(e.getKey());
+      }
+    }
+    Collections.sort(gone);
+    Collections.sort(bound);
+    List<ModelEvent> events = new ArrayList<>(gone.size() + bound.size());
+    List<Runnable> logs = new ArrayList<>();
+    boolean detail = gone.size() + bound.size() <= DETAIL_LIMIT;
+    boolean logging = LOG.isInfoEnabled() || LOG.isDebugEnabled();
+    for (ObjectRef pod : gone) {
       events.add(new ModelEvent.PortUnbound(pod));
-      log(detail, "pod {} unbound (was dpid {} ofport {} via {})", pod, dpidText(b.dpid()), b.ofport(), owner.get(pod));
-    });
-    new TreeMap<>(next).forEach((pod, b) -> {
-      PortBinding was = merged.get(pod);
-      if (!b.equals(was)) {
-        events.add(new ModelEvent.PortBound(b));
-        if (LOG.isInfoEnabled() || LOG.isDebugEnabled()) {
-          log(detail, "pod {} bound to dpid {} ofport {} mac {} via {}{}", pod, dpidText(b.dpid()), b.ofport(),
-              b.mac().isEmpty() ? "(unknown)" : b.mac(), nextOwner.get(pod),
-              was == null ? "" : " (was dpid " + dpidText(was.dpid()) + " ofport " + was.ofport() + ")");
-        }
+      if (logging) {
+        PortBinding b = merged.get(pod);
+        String via = ownerOf(pod);
+        logs.add(() -> log(detail, "pod {} unbound (was dpid {} ofport {} via {})", pod, dpidText(b.dpid()),
+            b.ofport(), via));
       }
-    });
+    }
+    for (ObjectRef pod : bound) {
+      PortBinding b = next.get(pod);
+      events.add(new ModelEvent.PortBound(b));
+      if (logging) {
+        PortBinding was = merged.get(pod);
+        String via = nextOwner == null ? nextSoleOwner : nextOwner.get(pod);
+        logs.add(() -> log(detail, "pod {} bound to dpid {} ofport {} mac {} via {}{}", pod, dpidText(b.dpid()),
+            b.ofport(), b.mac().isEmpty() ? "(unknown)" : b.mac(), via,
+            was == null ? "" : " (was dpid " + dpidText(was.dpid()) + " ofport " + was.ofport() + ")"));
+      }
+    }
     if (!detail) {
-      long bound = events.stream().filter(ModelEvent.PortBound.class::isInstance).count();
-      LOG.info("{} pods bound or rebound, {} unbound, {} bound in total", bound, events.size() - bound, next.size());
+      int total = next.size();
+      logs.add(() -> LOG.info("{} pods bound or rebound, {} unbound, {} bound in total", bound.size(), gone.size(),
+          total));
     }
     merged.clear();
     merged.putAll(next);
     owner.clear();
-    owner.putAll(nextOwner);
+    if (nextOwner != null) {
+      owner.putAll(nextOwner);
+    }
+    soleOwner = nextSoleOwner;
     emitted += events.size();
-    return events;
+    deliver(events, logs);
+  }
+
+  /** The source a pod's current (emitted) binding came from. */
+  private String ownerOf(ObjectRef pod) {
+    return soleOwner != null && merged.containsKey(pod) ? soleOwner : owner.get(pod);
   }
 
   private static final int DETAIL_LIMIT = 32;
-
-  private int countChanges(Map<ObjectRef, PortBinding> next) {
-    int n = 0;
-    for (ObjectRef pod : merged.keySet()) {
-      if (!next.containsKey(pod) && ++n > DETAIL_LIMIT) {
-        return n;
-      }
-    }
-    for (Map.Entry<ObjectRef, PortBinding> e : next.entrySet()) {
-      if (!e.getValue().equals(merged.get(e.getKey())) && ++n > DETAIL_LIMIT) {
-        return n;
-      }
-    }
-    return n;
-  }
 
   private static void log(boolean info, String format, Object... args) {
     if (info) {
@@ -152,7 +184,7 @@ public final class BindingAggregator implements AutoCloseable {
     return String.format("%016x", dpid);
   }
 
-  private void deliver(List<ModelEvent> events) {
+  private void deliver(List<ModelEvent> events, List<Runnable> logs) {
     if (events.isEmpty()) {
       return;
     }
@@ -163,6 +195,7 @@ public final class BindingAggregator implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.error("binding event sink failed on a batch of {} events", batch.size(), e);
       }
+      logs.forEach(Runnable::run);
     });
   }
 

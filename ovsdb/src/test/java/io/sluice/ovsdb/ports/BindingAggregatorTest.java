@@ -65,6 +65,23 @@ class BindingAggregatorTest {
   }
 
   @Test
+  void ownershipSurvivesGoingFromOneSourceToTwoAndBack() {
+    PortBinding onN1 = new PortBinding(A, 1, 5, "m");
+    PortBinding onN2 = new PortBinding(A, 2, 3, "m");
+    agg.update("n1", Map.of(A, onN1));
+    assertThat(events()).containsExactly(new PortBound(onN1));
+    agg.update("n2", Map.of(A, onN2, B, new PortBinding(B, 2, 4, "m")));
+    assertThat(events()).containsExactly(new PortBound(new PortBinding(B, 2, 4, "m")));
+    agg.update("n1", Map.of(A, new PortBinding(A, 1, 6, "m")));
+    assertThat(events()).containsExactly(new PortBound(new PortBinding(A, 1, 6, "m")));
+    agg.remove("n1");
+    assertThat(events()).containsExactly(new PortBound(onN2));
+    agg.update("n2", Map.of(A, onN2));
+    assertThat(events()).containsExactly(new PortUnbound(B));
+    assertThat(agg.current()).containsExactly(Map.entry(A, onN2));
+  }
+
+  @Test
   void removingASourceUnbindsOnlyItsPods() {
     agg.update("n1", Map.of(A, new PortBinding(A, 1, 5, "m")));
     agg.update("n2", Map.of(B, new PortBinding(B, 2, 5, "m")));
