@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PortBinding;
+import io.sluice.model.SwitchPorts;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -277,12 +278,28 @@ final class NodeSession implements NotificationListener {
    * whose interface is still there but not realized again (ofport or datapath id not yet rewritten by ovs-vswitchd
    * after an ovsdb-server restart) keeps its binding, so a restart does not unbind and rebind every pod.
    */
+  /** The non-pod ports of each bridge last handed to the aggregator. */
+  private Map<Long, SwitchPorts> publishedPorts = Map.of();
+
   private synchronized void publish() {
     if (closed || state != State.SYNCED) {
       return;
     }
     Map<ObjectRef, PortBinding> now = Bindings.compute(cache.bridgesView(), cache.portsView(),
         cache.interfacesView());
+    Map<Long, SwitchPorts> open = Bindings.openPorts(cache.bridgesView(), cache.portsView(), cache.interfacesView());
+    if (graceActive && resyncGraceUntil - System.nanoTime() > 0) {
+      // ofports not yet rewritten by ovs-vswitchd: do not close a port that was open before the resync
+      Map<Long, SwitchPorts> merged = new HashMap<>(open);
+      publishedPorts.forEach((dpid, p) -> merged.merge(dpid, p, (a, b) -> {
+        Set<Long> union = new java.util.HashSet<>(a.openPorts());
+        union.addAll(b.openPorts());
+        return new SwitchPorts(dpid, union);
+      }));
+      open = merged;
+    }
+    publishedPorts = Map.copyOf(open);
+    aggregator.updatePorts(sourceKey, open);
     if (graceActive) {
       long left = resyncGraceUntil - System.nanoTime();
       if (left > 0) {

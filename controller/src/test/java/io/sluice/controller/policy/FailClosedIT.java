@@ -58,7 +58,7 @@ class FailClosedIT {
       while (System.nanoTime() < deadline) {
         List<SwitchStatus> all = rt.switches().statuses();
         st = all.isEmpty() ? null : all.get(0);
-        if (st != null && rt.model().snapshot().bindings().size() == 2 && st.connected()
+        if (st != null && rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals("shop")).count() == 2 && st.connected()
             && st.realizedGeneration() == rt.model().generation() && !rt.switches().withheldRules().isEmpty()) {
           break;
         }

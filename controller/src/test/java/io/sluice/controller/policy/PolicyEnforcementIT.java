@@ -118,7 +118,10 @@ class PolicyEnforcementIT {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {
       List<SwitchStatus> st = rt.switches().statuses();
-      if (rt.model().snapshot().bindings().size() == pods && !st.isEmpty()
+      // only this test's pods: the system OVSDB may hold other tests' pod ports
+      long bound = rt.model().snapshot().bindings().keySet().stream()
+          .filter(r -> r.namespace().equals("shop") || r.namespace().equals("ops")).count();
+      if (bound == pods && !st.isEmpty()
           && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation())) {
         Sh.run("ovs-appctl", "revalidator/purge");
         return;

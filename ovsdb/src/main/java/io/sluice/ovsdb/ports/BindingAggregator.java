@@ -3,6 +3,7 @@ package io.sluice.ovsdb.ports;
 import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PortBinding;
+import io.sluice.model.SwitchPorts;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -60,11 +61,61 @@ public final class BindingAggregator implements AutoCloseable {
   /** Forgets {@code source} (its server is gone for good); its pods unbind unless another server has them. */
   public void remove(String source) {
     synchronized (this) {
+      if (portsBySource.remove(source) != null) {
+        deliverPorts();
+      }
       if (bySource.remove(source) == null) {
         return;
       }
       recomputeAndDeliver();
     }
+  }
+
+  /** Source key → the non-pod ports of each bridge it reports. */
+  private final Map<String, Map<Long, SwitchPorts>> portsBySource = new LinkedHashMap<>();
+  private final Map<Long, SwitchPorts> mergedPorts = new HashMap<>();
+
+  /**
+   * Replaces the non-pod ports {@code source} reports per bridge; emits {@link ModelEvent.SwitchPortsUpserted} for
+   * each bridge whose set changed and {@link ModelEvent.SwitchPortsDeleted} for bridges no source reports any more.
+   * A bridge reported by two servers takes the first one's set.
+   */
+  public void updatePorts(String source, Map<Long, SwitchPorts> ports) {
+    synchronized (this) {
+      Map<Long, SwitchPorts> was = portsBySource.get(source);
+      if (was != null && was.equals(ports)) {
+        return;
+      }
+      portsBySource.put(source, Map.copyOf(ports));
+      deliverPorts();
+    }
+  }
+
+  private void deliverPorts() {
+    Map<Long, SwitchPorts> next = new HashMap<>();
+    portsBySource.values().forEach(m -> m.forEach(next::putIfAbsent));
+    List<ModelEvent> events = new ArrayList<>();
+    List<Runnable> logs = new ArrayList<>();
+    for (Long dpid : new java.util.TreeSet<>(mergedPorts.keySet())) {
+      if (!next.containsKey(dpid)) {
+        events.add(new ModelEvent.SwitchPortsDeleted(dpid));
+        logs.add(() -> LOG.info("switch {} is no longer in any OVSDB: its ports are no longer closed by default",
+            dpidText(dpid)));
+      }
+    }
+    for (Long dpid : new java.util.TreeSet<>(next.keySet())) {
+      SwitchPorts p = next.get(dpid);
+      SwitchPorts old = mergedPorts.get(dpid);
+      if (!p.equals(old)) {
+        events.add(new ModelEvent.SwitchPortsUpserted(p));
+        logs.add(() -> LOG.info("switch {}: {} non-pod port(s) {}{}", dpidText(dpid), p.openPorts().size(),
+            new java.util.TreeSet<>(p.openPorts()), old == null ? " (managed: other ports open only for known pods)" : ""));
+      }
+    }
+    mergedPorts.clear();
+    mergedPorts.putAll(next);
+    emitted += events.size();
+    deliver(events, logs);
   }
 
   public synchronized Map<ObjectRef, PortBinding> current() {

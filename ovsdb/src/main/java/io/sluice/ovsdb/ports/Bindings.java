@@ -2,6 +2,7 @@ package io.sluice.ovsdb.ports;
 
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PortBinding;
+import io.sluice.model.SwitchPorts;
 import io.sluice.ovsdb.cache.OvsRows.Bridge;
 import io.sluice.ovsdb.cache.OvsRows.Interface;
 import io.sluice.ovsdb.cache.OvsRows.Port;
@@ -80,6 +81,37 @@ public final class Bindings {
           }
         }
       }
+    }
+    return out;
+  }
+
+  /**
+   * Each bridge's ports that are not pods (uplinks, patch ports, tunnels, internal ports of the node): an interface
+   * with a usable ofport and no pod labels, by datapath id. A bridge listed here is managed: Sluice closes every
+   * other port of it that is not a known pod's.
+   */
+  public static Map<Long, SwitchPorts> openPorts(Map<UUID, Bridge> bridges, Map<UUID, Port> ports,
+      Map<UUID, Interface> interfaces) {
+    Map<Long, SwitchPorts> out = new HashMap<>();
+    for (Bridge br : bridges.values()) {
+      OptionalLong dpid = br.dpid();
+      if (dpid.isEmpty()) {
+        continue;
+      }
+      java.util.Set<Long> open = new java.util.TreeSet<>();
+      for (UUID pu : br.ports()) {
+        Port p = ports.get(pu);
+        if (p == null) {
+          continue;
+        }
+        for (UUID iu : p.interfaces()) {
+          Interface i = interfaces.get(iu);
+          if (i != null && i.hasOfport() && podOf(i) == null) {
+            open.add(i.ofport().getAsLong());
+          }
+        }
+      }
+      out.put(dpid.getAsLong(), new SwitchPorts(dpid.getAsLong(), open));
     }
     return out;
   }

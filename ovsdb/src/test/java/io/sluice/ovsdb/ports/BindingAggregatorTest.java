@@ -110,4 +110,20 @@ class BindingAggregatorTest {
     assertThat(got).hasSize(2);
     flaky.close();
   }
+
+  @Test
+  void switchPortsAreEmittedWhenTheyChangeAndDeletedWithTheirSource() throws Exception {
+    io.sluice.model.SwitchPorts one = new io.sluice.model.SwitchPorts(1, java.util.Set.of(7L));
+    agg.updatePorts("n1", Map.of(1L, one));
+    assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsUpserted(one));
+    agg.updatePorts("n1", Map.of(1L, new io.sluice.model.SwitchPorts(1, java.util.Set.of(7L))));
+    PortBinding a1 = new PortBinding(A, 1, 5, "m");
+    agg.update("n1", Map.of(A, a1));
+    assertThat(events()).as("the same ports again emit nothing").containsExactly(new PortBound(a1));
+    io.sluice.model.SwitchPorts two = new io.sluice.model.SwitchPorts(1, java.util.Set.of(7L, 9L));
+    agg.updatePorts("n1", Map.of(1L, two));
+    assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsUpserted(two));
+    agg.remove("n1");
+    assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsDeleted(1), new PortUnbound(A));
+  }
 }

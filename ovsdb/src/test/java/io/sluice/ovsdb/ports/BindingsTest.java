@@ -86,4 +86,17 @@ class BindingsTest {
         port(iface(OptionalLong.of(4), "", Map.of("pod-namespace", "ns", "pod-name", "a"))));
     assertThat(compute().get(POD).ofport()).isEqualTo(4);
   }
+
+  @Test
+  void openPortsAreTheBridgesInterfacesWithoutPodLabels() {
+    bridge("00000000000000ab",
+        port(iface(OptionalLong.of(5), "", Map.of("pod-namespace", "ns", "pod-name", "a"))),
+        port(iface(OptionalLong.of(7), "", Map.of("attached-mac", "0a:00:00:00:00:07"))),
+        port(iface(OptionalLong.of(65534), "", Map.of())),
+        port(iface(OptionalLong.empty(), "", Map.of())),
+        port(iface(OptionalLong.of(-1), "", Map.of())));
+    bridge("", port(iface(OptionalLong.of(3), "", Map.of())));
+    assertThat(Bindings.openPorts(bridges, ports, ifaces)).containsExactly(
+        Map.entry(0xabL, new io.sluice.model.SwitchPorts(0xab, Set.of(7L, 65534L))));
+  }
 }
