@@ -65,6 +65,7 @@ class PortAdmissionIT {
       assertThat(ping(ovs, "c", "10.74.0.1")).as("unknown pod sends").isFalse();
       assertThat(ping(ovs, "a", "10.74.0.3")).as("unknown pod answers").isFalse();
       assertThat(ping(ovs, "out", "10.74.0.3")).isFalse();
+      assertThat(udpArrives(ovs, "a", "c", "10.74.0.3")).as("a datagram to the closed pod's MAC").isFalse();
 
       // the cluster reports adm/c with app=locked: the port opens in the same bundle as its egress isolation
       Files.writeString(dir.resolve("pod-c.yaml"), pod("c", "10.74.0.3", "locked"));
@@ -75,7 +76,25 @@ class PortAdmissionIT {
       awaitRealized(rt, dpid, 3);
       assertThat(ping(ovs, "a", "10.74.0.3")).as("c answers: replies of allowed connections pass").isTrue();
       assertThat(ping(ovs, "c", "10.74.0.1")).as("c may open nothing (Egress, no rules)").isFalse();
+      assertThat(udpArrives(ovs, "a", "c", "10.74.0.3")).as("c's ingress is not isolated").isTrue();
       assertThat(ovs.flows(br)).anyMatch(f -> f.endsWith(admitC));
+    }
+  }
+
+  /** One-way: a UDP datagram sent from {@code from} is received by a listener in {@code to}. */
+  private static boolean udpArrives(Ovs ovs, String from, String to, String toIp) throws Exception {
+    Process listener = new ProcessBuilder("ip", "netns", "exec", ovs.name(to), "timeout", "3", "nc", "-u", "-l", "-p", "5999")
+        .redirectErrorStream(true).start();
+    try {
+      Ovs.sleep(300);
+      for (int i = 0; i < 5; i++) {
+        ovs.inHost(from, 5, "sh", "-c", "echo sluice-probe | nc -u -w0 " + toIp + " 5999");
+        Ovs.sleep(100);
+      }
+      listener.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+      return new String(listener.getInputStream().readAllBytes()).contains("sluice-probe");
+    } finally {
+      listener.destroyForcibly();
     }
   }
 

@@ -244,6 +244,10 @@ public final class PolicyCompiler {
 
   enum Direction { INGRESS, EGRESS }
 
+  private static long macValue(String mac) {
+    return Long.parseLong(mac.replace(":", ""), 16);
+  }
+
   /**
    * On a managed switch (OVSDB reported its non-pod ports), table 0 lets through only LOCAL, those ports and the
    * ports of pods Sluice knows with an address (or hostNetwork ones); everything else but ARP and neighbour
@@ -262,6 +266,10 @@ public final class PolicyCompiler {
       Pod p = snap.pods().get(b.pod());
       if (p != null && (p.hostNetwork() || !p.ips().isEmpty())) {
         open.add(b.ofport());
+      } else if (b.mac() != null && b.mac().matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
+        // nothing may reach the closed pod either: unicast to its MAC (attached-mac) is dropped before forwarding
+        put(PipelineProfile.L2_FORWARDING, ADMIT_PRIORITY,
+            Match.builder().exact(Field.ETH_DST, macValue(b.mac())).build(), List.of(), cookie);
       }
     }
     for (long port : open) {

@@ -139,7 +139,7 @@ class PolicyCompilerTest {
         new ModelEvent.PodUpserted(s.pods().get(new ObjectRef("shop", "web"))),
         new ModelEvent.PortBound(s.bindings().get(new ObjectRef("shop", "web"))),
         new ModelEvent.PodUpserted(noIp),
-        new ModelEvent.PortBound(new PortBinding(noIp.ref(), DPID, 7, "")),
+        new ModelEvent.PortBound(new PortBinding(noIp.ref(), DPID, 7, "0a:58:00:00:00:07")),
         new ModelEvent.PortBound(new PortBinding(new ObjectRef("shop", "unknown"), DPID, 8, "")),
         new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(DPID, Set.of(20L, 21L)))));
     assertThat(PolicyCompiler.compile(s, DPID, 1)).extracting(Flow::toString).containsExactlyInAnyOrder(
@@ -147,6 +147,7 @@ class PolicyCompilerTest {
         " cookie=0x5c02000100000000, priority=100,in_port=20 actions=goto_table:10",
         " cookie=0x5c02000100000000, priority=100,in_port=21 actions=goto_table:10",
         " cookie=0x5c02000100000000, priority=100,in_port=LOCAL actions=goto_table:10",
-        " cookie=0x5c02000100000000, priority=10 actions=drop");
+        " cookie=0x5c02000100000000, priority=10 actions=drop",
+        " cookie=0x5c02000100000000, table=90, priority=100,dl_dst=0a:58:00:00:00:07 actions=drop");
   }
 }
