@@ -59,7 +59,8 @@ CONTROLLER_PID=
 SERVER_PIDS=()
 
 remove_topology() {
-  ovs-vsctl --timeout=10 --if-exists del-br "$BRIDGE" || true
+  # the database change is what matters; a busy ovs-vswitchd may take a while to apply it
+  ovs-vsctl --timeout=30 --if-exists del-br "$BRIDGE" 2>/dev/null || true
   local entry ns pod ip
   for entry in "${PODS[@]}"; do
     read -r ns pod ip <<<"$entry"
