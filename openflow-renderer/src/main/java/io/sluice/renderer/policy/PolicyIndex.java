@@ -216,7 +216,7 @@ public final class PolicyIndex {
     }
 
     return new PolicyIndex(later, podsNs, podNamespacesNext, policiesNs, bindingsNext, idsNext, shapesNext, shapeIdsNext,
-        memos, pods.isEmpty() ? allPods : null);
+        memos.outgrown(later) ? new Memos() : memos, pods.isEmpty() ? allPods : null);
   }
 
   @SuppressWarnings("unchecked")
@@ -512,5 +512,15 @@ public final class PolicyIndex {
     final Map<List<Object>, Addresses> peerAddresses = new ConcurrentHashMap<>();
     final Map<List<Object>, Matches> peerMatches = new ConcurrentHashMap<>();
     final Map<String, Cidr> addresses = new ConcurrentHashMap<>();
+
+    /**
+     * Entries of deleted policies and pods are never looked up again; when the memos hold several times what the
+     * cluster can use, the next generation starts afresh (its switches then render once more).
+     */
+    boolean outgrown(Snapshot snap) {
+      long rules = 1024 + 4L * snap.networkPolicies().size();
+      return selections.size() > 4 * rules || peerAddresses.size() > 4 * rules || peerMatches.size() > 8 * rules
+          || addresses.size() > 4L * (snap.pods().size() + 1024);
+    }
   }
 }
