@@ -518,9 +518,23 @@ public final class PolicyIndex {
      * cluster can use, the next generation starts afresh (its switches then render once more).
      */
     boolean outgrown(Snapshot snap) {
-      long rules = 1024 + 4L * snap.networkPolicies().size();
-      return selections.size() > 4 * rules || peerAddresses.size() > 4 * rules || peerMatches.size() > 8 * rules
-          || addresses.size() > 4L * (snap.pods().size() + 1024);
+      if (addresses.size() > 4L * (snap.pods().size() + 1024)) {
+        return true;
+      }
+      long cheap = 1024 + 4L * snap.networkPolicies().size();
+      if (selections.size() <= cheap && peerAddresses.size() <= cheap && peerMatches.size() <= 2 * cheap) {
+        return false;
+      }
+      long peers = 0; // what the policies can use at most: one entry per peer list and per peer
+      for (NetworkPolicy np : snap.networkPolicies().values()) {
+        for (List<NetworkPolicy.Rule> rules : List.of(np.ingress(), np.egress())) {
+          for (NetworkPolicy.Rule r : rules) {
+            peers += 1 + r.peers().size();
+          }
+        }
+      }
+      long bound = 1024 + 4 * peers;
+      return selections.size() > bound || peerAddresses.size() > bound || peerMatches.size() > 2 * bound;
     }
   }
 }
