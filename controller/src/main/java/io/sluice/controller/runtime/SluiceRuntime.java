@@ -145,6 +145,8 @@ public final class SluiceRuntime implements AutoCloseable {
             if (refused.containsKey(k)) {
               rm.put("error", "not realized, its pods stay isolated: " + refused.get(k));
             }
+            index.sharesFlowsWith(np, k.startsWith("Ingress"), (Integer) rm.get("rule"))
+                .ifPresent(owner -> rm.put("flowsSharedWith", owner + " (an identical rule: its traffic is counted there)"));
             rules.add(rm);
           });
           m.put("rules", rules);

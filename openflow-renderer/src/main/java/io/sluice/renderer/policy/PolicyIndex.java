@@ -282,6 +282,43 @@ public final class PolicyIndex {
     }
   }
 
+  private volatile Map<Integer, String> ruleOwners;
+
+  /**
+   * The rule whose flows this rule shares, as {@code namespace/policy Direction rule N}, when an identical rule
+   * (same namespace, podSelector, direction and rule) comes earlier in policy order; empty when the rule has flows of
+   * its own. A shared rule's traffic is counted under its owner's cookie.
+   */
+  public java.util.Optional<String> sharesFlowsWith(NetworkPolicy np, boolean ingress, int rule) {
+    Map<Integer, String> owners = ruleOwners;
+    if (owners == null) {
+      owners = new HashMap<>();
+      for (List<NetworkPolicy> list : new TreeMap<>(policiesByNamespace).values()) {
+        for (NetworkPolicy p : list) {
+          Shape sh = shapes.get(p.ref());
+          for (int i = 0; i < sh.ingressRules().length; i++) {
+            owners.putIfAbsent(sh.ingressRules()[i], p.ref() + " Ingress rule " + i);
+          }
+          for (int i = 0; i < sh.egressRules().length; i++) {
+            owners.putIfAbsent(sh.egressRules()[i], p.ref() + " Egress rule " + i);
+          }
+        }
+      }
+      ruleOwners = owners;
+    }
+    Shape sh = shapes.get(np.ref());
+    if (sh == null) {
+      return java.util.Optional.empty();
+    }
+    int[] ids = ingress ? sh.ingressRules() : sh.egressRules();
+    if (rule < 0 || rule >= ids.length) {
+      return java.util.Optional.empty();
+    }
+    String owner = owners.get(ids[rule]);
+    String self = np.ref() + (ingress ? " Ingress rule " : " Egress rule ") + rule;
+    return owner == null || owner.equals(self) ? java.util.Optional.empty() : java.util.Optional.of(owner);
+  }
+
   /** The shape ids of a policy of this index. */
   Shape shape(NetworkPolicy np) {
     return shapes.get(np.ref());

@@ -128,6 +128,11 @@ class PolicyCompilerTest {
     List<NetworkPolicy> mixed = new ArrayList<>(copies);
     mixed.add(other);
     assertThat(PolicyCompiler.compile(cluster(mixed), DPID, 1).size()).isGreaterThan(single.size());
+    PolicyIndex index = PolicyIndex.of(cluster(mixed));
+    assertThat(index.sharesFlowsWith(copies.get(0), true, 0)).isEmpty();
+    assertThat(index.sharesFlowsWith(copies.get(7), true, 1)).contains("shop/copy-0 Ingress rule 1");
+    assertThat(index.sharesFlowsWith(other, true, 0)).contains("shop/copy-0 Ingress rule 0");
+    assertThat(index.sharesFlowsWith(other, true, 1)).isEmpty();
   }
 
   @Test
