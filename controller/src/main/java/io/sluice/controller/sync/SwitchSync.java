@@ -142,35 +142,42 @@ final class SwitchSync {
       return;
     }
     long t0 = System.nanoTime();
-    Map<Object, FlowCodec.Entry> actual;
-    int foreign = 0;
     DesiredTables desired;
+    DumpReader actual = new DumpReader(s.version());
+    FlowDump dump = new FlowDump();
     try {
-      CompletableFuture<List<ByteBuf>> dump = requestFlows(s);
-      // encode the desired state while the switch dumps its flows
+      requestFlows(s, dump).whenComplete((ok, err) -> dump.finished(err));
+      // encode the desired state while the switch dumps its flows, reading the parts that arrive in between
       desired = render.apply(dpid);
       long tRender = System.nanoTime();
-      prime(desired, s.version());
+      prime(desired, s.version(), () -> actual.readAvailable(dump));
       long tPrime = System.nanoTime();
-      dump.join();
-      long tDump = System.nanoTime();
-      actual = parseFlows(s, dump);
+      int partsBefore = actual.parts;
+      actual.readAll(dump, t0 + TimeUnit.MINUTES.toNanos(2));
       if (LOG.isDebugEnabled()) {
-        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms, dump done at {} ms, parse {} ms ({} flows)", name,
-            (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000, (tDump - t0) / 1_000_000,
-            (System.nanoTime() - tDump) / 1_000_000, actual.size());
+        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms (reading {} dump parts meanwhile), then the rest "
+                + "of the dump ({} parts) read at {} ms ({} flows; the switch finished sending at {} ms)", name,
+            (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000, partsBefore, actual.parts - partsBefore,
+            (System.nanoTime() - t0) / 1_000_000, actual.flows.size(), (dump.finishedAt() - t0) / 1_000_000);
       }
     } catch (RuntimeException e) {
       lastError = "reading flows failed: " + e.getMessage();
       LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
       return;
+    } finally {
+      dump.close();
     }
-    Map<Object, FlowCodec.Entry> owned = new HashMap<>(actual.size() * 4 / 3 + 1);
-    for (FlowCodec.Entry e : actual.values()) {
-      if (Cookie.isOwned(e.cookie())) {
-        owned.put(e.key(), e);
-      } else {
-        foreign++;
+    if (actual.skipped > 0) {
+      LOG.warn("switch {}: {} flows in its dump could not be read and are left alone", name, actual.skipped);
+    }
+    int foreign = actual.foreign;
+    Map<Object, FlowCodec.Entry> owned = actual.flows;
+    if (foreign > 0) {
+      owned = new HashMap<>(actual.flows.size() * 4 / 3 + 1);
+      for (FlowCodec.Entry e : actual.flows.values()) {
+        if (Cookie.isOwned(e.cookie())) {
+          owned.put(e.key(), e);
+        }
       }
     }
     installed = owned;
@@ -180,16 +187,57 @@ final class SwitchSync {
       LOG.info("switch {}: read {} Sluice flows; not writing (role SLAVE)", name, owned.size());
       return;
     }
-    PushResult r = apply(s, desired, actual);
+    PushResult r = apply(s, desired, actual.flows);
     reconciled = true;
     if (r != null) {
-      lastReconcile = new Reconcile(desired.generation(), actual.size(), foreign, r.flowMods(),
+      lastReconcile = new Reconcile(desired.generation(), actual.flows.size(), foreign, r.flowMods(),
           java.time.Duration.ofNanos(System.nanoTime() - t0));
       LOG.info("switch {} reconciled to generation {}: {} flows desired, {} flow-mods sent, {} foreign flows left alone, {} ms",
           name, desired.generation(), desired.size(), r.flowMods(), foreign, (System.nanoTime() - t0) / 1_000_000);
     }
     if (modelGeneration.getAsLong() != desired.generation()) {
       modelChanged(); // the model moved on while we reconciled
+    }
+  }
+
+  /** The switch's flows by wire identity, read part by part from a {@link FlowDump} (serial executor only). */
+  private final class DumpReader {
+    final Map<Object, FlowCodec.Entry> flows = new HashMap<>();
+    final OFVersion version;
+    int foreign;
+    int skipped;
+    int parts;
+
+    DumpReader(OFVersion version) {
+      this.version = version;
+    }
+
+    /** Reads the parts that have arrived so far, without waiting. */
+    void readAvailable(FlowDump dump) {
+      for (ByteBuf part; (part = dump.poll()) != null; ) {
+        read(part);
+      }
+    }
+
+    /** Reads every remaining part, waiting for the last one until the deadline. */
+    void readAll(FlowDump dump, long deadlineNanos) {
+      for (ByteBuf part; (part = dump.take(deadlineNanos)) != null; ) {
+        read(part);
+      }
+    }
+
+    private void read(ByteBuf part) {
+      try {
+        parts++;
+        skipped += codec.parsePart(part, version, e -> {
+          if (!Cookie.isOwned(e.cookie())) {
+            foreign++;
+          }
+          flows.put(e.key(), e);
+        });
+      } finally {
+        part.release();
+      }
     }
   }
 
@@ -313,6 +361,7 @@ final class SwitchSync {
     private final Map<FlowKey, Flow> previousFlows;
     private final Map<FlowKey, FlowCodec.Entry> previousEntries;
     private final Map<FlowKey, Flow> desiredFlows;
+    private final java.util.Iterator<FlowCodec.Entry> unchangedIt;
     private java.util.Iterator<FlowCodec.Entry> haveIt;
     private FlowOp next;
 
@@ -325,22 +374,36 @@ final class SwitchSync {
       this.have = have;
       this.v = v;
       this.want = new HashMap<>(desired.size() * 4 / 3 + 1);
-      this.entries = new HashMap<>(desired.size() * 4 / 3 + 1);
       this.previousFlows = lastFlows;
       this.previousEntries = lastEntries;
       this.desiredFlows = desired.flows();
       this.desiredIt = desired.flows().entrySet().iterator();
+      // the very flows encoded last time (a reconcile's primed render, a retry): take their encodings as they are,
+      // without looking each flow up by its renderer key
+      boolean unchanged = desiredFlows == previousFlows && previousEntries.size() == desiredFlows.size();
+      this.unchangedIt = unchanged ? previousEntries.values().iterator() : null;
+      this.entries = unchanged ? previousEntries : new HashMap<>(desired.size() * 4 / 3 + 1);
+    }
+
+    /** The next desired flow's encoding, recording it for the next render. */
+    private FlowCodec.Entry nextDesired() {
+      if (unchangedIt != null) {
+        desiredIt.next();
+        return unchangedIt.next();
+      }
+      Map.Entry<FlowKey, Flow> e = desiredIt.next();
+      Flow f = e.getValue();
+      Flow before = previousFlows.get(e.getKey());
+      FlowCodec.Entry d = before == f || f.equals(before) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
+      entries.put(e.getKey(), d);
+      return d;
     }
 
     @Override
     public boolean hasNext() {
       while (next == null) {
         if (desiredIt.hasNext()) {
-          Map.Entry<FlowKey, Flow> e = desiredIt.next();
-          Flow f = e.getValue();
-          Flow before = previousFlows.get(e.getKey());
-          FlowCodec.Entry d = before == f || f.equals(before) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
-          entries.put(e.getKey(), d);
+          FlowCodec.Entry d = nextDesired();
           want.put(d.key(), d);
           FlowCodec.Entry a = have.get(d.key());
           if (a == null || !Cookie.isOwned(a.cookie())) {
@@ -388,10 +451,17 @@ final class SwitchSync {
     return new FlowOp(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
-  /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */
-  private void prime(DesiredTables desired, OFVersion v) {
+  /**
+   * Encodes every desired flow ahead of the diff (which then reuses the encodings), running {@code meanwhile} after
+   * every few thousand flows.
+   */
+  private void prime(DesiredTables desired, OFVersion v, Runnable meanwhile) {
     Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>(desired.size() * 4 / 3 + 1);
+    int n = 0;
     for (Map.Entry<FlowKey, Flow> e : desired.flows().entrySet()) {
+      if ((++n & 2047) == 0) {
+        meanwhile.run();
+      }
       Flow f = e.getValue();
       Flow before = v == encodedFor ? lastFlows.get(e.getKey()) : null;
       FlowCodec.Entry old = before != null && (before == f || f.equals(before)) ? lastEntries.get(e.getKey()) : null;
@@ -402,7 +472,7 @@ final class SwitchSync {
     lastEntries = entries;
   }
 
-  private CompletableFuture<List<ByteBuf>> requestFlows(SwitchSession s) {
+  private CompletableFuture<Void> requestFlows(SwitchSession s, FlowDump dump) {
     OFFlowStatsRequest req = s.factory().buildFlowStatsRequest()
         .setXid(s.nextXid())
         .setTableId(TableId.ALL)
@@ -412,28 +482,6 @@ final class SwitchSync {
         .setCookieMask(U64.ZERO)
         .setMatch(s.factory().matchWildcardAll())
         .build();
-    return s.rawMultipart(req);
-  }
-
-  private Map<Object, FlowCodec.Entry> parseFlows(SwitchSession s, CompletableFuture<List<ByteBuf>> f) {
-    List<ByteBuf> frames;
-    try {
-      frames = f.get(2, TimeUnit.MINUTES);
-    } catch (Exception e) {
-      throw new IllegalStateException(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
-    }
-    try {
-      FlowCodec.Stats stats = codec.parseStats(frames, s.version());
-      if (stats.skipped() > 0) {
-        LOG.warn("switch {}: {} flows in its dump could not be read and are left alone", name, stats.skipped());
-      }
-      Map<Object, FlowCodec.Entry> m = new HashMap<>(stats.entries().size() * 4 / 3 + 1);
-      for (FlowCodec.Entry e : stats.entries()) {
-        m.put(e.key(), e);
-      }
-      return m;
-    } finally {
-      frames.forEach(ByteBuf::release);
-    }
+    return s.rawMultipart(req, dump::part);
   }
 }
