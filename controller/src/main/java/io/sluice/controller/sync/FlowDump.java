@@ -5,9 +5,10 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A switch's flow dump while it arrives: the event loop queues each reply part as the switch sends it, and the sync
- * thread takes the parts whenever it has time (between encoding desired flows, then until the last part), so reading
+ * A switch's flow dump while it arrives: the event loop queues each reply part as the switch sends it, and a reader
+ * takes each part as soon as it is there (while sync encodes the desired state on its own thread), so reading
  * 100,000 flows overlaps with the switch still dumping them. Once {@link #close}d, queued and late parts are released.
+ * Thread-safe.
  */
 final class FlowDump {
   private final ArrayDeque<ByteBuf> parts = new ArrayDeque<>();
@@ -39,19 +40,17 @@ final class FlowDump {
     return finishedAt;
   }
 
-  /** The next part if one is queued, else null; the caller releases it. */
-  synchronized ByteBuf poll() {
-    return parts.poll();
-  }
-
   /**
    * The next part, waiting for it until {@code deadlineNanos} (a {@link System#nanoTime} value); null once the
-   * last part has been taken. The caller releases it.
+   * last part has been taken, or the dump was closed. The caller releases it.
    *
    * @throws IllegalStateException when the request failed, or on timeout or interruption
    */
   synchronized ByteBuf take(long deadlineNanos) {
     while (parts.isEmpty()) {
+      if (closed) {
+        return null;
+      }
       if (finished) {
         if (failure != null) {
           Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null

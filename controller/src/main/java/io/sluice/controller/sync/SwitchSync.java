@@ -36,6 +36,7 @@ final class SwitchSync {
   private final long dpid;
   private final String name;
   private final Executor serial;
+  private final Executor helper;
   private final FlowCodec codec;
   private final BundleWriter writer;
   private final LongFunction<DesiredTables> render;
@@ -65,8 +66,14 @@ final class SwitchSync {
   private Map<FlowKey, Flow> lastFlows = Map.of();
   private Map<FlowKey, FlowCodec.Entry> lastEntries = Map.of();
 
-  SwitchSync(long dpid, String name, Executor serial, FlowCodec codec, BundleWriter writer,
+  /**
+   * @param serial runs all of this switch's work, in order
+   * @param helper runs one task of a reconcile alongside it (reading the switch's flow dump while the desired state
+   *               is encoded); its results are handed back to the serial work before they are used
+   */
+  SwitchSync(long dpid, String name, Executor serial, Executor helper, FlowCodec codec, BundleWriter writer,
              LongFunction<DesiredTables> render, SyncMetrics metrics, java.util.function.LongSupplier modelGeneration) {
+    this.helper = helper;
     this.modelGeneration = modelGeneration;
     this.dpid = dpid;
     this.name = name;
@@ -143,29 +150,45 @@ final class SwitchSync {
     }
     long t0 = System.nanoTime();
     DesiredTables desired;
-    DumpReader actual = new DumpReader(s.version());
+    DumpReader actual;
     FlowDump dump = new FlowDump();
     try {
       requestFlows(s, dump).whenComplete((ok, err) -> dump.finished(err));
-      // encode the desired state while the switch dumps its flows, reading the parts that arrive in between
-      desired = render.apply(dpid);
-      long tRender = System.nanoTime();
-      prime(desired, s.version(), () -> actual.readAvailable(dump));
-      long tPrime = System.nanoTime();
-      int partsBefore = actual.parts;
-      actual.readAll(dump, t0 + TimeUnit.MINUTES.toNanos(2));
+      long deadline = t0 + TimeUnit.MINUTES.toNanos(2);
+      CompletableFuture<Void> reading;
+      long tRender;
+      long tPrime;
+      try {
+        desired = render.apply(dpid);
+        tRender = System.nanoTime();
+        // read the switch's flows part by part as they arrive, while this thread encodes the desired state
+        DumpReader reader = new DumpReader(s.version(), desired.size());
+        actual = reader;
+        reading = CompletableFuture.runAsync(() -> reader.readAll(dump, deadline), helper);
+        prime(desired, s.version());
+        tPrime = System.nanoTime();
+      } catch (RuntimeException e) {
+        dump.close(); // stops the reading and releases what arrives
+        throw e;
+      }
+      try {
+        reading.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+      } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
+        throw new IllegalStateException("flow dump not read in time", e);
+      }
       if (LOG.isDebugEnabled()) {
-        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms (reading {} dump parts meanwhile), then the rest "
-                + "of the dump ({} parts) read at {} ms ({} flows; the switch finished sending at {} ms)", name,
-            (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000, partsBefore, actual.parts - partsBefore,
-            (System.nanoTime() - t0) / 1_000_000, actual.flows.size(), (dump.finishedAt() - t0) / 1_000_000);
+        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms; the switch finished sending at {} ms, its {} flows "
+                + "({} parts) were read at {} ms", name, (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000,
+            (dump.finishedAt() - t0) / 1_000_000, actual.flows.size(), actual.parts,
+            (System.nanoTime() - t0) / 1_000_000);
       }
     } catch (RuntimeException e) {
+      dump.close();
       lastError = "reading flows failed: " + e.getMessage();
       LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
       return;
-    } finally {
-      dump.close();
     }
     if (actual.skipped > 0) {
       LOG.warn("switch {}: {} flows in its dump could not be read and are left alone", name, actual.skipped);
@@ -200,26 +223,23 @@ final class SwitchSync {
     }
   }
 
-  /** The switch's flows by wire identity, read part by part from a {@link FlowDump} (serial executor only). */
+  /**
+   * The switch's flows by wire identity, read part by part from a {@link FlowDump} by one helper task; the serial
+   * work uses the result only after that task completed.
+   */
   private final class DumpReader {
-    final Map<Object, FlowCodec.Entry> flows = new HashMap<>();
+    final Map<Object, FlowCodec.Entry> flows;
     final OFVersion version;
     int foreign;
     int skipped;
     int parts;
 
-    DumpReader(OFVersion version) {
+    DumpReader(OFVersion version, int expected) {
       this.version = version;
+      this.flows = new HashMap<>(expected * 4 / 3 + 1);
     }
 
-    /** Reads the parts that have arrived so far, without waiting. */
-    void readAvailable(FlowDump dump) {
-      for (ByteBuf part; (part = dump.poll()) != null; ) {
-        read(part);
-      }
-    }
-
-    /** Reads every remaining part, waiting for the last one until the deadline. */
+    /** Reads every part, waiting for the last one until the deadline. */
     void readAll(FlowDump dump, long deadlineNanos) {
       for (ByteBuf part; (part = dump.take(deadlineNanos)) != null; ) {
         read(part);
@@ -363,6 +383,8 @@ final class SwitchSync {
     private final Map<FlowKey, Flow> desiredFlows;
     private final java.util.Iterator<FlowCodec.Entry> unchangedIt;
     private java.util.Iterator<FlowCodec.Entry> haveIt;
+    /** Distinct owned flows of {@code have} that some desired flow has the wire identity of. */
+    private int haveOwnedMatched;
     private FlowOp next;
 
     Diff(DesiredTables desired, Map<Object, FlowCodec.Entry> have, OFVersion v) {
@@ -404,8 +426,11 @@ final class SwitchSync {
       while (next == null) {
         if (desiredIt.hasNext()) {
           FlowCodec.Entry d = nextDesired();
-          want.put(d.key(), d);
+          boolean firstWithThisKey = want.put(d.key(), d) == null;
           FlowCodec.Entry a = have.get(d.key());
+          if (firstWithThisKey && a != null && Cookie.isOwned(a.cookie())) {
+            haveOwnedMatched++;
+          }
           if (a == null || !Cookie.isOwned(a.cookie())) {
             next = op(d, FlowOp.Kind.ADD, v);
           } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
@@ -416,7 +441,8 @@ final class SwitchSync {
           if (!desiredIt.hasNext()) {
             lastFlows = desiredFlows;
             lastEntries = entries;
-            haveIt = have.values().iterator();
+            // when every flow the switch holds is an owned one that is still desired, nothing is left to delete
+            haveIt = haveOwnedMatched == have.size() ? java.util.Collections.emptyIterator() : have.values().iterator();
           }
         } else if (haveIt != null && haveIt.hasNext()) {
           FlowCodec.Entry a = haveIt.next();
@@ -451,17 +477,10 @@ final class SwitchSync {
     return new FlowOp(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
-  /**
-   * Encodes every desired flow ahead of the diff (which then reuses the encodings), running {@code meanwhile} after
-   * every few thousand flows.
-   */
-  private void prime(DesiredTables desired, OFVersion v, Runnable meanwhile) {
+  /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */
+  private void prime(DesiredTables desired, OFVersion v) {
     Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>(desired.size() * 4 / 3 + 1);
-    int n = 0;
     for (Map.Entry<FlowKey, Flow> e : desired.flows().entrySet()) {
-      if ((++n & 2047) == 0) {
-        meanwhile.run();
-      }
       Flow f = e.getValue();
       Flow before = v == encodedFor ? lastFlows.get(e.getKey()) : null;
       FlowCodec.Entry old = before != null && (before == f || f.equals(before)) ? lastEntries.get(e.getKey()) : null;
