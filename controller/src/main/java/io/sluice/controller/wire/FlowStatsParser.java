@@ -101,9 +101,9 @@ public final class FlowStatsParser {
       return matchKey;
     }
 
-    /** A copy of the instruction bytes, as {@link WireFlow#instructions()}. */
+    /** The instruction bytes, as {@link WireFlow#instructions()} (an equal earlier instance when at hand). */
     public Bytes instructions() {
-      return Bytes.of(b, instrOff, instrLen);
+      return Bytes.shared(b, instrOff, instrLen);
     }
 
     /** The whole entry, match decoded when every TLV is a field the renderer knows. */

@@ -17,6 +17,17 @@ class BytesTest {
   }
 
   @Test
+  void sharedReturnsAnEqualEarlierInstanceOrACopy() {
+    byte[] a = {9, 0, 1, 0, 8, 0x5a, 0, 0, 0, 0, 9};
+    Bytes x = Bytes.shared(a, 1, 9);
+    assertThat(x).isEqualTo(Bytes.of(a, 1, 9));
+    assertThat(Bytes.shared(a.clone(), 1, 9)).isSameAs(x);
+    a[2] = 7; // the shared instance copied its bytes
+    assertThat(x).isEqualTo(Bytes.fromHex("000100085a00000000"));
+    assertThat(Bytes.shared(a, 0, 0)).isSameAs(Bytes.EMPTY);
+  }
+
+  @Test
   void matchKeysDifferingInAFewBytesRarelyShareAHash() {
     // ip src and tcp dst varied as in a 100,000-flow policy table: a base-31 polynomial hash collides heavily here
     Set<Integer> hashes = new HashSet<>();
