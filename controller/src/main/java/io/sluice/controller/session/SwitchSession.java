@@ -290,6 +290,30 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     return f.thenApply(l -> (List<ByteBuf>) (List<?>) l);
   }
 
+  /**
+   * A multipart request whose reply parts are handed to {@code onPart} one by one as they arrive, as raw frames the
+   * consumer owns and must release, so the caller can read a long reply while the switch is still sending it.
+   * {@code onPart} runs on the event loop and must only hand the frame on. The future completes after the last part
+   * has been handed over, or fails (a refused request, a lost connection) with no further parts.
+   */
+  public CompletableFuture<Void> rawMultipart(OFStatsRequest<?> request, Consumer<ByteBuf> onPart) {
+    CompletableFuture<List<Object>> f = new CompletableFuture<>();
+    execute(() -> {
+      if (!checkOpen(f)) {
+        return;
+      }
+      pending.put(request.getXid(), new Pending(request.getXid(), f, part -> {
+        if (part instanceof ByteBuf frame) {
+          onPart.accept(frame);
+        } else {
+          ReferenceCountUtil.release(part); // a reply OpenFlowJ decoded under this xid: not a flow-stats part
+        }
+      }));
+      channel.writeAndFlush(request, channel.voidPromise());
+    });
+    return f.thenApply(l -> null);
+  }
+
   /** Sends a request written as raw bytes whose single reply is returned as a raw frame (caller releases it). */
   public CompletableFuture<ByteBuf> rawRequest(long requestXid, ByteBuf bytes) {
     CompletableFuture<List<Object>> f = new CompletableFuture<>();
@@ -759,6 +783,8 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     final CompletableFuture<List<Object>> multi;
     final boolean raw;
     final List<Object> parts = new ArrayList<>();
+    /** When set, parts go here as they arrive instead of into {@link #parts}. */
+    final Consumer<Object> onPart;
     boolean done;
 
     Pending(long xid, CompletableFuture<OFMessage> single, CompletableFuture<List<Object>> multi, boolean raw) {
@@ -766,12 +792,30 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       this.single = single;
       this.multi = multi;
       this.raw = raw;
+      this.onPart = null;
+    }
+
+    /** A raw multipart request whose parts are streamed to {@code onPart}. */
+    Pending(long xid, CompletableFuture<List<Object>> multi, Consumer<Object> onPart) {
+      this.xid = xid;
+      this.single = null;
+      this.multi = multi;
+      this.raw = true;
+      this.onPart = onPart;
     }
 
     void part(Object m, boolean last) {
       if (single != null) {
         done = true;
         single.complete((OFMessage) m);
+        return;
+      }
+      if (onPart != null) {
+        onPart.accept(m);
+        if (last) {
+          done = true;
+          multi.complete(List.of());
+        }
         return;
       }
       parts.add(m);

@@ -14,7 +14,20 @@ public interface FlowCodec {
   Entry encode(Flow flow, OFVersion version);
 
   /** Every flow of a flow-stats reply (all parts); entries it cannot read are skipped and counted in the result. */
-  Stats parseStats(List<ByteBuf> frames, OFVersion version);
+  default Stats parseStats(List<ByteBuf> frames, OFVersion version) {
+    List<Entry> entries = new java.util.ArrayList<>();
+    int skipped = 0;
+    for (ByteBuf f : frames) {
+      skipped += parsePart(f, version, entries::add);
+    }
+    return new Stats(entries, skipped);
+  }
+
+  /**
+   * Every flow of one part of a flow-stats reply (a whole frame; its indices are left alone), handed to {@code out}
+   * in order, so a dump can be read while the switch is still sending it. Returns how many entries were skipped.
+   */
+  int parsePart(ByteBuf frame, OFVersion version, java.util.function.Consumer<Entry> out);
 
   /** Writes a whole OFPT_FLOW_MOD for the entry. */
   void writeFlowMod(ByteBuf out, Entry entry, FlowOp.Kind kind, long xid, OFVersion version);

@@ -58,7 +58,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   public void active(SwitchSession session) {
     long dpid = session.dpid().getLong();
     SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
-        MoreExecutors.newSequentialExecutor(pool), codec, writer, render, metrics, () -> generation));
+        MoreExecutors.newSequentialExecutor(pool), pool, codec, writer, render, metrics, () -> generation));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
     boolean mayWrite = role == null || role.role() != OFControllerRole.ROLE_SLAVE;
     if (role != null && role.role() != OFControllerRole.ROLE_EQUAL) {

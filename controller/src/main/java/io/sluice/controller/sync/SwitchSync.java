@@ -36,6 +36,7 @@ final class SwitchSync {
   private final long dpid;
   private final String name;
   private final Executor serial;
+  private final Executor helper;
   private final FlowCodec codec;
   private final BundleWriter writer;
   private final LongFunction<DesiredTables> render;
@@ -65,8 +66,14 @@ final class SwitchSync {
   private Map<FlowKey, Flow> lastFlows = Map.of();
   private Map<FlowKey, FlowCodec.Entry> lastEntries = Map.of();
 
-  SwitchSync(long dpid, String name, Executor serial, FlowCodec codec, BundleWriter writer,
+  /**
+   * @param serial runs all of this switch's work, in order
+   * @param helper runs one task of a reconcile alongside it (reading the switch's flow dump while the desired state
+   *               is encoded); its results are handed back to the serial work before they are used
+   */
+  SwitchSync(long dpid, String name, Executor serial, Executor helper, FlowCodec codec, BundleWriter writer,
              LongFunction<DesiredTables> render, SyncMetrics metrics, java.util.function.LongSupplier modelGeneration) {
+    this.helper = helper;
     this.modelGeneration = modelGeneration;
     this.dpid = dpid;
     this.name = name;
@@ -142,35 +149,58 @@ final class SwitchSync {
       return;
     }
     long t0 = System.nanoTime();
-    Map<Object, FlowCodec.Entry> actual;
-    int foreign = 0;
     DesiredTables desired;
+    DumpReader actual;
+    FlowDump dump = new FlowDump();
     try {
-      CompletableFuture<List<ByteBuf>> dump = requestFlows(s);
-      // encode the desired state while the switch dumps its flows
-      desired = render.apply(dpid);
-      long tRender = System.nanoTime();
-      prime(desired, s.version());
-      long tPrime = System.nanoTime();
-      dump.join();
-      long tDump = System.nanoTime();
-      actual = parseFlows(s, dump);
+      requestFlows(s, dump).whenComplete((ok, err) -> dump.finished(err));
+      long deadline = t0 + TimeUnit.MINUTES.toNanos(2);
+      CompletableFuture<Void> reading;
+      long tRender;
+      long tPrime;
+      try {
+        desired = render.apply(dpid);
+        tRender = System.nanoTime();
+        // read the switch's flows part by part as they arrive, while this thread encodes the desired state
+        DumpReader reader = new DumpReader(s.version(), desired.size());
+        actual = reader;
+        reading = CompletableFuture.runAsync(() -> reader.readAll(dump, deadline), helper);
+        prime(desired, s.version());
+        tPrime = System.nanoTime();
+      } catch (RuntimeException e) {
+        dump.close(); // stops the reading and releases what arrives
+        throw e;
+      }
+      try {
+        reading.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+      } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
+        throw new IllegalStateException("flow dump not read in time", e);
+      }
       if (LOG.isDebugEnabled()) {
-        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms, dump done at {} ms, parse {} ms ({} flows)", name,
-            (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000, (tDump - t0) / 1_000_000,
-            (System.nanoTime() - tDump) / 1_000_000, actual.size());
+        LOG.debug("switch {}: reconcile: render {} ms, encode {} ms; the switch finished sending at {} ms, its {} flows "
+                + "({} parts) were read at {} ms", name, (tRender - t0) / 1_000_000, (tPrime - tRender) / 1_000_000,
+            (dump.finishedAt() - t0) / 1_000_000, actual.flows.size(), actual.parts,
+            (System.nanoTime() - t0) / 1_000_000);
       }
     } catch (RuntimeException e) {
+      dump.close();
       lastError = "reading flows failed: " + e.getMessage();
       LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
       return;
     }
-    Map<Object, FlowCodec.Entry> owned = new HashMap<>(actual.size() * 4 / 3 + 1);
-    for (FlowCodec.Entry e : actual.values()) {
-      if (Cookie.isOwned(e.cookie())) {
-        owned.put(e.key(), e);
-      } else {
-        foreign++;
+    if (actual.skipped > 0) {
+      LOG.warn("switch {}: {} flows in its dump could not be read and are left alone", name, actual.skipped);
+    }
+    int foreign = actual.foreign;
+    Map<Object, FlowCodec.Entry> owned = actual.flows;
+    if (foreign > 0) {
+      owned = new HashMap<>(actual.flows.size() * 4 / 3 + 1);
+      for (FlowCodec.Entry e : actual.flows.values()) {
+        if (Cookie.isOwned(e.cookie())) {
+          owned.put(e.key(), e);
+        }
       }
     }
     installed = owned;
@@ -180,16 +210,54 @@ final class SwitchSync {
       LOG.info("switch {}: read {} Sluice flows; not writing (role SLAVE)", name, owned.size());
       return;
     }
-    PushResult r = apply(s, desired, actual);
+    PushResult r = apply(s, desired, actual.flows);
     reconciled = true;
     if (r != null) {
-      lastReconcile = new Reconcile(desired.generation(), actual.size(), foreign, r.flowMods(),
+      lastReconcile = new Reconcile(desired.generation(), actual.flows.size(), foreign, r.flowMods(),
           java.time.Duration.ofNanos(System.nanoTime() - t0));
       LOG.info("switch {} reconciled to generation {}: {} flows desired, {} flow-mods sent, {} foreign flows left alone, {} ms",
           name, desired.generation(), desired.size(), r.flowMods(), foreign, (System.nanoTime() - t0) / 1_000_000);
     }
     if (modelGeneration.getAsLong() != desired.generation()) {
       modelChanged(); // the model moved on while we reconciled
+    }
+  }
+
+  /**
+   * The switch's flows by wire identity, read part by part from a {@link FlowDump} by one helper task; the serial
+   * work uses the result only after that task completed.
+   */
+  private final class DumpReader {
+    final Map<Object, FlowCodec.Entry> flows;
+    final OFVersion version;
+    int foreign;
+    int skipped;
+    int parts;
+
+    DumpReader(OFVersion version, int expected) {
+      this.version = version;
+      this.flows = new HashMap<>(expected * 4 / 3 + 1);
+    }
+
+    /** Reads every part, waiting for the last one until the deadline. */
+    void readAll(FlowDump dump, long deadlineNanos) {
+      for (ByteBuf part; (part = dump.take(deadlineNanos)) != null; ) {
+        read(part);
+      }
+    }
+
+    private void read(ByteBuf part) {
+      try {
+        parts++;
+        skipped += codec.parsePart(part, version, e -> {
+          if (!Cookie.isOwned(e.cookie())) {
+            foreign++;
+          }
+          flows.put(e.key(), e);
+        });
+      } finally {
+        part.release();
+      }
     }
   }
 
@@ -313,7 +381,10 @@ final class SwitchSync {
     private final Map<FlowKey, Flow> previousFlows;
     private final Map<FlowKey, FlowCodec.Entry> previousEntries;
     private final Map<FlowKey, Flow> desiredFlows;
+    private final java.util.Iterator<FlowCodec.Entry> unchangedIt;
     private java.util.Iterator<FlowCodec.Entry> haveIt;
+    /** Distinct owned flows of {@code have} that some desired flow has the wire identity of. */
+    private int haveOwnedMatched;
     private FlowOp next;
 
     Diff(DesiredTables desired, Map<Object, FlowCodec.Entry> have, OFVersion v) {
@@ -325,24 +396,41 @@ final class SwitchSync {
       this.have = have;
       this.v = v;
       this.want = new HashMap<>(desired.size() * 4 / 3 + 1);
-      this.entries = new HashMap<>(desired.size() * 4 / 3 + 1);
       this.previousFlows = lastFlows;
       this.previousEntries = lastEntries;
       this.desiredFlows = desired.flows();
       this.desiredIt = desired.flows().entrySet().iterator();
+      // the very flows encoded last time (a reconcile's primed render, a retry): take their encodings as they are,
+      // without looking each flow up by its renderer key
+      boolean unchanged = desiredFlows == previousFlows && previousEntries.size() == desiredFlows.size();
+      this.unchangedIt = unchanged ? previousEntries.values().iterator() : null;
+      this.entries = unchanged ? previousEntries : new HashMap<>(desired.size() * 4 / 3 + 1);
+    }
+
+    /** The next desired flow's encoding, recording it for the next render. */
+    private FlowCodec.Entry nextDesired() {
+      if (unchangedIt != null) {
+        desiredIt.next();
+        return unchangedIt.next();
+      }
+      Map.Entry<FlowKey, Flow> e = desiredIt.next();
+      Flow f = e.getValue();
+      Flow before = previousFlows.get(e.getKey());
+      FlowCodec.Entry d = before == f || f.equals(before) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
+      entries.put(e.getKey(), d);
+      return d;
     }
 
     @Override
     public boolean hasNext() {
       while (next == null) {
         if (desiredIt.hasNext()) {
-          Map.Entry<FlowKey, Flow> e = desiredIt.next();
-          Flow f = e.getValue();
-          Flow before = previousFlows.get(e.getKey());
-          FlowCodec.Entry d = before == f || f.equals(before) ? previousEntries.get(e.getKey()) : codec.encode(f, v);
-          entries.put(e.getKey(), d);
-          want.put(d.key(), d);
+          FlowCodec.Entry d = nextDesired();
+          boolean firstWithThisKey = want.put(d.key(), d) == null;
           FlowCodec.Entry a = have.get(d.key());
+          if (firstWithThisKey && a != null && Cookie.isOwned(a.cookie())) {
+            haveOwnedMatched++;
+          }
           if (a == null || !Cookie.isOwned(a.cookie())) {
             next = op(d, FlowOp.Kind.ADD, v);
           } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
@@ -353,7 +441,8 @@ final class SwitchSync {
           if (!desiredIt.hasNext()) {
             lastFlows = desiredFlows;
             lastEntries = entries;
-            haveIt = have.values().iterator();
+            // when every flow the switch holds is an owned one that is still desired, nothing is left to delete
+            haveIt = haveOwnedMatched == have.size() ? java.util.Collections.emptyIterator() : have.values().iterator();
           }
         } else if (haveIt != null && haveIt.hasNext()) {
           FlowCodec.Entry a = haveIt.next();
@@ -402,7 +491,7 @@ final class SwitchSync {
     lastEntries = entries;
   }
 
-  private CompletableFuture<List<ByteBuf>> requestFlows(SwitchSession s) {
+  private CompletableFuture<Void> requestFlows(SwitchSession s, FlowDump dump) {
     OFFlowStatsRequest req = s.factory().buildFlowStatsRequest()
         .setXid(s.nextXid())
         .setTableId(TableId.ALL)
@@ -412,28 +501,6 @@ final class SwitchSync {
         .setCookieMask(U64.ZERO)
         .setMatch(s.factory().matchWildcardAll())
         .build();
-    return s.rawMultipart(req);
-  }
-
-  private Map<Object, FlowCodec.Entry> parseFlows(SwitchSession s, CompletableFuture<List<ByteBuf>> f) {
-    List<ByteBuf> frames;
-    try {
-      frames = f.get(2, TimeUnit.MINUTES);
-    } catch (Exception e) {
-      throw new IllegalStateException(e.getCause() != null ? e.getCause().getMessage() : e.toString(), e);
-    }
-    try {
-      FlowCodec.Stats stats = codec.parseStats(frames, s.version());
-      if (stats.skipped() > 0) {
-        LOG.warn("switch {}: {} flows in its dump could not be read and are left alone", name, stats.skipped());
-      }
-      Map<Object, FlowCodec.Entry> m = new HashMap<>(stats.entries().size() * 4 / 3 + 1);
-      for (FlowCodec.Entry e : stats.entries()) {
-        m.put(e.key(), e);
-      }
-      return m;
-    } finally {
-      frames.forEach(ByteBuf::release);
-    }
+    return s.rawMultipart(req, dump::part);
   }
 }

@@ -131,7 +131,7 @@ public final class FlowEncoder {
     byte[] all = buf.array();
     int base = buf.arrayOffset();
     Bytes key = MatchCodec.canonicalKey(all, base, matchLen);
-    Bytes instr = Bytes.of(all, base + matchLen, buf.writerIndex() - matchLen);
+    Bytes instr = Bytes.shared(all, base + matchLen, buf.writerIndex() - matchLen);
     return new WireFlow(flow.table(), flow.priority(), flow.cookie().value(), key, instr);
   }
 

@@ -46,6 +46,80 @@ public final class FlowStatsParser {
   /** Entries read, entries skipped, and whether the switch said more parts follow. */
   public record Result(List<Entry> entries, int skipped, boolean more) { }
 
+  /**
+   * One entry as it lies in the reply, handed to a visitor without building anything the visitor may not need
+   * (reconciling 100,000 flows needs only identity, cookie and instructions, not a decoded {@link Match}). The
+   * parser reuses one view for every entry of a call: read what you need inside {@code accept}, keep nothing.
+   */
+  public static final class View {
+    private byte[] b;
+    private OFVersion version;
+    private int table;
+    private int priority;
+    private long cookie;
+    private int idleTimeout;
+    private int hardTimeout;
+    private int flags;
+    private int importance;
+    private long durationSec;
+    private long durationNsec;
+    private long idleSec;
+    private long packetCount;
+    private long byteCount;
+    private int matchOff;
+    private int matchLen;
+    private int instrOff;
+    private int instrLen;
+    private Bytes matchKey;
+
+    public int table() {
+      return table;
+    }
+
+    public int priority() {
+      return priority;
+    }
+
+    public long cookie() {
+      return cookie;
+    }
+
+    public long packetCount() {
+      return packetCount;
+    }
+
+    public long byteCount() {
+      return byteCount;
+    }
+
+    public long durationMillis() {
+      return durationSec * 1000 + durationNsec / 1_000_000;
+    }
+
+    /** The canonical match key ({@link MatchCodec#canonicalKey}), as {@link WireFlow#matchKey()}. */
+    public Bytes matchKey() {
+      return matchKey;
+    }
+
+    /** The instruction bytes, as {@link WireFlow#instructions()} (an equal earlier instance when at hand). */
+    public Bytes instructions() {
+      return Bytes.shared(b, instrOff, instrLen);
+    }
+
+    /** The whole entry, match decoded when every TLV is a field the renderer knows. */
+    public Entry toEntry() {
+      Match match;
+      try {
+        match = MatchCodec.decode(b, matchOff, matchLen, version);
+      } catch (IllegalArgumentException unknownField) {
+        match = null;
+      }
+      WireFlow wf = new WireFlow(table, priority, cookie, matchKey, instructions());
+      return new Entry(table, priority, cookie, idleTimeout, hardTimeout, flags, importance, durationSec,
+          durationNsec, idleSec, packetCount, byteCount, wf, Bytes.of(b, matchOff, matchLen), match);
+    }
+  }
+
   /** The body ends inside an entry, or a message is not a flow-stats reply of a supported version. */
   public static final class MalformedStatsException extends IllegalArgumentException {
     public MalformedStatsException(String message) {
@@ -59,16 +133,29 @@ public final class FlowStatsParser {
     int skipped = 0;
     boolean more = false;
     for (ByteBuf f : frames) {
-      Result r = parseReply(f);
-      entries.addAll(r.entries());
-      skipped += r.skipped();
-      more = r.more();
+      skipped += visitReply(f, v -> entries.add(v.toEntry()));
+      more = moreFollows(f);
     }
     return new Result(entries, skipped, more);
   }
 
+  /** Whether a reply's header says more parts follow (the frame is checked by {@link #visitReply}). */
+  public static boolean moreFollows(ByteBuf msg) {
+    return msg.readableBytes() >= 12 && (msg.getUnsignedShort(msg.readerIndex() + 10) & OFPMPF_REPLY_MORE) != 0;
+  }
+
   /** Parses one whole OFPT_MULTIPART_REPLY of type OFPMP_FLOW (readable bytes of {@code msg}; indices untouched). */
   public static Result parseReply(ByteBuf msg) {
+    List<Entry> entries = new ArrayList<>();
+    int skipped = visitReply(msg, v -> entries.add(v.toEntry()));
+    return new Result(entries, skipped, moreFollows(msg));
+  }
+
+  /**
+   * Hands every readable entry of one whole OFPT_MULTIPART_REPLY of type OFPMP_FLOW (readable bytes of
+   * {@code msg}; indices untouched) to {@code visitor}, in order; returns how many entries were skipped.
+   */
+  public static int visitReply(ByteBuf msg, java.util.function.Consumer<View> visitor) {
     int at = msg.readerIndex();
     int avail = msg.readableBytes();
     if (avail < 16) {
@@ -87,11 +174,12 @@ public final class FlowStatsParser {
     if (mpType != OFPMP_FLOW) {
       throw new MalformedStatsException("not a flow-stats reply: multipart type " + mpType);
     }
-    boolean more = (msg.getUnsignedShort(at + 10) & OFPMPF_REPLY_MORE) != 0;
+    if (msg.hasArray()) {
+      return visitBody(v, msg.array(), msg.arrayOffset() + at + 16, len - 16, visitor);
+    }
     byte[] b = new byte[len - 16];
     msg.getBytes(at + 16, b);
-    Result r = parseBody(v, b, 0, b.length);
-    return new Result(r.entries(), r.skipped(), more);
+    return visitBody(v, b, 0, b.length, visitor);
   }
 
   /** Parses a flow-stats reply body (the entries after the multipart header), readable bytes of {@code body}. */
@@ -103,9 +191,18 @@ public final class FlowStatsParser {
 
   /** Parses the flow-stats entries in {@code b[off, off+len)}. */
   public static Result parseBody(OFVersion v, byte[] b, int off, int len) {
+    List<Entry> entries = new ArrayList<>();
+    int skipped = visitBody(v, b, off, len, e -> entries.add(e.toEntry()));
+    return new Result(entries, skipped, false);
+  }
+
+  /** Hands every readable entry in {@code b[off, off+len)} to {@code visitor}; returns how many were skipped. */
+  public static int visitBody(OFVersion v, byte[] b, int off, int len, java.util.function.Consumer<View> visitor) {
     checkVersion(v);
     boolean of15 = v == OFVersion.OF_15;
-    List<Entry> entries = new ArrayList<>();
+    View view = new View();
+    view.b = b;
+    view.version = v;
     int skipped = 0;
     int p = off;
     int end = off + len;
@@ -121,21 +218,20 @@ public final class FlowStatsParser {
         throw new MalformedStatsException("flow stats body truncated: entry at offset " + (p - off) + " claims "
             + elen + " bytes, only " + (end - p) + " remain");
       }
-      Entry e = of15 ? entry15(b, p, elen) : entry13(b, p, elen, v);
-      if (e == null) {
-        skipped++;
+      if (of15 ? entry15(view, b, p, elen) : entry13(view, b, p, elen, v)) {
+        visitor.accept(view);
       } else {
-        entries.add(e);
+        skipped++;
       }
       p += elen;
     }
-    return new Result(entries, skipped, false);
+    return skipped;
   }
 
   /** OF1.3 / OF1.4 ofp_flow_stats: 48 fixed bytes, ofp_match padded to 8, instructions. */
-  private static Entry entry13(byte[] b, int p, int elen, OFVersion v) {
+  private static boolean entry13(View view, byte[] b, int p, int elen, OFVersion v) {
     if (elen < 56) {
-      return null;
+      return false;
     }
     int table = b[p + 2] & 0xff;
     long durSec = MatchCodec.getInt(b, p + 4) & 0xffffffffL;
@@ -152,16 +248,16 @@ public final class FlowStatsParser {
     int end = p + elen;
     int instr = matchEnd(b, m, end);
     if (instr < 0) {
-      return null;
+      return false;
     }
-    return finish(b, m, instr, end, v, table, priority, cookie, idle, hard, flags, importance, durSec, durNsec, -1,
+    return finish(view, b, m, instr, end, table, priority, cookie, idle, hard, flags, importance, durSec, durNsec, -1,
         packets, bytes);
   }
 
   /** OF1.5 ofp_flow_stats: 24 fixed bytes, ofp_match padded, ofp_stats (OXS) padded, instructions. */
-  private static Entry entry15(byte[] b, int p, int elen) {
+  private static boolean entry15(View view, byte[] b, int p, int elen) {
     if (elen < 24 + 8 + 8) {
-      return null;
+      return false;
     }
     int table = b[p + 4] & 0xff;
     int priority = MatchCodec.getShort(b, p + 6);
@@ -174,12 +270,12 @@ public final class FlowStatsParser {
     int end = p + elen;
     int stats = matchEnd(b, m, end);
     if (stats < 0 || end - stats < 4) {
-      return null;
+      return false;
     }
     int slen = MatchCodec.getShort(b, stats + 2);
     int spadded = (slen + 7) & ~7;
     if (slen < 4 || spadded > end - stats) {
-      return null;
+      return false;
     }
     long durSec = 0;
     long durNsec = 0;
@@ -190,12 +286,12 @@ public final class FlowStatsParser {
     int qend = stats + slen;
     while (q < qend) {
       if (qend - q < 4) {
-        return null;
+        return false;
       }
       int h = MatchCodec.getInt(b, q);
       int tl = h & 0xff;
       if (tl > qend - q - 4) {
-        return null;
+        return false;
       }
       if (h >>> 16 == OXS_OPENFLOW_BASIC) {
         int field = (h >>> 9) & 0x7f;
@@ -213,7 +309,7 @@ public final class FlowStatsParser {
       }
       q += 4 + tl;
     }
-    return finish(b, m, stats + spadded, end, OFVersion.OF_15, table, priority, cookie, idle, hard, flags,
+    return finish(view, b, m, stats + spadded, end, table, priority, cookie, idle, hard, flags,
         importance, durSec, durNsec, idleSec, packets, bytes);
   }
 
@@ -231,23 +327,33 @@ public final class FlowStatsParser {
     return m + padded;
   }
 
-  private static Entry finish(byte[] b, int m, int instr, int end, OFVersion v, int table, int priority, long cookie,
-                              int idle, int hard, int flags, int importance, long durSec, long durNsec, long idleSec,
-                              long packets, long bytes) {
+  /** Fills the view; false when the match or the instructions are not well formed. */
+  private static boolean finish(View view, byte[] b, int m, int instr, int end, int table, int priority, long cookie,
+                                int idle, int hard, int flags, int importance, long durSec, long durNsec, long idleSec,
+                                long packets, long bytes) {
     int mlen = MatchCodec.getShort(b, m + 2) - 4;
     Bytes key = MatchCodec.canonicalKey(b, m + 4, mlen);
     if (key == null || !instructionsWellFormed(b, instr, end)) {
-      return null;
+      return false;
     }
-    Match match;
-    try {
-      match = MatchCodec.decode(b, m + 4, mlen, v);
-    } catch (IllegalArgumentException unknownField) {
-      match = null;
-    }
-    WireFlow wf = new WireFlow(table, priority, cookie, key, Bytes.of(b, instr, end - instr));
-    return new Entry(table, priority, cookie, idle, hard, flags, importance, durSec, durNsec, idleSec, packets, bytes,
-        wf, Bytes.of(b, m + 4, mlen), match);
+    view.table = table;
+    view.priority = priority;
+    view.cookie = cookie;
+    view.idleTimeout = idle;
+    view.hardTimeout = hard;
+    view.flags = flags;
+    view.importance = importance;
+    view.durationSec = durSec;
+    view.durationNsec = durNsec;
+    view.idleSec = idleSec;
+    view.packetCount = packets;
+    view.byteCount = bytes;
+    view.matchOff = m + 4;
+    view.matchLen = mlen;
+    view.instrOff = instr;
+    view.instrLen = end - instr;
+    view.matchKey = key;
+    return true;
   }
 
   private static boolean instructionsWellFormed(byte[] b, int p, int end) {

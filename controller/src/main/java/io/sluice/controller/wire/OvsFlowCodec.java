@@ -4,8 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.sluice.controller.sync.FlowCodec;
 import io.sluice.controller.sync.FlowOp;
 import io.sluice.renderer.flow.Flow;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.function.Consumer;
 import org.projectfloodlight.openflow.protocol.OFFlowModCommand;
 import org.projectfloodlight.openflow.protocol.OFVersion;
 
@@ -21,15 +20,11 @@ public final class OvsFlowCodec implements FlowCodec {
     return new Entry(w.key(), w.cookie(), w.instructions(), flow, 0, 0, 0);
   }
 
+  /** Reads identity, cookie, instructions and counters only: the match is never decoded. */
   @Override
-  public Stats parseStats(List<ByteBuf> frames, OFVersion version) {
-    FlowStatsParser.Result r = FlowStatsParser.parseReplies(frames);
-    List<Entry> out = new ArrayList<>(r.entries().size());
-    for (FlowStatsParser.Entry e : r.entries()) {
-      WireFlow w = e.wireFlow();
-      out.add(new Entry(w.key(), w.cookie(), w.instructions(), null, e.packetCount(), e.byteCount(), e.durationMillis()));
-    }
-    return new Stats(out, r.skipped());
+  public int parsePart(ByteBuf frame, OFVersion version, Consumer<Entry> out) {
+    return FlowStatsParser.visitReply(frame, e -> out.accept(new Entry(new WireFlow.Key(e.table(), e.priority(),
+        e.matchKey()), e.cookie(), e.instructions(), null, e.packetCount(), e.byteCount(), e.durationMillis())));
   }
 
   @Override

@@ -19,7 +19,8 @@ import java.util.Locale;
 
 /**
  * {@code make bench}: pushes N flows through Sluice onto a real bridge (desired state to barrier confirmed) and, in
- * the same run and alternating with it, the same flows with {@code ovs-ofctl --bundle add-flows}; then reconciles a
+ * the same run and alternating with it (each going first in every other round), the same flows with
+ * {@code ovs-ofctl --bundle add-flows}, and reports medians; then reconciles a
  * 100,000-flow switch that is already in sync. Prints one {@code BENCH <name> <value> <unit>} line per figure.
  */
 public final class Bench {
@@ -29,8 +30,9 @@ public final class Bench {
     Ovs.ensureRunning();
     // one unreported round first: a running controller is JIT-warm, a fresh JVM is not
     push(10_000, 1, null);
-    push(10_000, 3, "10k");
-    push(100_000, 2, "100k");
+    // medians of several alternating rounds: a 10k push takes ~0.1-0.3 s, so one disturbed round moves a mean a lot
+    push(10_000, 7, "10k");
+    push(100_000, 3, "100k");
     System.exit(0);
   }
 
@@ -59,13 +61,10 @@ public final class Bench {
     int reconcileMods = -1;
     try (Ovs ovs = new Ovs()) {
       for (int r = 0; r < rounds; r++) {
-        // ovs-ofctl onto a fresh bridge (no controller: nothing else touches it)
-        String ob = ovs.bridge("o" + r, 0xe000 + r, "OpenFlow13,OpenFlow14,OpenFlow15", 0);
-        long t0 = System.nanoTime();
-        Sh.run("ovs-ofctl", "-O", "OpenFlow15", "--bundle", "add-flows", ob, file.toString());
-        ofctl[r] = (System.nanoTime() - t0) / 1e9;
-        Sh.run("ovs-vsctl", "del-br", ob);
-
+        // alternate which goes first, so neither is always the one measured on a freshly disturbed machine
+        if (r % 2 == 0) {
+          ofctl[r] = ofctl(ovs, r, file);
+        }
         // Sluice onto a fresh bridge
         long dpid = 0xf000 + r;
         try (TestController c = new TestController(0, Duration.ofSeconds(2))) {
@@ -92,6 +91,9 @@ public final class Bench {
           }
           Sh.run("ovs-vsctl", "del-br", sb2);
         }
+        if (r % 2 == 1) {
+          ofctl[r] = ofctl(ovs, r, file);
+        }
       }
     } finally {
       Files.deleteIfExists(file);
@@ -109,6 +111,16 @@ public final class Bench {
       print("reconcile.100k.in_sync_s", reconcileS, "s");
       System.out.println("BENCH reconcile.100k.flow_mods " + reconcileMods + " flow_mods");
     }
+  }
+
+  /** ovs-ofctl onto a fresh bridge (no controller: nothing else touches it); seconds. */
+  static double ofctl(Ovs ovs, int r, Path file) {
+    String ob = ovs.bridge("o" + r, 0xe000 + r, "OpenFlow13,OpenFlow14,OpenFlow15", 0);
+    long t0 = System.nanoTime();
+    Sh.run("ovs-ofctl", "-O", "OpenFlow15", "--bundle", "add-flows", ob, file.toString());
+    double s = (System.nanoTime() - t0) / 1e9;
+    Sh.run("ovs-vsctl", "del-br", ob);
+    return s;
   }
 
   static double median(double[] v) {

@@ -71,6 +71,56 @@ class ReconcileIT {
     }
   }
 
+  @Test
+  void aRestartRepairsChangedMissingAndExtraFlowsAcrossAManyPartDumpAndLeavesForeignOnes() throws Exception {
+    long dpid = 0xc2;
+    try (Ovs ovs = new Ovs()) {
+      TestController first = new TestController(0, Duration.ofMillis(500), null, 1);
+      int port = first.port();
+      String br = ovs.bridge("x", dpid, "OpenFlow13,OpenFlow14,OpenFlow15", port);
+      List<Flow> extra = new ArrayList<>();
+      for (int i = 1; i <= 3000; i++) { // several flow-stats reply parts
+        extra.add(BundleIT.toHost(i, List.of(new Action.GotoTable(90))));
+      }
+      first.setFlows(dpid, extra);
+      first.awaitRealized(dpid, Duration.ofSeconds(30));
+      List<String> desired = withoutCookies(ovs.flows(br));
+      first.close();
+
+      // while no controller is connected: one flow lost, one changed, one stray Sluice flow, one foreign flow
+      String[] of = {"ovs-ofctl", "-O", "OpenFlow15"};
+      Sh.run(concat(of, "del-flows", "--strict", br, "priority=100,ip,nw_dst=10.0.0.7"));
+      Sh.run(concat(of, "mod-flows", "--strict", br, "priority=100,ip,nw_dst=10.0.0.8,actions=drop"));
+      long stray = io.sluice.renderer.flow.Cookie.of(io.sluice.renderer.flow.Cookie.Category.BENCH, 1, 99_999).value();
+      Sh.run(concat(of, "add-flow", br, "cookie=0x" + Long.toHexString(stray) + ",priority=100,ip,nw_dst=10.9.9.9,actions=drop"));
+      Sh.run(concat(of, "add-flow", br, "cookie=0x1234,priority=5,arp,arp_tpa=192.0.2.1,actions=drop"));
+      assertThat(withoutCookies(ovs.flows(br))).isNotEqualTo(desired);
+
+      try (TestController second = new TestController(port, Duration.ofMillis(500), null, 2)) {
+        second.setFlows(dpid, extra);
+        second.awaitRealized(dpid, Duration.ofSeconds(30));
+        SwitchManager.ReconcileReport reconcile = second.manager().lastReconcile(dpid);
+        assertThat(reconcile.flowMods()).as("re-add, modify, delete").isEqualTo(3);
+        assertThat(reconcile.foreign()).isEqualTo(1);
+        List<String> now = ovs.flows(br);
+        assertThat(now).anyMatch(l -> l.contains("cookie=0x1234"));
+        List<String> ours = new ArrayList<>(withoutCookies(now));
+        ours.removeIf(l -> l.contains("arp_tpa=192.0.2.1"));
+        assertThat(ours).isEqualTo(desired);
+      }
+    }
+  }
+
+  private static String[] concat(String[] head, String... tail) {
+    String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, all, head.length, tail.length);
+    return all;
+  }
+
+  private static List<String> withoutCookies(List<String> lines) {
+    return lines.stream().map(l -> l.replaceAll("cookie=0x[0-9a-f]+, ", "").trim()).sorted().toList();
+  }
+
   /** flow text without stats -> {duration, packets}. */
   static Map<String, double[]> stats(List<String> lines) {
     Map<String, double[]> m = new TreeMap<>();
