@@ -17,12 +17,30 @@ public final class Match {
 
   private Match(EnumMap<Field, FieldValue> fields) {
     this.fields = Collections.unmodifiableMap(fields);
-    this.hash = fields.hashCode();
+    this.hash = hashOf(fields);
     long bits = 0;
     for (Field f : fields.keySet()) {
       bits |= Field.bit(f);
     }
     this.fieldBits = bits;
+  }
+
+  /**
+   * A well-spread hash: {@code EnumMap.hashCode} sums per-entry hashes, and sums of address-like values collide
+   * heavily (100,000 policy matches gave under half as many distinct hashes), turning hash maps of flows into trees.
+   * Fields are visited in enum order, so equal matches hash equally.
+   */
+  private static int hashOf(EnumMap<Field, FieldValue> fields) {
+    long h = 0x9E3779B97F4A7C15L;
+    for (Map.Entry<Field, FieldValue> e : fields.entrySet()) {
+      FieldValue v = e.getValue();
+      h = (h ^ e.getKey().ordinal()) * 0xff51afd7ed558ccdL;
+      h = (h ^ v.value().hashCode()) * 0xc4ceb9fe1a85ec53L;
+      h = (h ^ (v.mask() == null ? 0x5bd1e995 : v.mask().hashCode())) * 0xff51afd7ed558ccdL;
+      h ^= h >>> 29;
+    }
+    h ^= h >>> 32;
+    return (int) h;
   }
 
   public static Builder builder() {
