@@ -204,9 +204,15 @@ public final class ManifestSource implements Source {
           if (name.startsWith(".")) {
             continue;
           }
-          if (Files.isDirectory(p)) {
+          BasicFileAttributes a;
+          try {
+            a = Files.readAttributes(p, BasicFileAttributes.class); // one stat, following symlinks
+          } catch (IOException e) {
+            continue; // gone, or a dangling link: neither a directory nor a file
+          }
+          if (a.isDirectory()) {
             walk(p, seen, files);
-          } else if (isManifest(name) && Files.isRegularFile(p)) {
+          } else if (a.isRegularFile() && isManifest(name)) {
             files.add(p);
           }
         }
