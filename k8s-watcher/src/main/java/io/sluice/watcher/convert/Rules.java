@@ -3,7 +3,6 @@ package io.sluice.watcher.convert;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The API server's generic validation rules (k8s.io/apimachinery/pkg/util/validation and
@@ -27,8 +26,6 @@ final class Rules {
   static final String DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?";
   private static final String DNS1035_LABEL_MSG = "a DNS-1035 label must consist of lower case alphanumeric "
       + "characters or '-', start with an alphabetic character, and end with an alphanumeric character";
-  private static final Pattern PORT_NAME_CHARSET = Pattern.compile("[-a-z0-9]+");
-  private static final Pattern PORT_NAME_ONE_LETTER = Pattern.compile(".*[a-z].*");
 
   static final String CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
   static final String IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
@@ -202,10 +199,10 @@ final class Rules {
     if (port.length() > 15) {
       errs.add(maxLenError(15));
     }
-    if (!PORT_NAME_CHARSET.matcher(port).matches()) {
+    if (!portNameCharset(port)) {
       errs.add("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
     }
-    if (!PORT_NAME_ONE_LETTER.matcher(port).matches()) {
+    if (!portNameHasLetter(port)) {
       errs.add("must contain at least one letter (a-z)");
     }
     if (port.contains("--")) {
@@ -215,6 +212,36 @@ final class Rules {
       errs.add("must not begin or end with a hyphen");
     }
     return errs;
+  }
+
+  /** What {@code [-a-z0-9]+} matches, without a regular expression (every container port name is checked). */
+  static boolean portNameCharset(String port) {
+    if (port.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < port.length(); i++) {
+      char c = port.charAt(i);
+      if (!(c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * What {@code .*[a-z].*} matches, without a regular expression: a letter a-z, and no line terminator anywhere
+   * (which {@code .} does not match).
+   */
+  static boolean portNameHasLetter(String port) {
+    boolean letter = false;
+    for (int i = 0; i < port.length(); i++) {
+      char c = port.charAt(i);
+      if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+        return false;
+      }
+      letter |= c >= 'a' && c <= 'z';
+    }
+    return letter;
   }
 
   static boolean validPortNumber(long port) {

@@ -61,6 +61,8 @@ final class FastReader {
   }
 
   private static final Bail BAIL = new Bail();
+  /** Shared by every reader: the same label values recur in every file. */
+  private static final StringTable STRINGS = new StringTable(8192);
 
   private final ObjectMapper mapper;
   private final ObjectConverter converter;
@@ -181,7 +183,7 @@ final class FastReader {
     ObjectMeta m = new ObjectMeta();
     for (String f; (f = nextField(p)) != null; ) {
       switch (f) {
-        case "name" -> m.setName(string(p));
+        case "name" -> m.setName(unique(p));
         case "namespace" -> m.setNamespace(string(p));
         case "labels" -> m.setLabels(stringMap(p));
         case "annotations" -> m.setAnnotations(stringMap(p));
@@ -277,7 +279,7 @@ final class FastReader {
     for (String f; (f = nextField(p)) != null; ) {
       switch (f) {
         case "phase" -> s.setPhase(string(p));
-        case "podIP" -> s.setPodIP(string(p));
+        case "podIP" -> s.setPodIP(unique(p));
         case "podIPs" -> {
           startArray(p);
           List<PodIP> ips = new ArrayList<>();
@@ -286,7 +288,7 @@ final class FastReader {
             PodIP ip = new PodIP();
             for (String g; (g = nextField(p)) != null; ) {
               if (g.equals("ip")) {
-                ip.setIp(string(p));
+                ip.setIp(unique(p));
               } else {
                 other(p, ctxt, PodIP.class, g);
               }
@@ -503,7 +505,13 @@ final class FastReader {
     }
   }
 
+  /** A string value that many objects are likely to share (labels, namespaces, protocols): one instance for all. */
   private static String string(JsonParser p) throws IOException {
+    return STRINGS.canonical(unique(p));
+  }
+
+  /** A string value that is usually unique to its object (names, addresses): not worth a table slot. */
+  private static String unique(JsonParser p) throws IOException {
     if (p.nextToken() != JsonToken.VALUE_STRING) {
       throw BAIL;
     }
@@ -532,7 +540,7 @@ final class FastReader {
     startObject(p);
     Map<String, String> m = new LinkedHashMap<>();
     for (String f; (f = nextField(p)) != null; ) {
-      m.put(f, string(p));
+      m.put(STRINGS.canonical(f), string(p));
     }
     return m;
   }
@@ -544,7 +552,7 @@ final class FastReader {
       if (t != JsonToken.VALUE_STRING) {
         throw BAIL;
       }
-      out.add(p.getText());
+      out.add(STRINGS.canonical(p.getText()));
     }
     return out;
   }

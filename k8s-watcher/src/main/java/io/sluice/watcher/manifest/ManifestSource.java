@@ -32,13 +32,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -127,8 +130,11 @@ public final class ManifestSource implements Source {
     running = true;
     List<Path> files = new ArrayList<>();
     walk(root, new HashSet<>(), files);
-    Batch batch = read(files, Set.of());
-    List<ModelEvent> events = state.apply(batch.changes);
+    // In path order, so each run of parsed files can be applied while the later ones are still being parsed.
+    files = inPathOrder(files);
+    ManifestState.Staging staging = state.begin();
+    Batch batch = read(files, Set.of(), staging::add);
+    List<ModelEvent> events = staging.finish();
     publishErrors(); // before the sink: whoever sees the new generation sees its errors
     deliver(events);
     ready = true;
@@ -198,9 +204,15 @@ public final class ManifestSource implements Source {
           if (name.startsWith(".")) {
             continue;
           }
-          if (Files.isDirectory(p)) {
+          BasicFileAttributes a;
+          try {
+            a = Files.readAttributes(p, BasicFileAttributes.class); // one stat, following symlinks
+          } catch (IOException e) {
+            continue; // gone, or a dangling link: neither a directory nor a file
+          }
+          if (a.isDirectory()) {
             walk(p, seen, files);
-          } else if (isManifest(name) && Files.isRegularFile(p)) {
+          } else if (a.isRegularFile() && isManifest(name)) {
             files.add(p);
           }
         }
@@ -214,17 +226,56 @@ public final class ManifestSource implements Source {
 
   private record Batch(List<ManifestState.Change> changes, TreeMap<String, Integer> ignoredKinds) { }
 
+  /** Files read in one part of a staged batch. */
+  private static final int PART = 256;
+
+  /** The files sorted by their path relative to the directory, the order {@link ManifestState} applies them in. */
+  private List<Path> inPathOrder(List<Path> files) {
+    String[] rels = new String[files.size()];
+    Integer[] order = new Integer[files.size()];
+    for (int i = 0; i < rels.length; i++) {
+      rels[i] = rel(files.get(i));
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> rels[a].compareTo(rels[b]));
+    List<Path> sorted = new ArrayList<>(files.size());
+    for (Integer i : order) {
+      sorted.add(files.get(i));
+    }
+    return sorted;
+  }
+
   /**
    * Reads and parses the files (in parallel), skipping those whose bytes are unchanged; plus the deletions. Each
    * parser thread runs one task that takes the next file until none is left (rather than one task per file), so the
    * per-file entry point is not the hot method the JIT compiles the whole parser into once more.
+   *
+   * <p>With {@code staged} (the first load only: no deletions, no file known yet), the calling thread hands the
+   * changes to it in parts of {@link #PART} files, in the order of {@code files}, as soon as each part is parsed,
+   * while the parser threads go on with later files. The parser threads then do not look at the state, which the
+   * calling thread is changing.
    */
-  private Batch read(List<Path> files, Set<String> deleted) {
+  private Batch read(List<Path> files, Set<String> deleted, Consumer<List<ManifestState.Change>> staged) {
+    if (staged != null && (!deleted.isEmpty() || !state.files().isEmpty())) {
+      throw new IllegalStateException("only a first load can be applied while it is read");
+    }
+    boolean known = staged == null;
     ManifestState.Change[] read = new ManifestState.Change[files.size()];
+    CountDownLatch[] parsed = new CountDownLatch[(read.length + PART - 1) / PART];
+    for (int k = 0; k < parsed.length; k++) {
+      parsed[k] = new CountDownLatch(Math.min(PART, read.length - k * PART));
+    }
     AtomicInteger next = new AtomicInteger();
+    AtomicReference<RuntimeException> failed = new AtomicReference<>();
     Callable<Void> worker = () -> {
       for (int i = next.getAndIncrement(); i < read.length; i = next.getAndIncrement()) {
-        read[i] = readOne(files.get(i));
+        try {
+          read[i] = readOne(files.get(i), known);
+        } catch (RuntimeException e) {
+          failed.compareAndSet(null, e); // reported once every file is through
+        } finally {
+          parsed[i / PART].countDown();
+        }
       }
       return null;
     };
@@ -234,23 +285,48 @@ public final class ManifestSource implements Source {
     }
     List<ManifestState.Change> changes = new ArrayList<>();
     TreeMap<String, Integer> ignored = new TreeMap<>();
+    List<Future<Void>> running = new ArrayList<>();
     try {
-      for (Future<Void> f : tasks.size() == 1 ? List.of(runHere(tasks.get(0))) : pool.invokeAll(tasks)) {
+      if (tasks.size() == 1) {
+        running.add(runHere(tasks.get(0)));
+      } else {
+        for (Callable<Void> t : tasks) {
+          running.add(pool.submit(t));
+        }
+      }
+      for (int k = 0; k < parsed.length && failed.get() == null; k++) {
+        parsed[k].await();
+        if (failed.get() != null) {
+          break;
+        }
+        List<ManifestState.Change> part = new ArrayList<>();
+        for (int i = k * PART; i < Math.min(read.length, (k + 1) * PART); i++) {
+          ManifestState.Change c = read[i];
+          if (c != null) {
+            part.add(c);
+            if (c.result() != null) {
+              c.result().ignoredKinds().forEach((kind, v) -> ignored.merge(kind, v, Integer::sum));
+            }
+          }
+        }
+        changes.addAll(part);
+        if (staged != null) {
+          staged.accept(part);
+        }
+      }
+      for (Future<Void> f : running) {
         f.get();
+      }
+      if (failed.get() != null) {
+        throw new IllegalStateException("manifest parser failed", failed.get());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      running.forEach(f -> f.cancel(true));
       return new Batch(List.of(), ignored);
     } catch (ExecutionException e) {
+      running.forEach(f -> f.cancel(true));
       throw new IllegalStateException("manifest parser failed", e.getCause());
-    }
-    for (ManifestState.Change c : read) {
-      if (c != null) {
-        changes.add(c);
-        if (c.result() != null) {
-          c.result().ignoredKinds().forEach((k, v) -> ignored.merge(k, v, Integer::sum));
-        }
-      }
     }
     for (String rel : deleted) {
       if (state.file(rel) != null) {
@@ -271,8 +347,11 @@ public final class ManifestSource implements Source {
     return f;
   }
 
-  /** The file's new content, null if unchanged, or a deletion if it is gone. */
-  private ManifestState.Change readOne(Path p) {
+  /**
+   * The file's new content, null if unchanged, or a deletion if it is gone. {@code known}: whether the state may
+   * know the file (false on the first load, when the state is empty and being filled by another thread).
+   */
+  private ManifestState.Change readOne(Path p, boolean known) {
     String rel = rel(p);
     byte[] bytes;
     List<Object> stat;
@@ -281,7 +360,7 @@ public final class ManifestSource implements Source {
       stat = List.of(a.size(), a.lastModifiedTime().toMillis(), String.valueOf(a.fileKey()));
       bytes = Files.readAllBytes(p);
     } catch (NoSuchFileException e) {
-      return state.file(rel) == null ? null : new ManifestState.Change(rel, 0, null);
+      return !known || state.file(rel) == null ? null : new ManifestState.Change(rel, 0, null);
     } catch (IOException e) {
       LOG.warn("manifests: cannot read {}: {}; keeping what it held", p, e.toString());
       return null;
@@ -290,8 +369,8 @@ public final class ManifestSource implements Source {
       stats.put(rel, stat);
     }
     long hash = hash(bytes);
-    ManifestState.FileState known = state.file(rel);
-    if (known != null && known.hash() == hash) {
+    ManifestState.FileState was = known ? state.file(rel) : null;
+    if (was != null && was.hash() == hash) {
       return null;
     }
     String name = p.getFileName().toString();
@@ -423,7 +502,7 @@ public final class ManifestSource implements Source {
       }
     }
     toRead.removeIf(p -> deleted.contains(rel(p)));
-    Batch batch = read(new ArrayList<>(toRead), deleted);
+    Batch batch = read(new ArrayList<>(toRead), deleted, null);
     List<ModelEvent> events = state.apply(batch.changes);
     publishErrors(); // before the sink: whoever sees the new generation sees its errors
     deliver(events);

@@ -54,9 +54,47 @@ final class ManifestState {
 
   /** Applies the changes (in path order) and returns the net events, namespaces' upserts first. */
   List<ModelEvent> apply(List<Change> changes) {
-    Map<ObjectKey, Object> before = new LinkedHashMap<>(); // path, then document order: deterministic events
-    List<Change> sorted = new ArrayList<>(changes);
-    sorted.sort(Comparator.comparing(Change::file));
+    Staging batch = begin();
+    batch.add(changes);
+    return batch.finish();
+  }
+
+  /** Starts one batch that is handed over in parts (see {@link Staging}). */
+  Staging begin() {
+    return new Staging();
+  }
+
+  /**
+   * One batch applied in parts, so a large load can be applied while its later files are still being parsed. The
+   * parts must follow each other in path order (every file of a part after every file of the parts before); then
+   * the state and the events of {@link #finish} are exactly those of one {@link #apply} of all parts together.
+   */
+  final class Staging {
+    /** Each touched key's winner before the batch; path, then document order: deterministic events. */
+    private final Map<ObjectKey, Object> before = new LinkedHashMap<>();
+    private String last;
+
+    /** Applies the next part. */
+    void add(List<Change> changes) {
+      if (changes.isEmpty()) {
+        return;
+      }
+      List<Change> sorted = new ArrayList<>(changes);
+      sorted.sort(Comparator.comparing(Change::file));
+      if (last != null && sorted.get(0).file().compareTo(last) < 0) {
+        throw new IllegalArgumentException("batch parts out of path order: " + sorted.get(0).file() + " after " + last);
+      }
+      last = sorted.get(sorted.size() - 1).file();
+      stage(sorted, before);
+    }
+
+    /** The net events of every part, namespaces' upserts first. */
+    List<ModelEvent> finish() {
+      return events(before);
+    }
+  }
+
+  private void stage(List<Change> sorted, Map<ObjectKey, Object> before) {
     for (Change ch : sorted) {
       FileState old = files.get(ch.file());
       Map<ObjectKey, Entry> objects = new LinkedHashMap<>();
@@ -109,6 +147,9 @@ final class ManifestState {
         files.put(ch.file(), new FileState(ch.hash(), objects, List.copyOf(errors)));
       }
     }
+  }
+
+  private List<ModelEvent> events(Map<ObjectKey, Object> before) {
     // Upserts kind by kind (namespaces first), then deletes in the reverse kind order (namespaces last).
     Map<ObjectKind, List<ModelEvent>> upserts = new EnumMap<>(ObjectKind.class);
     Map<ObjectKind, List<ModelEvent>> deletes = new EnumMap<>(ObjectKind.class);

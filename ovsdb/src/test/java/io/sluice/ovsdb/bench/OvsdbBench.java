@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  * BENCH ovsdb.load_10k_interfaces_s VALUE s        connect + get_schema + monitor + cache + bindings for 10,000
  *                                                  Interface/Port rows of a private ovsdb-server; median of 3
  * </pre>
+ * and, on stderr, an {@code info:} line that splits the bind latency into ovs-vsctl up to its commit, ovs-vswitchd
+ * up to the ofport, and Sluice up to the sink (from a second run of ports with an extra monitor connection).
  * Needs root and Open vSwitch (started with ovs-ctl if it is not running). Cleans up its bridge and server.
  */
 public final class OvsdbBench {
@@ -52,6 +54,7 @@ public final class OvsdbBench {
     String only = args.length > 0 ? args[0] : "";
     if (!only.equals("load")) {
       System.out.printf("BENCH ovsdb.bind_latency.median_ms %.2f ms%n", bindLatencyMs());
+      bindBreakdown();
     }
     if (!only.equals("bind")) {
       System.out.printf("BENCH ovsdb.load_10k_interfaces_s %.3f s%n", load10kSeconds());
@@ -81,6 +84,72 @@ public final class OvsdbBench {
         return median(ms);
       } finally {
         source.close();
+      }
+    }
+  }
+
+  /**
+   * Not a BENCH line: where the bind latency goes. A second run of {@link #PORTS} ports (so the figure above is taken
+   * without this observer) with one more monitor connection that notes when the Interface row appears (ovs-vsctl
+   * committed) and when its ofport is set (ovs-vswitchd realized it). Prints medians, on stderr.
+   */
+  static void bindBreakdown() throws Exception {
+    try (SystemOvs ovs = new SystemOvs();
+        Transport t = new Transport(new RpcPipeline.Settings(1 << 26, Duration.ofSeconds(30), Duration.ZERO,
+            new RpcStats()), 1)) {
+      String ns = ovs.name("bd");
+      EventLog log = new EventLog(p -> p.namespace().equals(ns));
+      String br = ovs.bridge("bd", 0x5b00_0000_0002L);
+      Map<String, Long> inserted = new java.util.concurrent.ConcurrentHashMap<>();
+      Map<String, Long> realized = new java.util.concurrent.ConcurrentHashMap<>();
+      Map<String, String> names = new java.util.concurrent.ConcurrentHashMap<>();
+      OvsdbClient observer = t.connectUnix(SystemOvs.SOCKET, Duration.ofSeconds(5), (id, kind, txn, updates) -> {
+        long now = System.nanoTime();
+        updates.path("Interface").fields().forEachRemaining(row -> {
+          com.fasterxml.jackson.databind.JsonNode body = row.getValue().elements().next();
+          if (body.has("name")) {
+            names.put(row.getKey(), body.get("name").asText());
+            inserted.putIfAbsent(body.get("name").asText(), now);
+          }
+          com.fasterxml.jackson.databind.JsonNode ofport = body.get("ofport");
+          String name = names.get(row.getKey());
+          if (name != null && ofport != null && ofport.isInt() && ofport.asInt() > 0) {
+            realized.putIfAbsent(name, now);
+          }
+        });
+      }).get(10, TimeUnit.SECONDS);
+      com.fasterxml.jackson.databind.node.ObjectNode req = io.sluice.ovsdb.rpc.Json.NODES.objectNode();
+      req.putObject("Interface").putArray("columns").add("name").add("ofport");
+      observer.monitorCond("Open_vSwitch", io.sluice.ovsdb.rpc.Json.NODES.textNode("bench-observer"), req)
+          .get(10, TimeUnit.SECONDS);
+      OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse("unix:" + SystemOvs.SOCKET)), log);
+      try {
+        source.start();
+        EventLog.await(source::ready, Duration.ofSeconds(15), "sync");
+        double[] commit = new double[PORTS];
+        double[] vswitchd = new double[PORTS];
+        double[] sluice = new double[PORTS];
+        for (int i = 0; i < PORTS; i++) {
+          String port = ovs.name("d" + i);
+          ObjectRef pod = new ObjectRef(ns, "p" + i);
+          long t0 = System.nanoTime();
+          Sh.run("ovs-vsctl", "--no-wait", "--timeout=10", "add-port", br, port, "--", "set", "interface", port,
+              "type=internal", "external_ids:pod-namespace=" + ns, "external_ids:pod-name=" + pod.name());
+          long t3 = log.awaitMatch(e -> e instanceof ModelEvent.PortBound b && b.binding().pod().equals(pod),
+              Duration.ofSeconds(10));
+          EventLog.await(() -> realized.containsKey(port), Duration.ofSeconds(5), "observer");
+          long t1 = inserted.get(port);
+          long t2 = realized.get(port);
+          commit[i] = (t1 - t0) / 1e6;
+          vswitchd[i] = (t2 - t1) / 1e6;
+          sluice[i] = (t3 - t2) / 1e6;
+        }
+        System.err.printf("info: bind latency, medians of %d more ports: ovs-vsctl start to commit %.2f ms, "
+            + "commit to ofport set by ovs-vswitchd %.2f ms, ofport update to PortBound at the sink %.2f ms%n",
+            PORTS, median(commit), median(vswitchd), median(sluice));
+      } finally {
+        source.close();
+        observer.close().join();
       }
     }
   }
