@@ -11,5 +11,11 @@ import java.util.Set;
 public record SwitchPorts(long dpid, Set<Long> openPorts) {
   public SwitchPorts {
     openPorts = Set.copyOf(openPorts);
+    for (long p : openPorts) {
+      if (p < 1 || p >= 0xff00) {
+        throw new IllegalArgumentException("switch " + Long.toHexString(dpid) + ": port " + p
+            + " is not a physical OpenFlow port (1-65279)");
+      }
+    }
   }
 }

@@ -273,14 +273,14 @@ final class NodeSession implements NotificationListener {
     }
   }
 
+  /** The non-pod ports of each bridge last handed to the aggregator. */
+  private Map<Long, SwitchPorts> publishedPorts = Map.of();
+
   /**
    * Computes this server's bindings and hands them to the aggregator. Within {@code resyncGrace} of a resync, a pod
    * whose interface is still there but not realized again (ofport or datapath id not yet rewritten by ovs-vswitchd
    * after an ovsdb-server restart) keeps its binding, so a restart does not unbind and rebind every pod.
    */
-  /** The non-pod ports of each bridge last handed to the aggregator. */
-  private Map<Long, SwitchPorts> publishedPorts = Map.of();
-
   private synchronized void publish() {
     if (closed || state != State.SYNCED) {
       return;
@@ -296,6 +296,10 @@ final class NodeSession implements NotificationListener {
         union.addAll(b.openPorts());
         return new SwitchPorts(dpid, union);
       }));
+      if (!merged.equals(open)) {
+        // look again when the grace ends, so ports that really went away close then
+        transport.group().schedule(this::publish, resyncGraceUntil - System.nanoTime() + 1_000_000, TimeUnit.NANOSECONDS);
+      }
       open = merged;
     }
     publishedPorts = Map.copyOf(open);

@@ -16,7 +16,8 @@ import org.projectfloodlight.openflow.protocol.OFVersion;
 
 /**
  * Sends a list of flow-mods to one switch as one atomic, ordered bundle (OpenFlow 1.4/1.5 bundles; on OpenFlow 1.3
- * the ONF bundle extension), commits it, and confirms with a barrier. A switch that refuses a message in the bundle
+ * the ONF bundle extension), then a barrier; once that barrier shows no message was refused it commits the bundle
+ * (else discards it) and confirms with a second barrier. A switch that refuses a message in the bundle
  * leaves its tables exactly as before; the result names the refused flow and the switch's reason.
  * A switch that does not answer the ONF extension gets ordered flow-mods and a barrier, reported as non-atomic.
  *
@@ -32,6 +33,7 @@ public final class BundleWriter {
   static final int ONFT_BUNDLE_ADD_MESSAGE = 2301;
   static final int OPEN_REQUEST = 0;
   static final int COMMIT_REQUEST = 4;
+  static final int DISCARD_REQUEST = 6;
   static final int FLAGS_ATOMIC_ORDERED = 3;
   private static final int CHUNK = 256 * 1024;
   private static final AtomicInteger BUNDLE_IDS = new AtomicInteger(1);
@@ -59,22 +61,37 @@ public final class BundleWriter {
     }
     OFVersion v = s.version();
     int wire = v.getWireVersion();
-    long first = s.reserveXids(maxOps + 3);
+    long first = s.reserveXids(maxOps + 4);
     long openXid = first;
     long commitXid = first + maxOps + 1;
     long barrierXid = first + maxOps + 2;
+    long addedXid = first + maxOps + 3;
     int bundleId = BUNDLE_IDS.getAndIncrement() & 0x7fffffff;
     List<FlowOp> sent = Collections.synchronizedList(new ArrayList<>());
 
     // Expectations are registered on the event loop first; the chunk writes below queue behind that task, so no
     // reply can arrive before its expectation exists.
     List<PushResult.Refusal> refused = Collections.synchronizedList(new ArrayList<>());
+    boolean[] discarded = {false};
     CompletableFuture<PushResult> result = new CompletableFuture<>();
     boolean onf = wire == OFVersion.OF_13.getWireVersion();
     s.execute(() -> {
       CompletableFuture<Object> open = useBundle ? s.expectReply(openXid, onf) : null;
       CompletableFuture<Object> commit = useBundle ? s.expectReply(commitXid, onf) : null;
       CompletableFuture<Object> barrier = s.expectReply(barrierXid, false);
+      if (useBundle) {
+        // OVS refuses a flow-mod it cannot decode at BUNDLE_ADD and would commit the rest: so the commit waits for a
+        // barrier behind the adds, and a bundle with any refused message is discarded instead
+        s.expectReply(addedXid, false).whenComplete((reply, err) -> {
+          io.netty.util.ReferenceCountUtil.release(reply);
+          boolean discard = err != null || !refused.isEmpty();
+          discarded[0] = discard;
+          ByteBuf out = s.channel().alloc().buffer(64);
+          writeControl(out, wire, commitXid, bundleId, discard ? DISCARD_REQUEST : COMMIT_REQUEST);
+          s.factory().buildBarrierRequest().setXid(barrierXid).build().writeTo(out);
+          s.writeRaw(out, true);
+        });
+      }
       Runnable unregister = s.onErrors(first + 1, first + maxOps, (SwitchError e) -> {
         int idx = (int) (e.xid() - first - 1);
         FlowOp op = idx < sent.size() ? sent.get(idx) : null;
@@ -91,9 +108,11 @@ public final class BundleWriter {
           failure = "no barrier reply: " + rootMessage(err);
         } else if (useBundle && open.isCompletedExceptionally()) {
           failure = "bundle open refused: " + rootMessage(open.handle((a, b) -> b).join());
+        } else if (useBundle && discarded[0]) {
+          failure = "bundle discarded, nothing changed: " + refused.size() + " flow-mod(s) refused";
         } else if (useBundle && commit.isCompletedExceptionally()) {
           failure = "bundle refused: " + rootMessage(commit.handle((a, b) -> b).join());
-        } else if (!useBundle && !refused.isEmpty()) {
+        } else if (!refused.isEmpty()) {
           failure = refused.size() + " flow-mods refused";
         }
         result.complete(new PushResult(failure == null, useBundle, sent.size(), took, List.copyOf(refused), failure));
@@ -138,10 +157,7 @@ public final class BundleWriter {
         op.writer().write(cur, x);
       }
     }
-    if (useBundle) {
-      writeControl(cur, wire, commitXid, bundleId, COMMIT_REQUEST);
-    }
-    s.factory().buildBarrierRequest().setXid(barrierXid).build().writeTo(cur);
+    s.factory().buildBarrierRequest().setXid(useBundle ? addedXid : barrierXid).build().writeTo(cur);
     s.writeRaw(cur, true);
     return result;
   }

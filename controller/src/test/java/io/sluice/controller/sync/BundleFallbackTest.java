@@ -111,18 +111,28 @@ class BundleFallbackTest {
 
     CompletableFuture<PushResult> first = writer.push(s, ops(3), true);
     List<ByteBuf> sent = drain(ch);
-    // ONF bundle open (experimenter 0x4f4e4600, type 2300), three bundle adds (2301), commit, barrier
-    assertThat(sent).hasSize(6);
+    // ONF bundle open (experimenter 0x4f4e4600, type 2300), three bundle adds (2301), a barrier
+    assertThat(sent).hasSize(5);
     assertThat(sent.get(0).getUnsignedByte(1)).isEqualTo((short) 4);
     assertThat(sent.get(0).getUnsignedInt(8)).isEqualTo(0x4f4e4600L);
     assertThat(sent.get(0).getInt(12)).isEqualTo(2300);
+    assertThat(sent.get(4).getUnsignedByte(1)).isEqualTo((short) 20);
     // this switch knows no such experimenter: it refuses every ONF message, then answers the barrier
     OFFactory f = OFFactories.getFactory(OFVersion.OF_13);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 4; i++) {
       ch.writeInbound(bytes(f.errorMsgs().buildBadRequestErrorMsg().setXid(xidOf(sent.get(i)))
           .setCode(org.projectfloodlight.openflow.protocol.OFBadRequestCode.BAD_EXPERIMENTER).build()));
     }
-    ch.writeInbound(bytes(f.buildBarrierReply().setXid(xidOf(sent.get(5))).build()));
+    ch.writeInbound(bytes(f.buildBarrierReply().setXid(xidOf(sent.get(4))).build()));
+    ch.runPendingTasks();
+    // messages were refused: the bundle is discarded (control type 6), never committed, then a barrier
+    List<ByteBuf> end = drain(ch);
+    assertThat(end).hasSize(2);
+    assertThat(end.get(0).getInt(12)).isEqualTo(2300);
+    assertThat(end.get(0).getUnsignedShort(20)).as("DISCARD_REQUEST").isEqualTo(6);
+    ch.writeInbound(bytes(f.errorMsgs().buildBadRequestErrorMsg().setXid(xidOf(end.get(0)))
+        .setCode(org.projectfloodlight.openflow.protocol.OFBadRequestCode.BAD_EXPERIMENTER).build()));
+    ch.writeInbound(bytes(f.buildBarrierReply().setXid(xidOf(end.get(1))).build()));
     ch.runPendingTasks();
     PushResult r = first.join();
     assertThat(r.applied()).isFalse();

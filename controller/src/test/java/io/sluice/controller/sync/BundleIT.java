@@ -57,8 +57,20 @@ class BundleIT {
       assertThat(r.applied()).isFalse();
       assertThat(r.refused()).singleElement().satisfies(x -> assertThat(x.flow()).contains("nw_dst=10.0.0.77"));
 
-      // fixing the model realizes the next generation
+      // a flow the switch refuses as soon as it is added (in_port=65534 is not a valid OXM value): OVS would commit
+      // the rest of the bundle, so Sluice discards it
       bad.remove(invalid);
+      Flow undecodable = new Flow(0, 100, Match.builder().exact(Field.IN_PORT, 65534).build(), List.of(new Action.Normal()),
+          Cookie.of(Cookie.Category.BENCH, 1, 78));
+      bad.add(undecodable);
+      long g2 = c.setFlows(dpid, bad);
+      SwitchStatus refused2 = c.await(dpid, Duration.ofSeconds(15),
+          s -> s.lastError() != null && s.lastError().contains("in_port=65534"), "a refusal at add");
+      assertThat(refused2.realizedGeneration()).isLessThan(g2);
+      assertThat(ovs.flows(br)).as("nothing of the discarded bundle landed").isEqualTo(before);
+      bad.remove(undecodable);
+
+      // fixing the model realizes the next generation
       c.setFlows(dpid, bad);
       c.awaitRealized(dpid, Duration.ofSeconds(15));
       assertThat(ovs.flows(br)).contains(bad.get(0).toString()).hasSize(base + 50);

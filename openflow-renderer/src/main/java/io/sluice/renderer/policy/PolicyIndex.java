@@ -296,10 +296,11 @@ public final class PolicyIndex {
       for (List<NetworkPolicy> list : new TreeMap<>(policiesByNamespace).values()) {
         for (NetworkPolicy p : list) {
           Shape sh = shapes.get(p.ref());
-          for (int i = 0; i < sh.ingressRules().length; i++) {
+          // only directions the policy isolates are compiled, so only they can own flows
+          for (int i = 0; p.isolatesIngress() && i < sh.ingressRules().length; i++) {
             owners.putIfAbsent(sh.ingressRules()[i], p.ref() + " Ingress rule " + i);
           }
-          for (int i = 0; i < sh.egressRules().length; i++) {
+          for (int i = 0; p.isolatesEgress() && i < sh.egressRules().length; i++) {
             owners.putIfAbsent(sh.egressRules()[i], p.ref() + " Egress rule " + i);
           }
         }

@@ -61,9 +61,7 @@ public final class BindingAggregator implements AutoCloseable {
   /** Forgets {@code source} (its server is gone for good); its pods unbind unless another server has them. */
   public void remove(String source) {
     synchronized (this) {
-      if (portsBySource.remove(source) != null) {
-        deliverPorts();
-      }
+      // its switches stay managed with the ports last reported: losing the server must not open closed pod ports
       if (bySource.remove(source) == null) {
         return;
       }

@@ -106,7 +106,8 @@ public final class Bindings {
         }
         for (UUID iu : p.interfaces()) {
           Interface i = interfaces.get(iu);
-          if (i != null && i.hasOfport() && podOf(i) == null) {
+          // 65534 is the bridge's own internal port as OVSDB numbers it: OpenFlow calls it LOCAL, always open
+          if (i != null && i.hasOfport() && podOf(i) == null && i.ofport().getAsLong() < 0xff00) {
             open.add(i.ofport().getAsLong());
           }
         }

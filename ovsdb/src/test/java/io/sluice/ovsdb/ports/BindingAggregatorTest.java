@@ -123,7 +123,12 @@ class BindingAggregatorTest {
     io.sluice.model.SwitchPorts two = new io.sluice.model.SwitchPorts(1, java.util.Set.of(7L, 9L));
     agg.updatePorts("n1", Map.of(1L, two));
     assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsUpserted(two));
+    agg.updatePorts("n1", Map.of());
+    assertThat(events()).as("the bridge is gone from its server").containsExactly(
+        new io.sluice.model.ModelEvent.SwitchPortsDeleted(1));
+    agg.updatePorts("n1", Map.of(1L, two));
+    assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsUpserted(two));
     agg.remove("n1");
-    assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsDeleted(1), new PortUnbound(A));
+    assertThat(events()).as("a lost server leaves its switches managed").containsExactly(new PortUnbound(A));
   }
 }

@@ -97,6 +97,6 @@ class BindingsTest {
         port(iface(OptionalLong.of(-1), "", Map.of())));
     bridge("", port(iface(OptionalLong.of(3), "", Map.of())));
     assertThat(Bindings.openPorts(bridges, ports, ifaces)).containsExactly(
-        Map.entry(0xabL, new io.sluice.model.SwitchPorts(0xab, Set.of(7L, 65534L))));
+        Map.entry(0xabL, new io.sluice.model.SwitchPorts(0xab, Set.of(7L))));
   }
 }
