@@ -53,13 +53,18 @@ class PortAdmissionIT {
       assertThat(ping(ovs, "a", "10.74.0.2")).as("known pods talk").isTrue();
       assertThat(ping(ovs, "out", "10.74.0.1")).as("a non-pod port is open").isTrue();
       assertThat(ovs.flows(br)).anyMatch(f -> f.contains("priority=10 actions=drop"));
+      // a known pod sends only from its own address: a spoofed source is dropped in table 0
+      ovs.inHost("a", 5, "ip", "addr", "add", "10.74.0.50/24", "dev", ovs.name("a") + "-e");
+      assertThat(ovs.inHost("a", 10, "ping", "-c", "2", "-i", "0.2", "-W", "1", "-I", "10.74.0.50", "10.74.0.2").code())
+          .as("spoofed source").isNotZero();
+      assertThat(ping(ovs, "a", "10.74.0.2")).isTrue();
 
       // a port labelled for pod adm/c, which the cluster has not reported yet: closed both ways (nothing it sends
       // passes table 0, so no connection to or from it can complete)
       String cPort = ovs.host(br, "c", "10.74.0.3/24", "0a:58:0a:4a:00:03", "adm", "c");
       awaitBound(rt, 3);
       awaitRealized(rt, dpid, 3);
-      String admitC = " priority=100,in_port=" + Sh.run("ovs-vsctl", "get", "interface", cPort, "ofport").trim()
+      String admitC = " priority=80,in_port=" + Sh.run("ovs-vsctl", "get", "interface", cPort, "ofport").trim()
           + " actions=goto_table:10";
       assertThat(ovs.flows(br)).noneMatch(f -> f.endsWith(admitC));
       assertThat(ping(ovs, "c", "10.74.0.1")).as("unknown pod sends").isFalse();

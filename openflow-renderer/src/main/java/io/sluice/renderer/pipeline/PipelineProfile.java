@@ -48,7 +48,7 @@ public final class PipelineProfile {
   public static PipelineProfile ovs() {
     return new PipelineProfile("ovs", List.of(
         new Table(CLASSIFIER, "Classifier", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
-            Field.ICMPV6_TYPE), CT_ZONE),
+            Field.ICMPV6_TYPE, Field.IPV4_SRC, Field.IPV6_SRC), CT_ZONE),
         new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
         new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.IN_PORT, Field.ETH_TYPE), EGRESS_RULE),
         new Table(EGRESS_RULE, "EgressRule", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,

@@ -50,6 +50,10 @@ public final class PolicyCompiler {
   static final int SELF_PRIORITY = 300;
   /** Table 0 of a managed switch: the ports that may send (known pods, non-pod ports, LOCAL). */
   static final int ADMIT_PRIORITY = 100;
+  /** Table 0 of a managed switch: IP from a pod port with a source address not the pod's is dropped. */
+  static final int SPOOF_PRIORITY = 90;
+  /** Table 0 of a managed switch: what else a known pod sends (not IP: not governed by policy). */
+  static final int NON_IP_PRIORITY = 80;
   /** Table 0 of a managed switch: anything else is dropped (a new pod port until its flows are in). */
   static final int CLOSED_PRIORITY = 10;
   private static final long OFPP_LOCAL = 0xfffffffeL;
@@ -264,8 +268,21 @@ public final class PolicyCompiler {
     open.add(OFPP_LOCAL);
     for (PortBinding b : index.bindingsOn(dpid)) {
       Pod p = snap.pods().get(b.pod());
-      if (p != null && (p.hostNetwork() || !p.ips().isEmpty())) {
+      if (p != null && p.hostNetwork()) {
         open.add(b.ofport());
+      } else if (p != null && !p.ips().isEmpty()) {
+        // a pod sends IP only from its own addresses: policy (and the own-node exemption) trust source addresses
+        for (String ip : p.ips()) {
+          Cidr c = index.cidr(ip);
+          Match.Builder m = family(c.v6()).exact(Field.IN_PORT, b.ofport());
+          addAddress(m, c, true);
+          put(PipelineProfile.CLASSIFIER, ADMIT_PRIORITY, m.build(), List.of(next), cookie);
+        }
+        for (boolean v6 : List.of(false, true)) {
+          put(PipelineProfile.CLASSIFIER, SPOOF_PRIORITY, family(v6).exact(Field.IN_PORT, b.ofport()).build(), List.of(), cookie);
+        }
+        put(PipelineProfile.CLASSIFIER, NON_IP_PRIORITY, Match.builder().exact(Field.IN_PORT, b.ofport()).build(),
+            List.of(next), cookie);
       } else if (b.mac() != null && b.mac().matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
         // nothing may reach the closed pod either: unicast to its MAC (attached-mac) is dropped before forwarding
         put(PipelineProfile.L2_FORWARDING, ADMIT_PRIORITY,

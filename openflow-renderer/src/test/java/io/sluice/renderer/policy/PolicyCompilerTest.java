@@ -148,7 +148,10 @@ class PolicyCompilerTest {
         new ModelEvent.PortBound(new PortBinding(new ObjectRef("shop", "unknown"), DPID, 8, "")),
         new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(DPID, Set.of(20L, 21L)))));
     assertThat(PolicyCompiler.compile(s, DPID, 1)).extracting(Flow::toString).containsExactlyInAnyOrder(
-        " cookie=0x5c02000100000000, priority=100,in_port=1 actions=goto_table:10",
+        " cookie=0x5c02000100000000, priority=100,ip,in_port=1,nw_src=10.0.0.1 actions=goto_table:10",
+        " cookie=0x5c02000100000000, priority=90,ip,in_port=1 actions=drop",
+        " cookie=0x5c02000100000000, priority=90,ipv6,in_port=1 actions=drop",
+        " cookie=0x5c02000100000000, priority=80,in_port=1 actions=goto_table:10",
         " cookie=0x5c02000100000000, priority=100,in_port=20 actions=goto_table:10",
         " cookie=0x5c02000100000000, priority=100,in_port=21 actions=goto_table:10",
         " cookie=0x5c02000100000000, priority=100,in_port=LOCAL actions=goto_table:10",
