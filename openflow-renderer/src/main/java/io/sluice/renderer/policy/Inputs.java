@@ -22,17 +22,17 @@ public final class Inputs {
     return value;
   }
 
-  /** Whether every recorded read gives the same object (equal numbers for boxed ids) in {@code index}. */
+  /** Whether every recorded read gives the very same object in {@code index}. */
   public boolean unchangedIn(PolicyIndex index) {
     for (int i = 0; i < reads.size(); i++) {
       Object now;
       try {
         now = reads.get(i).apply(index);
       } catch (RuntimeException e) {
-        return false; // e.g. a rule id that no longer exists
+        return false; // a read that no longer makes sense in the new index: render again
       }
       Object then = seen.get(i);
-      if (now != then && !(now instanceof Long l && l.equals(then))) {
+      if (now != then) {
         return false;
       }
     }

@@ -248,6 +248,8 @@ public final class PolicyCompiler {
 
   enum Direction { INGRESS, EGRESS }
 
+  private static final java.util.regex.Pattern MAC = java.util.regex.Pattern.compile("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}");
+
   private static long macValue(String mac) {
     return Long.parseLong(mac.replace(":", ""), 16);
   }
@@ -283,7 +285,7 @@ public final class PolicyCompiler {
         }
         put(PipelineProfile.CLASSIFIER, NON_IP_PRIORITY, Match.builder().exact(Field.IN_PORT, b.ofport()).build(),
             List.of(next), cookie);
-      } else if (b.mac() != null && b.mac().matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
+      } else if (b.mac() != null && MAC.matcher(b.mac()).matches()) {
         // nothing may reach the closed pod either: unicast to its MAC (attached-mac) is dropped before forwarding
         put(PipelineProfile.L2_FORWARDING, ADMIT_PRIORITY,
             Match.builder().exact(Field.ETH_DST, macValue(b.mac())).build(), List.of(), cookie);
