@@ -32,9 +32,9 @@ public final class Match {
    */
   private static int hashOf(EnumMap<Field, FieldValue> fields) {
     long h = 0x9E3779B97F4A7C15L;
-    for (Map.Entry<Field, FieldValue> e : fields.entrySet()) {
-      FieldValue v = e.getValue();
-      h = (h ^ e.getKey().ordinal()) * 0xff51afd7ed558ccdL;
+    for (Field f : fields.keySet()) { // (entrySet would allocate an entry per field)
+      FieldValue v = fields.get(f);
+      h = (h ^ f.ordinal()) * 0xff51afd7ed558ccdL;
       h = (h ^ v.value().hashCode()) * 0xc4ceb9fe1a85ec53L;
       h = (h ^ (v.mask() == null ? 0x5bd1e995 : v.mask().hashCode())) * 0xff51afd7ed558ccdL;
       h ^= h >>> 29;
