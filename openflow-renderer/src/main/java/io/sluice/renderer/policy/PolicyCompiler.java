@@ -196,7 +196,7 @@ public final class PolicyCompiler {
     }
     for (ObjectRef ref : ingressIsolated) {
       for (String ip : localPods.get(ref).ips()) {
-        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, hostMatch(index.cidr(ip), false), List.of(), isolation);
+        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, index.hostMatch(index.cidr(ip), false), List.of(), isolation);
       }
     }
     for (ObjectRef ref : local.keySet()) {
@@ -354,7 +354,7 @@ public final class PolicyCompiler {
         List<Match> q = new ArrayList<>();
         for (boolean v6 : families) {
           for (NetworkPolicy.Port p : numeric) {
-            q.addAll(portMatches(v6, p));
+            q.addAll(index.portMatches(v6, p, PolicyCompiler::portMatches));
           }
         }
         clauses.add(q);
@@ -415,7 +415,7 @@ public final class PolicyCompiler {
         for (String ip : p.ips()) {
           Cidr c = index.cidr(ip);
           if (families.contains(c.v6())) {
-            out.add(hostMatch(c, false));
+            out.add(index.hostMatch(c, false));
           }
         }
       }
@@ -496,7 +496,7 @@ public final class PolicyCompiler {
   /** The peers' address clause (each address as a source or destination match), shared like {@link #peerAddresses}. */
   private List<Match> peerClause(NetworkPolicy np, NetworkPolicy.Rule rule, List<Cidr> addrs, boolean source) {
     return index.peerMatches(np.ref().namespace(), rule.peers(), source, addrs,
-        () -> addrs.stream().map(c -> hostMatch(c, source)).toList());
+        () -> addrs.stream().map(c -> index.hostMatch(c, source)).toList());
   }
 
   private List<Cidr> computePeerAddresses(String namespace, List<NetworkPolicy.Peer> peers) {
@@ -555,7 +555,7 @@ public final class PolicyCompiler {
     return v6 ? Match.builder().ipv6() : Match.builder().ipv4();
   }
 
-  private static Match hostMatch(Cidr c, boolean source) {
+  static Match hostMatch(Cidr c, boolean source) {
     Match.Builder m = family(c.v6());
     addAddress(m, c, source);
     return m.build();
@@ -570,7 +570,7 @@ public final class PolicyCompiler {
     m.put(new FieldValue(f, c.base(), mask));
   }
 
-  private static List<Match> portMatches(boolean v6, NetworkPolicy.Port p) {
+  static List<Match> portMatches(boolean v6, NetworkPolicy.Port p) {
     List<Match> out = new ArrayList<>();
     Field dst = dstField(p.protocol());
     if (p.port().isEmpty()) {

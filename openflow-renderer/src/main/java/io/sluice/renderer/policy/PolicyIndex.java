@@ -513,6 +513,29 @@ public final class PolicyIndex {
     return true;
   }
 
+  /** An address as a source or destination match (a pure function, memoized: every switch builds the same ones). */
+  Match hostMatch(Cidr c, boolean source) {
+    Map<Cidr, Match> m = source ? memos.sourceMatches : memos.destinationMatches;
+    Match v = m.get(c);
+    if (v == null) {
+      v = PolicyCompiler.hostMatch(c, source);
+      m.putIfAbsent(c, v);
+    }
+    return v;
+  }
+
+  /** The matches of a rule's port for one family (a pure function, memoized like {@link #hostMatch}). */
+  List<Match> portMatches(boolean v6, NetworkPolicy.Port p,
+                          java.util.function.BiFunction<Boolean, NetworkPolicy.Port, List<Match>> compute) {
+    Map<NetworkPolicy.Port, List<Match>> m = v6 ? memos.portMatches6 : memos.portMatches4;
+    List<Match> v = m.get(p);
+    if (v == null) {
+      v = List.copyOf(compute.apply(v6, p));
+      m.putIfAbsent(p, v);
+    }
+    return v;
+  }
+
   /** Distinct peer selectors resolved in this generation (address sets), for reporting. */
   public int addressSets() {
     return selections.size();
@@ -550,13 +573,18 @@ public final class PolicyIndex {
     final Map<List<Object>, Addresses> peerAddresses = new ConcurrentHashMap<>();
     final Map<List<Object>, Matches> peerMatches = new ConcurrentHashMap<>();
     final Map<String, Cidr> addresses = new ConcurrentHashMap<>();
+    final Map<Cidr, Match> sourceMatches = new ConcurrentHashMap<>();
+    final Map<Cidr, Match> destinationMatches = new ConcurrentHashMap<>();
+    final Map<NetworkPolicy.Port, List<Match>> portMatches4 = new ConcurrentHashMap<>();
+    final Map<NetworkPolicy.Port, List<Match>> portMatches6 = new ConcurrentHashMap<>();
 
     /**
      * Entries of deleted policies and pods are never looked up again; when the memos hold several times what the
      * cluster can use, the next generation starts afresh (its switches then render once more).
      */
     boolean outgrown(Snapshot snap) {
-      if (addresses.size() > 4L * (snap.pods().size() + 1024)) {
+      if (addresses.size() > 4L * (snap.pods().size() + 1024) || sourceMatches.size() + destinationMatches.size()
+          > 16L * (snap.pods().size() + 1024) || portMatches4.size() + portMatches6.size() > 65_536) {
         return true;
       }
       long cheap = 1024 + 4L * snap.networkPolicies().size();
