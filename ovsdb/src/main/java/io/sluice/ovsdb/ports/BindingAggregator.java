@@ -229,8 +229,16 @@ public final class BindingAggregator implements AutoCloseable {
     }
   }
 
+  /** As the OpenFlow side and the status API write a datapath id ({@code 00:00:00:00:00:00:5d:01}), so one grep finds both. */
   static String dpidText(long dpid) {
-    return String.format("%016x", dpid);
+    StringBuilder b = new StringBuilder(23);
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      if (b.length() > 0) {
+        b.append(':');
+      }
+      b.append(Character.forDigit((int) (dpid >>> shift) >> 4 & 0xf, 16)).append(Character.forDigit((int) (dpid >>> shift) & 0xf, 16));
+    }
+    return b.toString();
   }
 
   private void deliver(List<ModelEvent> events, List<Runnable> logs) {
