@@ -99,7 +99,13 @@ class ReconcileIT {
       try (TestController second = new TestController(port, Duration.ofMillis(500), null, 2)) {
         second.setFlows(dpid, extra);
         second.awaitRealized(dpid, Duration.ofSeconds(30));
+        // the generation is confirmed inside the reconcile, a moment before its report is recorded
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (second.manager().lastReconcile(dpid) == null && System.nanoTime() < deadline) {
+          Ovs.sleep(5);
+        }
         SwitchManager.ReconcileReport reconcile = second.manager().lastReconcile(dpid);
+        assertThat(reconcile).as("reconcile report").isNotNull();
         assertThat(reconcile.flowMods()).as("re-add, modify, delete").isEqualTo(3);
         assertThat(reconcile.foreign()).isEqualTo(1);
         List<String> now = ovs.flows(br);
