@@ -104,43 +104,36 @@ public final class ObjectConverter {
       containerPorts(pod.getSpec().getInitContainers(), "spec.initContainers", true, ports, errs);
     }
     List<String> ips = new ArrayList<>();
-    if (pod.getStatus() != null) {
-      List<PodIP> podIps = nonNull(pod.getStatus().getPodIPs());
-      for (int i = 0; i < podIps.size(); i++) {
-        String ip = podIps.get(i) == null || podIps.get(i).getIp() == null ? "" : podIps.get(i).getIp();
-        Rules.ip(ip, "status.podIPs[" + i + "].ip", errs);
-        ips.add(ip);
-      }
-      String podIp = pod.getStatus().getPodIP();
-      if (podIp != null && !podIp.isEmpty()) {
-        Rules.ip(podIp, "status.podIP", errs);
-        if (ips.isEmpty()) {
-          ips.add(podIp);
-        } else if (!ips.get(0).equals(podIp)) {
-          errs.add(FieldError.invalid("status.podIPs[0].ip", ips.get(0), "must match status.podIP"));
-        }
-      }
-    }
     List<String> hostIps = new ArrayList<>();
     if (pod.getStatus() != null) {
-      List<io.fabric8.kubernetes.api.model.HostIP> given = nonNull(pod.getStatus().getHostIPs());
-      for (int i = 0; i < given.size(); i++) {
-        String ip = given.get(i) == null || given.get(i).getIp() == null ? "" : given.get(i).getIp();
-        Rules.ip(ip, "status.hostIPs[" + i + "].ip", errs);
-        hostIps.add(ip);
-      }
-      String hostIp = pod.getStatus().getHostIP();
-      if (hostIp != null && !hostIp.isEmpty()) {
-        Rules.ip(hostIp, "status.hostIP", errs);
-        if (hostIps.isEmpty()) {
-          hostIps.add(hostIp);
-        } else if (!hostIps.get(0).equals(hostIp)) {
-          errs.add(FieldError.invalid("status.hostIPs[0].ip", hostIps.get(0), "must match status.hostIP"));
-        }
-      }
+      addresses(nonNull(pod.getStatus().getPodIPs()).stream().map(a -> a == null ? null : a.getIp()).toList(),
+          pod.getStatus().getPodIP(), "status.podIPs", "status.podIP", ips, errs);
+      addresses(nonNull(pod.getStatus().getHostIPs()).stream().map(a -> a == null ? null : a.getIp()).toList(),
+          pod.getStatus().getHostIP(), "status.hostIPs", "status.hostIP", hostIps, errs);
     }
     boolean host = hostNetwork;
     return done(key, errs, () -> new Pod(key.ref(), labels(pod.getMetadata()), ips, ports, host, hostIps));
+  }
+
+  /**
+   * A pod's address list (status.podIPs / hostIPs) and its single-address field (podIP / hostIP): each address must
+   * be an IP, the single one is the list's first, and stands for the list when the list is empty.
+   */
+  private static void addresses(List<String> list, String single, String listField, String singleField,
+                                List<String> out, List<FieldError> errs) {
+    for (int i = 0; i < list.size(); i++) {
+      String ip = list.get(i) == null ? "" : list.get(i);
+      Rules.ip(ip, listField + "[" + i + "].ip", errs);
+      out.add(ip);
+    }
+    if (single != null && !single.isEmpty()) {
+      Rules.ip(single, singleField, errs);
+      if (out.isEmpty()) {
+        out.add(single);
+      } else if (!out.get(0).equals(single)) {
+        errs.add(FieldError.invalid(listField + "[0].ip", out.get(0), "must match " + singleField));
+      }
+    }
   }
 
   private static void containerPorts(List<io.fabric8.kubernetes.api.model.Container> containers, String path,

@@ -36,20 +36,9 @@ public final class Bindings {
       if (dpid.isEmpty()) {
         continue;
       }
-      for (UUID pu : br.ports()) {
-        Port p = ports.get(pu);
-        if (p == null) {
-          continue;
-        }
-        for (UUID iu : p.interfaces()) {
-          Interface i = interfaces.get(iu);
-          if (i == null || !i.hasOfport()) {
-            continue;
-          }
-          ObjectRef pod = podOf(i);
-          if (pod == null) {
-            continue;
-          }
+      for (Interface i : interfacesOf(br, ports, interfaces)) {
+        ObjectRef pod = i.hasOfport() ? podOf(i) : null;
+        if (pod != null) {
           PortBinding b = new PortBinding(pod, dpid.getAsLong(), i.ofport().getAsLong(), macOf(i));
           out.merge(pod, b, (x, y) -> order.compare(x, y) <= 0 ? x : y);
         }
@@ -68,17 +57,10 @@ public final class Bindings {
     java.util.Set<ObjectRef> out = new java.util.HashSet<>();
     for (Bridge br : bridges.values()) {
       boolean noDpid = br.dpid().isEmpty();
-      for (UUID pu : br.ports()) {
-        Port p = ports.get(pu);
-        if (p == null) {
-          continue;
-        }
-        for (UUID iu : p.interfaces()) {
-          Interface i = interfaces.get(iu);
-          ObjectRef pod = i == null ? null : podOf(i);
-          if (pod != null && (noDpid || i.ofport().isEmpty())) {
-            out.add(pod);
-          }
+      for (Interface i : interfacesOf(br, ports, interfaces)) {
+        ObjectRef pod = podOf(i);
+        if (pod != null && (noDpid || i.ofport().isEmpty())) {
+          out.add(pod);
         }
       }
     }
@@ -99,20 +81,30 @@ public final class Bindings {
         continue;
       }
       java.util.Set<Long> open = new java.util.TreeSet<>();
-      for (UUID pu : br.ports()) {
-        Port p = ports.get(pu);
-        if (p == null) {
-          continue;
-        }
-        for (UUID iu : p.interfaces()) {
-          Interface i = interfaces.get(iu);
-          // 65534 is the bridge's own internal port as OVSDB numbers it: OpenFlow calls it LOCAL, always open
-          if (i != null && i.hasOfport() && podOf(i) == null && i.ofport().getAsLong() < 0xff00) {
-            open.add(i.ofport().getAsLong());
-          }
+      for (Interface i : interfacesOf(br, ports, interfaces)) {
+        // 65534 is the bridge's own internal port as OVSDB numbers it: OpenFlow calls it LOCAL, always open
+        if (i.hasOfport() && podOf(i) == null && i.ofport().getAsLong() < 0xff00) {
+          open.add(i.ofport().getAsLong());
         }
       }
       out.put(dpid.getAsLong(), new SwitchPorts(dpid.getAsLong(), open));
+    }
+    return out;
+  }
+
+  /** The interfaces of a bridge's ports that the cache holds. */
+  private static java.util.List<Interface> interfacesOf(Bridge br, Map<UUID, Port> ports, Map<UUID, Interface> interfaces) {
+    java.util.List<Interface> out = new java.util.ArrayList<>();
+    for (UUID pu : br.ports()) {
+      Port p = ports.get(pu);
+      if (p != null) {
+        for (UUID iu : p.interfaces()) {
+          Interface i = interfaces.get(iu);
+          if (i != null) {
+            out.add(i);
+          }
+        }
+      }
     }
     return out;
   }
