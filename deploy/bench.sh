@@ -5,7 +5,8 @@
 #   k8s-watcher io.sluice.watcher.bench.ManifestBench   (100k pods load, heap, label change)
 #   renderer    io.sluice.renderer.bench.NetpolBench    (NetworkPolicy compiler figures)
 #   labels      io.sluice.controller.bench.LabelChangeBench (one pod-label change at 100k pods, real OVS bridge)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, labels) runs one. BENCH_JAVA_OPTS adds JVM options.
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, labels) runs one; `deploy/bench.sh gc` compares the
+# default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -15,13 +16,15 @@ mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/bench
 classes() { # module -> its classes, test classes and resolved dependencies
   echo "$1/target/test-classes:$1/target/classes:$(cat "$1/target/bench.classpath")"
 }
+# shellcheck source=deploy/java-options.sh
+. deploy/java-options.sh
 run() { # module main-class [args]
   local module=$1 main=$2; shift 2
   # sibling modules come from their fresh target/classes
   local cp
   cp="$(classes "$module"):model/target/classes:openflow-renderer/target/classes:ovsdb/target/classes:k8s-watcher/target/classes"
   # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of options
-  java ${BENCH_JAVA_OPTS:-} -Xmx3g -cp "$cp" "$main" "$@"
+  java $(sluice_java_options "${BENCH_JAVA_OPTS:-}") ${BENCH_JAVA_OPTS:-} -Xmx3g -cp "$cp" "$main" "$@"
 }
 
 case "$which" in all|netpol) run openflow-renderer io.sluice.renderer.bench.NetpolBench ;; esac
@@ -29,3 +32,11 @@ case "$which" in all|manifests) run k8s-watcher io.sluice.watcher.bench.Manifest
 case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
 case "$which" in all|controller) run controller io.sluice.controller.bench.Bench ;; esac
 case "$which" in all|labels) run controller io.sluice.controller.bench.LabelChangeBench ;; esac
+if [ "$which" = gc ]; then # not in "all": cold manifest loads, G1 and deploy/java-options alternating, side by side
+  dir=$(mktemp -d)/manifests
+  trap 'rm -rf "$(dirname "$dir")"' EXIT
+  for round in 1 2 3; do
+    BENCH_JAVA_OPTS=-XX:+UseG1GC run k8s-watcher io.sluice.watcher.bench.ColdLoadBench "$dir"
+    run k8s-watcher io.sluice.watcher.bench.ColdLoadBench "$dir"
+  done
+fi

@@ -42,12 +42,18 @@ public final class ManifestBench {
     ManifestSource source = new ManifestSource(dir);
     var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
+    java.util.Map<String, Double> threads0 = threadCpu();
     long t0 = System.nanoTime();
     source.start(model::apply);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
     // Not a BENCH line: CPU seconds spent, to tell a slow load from a machine shared with other work.
     System.err.printf(Locale.ROOT, "info: load used %.1f s of CPU on %d processors%n",
         (os.getProcessCpuTime() - cpu0) / 1e9, Runtime.getRuntime().availableProcessors());
+    java.util.Map<String, Double> split = threadCpu();
+    threads0.forEach((k, v) -> split.merge(k, -v, Double::sum));
+    StringBuilder b = new StringBuilder("info: load CPU by thread group:");
+    split.forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s %.1f s;", k, v)));
+    System.err.println(b);
     Snapshot s = model.snapshot();
     check(s.pods().size() == namespaces * PODS_PER_NS, "pods: " + s.pods().size());
     check(s.namespaces().size() == namespaces, "namespaces: " + s.namespaces().size());
@@ -106,6 +112,38 @@ public final class ManifestBench {
     check(warm.errors().isEmpty(), "warm errors: " + warm.errors());
     System.out.printf(Locale.ROOT, "BENCH manifests.load_100k_pods_warm_s %.2f s%n", warmSeconds);
     warm.stop();
+  }
+
+  /**
+   * CPU seconds per group of this process's threads (parsers, JIT compiler, GC, the rest), read from /proc; empty
+   * where there is no /proc.
+   */
+  private static java.util.Map<String, Double> threadCpu() {
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    double tick = 100.0; // USER_HZ on Linux
+    try (var dirs = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) dirs::iterator) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / tick;
+          String group = name.startsWith("sluice-manifest") ? "parser" : name.startsWith("C2 ") ? "jit-c2"
+              : name.startsWith("C1 ") ? "jit-c1" : name.startsWith("GC ") || name.startsWith("G1 ")
+              || name.startsWith("VM Thread") ? "gc+vm" : name.equals("main") ? "main" : "other";
+          out.merge(group, cpu, Double::sum);
+        } catch (IOException | RuntimeException e) {
+          // a thread that ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return out;
+    }
+    return out;
   }
 
   private static void check(boolean ok, String what) {
