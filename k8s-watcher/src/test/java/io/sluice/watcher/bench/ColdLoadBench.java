@@ -19,7 +19,7 @@ public final class ColdLoadBench {
     Path dir = Path.of(args[0]);
     if (!Files.exists(dir)) {
       Files.createDirectories(dir);
-      ManifestBench.generate(dir, 25_000);
+      ManifestBench.generate(dir, ManifestBench.NAMESPACES);
     }
     ClusterModel model = new ClusterModel(0);
     ManifestSource source = new ManifestSource(dir);
@@ -27,7 +27,8 @@ public final class ColdLoadBench {
     source.start(model::apply);
     double seconds = (System.nanoTime() - t0) / 1e9;
     source.stop();
-    if (model.snapshot().pods().size() != 100_000 || !source.errors().isEmpty()) {
+    int pods = ManifestBench.NAMESPACES * ManifestBench.PODS_PER_NS;
+    if (model.snapshot().pods().size() != pods || !source.errors().isEmpty()) {
       throw new IllegalStateException("cold load: " + model.snapshot().pods().size() + " pods, errors "
           + source.errors());
     }

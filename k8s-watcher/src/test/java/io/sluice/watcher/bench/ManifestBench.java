@@ -22,11 +22,12 @@ import java.util.concurrent.TimeUnit;
  * {@code java -Xmx2g -cp <classpath> io.sluice.watcher.bench.ManifestBench [namespaces]}.
  */
 public final class ManifestBench {
-  private static final int PODS_PER_NS = 4;
+  static final int NAMESPACES = 25_000;
+  static final int PODS_PER_NS = 4;
   private static final int POLICIES_PER_NS = 3;
 
   public static void main(String[] args) throws Exception {
-    int namespaces = args.length > 0 ? Integer.parseInt(args[0]) : 25_000;
+    int namespaces = args.length > 0 ? Integer.parseInt(args[0]) : NAMESPACES;
     Path dir = Files.createTempDirectory("sluice-manifest-bench");
     try {
       generate(dir, namespaces);
