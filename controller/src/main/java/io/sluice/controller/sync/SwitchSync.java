@@ -296,7 +296,7 @@ final class SwitchSync {
         LOG.warn("switch {}: withholding the flows of {} policy rule(s) the switch refused; their pods stay isolated: {}",
             name, withhold.size(), withhold);
       }
-      r = push(s, DesiredTables.of(desired.dpid(), desired.generation(), kept), actual, true);
+      r = push(s, desired.withFlows(kept), actual, true);
     }
     if (r != null && r.applied()) {
       withheld = Map.copyOf(withhold);

@@ -30,6 +30,18 @@ public sealed interface Action {
   /** Apply a group. */
   record Group(long groupId) implements Action { }
 
+  /**
+   * Pass the packet through a meter (OpenFlow 1.3/1.4: the meter instruction, written before the actions;
+   * OpenFlow 1.5: the meter action). At most one per flow.
+   */
+  record Meter(long meterId) implements Action {
+    public Meter {
+      if (meterId < 1 || meterId > 0xffff0000L) {
+        throw new IllegalArgumentException("meter id out of range: " + meterId);
+      }
+    }
+  }
+
   /** Standard set-field of a full field. */
   record SetField(FieldValue value) implements Action {
     public SetField {

@@ -3,22 +3,42 @@ package io.sluice.renderer.flow;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
-/** Everything one switch should hold at one generation, keyed by flow identity. */
+/**
+ * Everything one switch should hold at one generation: flows keyed by identity (table, priority, match), groups and
+ * meters keyed by id. Every group and meter a flow or bucket uses is here too (checked when built), so sync can
+ * order a change safely: groups and meters before the flows that use them, flows removed before the groups they used.
+ */
 public final class DesiredTables {
   private final long dpid;
   private final long generation;
   private final Map<FlowKey, Flow> flows;
+  private final Map<Long, Group> groups;
+  private final Map<Long, Meter> meters;
 
-  private DesiredTables(long dpid, long generation, Map<FlowKey, Flow> flows) {
+  private DesiredTables(long dpid, long generation, Map<FlowKey, Flow> flows, Map<Long, Group> groups,
+                        Map<Long, Meter> meters) {
     this.dpid = dpid;
     this.generation = generation;
-    this.flows = Collections.unmodifiableMap(flows);
+    this.flows = flows;
+    this.groups = groups;
+    this.meters = meters;
   }
 
-  /** Builds from flows; two flows with the same table, priority and match are an error. */
+  /** Builds from flows alone; two flows with the same table, priority and match are an error. */
   public static DesiredTables of(long dpid, long generation, Collection<Flow> flows) {
+    return of(dpid, generation, flows, List.of(), List.of());
+  }
+
+  /**
+   * Builds from flows, groups and meters. Two flows with the same table, priority and match, two different groups or
+   * meters with one id, or a flow or bucket naming a group or meter that is not here, are errors.
+   */
+  public static DesiredTables of(long dpid, long generation, Collection<Flow> flows, Collection<Group> groups,
+                                 Collection<Meter> meters) {
     Map<FlowKey, Flow> m = new LinkedHashMap<>(Math.max(16, flows.size() * 4 / 3 + 1));
     for (Flow f : flows) {
       Flow old = m.put(f.key(), f);
@@ -26,12 +46,51 @@ public final class DesiredTables {
         throw new IllegalArgumentException("two flows share table, priority and match:\n" + old + "\n" + f);
       }
     }
-    return new DesiredTables(dpid, generation, m);
+    Map<Long, Group> g = new TreeMap<>();
+    for (Group x : groups) {
+      Group old = g.put(x.id(), x);
+      if (old != null && !old.equals(x)) {
+        throw new IllegalArgumentException("two groups share id " + x.id() + ":\n" + old + "\n" + x);
+      }
+    }
+    Map<Long, Meter> mt = new TreeMap<>();
+    for (Meter x : meters) {
+      Meter old = mt.put(x.id(), x);
+      if (old != null && !old.equals(x)) {
+        throw new IllegalArgumentException("two meters share id " + x.id() + ": " + old + " / " + x);
+      }
+    }
+    for (Flow f : m.values()) {
+      checkRefs(f.actions(), g, mt, f);
+    }
+    for (Group x : g.values()) {
+      for (Group.Bucket b : x.buckets()) {
+        checkRefs(b.actions(), g, mt, x);
+      }
+    }
+    return new DesiredTables(dpid, generation, Collections.unmodifiableMap(m), Collections.unmodifiableMap(g),
+        Collections.unmodifiableMap(mt));
   }
 
-  /** The same flows, stamped with a later generation (a switch whose tables a model change did not touch). */
+  private static void checkRefs(List<Action> actions, Map<Long, Group> groups, Map<Long, Meter> meters, Object user) {
+    for (Action a : actions) {
+      if (a instanceof Action.Group r && !groups.containsKey(r.groupId())) {
+        throw new IllegalArgumentException("group " + r.groupId() + " is used but not desired: " + user);
+      }
+      if (a instanceof Action.Meter r && !meters.containsKey(r.meterId())) {
+        throw new IllegalArgumentException("meter " + r.meterId() + " is used but not desired: " + user);
+      }
+    }
+  }
+
+  /** The same tables, stamped with a later generation (a switch whose tables a model change did not touch). */
   public DesiredTables atGeneration(long g) {
-    return g == generation ? this : new DesiredTables(dpid, g, flows);
+    return g == generation ? this : new DesiredTables(dpid, g, flows, groups, meters);
+  }
+
+  /** The same groups and meters with other flows (e.g. without those of rules the switch refused). */
+  public DesiredTables withFlows(Collection<Flow> kept) {
+    return of(dpid, generation, kept, groups.values(), meters.values());
   }
 
   public long dpid() {
@@ -46,6 +105,17 @@ public final class DesiredTables {
     return flows;
   }
 
+  /** Groups by id, in id order. */
+  public Map<Long, Group> groups() {
+    return groups;
+  }
+
+  /** Meters by id, in id order. */
+  public Map<Long, Meter> meters() {
+    return meters;
+  }
+
+  /** The number of flows. */
   public int size() {
     return flows.size();
   }

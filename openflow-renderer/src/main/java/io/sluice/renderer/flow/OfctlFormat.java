@@ -31,6 +31,29 @@ public final class OfctlFormat {
     return sb.toString();
   }
 
+  /**
+   * One group, as {@code ovs-ofctl -O OpenFlow15 dump-groups} prints it (with its leading space): bucket ids are
+   * positions, a weight is printed when it is not 1.
+   */
+  public static String group(Group g) {
+    StringBuilder sb = new StringBuilder(" group_id=").append(g.id()).append(",type=").append(g.type().ofctlName());
+    for (int i = 0; i < g.buckets().size(); i++) {
+      Group.Bucket b = g.buckets().get(i);
+      sb.append(",bucket=bucket_id:").append(i).append(',');
+      if (g.type() == Group.Type.SELECT && b.weight() != 1) {
+        sb.append("weight:").append(b.weight()).append(',');
+      }
+      sb.append("actions=").append(actions(b.actions()));
+    }
+    return sb.toString();
+  }
+
+  /** One meter, as {@code ovs-ofctl -O OpenFlow15 dump-meters} prints it (two lines). */
+  public static String meter(Meter m) {
+    return "meter=" + m.id() + (m.packets() ? " pktps" : " kbps") + " burst bands=\ntype=drop rate=" + m.rate()
+        + " burst_size=" + m.burstSize();
+  }
+
   private static final Field[] BEFORE_PROTOCOL = {Field.CONJ_ID, Field.CT_STATE, Field.CT_ZONE, Field.CT_MARK, Field.CT_LABEL};
   private static final Field[] AFTER_PROTOCOL = {
       Field.REG0, Field.REG1, Field.REG2, Field.REG3, Field.REG4, Field.REG5, Field.REG6, Field.REG7,
@@ -294,6 +317,8 @@ public final class OfctlFormat {
       sb.append("CONTROLLER:").append(c.maxLen());
     } else if (a instanceof Action.Group g) {
       sb.append("group:").append(g.groupId());
+    } else if (a instanceof Action.Meter m) {
+      sb.append("meter:").append(m.meterId());
     } else if (a instanceof Action.SetField s) {
       sb.append("set_field:").append(setValue(s.value())).append("->").append(s.value().field().ofctlName());
     } else if (a instanceof Action.Load l) {
