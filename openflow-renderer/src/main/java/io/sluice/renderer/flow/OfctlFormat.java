@@ -178,8 +178,9 @@ public final class OfctlFormat {
     return null;
   }
 
+  /** As C's {@code %#x}, which OVS uses: zero is {@code 0}, not {@code 0x0}. */
   private static String hex(BigInteger b) {
-    return "0x" + b.toString(16);
+    return b.signum() == 0 ? "0" : "0x" + b.toString(16);
   }
 
   private static String ipv4(FieldValue v) {
@@ -189,6 +190,17 @@ public final class OfctlFormat {
     }
     int prefix = prefixLength(v.mask(), 32);
     return addr + "/" + (prefix >= 0 ? Integer.toString(prefix) : ipv4(v.mask().longValue()));
+  }
+
+  /** An IPv4 (4 bytes) or IPv6 (16 bytes) address as OVS prints it. */
+  public static String address(byte[] raw) {
+    if (raw.length == 4) {
+      return ipv4(new BigInteger(1, raw).longValue());
+    }
+    if (raw.length == 16) {
+      return ipv6(new BigInteger(1, raw));
+    }
+    throw new IllegalArgumentException("an address has 4 or 16 bytes, not " + raw.length);
   }
 
   static String ipv4(long a) {
@@ -320,7 +332,7 @@ public final class OfctlFormat {
     } else if (a instanceof Action.Meter m) {
       sb.append("meter:").append(m.meterId());
     } else if (a instanceof Action.SetField s) {
-      sb.append("set_field:").append(setValue(s.value())).append("->").append(s.value().field().ofctlName());
+      sb.append("set_field:").append(setValue(s.value())).append("->").append(setFieldName(s.value().field()));
     } else if (a instanceof Action.Load l) {
       BigInteger mask = BigInteger.ONE.shiftLeft(l.nBits()).subtract(BigInteger.ONE).shiftLeft(l.ofs());
       BigInteger val = FieldValue.unsigned(l.value()).shiftLeft(l.ofs());
@@ -354,7 +366,25 @@ public final class OfctlFormat {
   private static String setValue(FieldValue v) {
     return switch (v.field()) {
       case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA, IPV6_SRC, IPV6_DST, ETH_SRC, ETH_DST -> value(v);
+      case TCP_SRC, TCP_DST, UDP_SRC, UDP_DST, SCTP_SRC, SCTP_DST -> v.value().toString();
       default -> hex(v.value());
+    };
+  }
+
+  /** The name set_field prints (OVS's field name, which differs from the match name for some fields). */
+  private static String setFieldName(Field f) {
+    return switch (f) {
+      case ETH_SRC -> "eth_src";
+      case ETH_DST -> "eth_dst";
+      case IPV4_SRC -> "ip_src";
+      case IPV4_DST -> "ip_dst";
+      case TCP_SRC -> "tcp_src";
+      case TCP_DST -> "tcp_dst";
+      case UDP_SRC -> "udp_src";
+      case UDP_DST -> "udp_dst";
+      case SCTP_SRC -> "sctp_src";
+      case SCTP_DST -> "sctp_dst";
+      default -> f.ofctlName();
     };
   }
 
