@@ -7,13 +7,14 @@ import io.sluice.renderer.pipeline.PipelineProfile;
 import io.sluice.renderer.policy.Inputs;
 import io.sluice.renderer.policy.PolicyCompiler;
 import io.sluice.renderer.policy.PolicyIndex;
+import io.sluice.renderer.service.ServiceTables;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The renderer's entry point: a pure function from a model snapshot and a switch to that switch's desired tables.
- * No I/O, no threads, no clocks. It renders the base pipeline (conntrack, then NORMAL forwarding) and the
- * NetworkPolicy tables; service tables will build into the same pipeline.
+ * No I/O, no threads, no clocks. It renders the base pipeline (conntrack, then NORMAL forwarding), the Service
+ * tables (load balancing: flows and select groups) and the NetworkPolicy tables.
  */
 public final class Renderer {
   private final PipelineProfile profile;
@@ -36,6 +37,10 @@ public final class Renderer {
     return profile;
   }
 
+  public int round() {
+    return round;
+  }
+
   public DesiredTables render(Snapshot snapshot, long dpid) {
     return render(PolicyIndex.of(snapshot), dpid);
   }
@@ -49,23 +54,54 @@ public final class Renderer {
     return render(index, dpid, null).tables();
   }
 
-  /** A switch's tables and what rendering them read. */
-  public record Rendered(long dpid, DesiredTables tables, Inputs inputs) { }
+  /** The Service tables of a snapshot, for {@link #render(PolicyIndex, ServiceTables, long, Rendered)}. */
+  public ServiceTables services(Snapshot snapshot) {
+    return ServiceTables.of(profile, snapshot, round);
+  }
 
   /**
-   * Renders one switch, or, when {@code previous} (this switch's last render) read only objects that {@code index}
-   * still holds unchanged, returns its tables restamped with the index's generation: a model change that does not
-   * touch a switch costs that switch a few identity checks, not a compile.
+   * A switch's tables and what rendering them read: the policy part's inputs and flows, and the Service tables
+   * (shared by every switch of a generation) they were combined with.
    */
+  public record Rendered(long dpid, DesiredTables tables, Inputs inputs, List<Flow> policyFlows,
+                         ServiceTables services) { }
+
+  /** As {@link #render(PolicyIndex, ServiceTables, long, Rendered)}, compiling the Service tables of the index's snapshot. */
   public Rendered render(PolicyIndex index, long dpid, Rendered previous) {
+    ServiceTables services = previous != null ? previous.services().next(index.snapshot()) : services(index.snapshot());
+    return render(index, services, dpid, previous);
+  }
+
+  /**
+   * Renders one switch. When {@code previous} (this switch's last render) read only policy objects that {@code index}
+   * still holds unchanged, its policy flows are reused; when the Service tables are also the same, its tables are
+   * returned restamped with the index's generation: a model change that does not touch a switch costs that switch a
+   * few identity checks, not a compile. {@code services} must be of the index's snapshot (or an unchanged one).
+   */
+  public Rendered render(PolicyIndex index, ServiceTables services, long dpid, Rendered previous) {
     Snapshot snapshot = index.snapshot();
-    if (previous != null && previous.dpid() == dpid && previous.inputs().unchangedIn(index)) {
-      return new Rendered(dpid, previous.tables().atGeneration(snapshot.generation()), previous.inputs());
+    boolean samePolicy = previous != null && previous.dpid() == dpid && previous.inputs().unchangedIn(index);
+    if (samePolicy && services.sameAs(previous.services())) {
+      return new Rendered(dpid, previous.tables().atGeneration(snapshot.generation()), previous.inputs(),
+          previous.policyFlows(), services);
     }
-    Inputs inputs = new Inputs();
-    List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
-    flows.addAll(PolicyCompiler.compile(index, dpid, round, legacyIsolation, inputs));
-    flows.forEach(profile::check);
-    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), flows), inputs);
+    Inputs inputs;
+    List<Flow> policy;
+    if (samePolicy) {
+      inputs = previous.inputs();
+      policy = previous.policyFlows();
+    } else {
+      inputs = new Inputs();
+      policy = PolicyCompiler.compile(index, dpid, round, legacyIsolation, inputs);
+      policy.forEach(profile::check);
+    }
+    List<Flow> base = profile.baseFlows(dpid, round);
+    List<Flow> flows = new ArrayList<>(base.size() + services.flows().size() + policy.size());
+    flows.addAll(base);
+    flows.addAll(services.flows());
+    flows.addAll(policy);
+    base.forEach(profile::check); // (the Service tables checked their flows when they compiled them)
+    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), flows, services.groups(), List.of()),
+        inputs, policy, services);
   }
 }

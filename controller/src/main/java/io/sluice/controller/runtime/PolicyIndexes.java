@@ -4,6 +4,7 @@ import io.sluice.model.Snapshot;
 import io.sluice.renderer.Renderer;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.policy.PolicyIndex;
+import io.sluice.renderer.service.ServiceTables;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PolicyIndexes {
   private PolicyIndex current;
+  private ServiceTables services;
   private final Map<Long, Renderer.Rendered> lastRender = new ConcurrentHashMap<>();
 
   synchronized PolicyIndex of(Snapshot snap) {
@@ -29,10 +31,24 @@ final class PolicyIndexes {
     return current;
   }
 
+  /** The Service tables at {@code snap}, derived from the previous generation's (shared by every switch). */
+  synchronized ServiceTables services(Renderer renderer, Snapshot snap) {
+    ServiceTables s = services;
+    if (s == null) {
+      services = s = renderer.services(snap);
+    } else if (s.snapshot() != snap) {
+      s = s.next(snap);
+      if (snap.generation() >= services.snapshot().generation()) {
+        services = s;
+      }
+    }
+    return s;
+  }
+
   /** A switch's tables at {@code snap}: its last render, restamped, when nothing it read has changed. */
   DesiredTables render(Renderer renderer, Snapshot snap, long dpid) {
     PolicyIndex index = of(snap);
-    Renderer.Rendered r = renderer.render(index, dpid, lastRender.get(dpid));
+    Renderer.Rendered r = renderer.render(index, services(renderer, snap), dpid, lastRender.get(dpid));
     lastRender.put(dpid, r);
     return r.tables();
   }

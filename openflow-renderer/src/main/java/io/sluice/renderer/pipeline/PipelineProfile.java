@@ -20,6 +20,7 @@ public final class PipelineProfile {
   /** Table ids of the {@code ovs} profile (docs/pipeline.md describes each). */
   public static final int CLASSIFIER = 0;
   public static final int CT_ZONE = 10;
+  public static final int SERVICE_LB = 11;
   public static final int CT_STATE = 20;
   public static final int EGRESS_RULE = 30;
   public static final int INGRESS_RULE = 40;
@@ -50,13 +51,16 @@ public final class PipelineProfile {
         new Table(CLASSIFIER, "Classifier", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
             Field.ICMPV6_TYPE, Field.IPV4_SRC, Field.IPV6_SRC), CT_ZONE),
         new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
-        new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.IN_PORT, Field.ETH_TYPE), EGRESS_RULE),
+        new Table(SERVICE_LB, "ServiceLB", EnumSet.of(Field.CT_STATE, Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_DST,
+            Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST), CT_STATE),
+        new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.IN_PORT, Field.ETH_TYPE),
+            EGRESS_RULE),
         new Table(EGRESS_RULE, "EgressRule", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
             Field.IPV4_DST, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID), INGRESS_RULE),
         new Table(INGRESS_RULE, "IngressRule", EnumSet.of(Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_SRC,
             Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID),
             CT_COMMIT),
-        new Table(CT_COMMIT, "ConntrackCommit", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
+        new Table(CT_COMMIT, "ConntrackCommit", EnumSet.of(Field.ETH_TYPE, Field.CT_MARK), L2_FORWARDING),
         new Table(L2_FORWARDING, "L2Forwarding", EnumSet.allOf(Field.class), Table.MISS_NORMAL)));
   }
 
@@ -90,11 +94,26 @@ public final class PipelineProfile {
       out.add(new Flow(CLASSIFIER, 200, Match.builder().ipv6().exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, type).build(),
           List.of(new Action.GotoTable(L2_FORWARDING)), c));
     }
-    for (Match ip : List.of(Match.builder().ipv4().build(), Match.builder().ipv6().build())) {
-      out.add(new Flow(CT_ZONE, 100, ip, List.of(Action.Ct.lookup(zone, CT_STATE)), c));
+    Action.Load judged = new Action.Load(Field.CT_MARK, 0, 1, 0);
+    for (boolean v6 : new boolean[] {false, true}) {
+      Match ip = v6 ? Match.builder().ipv6().build() : Match.builder().ipv4().build();
+      // the lookup applies the NAT a Service recorded for the connection (replies un-NATed), then Services
+      out.add(new Flow(CT_ZONE, 100, ip, List.of(new Action.Ct(false, false, zone, null, 0, SERVICE_LB,
+          Action.Nat.reverse(), List.of())), c));
       out.add(new Flow(CT_COMMIT, 100, ip, List.of(Action.Ct.commit(zone), new Action.GotoTable(L2_FORWARDING)), c));
+      // a Service-translated connection that policy allowed: commit clears the "unjudged" mark
+      Match unjudged = (v6 ? Match.builder().ipv6() : Match.builder().ipv4())
+          .masked(Field.CT_MARK, UNJUDGED, UNJUDGED).build();
+      out.add(new Flow(CT_COMMIT, 110, unjudged, List.of(new Action.Ct(true, false, zone, null, 0, -1, null,
+          List.of(judged)), new Action.GotoTable(L2_FORWARDING)), c));
     }
     out.add(new Flow(CT_STATE, 210, ctState(CT_INV | CT_TRK, CT_INV | CT_TRK), List.of(), c));
+    // A translated connection whose first packet policy never allowed: its replies are dropped (an endpoint must not
+    // open a path a policy closed by answering), and later packets of its client are judged again.
+    out.add(new Flow(CT_STATE, 206, Match.builder().masked(Field.CT_STATE, CT_RPL | CT_TRK, CT_RPL | CT_TRK)
+        .masked(Field.CT_MARK, UNJUDGED, UNJUDGED).build(), List.of(), c));
+    out.add(new Flow(CT_STATE, 205, Match.builder().masked(Field.CT_STATE, CT_TRK, CT_NEW | CT_TRK)
+        .masked(Field.CT_MARK, UNJUDGED, UNJUDGED).build(), List.of(new Action.GotoTable(EGRESS_RULE)), c));
     out.add(new Flow(CT_STATE, 200, ctState(CT_EST | CT_TRK, CT_EST | CT_TRK), List.of(new Action.GotoTable(L2_FORWARDING)), c));
     out.add(new Flow(CT_STATE, 200, ctState(CT_REL | CT_TRK, CT_REL | CT_TRK), List.of(new Action.GotoTable(L2_FORWARDING)), c));
     out.add(new Flow(CT_STATE, 190, Match.builder().masked(Field.CT_STATE, CT_NEW | CT_TRK, CT_NEW | CT_TRK)
@@ -105,7 +124,10 @@ public final class PipelineProfile {
   public static final int CT_NEW = 0x01;
   public static final int CT_EST = 0x02;
   public static final int CT_REL = 0x04;
+  public static final int CT_RPL = 0x08;
   public static final int CT_INV = 0x10;
+  /** ct_mark bit 0: DNATed by a Service, not yet allowed by NetworkPolicy (renderer.service sets it). */
+  public static final long UNJUDGED = 0x1;
   public static final int CT_TRK = 0x20;
 
   private static Match ctState(int value, int mask) {

@@ -1,0 +1,301 @@
+package io.sluice.renderer.service;
+
+import io.sluice.model.EndpointSlice;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.PortBinding;
+import io.sluice.model.Protocol;
+import io.sluice.model.Service;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.flow.Action;
+import io.sluice.renderer.flow.Cookie;
+import io.sluice.renderer.flow.Field;
+import io.sluice.renderer.flow.FieldValue;
+import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.flow.Group;
+import io.sluice.renderer.flow.Match;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Every Service of one snapshot as flows and groups (see the package doc). Immutable. {@link #of} compiles a
+ * snapshot; {@link #next} compiles a later one, reusing the compiled result of every Service whose object, slices,
+ * endpoint bindings and group ids did not change, and returning this very object when no Service input changed.
+ */
+public final class ServiceTables {
+  private final PipelineProfile profile;
+  private final Snapshot snapshot;
+  private final int round;
+  private final Map<ObjectRef, Compiled> byService;
+  private final List<Flow> flows;
+  private final List<Group> groups;
+
+  private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService) {
+    this.profile = profile;
+    this.snapshot = snapshot;
+    this.round = round;
+    this.byService = byService;
+    List<Flow> f = new ArrayList<>();
+    List<Group> g = new ArrayList<>();
+    for (Compiled c : byService.values()) {
+      f.addAll(c.flows());
+      g.addAll(c.groups());
+    }
+    this.flows = Collections.unmodifiableList(f);
+    this.groups = Collections.unmodifiableList(g);
+  }
+
+  /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
+  public static ServiceTables of(PipelineProfile profile, Snapshot snapshot, int round) {
+    return compile(profile, snapshot, round, null);
+  }
+
+  /** The tables of a later snapshot, reusing what did not change. */
+  public ServiceTables next(Snapshot later) {
+    if (later == snapshot || later.services() == snapshot.services() && later.endpointSlices() == snapshot.endpointSlices()
+        && later.bindings() == snapshot.bindings()) {
+      return later == snapshot ? this : new ServiceTables(profile, later, round, byService, flows, groups);
+    }
+    return compile(profile, later, round, this);
+  }
+
+  private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService,
+                        List<Flow> flows, List<Group> groups) {
+    this.profile = profile;
+    this.snapshot = snapshot;
+    this.round = round;
+    this.byService = byService;
+    this.flows = flows;
+    this.groups = groups;
+  }
+
+  /** The snapshot these tables were compiled (or carried over) for. */
+  public Snapshot snapshot() {
+    return snapshot;
+  }
+
+  /** The ServiceLB flows of every switch (switch-independent). */
+  public List<Flow> flows() {
+    return flows;
+  }
+
+  /** The select groups those flows use. */
+  public List<Group> groups() {
+    return groups;
+  }
+
+  /** Whether this and {@code other} hold the very same compiled flows and groups (a re-render can be skipped). */
+  public boolean sameAs(ServiceTables other) {
+    return other != null && other.flows == flows && other.groups == groups;
+  }
+
+  // ------------------------------------------------------------------ compile
+
+  /** One Service's compiled part, and what it was compiled from. */
+  private record Compiled(Service service, List<EndpointSlice> slices, List<PortBinding> bindings, List<Long> groupIds,
+                          List<Flow> flows, List<Group> groups) { }
+
+  /** A Service port in one address family: one group. */
+  private record GroupKey(ObjectRef service, String port, Protocol protocol, boolean v6) {
+    long hash() {
+      long h = 0xcbf29ce484222325L;
+      for (String s : new String[] {service.toString(), "|", port, "|", protocol.name(), v6 ? "|6" : "|4"}) {
+        for (int i = 0; i < s.length(); i++) {
+          h = (h ^ (s.charAt(i) & 0xff)) * 0x100000001b3L;
+        }
+      }
+      return (h ^ (h >>> 32)) & 0xff_ffffL;
+    }
+  }
+
+  private static ServiceTables compile(PipelineProfile profile, Snapshot snap, int round, ServiceTables previous) {
+    Map<ObjectRef, Compiled> before = previous == null ? Map.of() : previous.byService;
+    Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
+    for (EndpointSlice s : snap.endpointSlices().values()) {
+      if (!s.serviceName().isEmpty()) {
+        slicesByService.computeIfAbsent(s.ref().namespace() + "/" + s.serviceName(), k -> new ArrayList<>()).add(s);
+      }
+    }
+    slicesByService.values().forEach(l -> l.sort(java.util.Comparator.comparing(EndpointSlice::ref)));
+    // Group numbers: a hash of the Service port's name, probing on the rare collision in Service order.
+    Map<ObjectRef, Service> services = new TreeMap<>(snap.services());
+    Map<Long, GroupKey> used = new HashMap<>();
+    Map<GroupKey, Long> ids = new HashMap<>();
+    for (Service s : services.values()) {
+      for (GroupKey k : groupKeys(s)) {
+        long n = k.hash();
+        while (used.putIfAbsent(n, k) != null) {
+          n = (n + 1) & 0xff_ffffL;
+        }
+        ids.put(k, Group.ownedId(n));
+      }
+    }
+    Map<ObjectRef, Compiled> out = new java.util.LinkedHashMap<>();
+    boolean allKept = previous != null && before.size() == services.size();
+    for (Service s : services.values()) {
+      List<EndpointSlice> slices = slicesByService.getOrDefault(s.ref().namespace() + "/" + s.ref().name(), List.of());
+      List<PortBinding> bindings = bindingsOf(snap, slices);
+      List<Long> groupIds = groupKeys(s).stream().map(ids::get).toList();
+      Compiled old = before.get(s.ref());
+      if (old != null && old.service().equals(s) && sameElements(old.slices(), slices)
+          && old.bindings().equals(bindings) && old.groupIds().equals(groupIds)) {
+        out.put(s.ref(), old);
+      } else {
+        allKept = false;
+        Compiled c = compile(s, slices, bindings, groupIds, snap, round);
+        c.flows().forEach(profile::check);
+        out.put(s.ref(), c);
+      }
+    }
+    if (allKept) { // the same Services, each compiled as before: the same lists, so re-renders can be skipped
+      return new ServiceTables(profile, snap, round, previous.byService, previous.flows, previous.groups);
+    }
+    return new ServiceTables(profile, snap, round, out);
+  }
+
+  private static boolean sameElements(List<EndpointSlice> a, List<EndpointSlice> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i) && !a.get(i).equals(b.get(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The bindings of the slices' endpoint pods, in slice and endpoint order (null where a pod is not bound). */
+  private static List<PortBinding> bindingsOf(Snapshot snap, List<EndpointSlice> slices) {
+    List<PortBinding> out = new ArrayList<>();
+    for (EndpointSlice s : slices) {
+      for (EndpointSlice.Endpoint e : s.endpoints()) {
+        out.add(e.targetPod().map(p -> snap.bindings().get(p)).orElse(null));
+      }
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  /** Whether a Service gets a virtual address at all: not ExternalName, not headless, with a cluster IP. */
+  static boolean balanced(Service s) {
+    return s.type() != Service.Type.EXTERNAL_NAME && !s.headless() && !s.clusterIPs().isEmpty();
+  }
+
+  private static List<GroupKey> groupKeys(Service s) {
+    if (!balanced(s)) {
+      return List.of();
+    }
+    List<GroupKey> keys = new ArrayList<>();
+    for (boolean v6 : families(s)) {
+      for (Service.Port p : s.ports()) {
+        keys.add(new GroupKey(s.ref(), p.name(), p.protocol(), v6));
+      }
+    }
+    return keys;
+  }
+
+  /** The address families of a Service's cluster IPs (IPv4 first), each once. */
+  private static List<Boolean> families(Service s) {
+    boolean v4 = false;
+    boolean v6 = false;
+    for (String ip : s.clusterIPs()) {
+      if (ip.indexOf(':') >= 0) {
+        v6 = true;
+      } else {
+        v4 = true;
+      }
+    }
+    List<Boolean> out = new ArrayList<>(2);
+    if (v4) {
+      out.add(false);
+    }
+    if (v6) {
+      out.add(true);
+    }
+    return out;
+  }
+
+  private static Compiled compile(Service s, List<EndpointSlice> slices, List<PortBinding> bindings,
+                                  List<Long> groupIds, Snapshot snap, int round) {
+    List<Flow> flows = new ArrayList<>();
+    List<Group> groups = new ArrayList<>();
+    if (!balanced(s)) {
+      return new Compiled(s, slices, bindings, groupIds, List.of(), List.of());
+    }
+    int k = 0;
+    for (boolean v6 : families(s)) {
+      for (Service.Port sp : s.ports()) {
+        long gid = groupIds.get(k++);
+        List<Endpoints.Backend> backends = Endpoints.of(sp, v6, slices);
+        if (backends.isEmpty()) {
+          continue; // no usable endpoint: no flow (a reject is a later step of issue 9)
+        }
+        List<Group.Bucket> buckets = new ArrayList<>(backends.size());
+        for (Endpoints.Backend b : backends) {
+          buckets.add(new Group.Bucket(100, bucketActions(b, snap)));
+        }
+        groups.add(new Group(gid, Group.Type.SELECT, buckets));
+        Cookie cookie = Cookie.of(Cookie.Category.SERVICE, round, gid & 0xff_ffffL);
+        for (String vip : s.clusterIPs()) {
+          byte[] raw = Addresses.parse(vip);
+          if ((raw.length == 16) != v6) {
+            continue;
+          }
+          flows.add(new Flow(PipelineProfile.SERVICE_LB, 200, vipMatch(raw, sp), List.of(new Action.Group(gid)), cookie));
+        }
+      }
+    }
+    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups));
+  }
+
+  /** New connections (first packets) to a virtual address and port. */
+  static Match vipMatch(byte[] vip, Service.Port sp) {
+    boolean v6 = vip.length == 16;
+    Match.Builder m = v6 ? Match.builder().ipv6() : Match.builder().ipv4();
+    m.masked(Field.CT_STATE, PipelineProfile.CT_NEW | PipelineProfile.CT_TRK, PipelineProfile.CT_NEW | PipelineProfile.CT_TRK);
+    m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, new BigInteger(1, vip), null));
+    m.exact(Field.IP_PROTO, switch (sp.protocol()) {
+      case TCP -> 6;
+      case UDP -> 17;
+      case SCTP -> 132;
+    });
+    m.exact(switch (sp.protocol()) {
+      case TCP -> Field.TCP_DST;
+      case UDP -> Field.UDP_DST;
+      case SCTP -> Field.SCTP_DST;
+    }, sp.port());
+    return m.build();
+  }
+
+  /**
+   * A bucket: the endpoint's MAC as destination (when Sluice knows the port it sits on), then DNAT to the endpoint in
+   * the zone the packet was tracked in, marked unjudged, continuing at the policy state table.
+   */
+  private static List<Action> bucketActions(Endpoints.Backend b, Snapshot snap) {
+    List<Action> actions = new ArrayList<>(2);
+    Optional<BigInteger> mac = b.endpoint().targetPod().map(p -> snap.bindings().get(p)).map(p -> mac(p.mac()));
+    mac.ifPresent(m -> actions.add(new Action.SetField(new FieldValue(Field.ETH_DST, m, null))));
+    Action.Nat nat = new Action.Nat(Action.NatKind.DST, b.text(), null, b.port(), 0, false, false, false);
+    actions.add(new Action.Ct(true, false, 0, Field.CT_ZONE, 0, PipelineProfile.CT_STATE, nat,
+        List.of(new Action.Load(Field.CT_MARK, 0, 1, PipelineProfile.UNJUDGED))));
+    return actions;
+  }
+
+  /** A MAC address's value, or null when the text (OVSDB's attached-mac) is not one. */
+  private static BigInteger mac(String text) {
+    if (text == null || text.length() != 17) {
+      return null;
+    }
+    String hex = text.replace(":", "");
+    if (hex.length() != 12 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+      return null;
+    }
+    return new BigInteger(hex, 16);
+  }
+}
