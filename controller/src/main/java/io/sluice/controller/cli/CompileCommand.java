@@ -7,7 +7,9 @@ import io.sluice.model.Pod;
 import io.sluice.model.PortBinding;
 import io.sluice.model.Snapshot;
 import io.sluice.renderer.Renderer;
+import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import io.sluice.watcher.SourceError;
 import io.sluice.watcher.manifest.ManifestSource;
@@ -26,7 +28,8 @@ import picocli.CommandLine.Option;
 
 /** {@code sluice compile}: the desired flows for a manifest directory, without any switch. */
 @Command(name = "compile", mixinStandardHelpOptions = true,
-    description = {"Print the flows Sluice would install, in ovs-ofctl dump-flows syntax, for the manifests in DIR.",
+    description = {"Print the flows and groups Sluice would install, in ovs-ofctl dump-flows and dump-groups syntax,",
+        "for the manifests in DIR.",
         "No switch is needed: every pod with an address is placed on a virtual switch " + CompileCommand.VIRTUAL + ",",
         "on ports 1, 2, ... in namespace/name order."})
 final class CompileCommand implements Callable<Integer> {
@@ -68,12 +71,17 @@ final class CompileCommand implements Callable<Integer> {
       err.println("warning: skipped " + e);
     }
     Snapshot snap = placeOnVirtualSwitch(model);
-    List<Flow> flows = new ArrayList<>(new Renderer(PipelineProfile.ovs(), 0).render(snap, sw).flows().values());
+    DesiredTables tables = new Renderer(PipelineProfile.ovs(), 0).render(snap, sw);
+    List<Flow> flows = new ArrayList<>(tables.flows().values());
     flows.sort(Comparator.comparingInt(Flow::table).thenComparing(Comparator.comparingInt(Flow::priority).reversed())
         .thenComparing(Flow::toString));
     out.println("# switch " + DatapathId.of(sw) + ", model generation " + snap.generation() + ", " + flows.size() + " flows");
     for (Flow f : flows) {
       out.println(f);
+    }
+    out.println("# " + tables.groups().size() + " groups");
+    for (Group g : tables.groups().values()) {
+      out.println(g);
     }
     out.flush();
     return 0;

@@ -21,6 +21,7 @@ public final class PipelineProfile {
   public static final int CLASSIFIER = 0;
   public static final int CT_ZONE = 10;
   public static final int SERVICE_LB = 11;
+  public static final int SERVICE_ENDPOINT = 12;
   public static final int CT_STATE = 20;
   public static final int EGRESS_RULE = 30;
   public static final int INGRESS_RULE = 40;
@@ -52,7 +53,9 @@ public final class PipelineProfile {
             Field.ICMPV6_TYPE, Field.IPV4_SRC, Field.IPV6_SRC), CT_ZONE),
         new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
         new Table(SERVICE_LB, "ServiceLB", EnumSet.of(Field.CT_STATE, Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_DST,
-            Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST), CT_STATE),
+            Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST), SERVICE_ENDPOINT),
+        new Table(SERVICE_ENDPOINT, "ServiceEndpoint", EnumSet.of(Field.CT_STATE, Field.ETH_TYPE, Field.IPV4_DST,
+            Field.IPV6_DST), CT_STATE),
         new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.IN_PORT, Field.ETH_TYPE),
             EGRESS_RULE),
         new Table(EGRESS_RULE, "EgressRule", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
@@ -126,6 +129,7 @@ public final class PipelineProfile {
   public static final int CT_REL = 0x04;
   public static final int CT_RPL = 0x08;
   public static final int CT_INV = 0x10;
+  public static final int CT_DNAT = 0x80;
   /** ct_mark bit 0: DNATed by a Service, not yet allowed by NetworkPolicy (renderer.service sets it). */
   public static final long UNJUDGED = 0x1;
   public static final int CT_TRK = 0x20;

@@ -20,7 +20,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -43,10 +42,15 @@ public final class ServiceTables {
     this.byService = byService;
     List<Flow> f = new ArrayList<>();
     List<Group> g = new ArrayList<>();
+    Map<io.sluice.renderer.flow.FlowKey, Flow> mac = new java.util.LinkedHashMap<>();
     for (Compiled c : byService.values()) {
       f.addAll(c.flows());
       g.addAll(c.groups());
+      for (Flow m : c.macFlows()) {
+        mac.putIfAbsent(m.key(), m); // an endpoint of several Services: one flow (its pod has one MAC)
+      }
     }
+    f.addAll(mac.values());
     this.flows = Collections.unmodifiableList(f);
     this.groups = Collections.unmodifiableList(g);
   }
@@ -99,7 +103,7 @@ public final class ServiceTables {
 
   /** One Service's compiled part, and what it was compiled from. */
   private record Compiled(Service service, List<EndpointSlice> slices, List<PortBinding> bindings, List<Long> groupIds,
-                          List<Flow> flows, List<Group> groups) { }
+                          List<Flow> flows, List<Group> groups, List<Flow> macFlows) { }
 
   /** A Service port in one address family: one group. */
   private record GroupKey(ObjectRef service, String port, Protocol protocol, boolean v6) {
@@ -225,8 +229,9 @@ public final class ServiceTables {
                                   List<Long> groupIds, Snapshot snap, int round) {
     List<Flow> flows = new ArrayList<>();
     List<Group> groups = new ArrayList<>();
+    List<Flow> macFlows = new ArrayList<>();
     if (!balanced(s)) {
-      return new Compiled(s, slices, bindings, groupIds, List.of(), List.of());
+      return new Compiled(s, slices, bindings, groupIds, List.of(), List.of(), List.of());
     }
     int k = 0;
     for (boolean v6 : families(s)) {
@@ -238,7 +243,14 @@ public final class ServiceTables {
         }
         List<Group.Bucket> buckets = new ArrayList<>(backends.size());
         for (Endpoints.Backend b : backends) {
-          buckets.add(new Group.Bucket(100, bucketActions(b, snap)));
+          buckets.add(new Group.Bucket(100, bucketActions(b)));
+          BigInteger mac = macOf(b, snap);
+          if (mac != null) {
+            macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 100, endpointMatch(b.address()),
+                List.of(new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
+                    new Action.GotoTable(PipelineProfile.CT_STATE)),
+                Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_MAC_OBJECT)));
+          }
         }
         groups.add(new Group(gid, Group.Type.SELECT, buckets));
         Cookie cookie = Cookie.of(Cookie.Category.SERVICE, round, gid & 0xff_ffffL);
@@ -251,7 +263,7 @@ public final class ServiceTables {
         }
       }
     }
-    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups));
+    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups), List.copyOf(macFlows));
   }
 
   /** New connections (first packets) to a virtual address and port. */
@@ -274,17 +286,43 @@ public final class ServiceTables {
   }
 
   /**
-   * A bucket: the endpoint's MAC as destination (when Sluice knows the port it sits on), then DNAT to the endpoint in
-   * the zone the packet was tracked in, marked unjudged, continuing at the policy state table.
+   * A bucket: DNAT to the endpoint in the zone the packet was tracked in, marked unjudged, continuing at the endpoint
+   * table (its MAC).
    */
-  private static List<Action> bucketActions(Endpoints.Backend b, Snapshot snap) {
-    List<Action> actions = new ArrayList<>(2);
-    Optional<BigInteger> mac = b.endpoint().targetPod().map(p -> snap.bindings().get(p)).map(p -> mac(p.mac()));
-    mac.ifPresent(m -> actions.add(new Action.SetField(new FieldValue(Field.ETH_DST, m, null))));
+  private static List<Action> bucketActions(Endpoints.Backend b) {
     Action.Nat nat = new Action.Nat(Action.NatKind.DST, b.text(), null, b.port(), 0, false, false, false);
-    actions.add(new Action.Ct(true, false, 0, Field.CT_ZONE, 0, PipelineProfile.CT_STATE, nat,
+    return List.of(new Action.Ct(true, false, 0, Field.CT_ZONE, 0, PipelineProfile.SERVICE_ENDPOINT, nat,
         List.of(new Action.Load(Field.CT_MARK, 0, 1, PipelineProfile.UNJUDGED))));
-    return actions;
+  }
+
+  /** Cookie object id of the endpoint MAC flows (above every 24-bit group number). */
+  static final long ENDPOINT_MAC_OBJECT = 0x0100_0000L;
+
+  /** Packets of a DNATed connection in its original direction, to one endpoint. */
+  static Match endpointMatch(byte[] address) {
+    boolean v6 = address.length == 16;
+    Match.Builder m = v6 ? Match.builder().ipv6() : Match.builder().ipv4();
+    m.masked(Field.CT_STATE, PipelineProfile.CT_DNAT | PipelineProfile.CT_TRK,
+        PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
+    m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, new BigInteger(1, address), null));
+    return m.build();
+  }
+
+  /**
+   * The endpoint pod's MAC (its port's attached-mac), when the endpoint names a pod Sluice knows with that address
+   * and the pod's port is bound; else null (a pod whose port is still closed must not be reached by rewriting).
+   */
+  private static BigInteger macOf(Endpoints.Backend b, Snapshot snap) {
+    if (b.endpoint().targetPod().isEmpty()) {
+      return null;
+    }
+    ObjectRef ref = b.endpoint().targetPod().get();
+    io.sluice.model.Pod pod = snap.pods().get(ref);
+    PortBinding binding = snap.bindings().get(ref);
+    if (pod == null || binding == null || pod.hostNetwork() || !pod.ips().contains(b.endpoint().addresses().get(0))) {
+      return null;
+    }
+    return mac(binding.mac());
   }
 
   /** A MAC address's value, or null when the text (OVSDB's attached-mac) is not one. */
