@@ -4,8 +4,9 @@
 #   ovsdb       io.sluice.ovsdb.bench.OvsdbBench        (bind latency, 10k interfaces load)
 #   k8s-watcher io.sluice.watcher.bench.ManifestBench   (100k pods load, heap, label change)
 #   renderer    io.sluice.renderer.bench.NetpolBench    (NetworkPolicy compiler figures)
+#   services    io.sluice.renderer.bench.ServiceBench   (Service compiler: 10k Services x 10 endpoints, 1,000 switches)
 #   labels      io.sluice.controller.bench.LabelChangeBench (one pod-label change at 100k pods, real OVS bridge)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, labels) runs one; `deploy/bench.sh gc` compares the
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, labels) runs one; `deploy/bench.sh gc` compares the
 # default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ run() { # module main-class [args]
 }
 
 case "$which" in all|netpol) run openflow-renderer io.sluice.renderer.bench.NetpolBench ;; esac
+case "$which" in all|services) run openflow-renderer io.sluice.renderer.bench.ServiceBench ;; esac
 case "$which" in all|manifests) run k8s-watcher io.sluice.watcher.bench.ManifestBench ;; esac
 case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
 case "$which" in all|controller) run controller io.sluice.controller.bench.Bench ;; esac

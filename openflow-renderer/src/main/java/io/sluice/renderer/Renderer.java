@@ -96,12 +96,11 @@ public final class Renderer {
       policy.forEach(profile::check);
     }
     List<Flow> base = profile.baseFlows(dpid, round);
-    List<Flow> flows = new ArrayList<>(base.size() + services.flows().size() + policy.size());
-    flows.addAll(base);
-    flows.addAll(services.flows());
-    flows.addAll(policy);
+    List<Flow> own = new ArrayList<>(base.size() + policy.size());
+    own.addAll(base);
+    own.addAll(policy);
     base.forEach(profile::check); // (the Service tables checked their flows when they compiled them)
-    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), flows, services.groups(), List.of()),
+    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), own, services.shared()),
         inputs, policy, services);
   }
 }

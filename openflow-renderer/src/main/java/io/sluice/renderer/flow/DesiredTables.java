@@ -72,7 +72,7 @@ public final class DesiredTables {
         Collections.unmodifiableMap(mt));
   }
 
-  private static void checkRefs(List<Action> actions, Map<Long, Group> groups, Map<Long, Meter> meters, Object user) {
+  static void checkRefs(List<Action> actions, Map<Long, Group> groups, Map<Long, Meter> meters, Object user) {
     for (Action a : actions) {
       if (a instanceof Action.Group r && !groups.containsKey(r.groupId())) {
         throw new IllegalArgumentException("group " + r.groupId() + " is used but not desired: " + user);
@@ -81,6 +81,28 @@ public final class DesiredTables {
         throw new IllegalArgumentException("meter " + r.meterId() + " is used but not desired: " + user);
       }
     }
+  }
+
+  /**
+   * Builds from this switch's own flows, groups and meters plus tables shared with other switches (referred to, not
+   * copied). The switch's own flows may not have the identity of a shared flow, nor its groups the id of a shared
+   * group; its flows may use shared groups.
+   */
+  public static DesiredTables of(long dpid, long generation, Collection<Flow> own, SharedTables shared) {
+    if (shared.flows().isEmpty() && shared.groups().isEmpty()) {
+      return of(dpid, generation, own);
+    }
+    Map<FlowKey, Flow> m = new LinkedHashMap<>(Math.max(16, own.size() * 4 / 3 + 1));
+    for (Flow f : own) {
+      Flow old = m.put(f.key(), f);
+      if (old != null && !old.equals(f) || shared.flows().containsKey(f.key())) {
+        throw new IllegalArgumentException("two flows share table, priority and match:\n"
+            + (old != null ? old : shared.flows().get(f.key())) + "\n" + f);
+      }
+      checkRefs(f.actions(), shared.groups(), Map.of(), f);
+    }
+    return new DesiredTables(dpid, generation, new UnionMap<>(Collections.unmodifiableMap(m), shared.flows()),
+        shared.groups(), Map.of());
   }
 
   /** The same tables, stamped with a later generation (a switch whose tables a model change did not touch). */

@@ -13,6 +13,7 @@ import io.sluice.renderer.flow.FieldValue;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Match;
+import io.sluice.renderer.flow.SharedTables;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ public final class ServiceTables {
   private final Map<ObjectRef, Compiled> byService;
   private final List<Flow> flows;
   private final List<Group> groups;
+  private final SharedTables shared;
 
   private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService) {
     this.profile = profile;
@@ -53,6 +55,7 @@ public final class ServiceTables {
     f.addAll(mac.values());
     this.flows = Collections.unmodifiableList(f);
     this.groups = Collections.unmodifiableList(g);
+    this.shared = SharedTables.of(f, g);
   }
 
   /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
@@ -64,19 +67,25 @@ public final class ServiceTables {
   public ServiceTables next(Snapshot later) {
     if (later == snapshot || later.services() == snapshot.services() && later.endpointSlices() == snapshot.endpointSlices()
         && later.bindings() == snapshot.bindings()) {
-      return later == snapshot ? this : new ServiceTables(profile, later, round, byService, flows, groups);
+      return later == snapshot ? this : new ServiceTables(profile, later, round, byService, flows, groups, shared);
     }
     return compile(profile, later, round, this);
   }
 
   private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService,
-                        List<Flow> flows, List<Group> groups) {
+                        List<Flow> flows, List<Group> groups, SharedTables shared) {
     this.profile = profile;
     this.snapshot = snapshot;
     this.round = round;
     this.byService = byService;
     this.flows = flows;
     this.groups = groups;
+    this.shared = shared;
+  }
+
+  /** The flows and groups, keyed once, for every switch's {@link DesiredTables} to refer to. */
+  public SharedTables shared() {
+    return shared;
   }
 
   /** The snapshot these tables were compiled (or carried over) for. */
@@ -158,7 +167,7 @@ public final class ServiceTables {
       }
     }
     if (allKept) { // the same Services, each compiled as before: the same lists, so re-renders can be skipped
-      return new ServiceTables(profile, snap, round, previous.byService, previous.flows, previous.groups);
+      return new ServiceTables(profile, snap, round, previous.byService, previous.flows, previous.groups, previous.shared);
     }
     return new ServiceTables(profile, snap, round, out);
   }

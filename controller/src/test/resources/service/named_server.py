@@ -1,0 +1,30 @@
+# A TCP server for Service tests: answers every connection with its name, then echoes its name for every line
+# it receives. Exits after IDLE seconds without a new connection (bounded), or when killed.
+import socket, sys, threading
+name, port, idle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", port))
+srv.listen(512)
+srv.settimeout(idle)
+
+def serve(c, peer):
+    try:
+        c.settimeout(idle)
+        c.sendall(("%s %s\n" % (name, peer[0])).encode())
+        while True:
+            data = c.recv(100)
+            if not data:
+                break
+            c.sendall(("%s %s\n" % (name, peer[0])).encode())
+    except OSError:
+        pass
+    finally:
+        c.close()
+
+while True:
+    try:
+        c, peer = srv.accept()
+    except socket.timeout:
+        break
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
