@@ -7,7 +7,9 @@ import io.sluice.model.Protocol;
 import io.sluice.model.Snapshot;
 import io.sluice.renderer.reference.Endpoint;
 import io.sluice.renderer.reference.EndpointException;
+import io.sluice.model.Service;
 import io.sluice.renderer.reference.ReferenceEvaluator;
+import io.sluice.renderer.reference.ServiceResolver;
 import io.sluice.renderer.reference.Verdict;
 import io.sluice.watcher.SourceError;
 import io.sluice.watcher.manifest.ManifestSource;
@@ -29,7 +31,9 @@ import picocli.CommandLine.Spec;
     description = {"Say whether a new connection FROM -> TO on a port is allowed by the NetworkPolicies in a manifest",
         "directory, and why: which policies isolate the source's egress and the destination's ingress, and which rule",
         "allowed it. Answers from the reference evaluator of the Kubernetes API rules, independent of the compiled flows.",
-        "Exit code: 0 ALLOWED, 1 DENIED, 2 bad flags or endpoints."})
+        "A Service (--to NS/SERVICE:PORT, or its cluster IP with --port) is first translated as kube-proxy would, and",
+        "the connection is judged for each endpoint it may reach (policy applies to the translated connection).",
+        "Exit code: 0 ALLOWED (every endpoint), 1 DENIED (some endpoint, or no endpoint at all), 2 bad flags or endpoints."})
 final class ExplainCommand implements Callable<Integer> {
   static final int ALLOWED = 0;
   static final int DENIED = 1;
@@ -47,12 +51,14 @@ final class ExplainCommand implements Callable<Integer> {
       description = "The source: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
   String from;
 
-  @Option(names = "--to", required = true, paramLabel = "NS/POD|IP",
-      description = "The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
+  @Option(names = "--to", required = true, paramLabel = "NS/POD|IP|NS/SERVICE:PORT",
+      description = "The destination: a pod, an IPv4/IPv6 address (a pod's address means that pod; a Service's cluster "
+          + "IP is translated), or a Service port by name or number.")
   String to;
 
-  @Option(names = "--port", required = true, paramLabel = "N[/PROTO]",
-      description = "Destination port, optionally with protocol TCP, UDP or SCTP (default TCP), e.g. 5432, 53/udp.")
+  @Option(names = "--port", paramLabel = "N[/PROTO]",
+      description = "Destination port, optionally with protocol TCP, UDP or SCTP (default TCP), e.g. 5432, 53/udp. "
+          + "Required unless --to names a Service port.")
   String port;
 
   @Option(names = "--legacy-isolation",
@@ -66,10 +72,23 @@ final class ExplainCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try {
       Endpoint source = endpoint(from, "--from");
+      int colon = to.indexOf(':');
+      if (to.indexOf('/') > 0 && colon > to.indexOf('/')) {
+        return service(source, out);
+      }
+      if (port == null) {
+        throw new IllegalArgumentException("--port is required unless --to names a Service port (NS/SERVICE:PORT)");
+      }
       Endpoint destination = endpoint(to, "--to");
       Protocol protocol = protocol(port);
       int number = portNumber(port);
       Snapshot snapshot = load(manifests, err);
+      if (destination instanceof Endpoint.Address a) {
+        var vip = ServiceResolver.byVirtualAddress(snapshot, a.ip(), protocol, number);
+        if (vip.isPresent()) {
+          return translated(snapshot, source, vip.get(), out);
+        }
+      }
       Verdict verdict;
       try {
         verdict = new ReferenceEvaluator(legacyIsolation).evaluate(snapshot, source, destination, protocol, number);
@@ -85,6 +104,59 @@ final class ExplainCommand implements Callable<Integer> {
       err.flush();
       return USAGE;
     }
+  }
+
+  /** --to NS/SERVICE:PORT */
+  private int service(Endpoint source, PrintWriter out) {
+    if (port != null) {
+      throw new IllegalArgumentException("--port: not with --to " + to + " (the Service port gives it)");
+    }
+    int slash = to.indexOf('/');
+    int colon = to.indexOf(':', slash);
+    String name = to.substring(slash + 1, colon);
+    String servicePort = to.substring(colon + 1);
+    if (slash == 0 || name.isEmpty() || servicePort.isEmpty()) {
+      throw new IllegalArgumentException("--to " + to + ": expected NS/SERVICE:PORT (a port name or number)");
+    }
+    Snapshot snapshot = load(manifests, spec.commandLine().getErr());
+    boolean v6 = sourceIsV6(snapshot, source);
+    ServiceResolver.Resolved r = ServiceResolver.byName(snapshot,
+        new io.sluice.model.ObjectRef(to.substring(0, slash), name), servicePort, v6);
+    return translated(snapshot, source, r, out);
+  }
+
+  /** The source's family: its address's, or its pod's first address's (IPv4 when unknown). */
+  private static boolean sourceIsV6(Snapshot snapshot, Endpoint source) {
+    if (source instanceof Endpoint.Address a) {
+      return a.ip().indexOf(':') >= 0;
+    }
+    var pod = snapshot.pods().get(((Endpoint.PodRef) source).ref());
+    return pod != null && !pod.ips().isEmpty() && pod.ips().get(0).indexOf(':') >= 0;
+  }
+
+  /** Judges the connection once per endpoint the Service port may translate it to. */
+  private int translated(Snapshot snapshot, Endpoint source, ServiceResolver.Resolved r, PrintWriter out) {
+    Service.Port p = r.port();
+    out.println("Service " + r.service().ref() + " port " + (p.name().isEmpty() ? "" : p.name() + " ") + "("
+        + p.protocol() + " " + p.port() + ", " + (r.v6() ? "IPv6" : "IPv4") + "): " + r.backends().size() + " endpoint(s)");
+    if (r.backends().isEmpty()) {
+      out.println("DENIED: no ready or serving endpoint, the client is refused");
+      out.flush();
+      return DENIED;
+    }
+    boolean all = true;
+    for (ServiceResolver.Backend b : r.backends()) {
+      Verdict v;
+      try {
+        v = new ReferenceEvaluator(legacyIsolation).evaluate(snapshot, source, Endpoint.ip(b.address()), p.protocol(), b.port());
+      } catch (EndpointException e) {
+        throw new IllegalArgumentException((e.source() ? "--from " : "endpoint ") + e.endpoint() + ": " + e.reason(), e);
+      }
+      all &= v.allowed();
+      out.println("-> " + b + ": " + v.toString().replace("\n", "\n   "));
+    }
+    out.flush();
+    return all ? ALLOWED : DENIED;
   }
 
   private static Endpoint endpoint(String text, String flag) {

@@ -179,4 +179,44 @@ class ExplainCommandTest {
     assertThat(o.toString()).contains("--manifests").contains("--from").contains("--to").contains("--port")
         .contains("--legacy-isolation");
   }
+
+  private void service() throws IOException {
+    Files.writeString(dir.resolve("30-service.yaml"), """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: db, namespace: backend}
+        spec:
+          clusterIP: 10.96.0.7
+          selector: {app: db}
+          ports: [{name: sql, port: 5432, targetPort: pg}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: db-x1, namespace: backend, labels: {kubernetes.io/service-name: db}}
+        addressType: IPv4
+        ports: [{name: sql, port: 5432, protocol: TCP}]
+        endpoints:
+        - addresses: [10.0.2.7]
+          conditions: {ready: true}
+          targetRef: {kind: Pod, namespace: backend, name: db-1}
+        """);
+  }
+
+  @Test
+  void aServiceIsTranslatedAndJudgedForEachEndpoint() throws IOException {
+    service();
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db:sql")).isZero();
+    assertThat(out.lines().toList()).containsExactly(
+        "Service backend/db port sql (TCP 5432, IPv4): 1 endpoint(s)",
+        "-> 10.0.2.7:5432 (backend/db-1): ALLOWED",
+        "   egress of frontend/web-1: not isolated (no policy with Egress selects it)",
+        "   ingress of backend/db-1: isolated by backend/db-allow (rule 0 allows from frontend/web-1 on TCP 5432)");
+    // the cluster IP and port are the same Service port; an outside address is not allowed by the policy
+    assertThat(explain("--from", "192.0.2.1", "--to", "10.96.0.7", "--port", "5432")).isEqualTo(1);
+    assertThat(out).startsWith("Service backend/db port sql (TCP 5432, IPv4): 1 endpoint(s)")
+        .contains("-> 10.0.2.7:5432 (backend/db-1): DENIED");
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db:http")).isEqualTo(2);
+    assertThat(err).contains("Service backend/db has no port http");
+    assertThat(explain("--from", "frontend/web-1", "--to", "backend/db:sql", "--port", "1")).isEqualTo(2);
+  }
 }
