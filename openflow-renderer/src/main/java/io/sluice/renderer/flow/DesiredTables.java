@@ -89,7 +89,7 @@ public final class DesiredTables {
    * group; its flows may use shared groups.
    */
   public static DesiredTables of(long dpid, long generation, Collection<Flow> own, SharedTables shared) {
-    if (shared.flows().isEmpty() && shared.groups().isEmpty()) {
+    if (shared.flows().isEmpty() && shared.groups().isEmpty() && shared.meters().isEmpty()) {
       return of(dpid, generation, own);
     }
     Map<FlowKey, Flow> m = new LinkedHashMap<>(Math.max(16, own.size() * 4 / 3 + 1));
@@ -99,10 +99,10 @@ public final class DesiredTables {
         throw new IllegalArgumentException("two flows share table, priority and match:\n"
             + (old != null ? old : shared.flows().get(f.key())) + "\n" + f);
       }
-      checkRefs(f.actions(), shared.groups(), Map.of(), f);
+      checkRefs(f.actions(), shared.groups(), shared.meters(), f);
     }
     return new DesiredTables(dpid, generation, new UnionMap<>(Collections.unmodifiableMap(m), shared.flows()),
-        shared.groups(), Map.of());
+        shared.groups(), shared.meters());
   }
 
   /** The same tables, stamped with a later generation (a switch whose tables a model change did not touch). */

@@ -13,22 +13,24 @@ import java.util.TreeMap;
  * otherwise each build the same maps of a hundred thousand flows.
  */
 public final class SharedTables {
-  public static final SharedTables EMPTY = new SharedTables(Map.of(), Map.of());
+  public static final SharedTables EMPTY = new SharedTables(Map.of(), Map.of(), Map.of());
 
   private final Map<FlowKey, Flow> flows;
   private final Map<Long, Group> groups;
+  private final Map<Long, Meter> meters;
 
-  private SharedTables(Map<FlowKey, Flow> flows, Map<Long, Group> groups) {
+  private SharedTables(Map<FlowKey, Flow> flows, Map<Long, Group> groups, Map<Long, Meter> meters) {
     this.flows = flows;
     this.groups = groups;
+    this.meters = meters;
   }
 
   /**
-   * Keys the flows and groups; two flows with one identity or two groups with one id are an error, as is a flow or
-   * bucket that uses a group not among them (shared flows may not use meters).
+   * Keys the flows, groups and meters; two flows with one identity or two groups or meters with one id are an error,
+   * as is a flow or bucket that uses a group or meter not among them.
    */
-  public static SharedTables of(Collection<Flow> flows, Collection<Group> groups) {
-    if (flows.isEmpty() && groups.isEmpty()) {
+  public static SharedTables of(Collection<Flow> flows, Collection<Group> groups, Collection<Meter> meters) {
+    if (flows.isEmpty() && groups.isEmpty() && meters.isEmpty()) {
       return EMPTY;
     }
     Map<FlowKey, Flow> f = new LinkedHashMap<>(Math.max(16, flows.size() * 4 / 3 + 1));
@@ -45,15 +47,23 @@ public final class SharedTables {
         throw new IllegalArgumentException("two groups share id " + x.id() + ":\n" + old + "\n" + x);
       }
     }
+    Map<Long, Meter> mt = new TreeMap<>();
+    for (Meter x : meters) {
+      Meter old = mt.put(x.id(), x);
+      if (old != null && !old.equals(x)) {
+        throw new IllegalArgumentException("two meters share id " + x.id() + ": " + old + " / " + x);
+      }
+    }
     for (Flow x : f.values()) {
-      DesiredTables.checkRefs(x.actions(), g, Map.of(), x);
+      DesiredTables.checkRefs(x.actions(), g, mt, x);
     }
     for (Group x : g.values()) {
       for (Group.Bucket b : x.buckets()) {
-        DesiredTables.checkRefs(b.actions(), g, Map.of(), x);
+        DesiredTables.checkRefs(b.actions(), g, mt, x);
       }
     }
-    return new SharedTables(Collections.unmodifiableMap(f), Collections.unmodifiableMap(g));
+    return new SharedTables(Collections.unmodifiableMap(f), Collections.unmodifiableMap(g),
+        Collections.unmodifiableMap(mt));
   }
 
   public Map<FlowKey, Flow> flows() {
@@ -62,6 +72,10 @@ public final class SharedTables {
 
   public Map<Long, Group> groups() {
     return groups;
+  }
+
+  public Map<Long, Meter> meters() {
+    return meters;
   }
 
   /** The shared flows as a list (for callers that want them all). */

@@ -13,6 +13,7 @@ import io.sluice.renderer.flow.FieldValue;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Match;
+import io.sluice.renderer.flow.Meter;
 import io.sluice.renderer.flow.SharedTables;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.math.BigInteger;
@@ -55,7 +56,8 @@ public final class ServiceTables {
     f.addAll(mac.values());
     this.flows = Collections.unmodifiableList(f);
     this.groups = Collections.unmodifiableList(g);
-    this.shared = SharedTables.of(f, g);
+    boolean rejects = f.stream().anyMatch(x -> x.actions().contains(REJECT_METER_ACTION));
+    this.shared = SharedTables.of(f, g, rejects ? List.of(REJECT_METER) : List.of());
   }
 
   /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
@@ -247,8 +249,14 @@ public final class ServiceTables {
       for (Service.Port sp : s.ports()) {
         long gid = groupIds.get(k++);
         List<Endpoints.Backend> backends = Endpoints.of(sp, v6, slices);
+        Cookie cookie = Cookie.of(Cookie.Category.SERVICE, round, gid & 0xff_ffffL);
         if (backends.isEmpty()) {
-          continue; // no usable endpoint: no flow (a reject is a later step of issue 9)
+          // no usable endpoint: the controller refuses the client (TCP RST, ICMP unreachable), metered
+          for (byte[] raw : virtualAddresses(s, v6)) {
+            flows.add(new Flow(PipelineProfile.SERVICE_LB, 200, vipMatch(raw, sp),
+                List.of(REJECT_METER_ACTION, new Action.Controller(REJECT_MAX_LEN)), cookie));
+          }
+          continue;
         }
         List<Group.Bucket> buckets = new ArrayList<>(backends.size());
         for (Endpoints.Backend b : backends) {
@@ -262,17 +270,30 @@ public final class ServiceTables {
           }
         }
         groups.add(new Group(gid, Group.Type.SELECT, buckets));
-        Cookie cookie = Cookie.of(Cookie.Category.SERVICE, round, gid & 0xff_ffffL);
-        for (String vip : s.clusterIPs()) {
-          byte[] raw = Addresses.parse(vip);
-          if ((raw.length == 16) != v6) {
-            continue;
-          }
+        for (byte[] raw : virtualAddresses(s, v6)) {
           flows.add(new Flow(PipelineProfile.SERVICE_LB, 200, vipMatch(raw, sp), List.of(new Action.Group(gid)), cookie));
         }
       }
     }
     return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups), List.copyOf(macFlows));
+  }
+
+  /** The meter that bounds how many refused first packets per second a switch sends to the controller. */
+  public static final Meter REJECT_METER = new Meter(Meter.FIRST_OWNED, true, 100, 100);
+  private static final Action REJECT_METER_ACTION = new Action.Meter(REJECT_METER.id());
+  /** Bytes of a refused packet sent to the controller: enough for its headers (an IPv6 TCP SYN with options). */
+  public static final int REJECT_MAX_LEN = 128;
+
+  /** The Service's virtual addresses of one family. */
+  private static List<byte[]> virtualAddresses(Service s, boolean v6) {
+    List<byte[]> out = new ArrayList<>();
+    for (String vip : s.clusterIPs()) {
+      byte[] raw = Addresses.parse(vip);
+      if ((raw.length == 16) == v6) {
+        out.add(raw);
+      }
+    }
+    return out;
   }
 
   /** New connections (first packets) to a virtual address and port. */

@@ -99,7 +99,12 @@ class ServiceAgreementTest {
           for (Flow f : t.flows()) {
             if (f.table() == PipelineProfile.SERVICE_LB && f.toString().contains("_dst=" + vip + ",tp_dst=" + p.port() + " ")
                 && f.match().get(io.sluice.renderer.flow.Field.IP_PROTO).longValue() == proto(p.protocol())) {
-              Group g = groups.get(((Action.Group) f.actions().get(0)).groupId());
+              if (!(f.actions().get(0) instanceof Action.Group ga)) {
+                assertThat(f.actions()).as("seed " + seed + ": a port without backends is refused")
+                    .contains(new Action.Controller(ServiceTables.REJECT_MAX_LEN));
+                continue;
+              }
+              Group g = groups.get(ga.groupId());
               for (Group.Bucket b : g.buckets()) {
                 Action.Nat nat = ((Action.Ct) b.actions().get(b.actions().size() - 1)).nat();
                 compiled.add(new ServiceResolver.Backend(nat.minAddr(), nat.minPort(), Optional.empty()).toString());

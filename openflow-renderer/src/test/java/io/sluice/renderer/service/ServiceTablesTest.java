@@ -127,7 +127,12 @@ class ServiceTablesTest {
     assertThat(String.join("\n", text(ServiceTables.of(OVS, withReady, 1)))).contains("10.0.0.7:5432").doesNotContain("10.0.0.5");
     Snapshot none = new ClusterModel(1).apply(List.of(new ModelEvent.ServiceUpserted(s),
         new ModelEvent.EndpointSliceUpserted(slice("db-1", "db", EndpointSlice.AddressType.IPV4, ports, gone))));
-    assertThat(ServiceTables.of(OVS, none, 1).flows()).isEmpty();
+    ServiceTables refused = ServiceTables.of(OVS, none, 1);
+    assertThat(refused.groups()).isEmpty();
+    assertThat(refused.flows()).extracting(Flow::toString).containsExactly(" cookie=0x5c030001002c1afc, table=11, "
+        + "priority=200,ct_state=+new+trk,tcp,nw_dst=10.96.0.30,tp_dst=5432 actions=meter:23552,CONTROLLER:128");
+    assertThat(refused.shared().meters()).containsOnlyKeys(ServiceTables.REJECT_METER.id());
+    assertThat(ServiceTables.of(OVS, withReady, 1).shared().meters()).isEmpty();
   }
 
   @Test
