@@ -1,5 +1,6 @@
 # A client for Service tests. Commands on stdin, one JSON line per command on stdout:
-#   burst N            N short connections to ADDR:PORT; {"names": {name: count}, "failed": n, "peers": [...]}
+#   burst N            N short connections to ADDR:PORT;
+#                      {"names": {name: count}, "failed": n, "refused": n (of failed, by a RST), "peers": [...]}
 #   open K             opens K long-lived connections; {"names": [name of each]}
 #   check              one round trip on each long-lived connection; {"names": [name or null]}
 import json, socket, sys, collections
@@ -21,7 +22,7 @@ for cmd in sys.stdin:
     if not parts:
         continue
     if parts[0] == "burst":
-        names, peers, failed = collections.Counter(), set(), 0
+        names, peers, failed, refused = collections.Counter(), set(), 0, 0
         for _ in range(int(parts[1])):
             try:
                 c = socket.create_connection((addr, port), timeout=2)
@@ -29,9 +30,12 @@ for cmd in sys.stdin:
                 names[n] += 1
                 peers.add(peer)
                 c.close()
+            except ConnectionRefusedError:
+                failed += 1
+                refused += 1
             except OSError:
                 failed += 1
-        print(json.dumps({"names": names, "failed": failed, "peers": sorted(peers)}), flush=True)
+        print(json.dumps({"names": names, "failed": failed, "refused": refused, "peers": sorted(peers)}), flush=True)
     elif parts[0] == "open":
         out = []
         for _ in range(int(parts[1])):

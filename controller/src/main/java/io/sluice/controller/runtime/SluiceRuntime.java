@@ -6,6 +6,7 @@ import com.google.inject.Injector;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.sluice.controller.http.StatusServer;
+import io.sluice.controller.service.RejectResponder;
 import io.sluice.controller.session.OpenFlowServer;
 import io.sluice.controller.session.SessionConfig;
 import io.sluice.controller.session.SwitchSession;
@@ -198,8 +199,9 @@ public final class SluiceRuntime implements AutoCloseable {
         }).toList();
       }
     });
+    RejectResponder rejects = new RejectResponder(switches);
     try {
-      openflow = new OpenFlowServer(cfg.openflow(), () -> new SwitchSession(sessionConfig, switches, metrics), cfg.workers());
+      openflow = new OpenFlowServer(cfg.openflow(), () -> new SwitchSession(sessionConfig, rejects, metrics), cfg.workers());
     } catch (RuntimeException | InterruptedException e) {
       http.close();
       throw e;

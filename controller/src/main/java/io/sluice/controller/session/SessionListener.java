@@ -8,6 +8,12 @@ public interface SessionListener {
   /** A port was added, changed or deleted. */
   default void portChanged(SwitchSession session, SwitchPort port, boolean deleted) { }
 
+  /**
+   * A PACKET_IN arrived (raw frame, header included: OVS puts fields in its match that OpenFlowJ cannot read). The
+   * frame is released after the call: copy what is needed.
+   */
+  default void packetIn(SwitchSession session, io.netty.buffer.ByteBuf frame) { }
+
   /** The connection is gone (closed by either side, or the switch stopped answering). */
   void closed(SwitchSession session, String reason);
 }

@@ -150,6 +150,8 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     void portDescriptions(SwitchSession s, long xid, List<SwitchPort> ports, boolean more) { }
   }
 
+  private static final int OFPT_PACKET_IN = 10;
+
   private final SessionConfig config;
   private final SessionListener listener;
   private final SessionMetrics metrics;
@@ -490,6 +492,12 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     }
     if (type == 1) {
       state.error(this, SwitchError.read(frame, errorDescription(frame)));
+      return false;
+    }
+    if (type == OFPT_PACKET_IN) {
+      if (state == State.ACTIVE) {
+        listener.packetIn(this, frame);
+      }
       return false;
     }
     if (PortDescriptions.isPortDescReply(frame)) {

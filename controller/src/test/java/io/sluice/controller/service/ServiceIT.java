@@ -54,7 +54,7 @@ class ServiceIT {
   private static String slice(int... webs) {
     StringBuilder sb = new StringBuilder(String.join("\n", "apiVersion: discovery.k8s.io/v1", "kind: EndpointSlice",
         "metadata: {name: web-1abc, namespace: svc72, labels: {kubernetes.io/service-name: web}}",
-        "addressType: IPv4", "ports: [{name: http, port: 8080, protocol: TCP}]", "endpoints:", ""));
+        "addressType: IPv4", "ports: [{name: http, port: 8080, protocol: TCP}]", "endpoints:" + (webs.length == 0 ? " []" : ""), ""));
     for (int n : webs) {
       sb.append("- addresses: [10.72.0.").append(10 + n).append("]\n")
           .append("  conditions: {ready: true}\n")
@@ -121,6 +121,13 @@ class ServiceIT {
       JsonNode four = ask(in, out, "burst 200");
       assertThat(four.get("failed").asInt()).as(four.toString()).isZero();
       assertThat(names(four)).as(four.toString()).containsExactly("web-1", "web-2", "web-3", "web-4");
+
+      // no endpoint left: new connections are refused (RST from the controller path), not blackholed
+      Files.writeString(dir.resolve("slice.yaml"), slice());
+      awaitSlice(rt, 0);
+      awaitRealized(rt, 5);
+      JsonNode none = ask(in, out, "burst 20");
+      assertThat(none.get("refused").asInt()).as(none.toString()).isEqualTo(20);
       in.close();
     } finally {
       processes.forEach(Process::destroyForcibly);

@@ -1,0 +1,122 @@
+package io.sluice.controller.service;
+
+import io.netty.buffer.ByteBuf;
+import io.sluice.controller.session.SessionListener;
+import io.sluice.controller.session.SwitchPort;
+import io.sluice.controller.session.SwitchSession;
+import io.sluice.renderer.flow.Cookie;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.projectfloodlight.openflow.protocol.OFPacketOut;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.protocol.match.MatchField;
+import org.projectfloodlight.openflow.types.OFBufferId;
+import org.projectfloodlight.openflow.types.OFPort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers the packets a switch sends for Services without a usable endpoint (table ServiceLB, cookie category
+ * SERVICE) with a TCP RST or an ICMP port unreachable, as a packet-out through the port the packet came in on; every
+ * other session event goes to the delegate unchanged. Runs on the session's event loop and never blocks. Besides
+ * the switch's meter, each switch may make it answer at most {@link #PER_SWITCH_PER_SECOND} packets a second, so no
+ * switch (or whoever speaks for one) can make the controller work for it without bound; the rest is counted.
+ */
+public final class RejectResponder implements SessionListener {
+  private static final Logger LOG = LoggerFactory.getLogger(RejectResponder.class);
+  static final int PER_SWITCH_PER_SECOND = 500;
+
+  private final SessionListener delegate;
+  private final Map<SwitchSession, Budget> budgets = new ConcurrentHashMap<>();
+  private final AtomicLong answered = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong unreadable = new AtomicLong();
+
+  public RejectResponder(SessionListener delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public void active(SwitchSession session) {
+    delegate.active(session);
+  }
+
+  @Override
+  public void portChanged(SwitchSession session, SwitchPort port, boolean deleted) {
+    delegate.portChanged(session, port, deleted);
+  }
+
+  @Override
+  public void closed(SwitchSession session, String reason) {
+    budgets.remove(session);
+    delegate.closed(session, reason);
+  }
+
+  @Override
+  public void packetIn(SwitchSession session, ByteBuf frame) {
+    PacketIn in;
+    try {
+      in = PacketIn.read(frame);
+    } catch (IllegalArgumentException e) {
+      if (unreadable.getAndIncrement() == 0) {
+        LOG.warn("switch {}: unreadable PACKET_IN ({}); further ones are only counted", session.name(), e.getMessage());
+      }
+      return;
+    }
+    Cookie c = new Cookie(in.cookie());
+    if (!c.owned() || c.category() != Cookie.Category.SERVICE || in.tableId() != PipelineProfile.SERVICE_LB) {
+      return; // not a refused Service connection: nothing of Sluice's asked for it
+    }
+    if (!budgets.computeIfAbsent(session, s -> new Budget()).take(System.nanoTime())) {
+      dropped.incrementAndGet();
+      return;
+    }
+    Optional<byte[]> reply = Rejects.answer(in.data());
+    if (reply.isEmpty()) {
+      return;
+    }
+    session.channel().writeAndFlush(packetOut(session, in.inPort(), reply.get()), session.channel().voidPromise());
+    answered.incrementAndGet();
+  }
+
+  private static OFPacketOut packetOut(SwitchSession s, long port, byte[] data) {
+    var f = s.factory();
+    var b = f.buildPacketOut().setXid(s.nextXid()).setBufferId(OFBufferId.NO_BUFFER)
+        .setActions(List.of(f.actions().output(OFPort.of((int) port), 0))).setData(data);
+    if (s.version().compareTo(OFVersion.OF_15) >= 0) {
+      b.setMatch(f.buildMatch().setExact(MatchField.IN_PORT, OFPort.CONTROLLER).build());
+    } else {
+      b.setInPort(OFPort.CONTROLLER);
+    }
+    return b.build();
+  }
+
+  /** Refused connections answered, and those not answered because a switch exceeded its budget. */
+  public long answered() {
+    return answered.get();
+  }
+
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** A token bucket of PER_SWITCH_PER_SECOND, touched only on one session's event loop. */
+  private static final class Budget {
+    private double tokens = PER_SWITCH_PER_SECOND;
+    private long last = System.nanoTime();
+
+    boolean take(long now) {
+      tokens = Math.min(PER_SWITCH_PER_SECOND, tokens + (now - last) / 1e9 * PER_SWITCH_PER_SECOND);
+      last = now;
+      if (tokens < 1) {
+        return false;
+      }
+      tokens -= 1;
+      return true;
+    }
+  }
+}
