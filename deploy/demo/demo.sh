@@ -20,6 +20,9 @@ PODS=(
   "backend  db-1  10.244.0.22"
 )
 PREFIX_LEN=24
+GATEWAY=10.244.0.254             # no port owns it: pods send off-link traffic (cluster IPs) there, the bridge translates
+GATEWAY_MAC=0a:58:0a:f4:00:fe
+SERVICE="frontend/web 10.96.0.80 80"
 BRIDGE=sluice-demo
 DPID=0000000000005d01            # 00:00:00:00:00:00:5d:01 in Sluice's API
 OF_LISTEN=127.0.0.1:6653
@@ -145,6 +148,8 @@ for entry in "${PODS[@]}"; do
   ip -n "$netns" addr add "$ip/$PREFIX_LEN" dev eth0
   ip -n "$netns" link set lo up
   ip -n "$netns" link set eth0 up
+  ip -n "$netns" route add default via "$GATEWAY"
+  ip -n "$netns" neigh replace "$GATEWAY" lladdr "$GATEWAY_MAC" dev eth0 nud permanent
   ip link set "$brend" up
   # The userspace datapath forwards veth's partial checksums as they are: tx offload off, both ends.
   ip netns exec "$netns" ethtool -K eth0 tx off >/dev/null
@@ -209,6 +214,12 @@ matrix_rc=0
 "${REPORT[@]}" matrix "$SERVER_PORT" "${POD_ARGS[@]}" || matrix_rc=$?
 
 [ "$matrix_rc" -eq 0 ] || die "some probes failed (without NetworkPolicies every cell should be ✓)"
+
+if [ -z "$STANDALONE" ] && [ -d "$WORK/manifests" ]; then
+  read -r svc vip vport <<<"$SERVICE"
+  say "Service $svc ($vip:$vport, from examples/demo/30-services.yaml)"
+  "${REPORT[@]}" service "sd-api-1" "$vip" "$vport" 20 || die "the Service did not answer from its endpoints"
+fi
 
 if [ -z "$STANDALONE" ] && [ -d "$WORK/manifests" ]; then
   say "Applying the example NetworkPolicies ($(cd "$MANIFESTS" && ls *polic*.yaml | tr '\n' ' '))"

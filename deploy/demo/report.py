@@ -5,6 +5,7 @@
     report.py wait-realized URL DPID TIMEOUT      wait until DPID is connected and realizedGeneration == generation
     report.py switches URL|- BRIDGE               what Sluice sees (GET URL/api/v1/switches), or with '-' what OVSDB has
     report.py matrix PORT NS:POD:IP...            ping and TCP PORT from every pod's namespace to every other pod
+    report.py service NETNS VIP PORT N            N HTTP requests from NETNS to a Service's VIP:PORT; who answered
 
 Exit status 0 when all went well, 1 otherwise; every error names what was waited for and what was seen.
 """
@@ -192,6 +193,21 @@ def matrix(port, pods):
     return 0 if failed == 0 else 1
 
 
+def service(netns, vip, port, n):
+    """n requests from a pod to a Service's cluster IP; each endpoint answers with its own name."""
+    seen = {}
+    for _ in range(n):
+        r = subprocess.run(['timeout', '3', 'ip', 'netns', 'exec', netns, 'curl', '-s', '-m', '2',
+                            'http://%s:%d/' % (vip, port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        who = r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else '(no answer)'
+        seen[who] = seen.get(who, 0) + 1
+    print('%d requests from %s to http://%s:%d/, answered by:' % (n, netns, vip, port))
+    for who, count in sorted(seen.items()):
+        print('  %-20s %d' % (who, count))
+    answered = {w for w in seen if w != '(no answer)'}
+    return 0 if len(answered) >= 2 and '(no answer)' not in seen else 1
+
+
 def explain(sluice, manifests, src, dst, port):
     """True when `sluice explain` (the reference evaluator) allows src -> dst:port/TCP."""
     r = subprocess.run([sluice, 'explain', '--manifests', manifests, '--from', '%s/%s' % (src[0], src[1]),
@@ -246,6 +262,8 @@ def main(argv):
         return switches(args[0], args[1])
     if cmd == 'matrix':
         return matrix(int(args[0]), args[1:])
+    if cmd == 'service':
+        return service(args[0], args[1], int(args[2]), int(args[3]))
     print(__doc__, file=sys.stderr)
     return 2
 
