@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.deser.SettableBeanProperty;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.HostIP;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
@@ -297,6 +298,24 @@ final class FastReader {
           }
           s.setPodIPs(ips);
         }
+        case "hostIP" -> s.setHostIP(string(p));
+        case "hostIPs" -> {
+          startArray(p);
+          List<HostIP> ips = new ArrayList<>();
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            expectStartObject(p);
+            HostIP ip = new HostIP();
+            for (String g; (g = nextField(p)) != null; ) {
+              if (g.equals("ip")) {
+                ip.setIp(string(p));
+              } else {
+                other(p, ctxt, HostIP.class, g);
+              }
+            }
+            ips.add(ip);
+          }
+          s.setHostIPs(ips);
+        }
         default -> other(p, ctxt, PodStatus.class, f);
       }
     }
@@ -444,7 +463,8 @@ final class FastReader {
 
   /**
    * A field this path does not build: Jackson's own deserializer for that property reads (and checks) it, or, where
-   * fabric8 has no such property, it is skipped as Jackson would (the any-setter takes any value).
+   * fabric8 has no such property, it is skipped as Jackson would (the any-setter takes any value). The value is
+   * dropped, so every field the converter reads must be built above.
    */
   private void other(JsonParser p, DeserializationContext ctxt, Class<?> type, String field) throws IOException {
     BeanDeserializerBase bean = beans.get(type);

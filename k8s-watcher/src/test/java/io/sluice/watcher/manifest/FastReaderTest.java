@@ -76,6 +76,8 @@ class FastReaderTest {
         + "\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":80,\"name\":\"http\"}]}]},"
         + "\"status\":{\"podIP\":\"10.0.0.1\"}}", true)).isTrue();
     assertThat(same("", false)).isTrue();
+    assertThat(same(POD.replace("  phase: Running\n", "  phase: Running\n  hostIP: 192.168.1.4\n"
+        + "  hostIPs: [{ip: 192.168.1.4}, {ip: 'fd01::4'}]\n"), false)).isTrue();
   }
 
   @Test
