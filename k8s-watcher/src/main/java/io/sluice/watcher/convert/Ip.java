@@ -8,6 +8,19 @@ package io.sluice.watcher.convert;
 final class Ip {
   private Ip() { }
 
+  /** Whether 16 bytes are an IPv4-mapped address (::ffff:a.b.c.d), which Go counts as IPv4. */
+  static boolean v4Mapped(byte[] ip) {
+    if (ip.length != 16 || ip[10] != (byte) 0xff || ip[11] != (byte) 0xff) {
+      return false;
+    }
+    for (int i = 0; i < 10; i++) {
+      if (ip[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** A network: address with host bits cleared, and its prefix length. */
   record Cidr(byte[] network, int prefix) {
     boolean contains(byte[] address) {

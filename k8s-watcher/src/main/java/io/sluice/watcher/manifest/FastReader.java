@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodStatus;
@@ -188,6 +189,7 @@ final class FastReader {
         case "namespace" -> m.setNamespace(string(p));
         case "labels" -> m.setLabels(stringMap(p));
         case "annotations" -> m.setAnnotations(stringMap(p));
+        case "deletionTimestamp" -> m.setDeletionTimestamp(unique(p));
         default -> other(p, ctxt, ObjectMeta.class, f);
       }
     }
@@ -316,10 +318,30 @@ final class FastReader {
           }
           s.setHostIPs(ips);
         }
+        case "conditions" -> s.setConditions(podConditions(p, ctxt));
         default -> other(p, ctxt, PodStatus.class, f);
       }
     }
     return s;
+  }
+
+  /** Type and status are what the converter reads (and recur in every pod: one instance each); the rest as Jackson. */
+  private List<PodCondition> podConditions(JsonParser p, DeserializationContext ctxt) throws IOException {
+    startArray(p);
+    List<PodCondition> out = new ArrayList<>();
+    while (p.nextToken() != JsonToken.END_ARRAY) {
+      expectStartObject(p);
+      PodCondition c = new PodCondition();
+      for (String f; (f = nextField(p)) != null; ) {
+        switch (f) {
+          case "type" -> c.setType(string(p));
+          case "status" -> c.setStatus(string(p));
+          default -> other(p, ctxt, PodCondition.class, f);
+        }
+      }
+      out.add(c);
+    }
+    return out;
   }
 
   // ---- NetworkPolicy ----
