@@ -21,6 +21,7 @@ public final class ClusterModel {
   private PersistentMap<ObjectRef, Service> services = PersistentMap.empty();
   private PersistentMap<ObjectRef, EndpointSlice> slices = PersistentMap.empty();
   private PersistentMap<Long, SwitchPorts> switchPorts = PersistentMap.empty();
+  private PersistentMap<String, Node> nodes = PersistentMap.empty();
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
   private volatile Snapshot current;
 
@@ -44,7 +45,7 @@ public final class ClusterModel {
   /** Applies a batch as one generation; returns the snapshot (unchanged if nothing changed). */
   public synchronized Snapshot apply(List<? extends ModelEvent> events) {
     if (events.size() >= BULK && namespaces.isEmpty() && pods.isEmpty() && bindings.isEmpty() && policies.isEmpty()
-        && services.isEmpty() && slices.isEmpty() && switchPorts.isEmpty()) {
+        && services.isEmpty() && slices.isEmpty() && switchPorts.isEmpty() && nodes.isEmpty()) {
       return applyToEmpty(events) ? publish() : current;
     }
     boolean changed = false;
@@ -69,12 +70,17 @@ public final class ClusterModel {
     Map<ObjectRef, Service> sv = new LinkedHashMap<>();
     Map<ObjectRef, EndpointSlice> sl = new LinkedHashMap<>();
     Map<Long, SwitchPorts> sp = new LinkedHashMap<>();
+    Map<String, Node> nd = new LinkedHashMap<>();
     boolean changed = false;
     for (ModelEvent e : events) {
       if (e instanceof ModelEvent.NamespaceUpserted n) {
         changed |= stage(ns, n.namespace().name(), n.namespace());
       } else if (e instanceof ModelEvent.NamespaceDeleted n) {
         changed |= ns.remove(n.name()) != null;
+      } else if (e instanceof ModelEvent.NodeUpserted n) {
+        changed |= stage(nd, n.node().name(), n.node());
+      } else if (e instanceof ModelEvent.NodeDeleted n) {
+        changed |= nd.remove(n.name()) != null;
       } else if (e instanceof ModelEvent.PodUpserted p) {
         changed |= stage(pd, p.pod().ref(), p.pod());
       } else if (e instanceof ModelEvent.PodDeleted p) {
@@ -110,6 +116,7 @@ public final class ClusterModel {
     services = PersistentMap.build(sv);
     slices = PersistentMap.build(sl);
     switchPorts = PersistentMap.build(sp);
+    nodes = PersistentMap.build(nd);
     return changed;
   }
 
@@ -138,7 +145,7 @@ public final class ClusterModel {
   }
 
   private Snapshot next(long generation) {
-    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices, switchPorts);
+    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices, switchPorts, nodes);
   }
 
   private boolean applyOne(ModelEvent e) {
@@ -146,6 +153,10 @@ public final class ClusterModel {
       return namespaces != (namespaces = upsert(namespaces, n.namespace().name(), n.namespace()));
     } else if (e instanceof ModelEvent.NamespaceDeleted n) {
       return namespaces != (namespaces = namespaces.without(n.name()));
+    } else if (e instanceof ModelEvent.NodeUpserted n) {
+      return nodes != (nodes = upsert(nodes, n.node().name(), n.node()));
+    } else if (e instanceof ModelEvent.NodeDeleted n) {
+      return nodes != (nodes = nodes.without(n.name()));
     } else if (e instanceof ModelEvent.PodUpserted p) {
       return pods != (pods = upsert(pods, p.pod().ref(), p.pod()));
     } else if (e instanceof ModelEvent.PodDeleted p) {

@@ -9,6 +9,10 @@ public sealed interface ModelEvent {
 
   record NamespaceDeleted(String name) implements ModelEvent { }
 
+  record NodeUpserted(Node node) implements ModelEvent { }
+
+  record NodeDeleted(String name) implements ModelEvent { }
+
   record PodUpserted(Pod pod) implements ModelEvent { }
 
   record PodDeleted(ObjectRef ref) implements ModelEvent { }

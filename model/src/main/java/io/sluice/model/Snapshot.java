@@ -9,7 +9,7 @@ import java.util.Map;
 public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
                        Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
                        Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices,
-                       Map<Long, SwitchPorts> switchPorts) {
+                       Map<Long, SwitchPorts> switchPorts, Map<String, Node> nodes) {
   public static final Snapshot EMPTY = new Snapshot(0, Map.of(), Map.of(), Map.of());
 
   public Snapshot {
@@ -20,18 +20,27 @@ public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<O
     services = PersistentMap.copyOf(services);
     endpointSlices = PersistentMap.copyOf(endpointSlices);
     switchPorts = PersistentMap.copyOf(switchPorts);
+    nodes = PersistentMap.copyOf(nodes);
   }
 
-  /** A snapshot without managed switches (no OVSDB port lists). */
+  /** A snapshot without nodes. */
+  public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
+                  Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
+                  Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices,
+                  Map<Long, SwitchPorts> switchPorts) {
+    this(generation, namespaces, pods, bindings, networkPolicies, services, endpointSlices, switchPorts, Map.of());
+  }
+
+  /** A snapshot without managed switches (no OVSDB port lists) and without nodes. */
   public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
                   Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
                   Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices) {
-    this(generation, namespaces, pods, bindings, networkPolicies, services, endpointSlices, Map.of());
+    this(generation, namespaces, pods, bindings, networkPolicies, services, endpointSlices, Map.of(), Map.of());
   }
 
-  /** A snapshot with no policies, services or endpoint slices. */
+  /** A snapshot with no policies, services, endpoint slices, managed switches or nodes. */
   public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
                   Map<ObjectRef, PortBinding> bindings) {
-    this(generation, namespaces, pods, bindings, Map.of(), Map.of(), Map.of(), Map.of());
+    this(generation, namespaces, pods, bindings, Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
   }
 }

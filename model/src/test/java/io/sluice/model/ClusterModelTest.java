@@ -64,6 +64,31 @@ class ClusterModelTest {
   }
 
   @Test
+  void nodesAreUpsertedAndDeletedByName() {
+    ClusterModel m = new ClusterModel(1);
+    Node n1 = new Node("n1", Map.of("zone", "a"), List.of("192.168.1.1", "fd01::1"));
+    Snapshot s = m.apply(List.of(new ModelEvent.NodeUpserted(n1)));
+    assertThat(s.nodes()).containsExactly(Map.entry("n1", n1));
+    assertThat(m.apply(List.of(new ModelEvent.NodeUpserted(n1))).generation()).isEqualTo(s.generation());
+    Node moved = new Node("n1", Map.of("zone", "b"), List.of("192.168.1.1"));
+    assertThat(m.apply(List.of(new ModelEvent.NodeUpserted(moved))).nodes().get("n1")).isEqualTo(moved);
+    Snapshot t = m.apply(List.of(new ModelEvent.NodeDeleted("n1")));
+    assertThat(t.nodes()).isEmpty();
+    assertThat(t.generation()).isEqualTo(s.generation() + 2);
+    assertThat(m.apply(List.of(new ModelEvent.NodeDeleted("n1"))).generation()).isEqualTo(t.generation());
+  }
+
+  @Test
+  void olderSnapshotConstructorsHaveNoNodes() {
+    Snapshot seven = new Snapshot(3, Map.of(), Map.of(web.ref(), web), Map.of(), Map.of(), Map.of(), Map.of());
+    Snapshot eight = new Snapshot(3, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
+    assertThat(seven.nodes()).isEmpty();
+    assertThat(eight.nodes()).isEmpty();
+    assertThat(Snapshot.EMPTY.nodes()).isEmpty();
+    assertThat(seven.pods()).containsKey(web.ref());
+  }
+
+  @Test
   void unchangedKindsAreSharedBetweenGenerations() {
     ClusterModel m = new ClusterModel(1);
     Snapshot s = m.apply(List.of(new ModelEvent.PodUpserted(web), new ModelEvent.NetworkPolicyUpserted(denyAll)));
@@ -102,6 +127,11 @@ class ClusterModelTest {
     for (int i = 0; i < 3_000; i++) {
       String ns = "ns-" + (i % 50);
       events.add(new ModelEvent.NamespaceUpserted(new Namespace(ns, Map.of("i", "" + (i % 7)))));
+      events.add(new ModelEvent.NodeUpserted(new Node("node-" + (i % 40), Map.of("i", "" + (i % 5)),
+          List.of("192.168.0." + (i % 40)))));
+      if (i % 17 == 0) {
+        events.add(new ModelEvent.NodeDeleted("node-" + (i % 23)));
+      }
       events.add(new ModelEvent.PodUpserted(new Pod(new ObjectRef(ns, "p" + (i % 1_000)), Map.of("app", "a" + (i % 3)),
           List.of("10.0." + (i % 200) + ".1"), List.of(), false)));
       if (i % 11 == 0) {
@@ -122,6 +152,7 @@ class ClusterModelTest {
     assertThat(a.namespaces()).isEqualTo(b.namespaces());
     assertThat(a.pods()).isEqualTo(b.pods());
     assertThat(a.networkPolicies()).isEqualTo(b.networkPolicies());
+    assertThat(a.nodes()).isEqualTo(b.nodes()).isNotEmpty();
     // And a large first batch that changes nothing is no generation.
     ClusterModel m = new ClusterModel(5);
     List<ModelEvent> deletes = new java.util.ArrayList<>();

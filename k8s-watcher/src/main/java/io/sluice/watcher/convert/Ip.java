@@ -5,8 +5,72 @@ package io.sluice.watcher.convert;
  * leading zeros, RFC 4291 IPv6 text with an optional trailing dotted quad, no zones, CIDR = address "/" decimal
  * prefix; host bits after the prefix are allowed. Never resolves names.
  */
-final class Ip {
+public final class Ip {
   private Ip() { }
+
+  /**
+   * The address as the API server's Go code prints a parsed IP ({@code net.IP.String()}): IPv4 dotted decimal without
+   * leading zeros; IPv6 in RFC 5952 form (lower case, the longest run of two or more zero groups as {@code ::});
+   * an IPv4-mapped IPv6 address as plain IPv4. Null if {@code s} is no IP literal.
+   */
+  public static String canonical(String s) {
+    byte[] ip = parse(s);
+    return ip == null ? null : format(ip);
+  }
+
+  /** Whether 16 bytes are an IPv4-mapped address (::ffff:a.b.c.d), which Go counts as IPv4. */
+  static boolean v4Mapped(byte[] ip) {
+    if (ip.length != 16 || ip[10] != (byte) 0xff || ip[11] != (byte) 0xff) {
+      return false;
+    }
+    for (int i = 0; i < 10; i++) {
+      if (ip[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static String format(byte[] ip) {
+    if (ip.length == 4 || v4Mapped(ip)) {
+      int o = ip.length - 4;
+      return (ip[o] & 0xff) + "." + (ip[o + 1] & 0xff) + "." + (ip[o + 2] & 0xff) + "." + (ip[o + 3] & 0xff);
+    }
+    int[] groups = new int[8];
+    for (int i = 0; i < 8; i++) {
+      groups[i] = (ip[2 * i] & 0xff) << 8 | ip[2 * i + 1] & 0xff;
+    }
+    int bestFrom = -1;
+    int bestLen = 1; // a single zero group is never shortened
+    for (int i = 0; i < 8; ) {
+      if (groups[i] != 0) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < 8 && groups[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLen) {
+        bestFrom = i;
+        bestLen = j - i;
+      }
+      i = j;
+    }
+    StringBuilder b = new StringBuilder(39);
+    for (int i = 0; i < 8; i++) {
+      if (i == bestFrom) {
+        b.append("::");
+        i += bestLen - 1;
+        continue;
+      }
+      if (b.length() > 0 && b.charAt(b.length() - 1) != ':') {
+        b.append(':');
+      }
+      b.append(Integer.toHexString(groups[i]));
+    }
+    return b.toString();
+  }
 
   /** A network: address with host bits cleared, and its prefix length. */
   record Cidr(byte[] network, int prefix) {

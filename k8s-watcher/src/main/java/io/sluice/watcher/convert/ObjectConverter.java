@@ -5,7 +5,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.PodIP;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.NodeAddress;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
@@ -15,9 +18,11 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.sluice.model.EndpointSlice;
+import io.sluice.model.IpFamily;
 import io.sluice.model.LabelSelector;
 import io.sluice.model.Namespace;
 import io.sluice.model.NetworkPolicy;
+import io.sluice.model.Node;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Pod;
 import io.sluice.model.PortRef;
@@ -37,8 +42,10 @@ import java.util.function.Function;
 /**
  * Converts fabric8 objects into model records, shared by every source. It does what the API server does on create:
  * defaulting ({@code kubernetes.io/metadata.name} on namespaces, NetworkPolicy {@code policyTypes}, port protocol
- * TCP, service type/targetPort/sessionAffinity), then validation with the API server's rules, field paths and
- * messages. An object with any error yields no record. Stateless and thread-safe.
+ * TCP, service type/targetPort/sessionAffinity/traffic policies), then validation with the API server's rules, field
+ * paths and messages. Status fields (pod addresses and conditions, load-balancer ingress, node addresses) are read
+ * and checked as a status update would check them: without a cluster, the manifest is the whole truth. An object with
+ * any error yields no record. Stateless and thread-safe.
  */
 public final class ObjectConverter {
   /** The namespace objects without {@code metadata.namespace} land in, as with {@code kubectl apply}. */
@@ -48,6 +55,8 @@ public final class ObjectConverter {
 
   private static final List<String> PROTOCOLS = List.of("TCP", "UDP", "SCTP");
   private static final List<String> POLICY_TYPES = List.of("Ingress", "Egress");
+  private static final List<String> TRAFFIC_POLICIES = List.of("Cluster", "Local");
+  private static final List<String> IP_FAMILIES = List.of("IPv4", "IPv6");
   private static final int DEFAULT_CLIENT_IP_TIMEOUT = 10800;
 
   public Converted convert(HasMetadata object) {
@@ -61,6 +70,8 @@ public final class ObjectConverter {
       return service(s);
     } else if (object instanceof io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice s) {
       return endpointSlice(s);
+    } else if (object instanceof io.fabric8.kubernetes.api.model.Node n) {
+      return node(n);
     }
     throw new IllegalArgumentException("Sluice does not read " + object.getKind() + " objects");
   }
@@ -98,21 +109,46 @@ public final class ObjectConverter {
     ObjectKey key = meta(ObjectKind.POD, pod.getMetadata(), Rules::dns1123Subdomain, errs);
     List<Pod.NamedPort> ports = new ArrayList<>();
     boolean hostNetwork = false;
+    String nodeName = "";
     if (pod.getSpec() != null) {
       hostNetwork = Boolean.TRUE.equals(pod.getSpec().getHostNetwork());
       containerPorts(pod.getSpec().getContainers(), "spec.containers", false, ports, errs);
       containerPorts(pod.getSpec().getInitContainers(), "spec.initContainers", true, ports, errs);
+      if (pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isEmpty()) {
+        nodeName = pod.getSpec().getNodeName();
+        for (String m : Rules.dns1123Subdomain(nodeName)) {
+          errs.add(FieldError.invalid("spec.nodeName", nodeName, m));
+        }
+      }
     }
     List<String> ips = new ArrayList<>();
     List<String> hostIps = new ArrayList<>();
+    String phase = "";
+    Boolean readyCondition = null;
     if (pod.getStatus() != null) {
-      addresses(nonNull(pod.getStatus().getPodIPs()).stream().map(a -> a == null ? null : a.getIp()).toList(),
-          pod.getStatus().getPodIP(), "status.podIPs", "status.podIP", ips, errs);
-      addresses(nonNull(pod.getStatus().getHostIPs()).stream().map(a -> a == null ? null : a.getIp()).toList(),
-          pod.getStatus().getHostIP(), "status.hostIPs", "status.hostIP", hostIps, errs);
+      PodStatus status = pod.getStatus();
+      addresses(nonNull(status.getPodIPs()).stream().map(a -> a == null ? null : a.getIp()).toList(),
+          status.getPodIP(), "status.podIPs", "status.podIP", ips, errs);
+      addresses(nonNull(status.getHostIPs()).stream().map(a -> a == null ? null : a.getIp()).toList(),
+          status.getHostIP(), "status.hostIPs", "status.hostIP", hostIps, errs);
+      phase = status.getPhase() == null ? "" : status.getPhase();
+      for (PodCondition c : nonNull(status.getConditions())) {
+        if (c != null && "Ready".equals(c.getType())) {
+          readyCondition = "True".equals(c.getStatus());
+          break;
+        }
+      }
     }
+    boolean terminal = phase.equals("Succeeded") || phase.equals("Failed");
+    // A pod's Ready condition decides. A manifest without one (no kubelet ever reported on the pod) describes a
+    // running pod when its phase is Running or not given: ready, as the model's default pod is.
+    boolean ready = readyCondition != null ? readyCondition : !terminal && (phase.isEmpty() || phase.equals("Running"));
+    String deleted = pod.getMetadata() == null ? null : pod.getMetadata().getDeletionTimestamp();
+    boolean terminating = deleted != null && !deleted.isEmpty();
     boolean host = hostNetwork;
-    return done(key, errs, () -> new Pod(key.ref(), labels(pod.getMetadata()), ips, ports, host, hostIps));
+    String node = nodeName;
+    return done(key, errs, () -> new Pod(key.ref(), labels(pod.getMetadata()), ips, ports, host, hostIps, node, ready,
+        terminating, terminal));
   }
 
   /**
@@ -425,12 +461,14 @@ public final class ObjectConverter {
     if (clusterIps.isEmpty() && spec.getClusterIP() != null && !spec.getClusterIP().isEmpty()) {
       clusterIps.add(spec.getClusterIP());
     }
+    int beforeClusterIps = errs.size();
     for (int i = 0; i < clusterIps.size(); i++) {
       String ip = clusterIps.get(i) == null ? "" : clusterIps.get(i);
       if (!(i == 0 && ip.equals("None") && clusterIps.size() == 1)) {
         Rules.ip(ip, "spec.clusterIPs[" + i + "]", errs);
       }
     }
+    boolean clusterIpsValid = errs.size() == beforeClusterIps;
     List<Service.Port> ports = new ArrayList<>();
     List<ServicePort> given = nonNull(spec.getPorts());
     for (int i = 0; i < given.size(); i++) {
@@ -483,8 +521,145 @@ public final class ObjectConverter {
       spec.getSelector().forEach((k, v) -> selector.put(k, v == null ? "" : v));
     }
     Rules.labels(selector, "spec.selector", errs);
+    List<IpFamily> families = ipFamilies(spec.getIpFamilies(), type, clusterIps, clusterIpsValid, errs);
+    List<String> externalIps = new ArrayList<>();
+    List<String> givenExternal = nonNull(spec.getExternalIPs());
+    for (int i = 0; i < givenExternal.size(); i++) {
+      String ip = givenExternal.get(i) == null ? "" : givenExternal.get(i);
+      String path = "spec.externalIPs[" + i + "]";
+      int before = errs.size();
+      Rules.ip(ip, path, errs);
+      if (errs.size() == before) {
+        Rules.nonSpecialIp(ip, path, errs);
+      }
+      externalIps.add(ip);
+    }
+    // apiservice.ExternallyAccessible: only these may (and, after defaulting, do) have an external traffic policy.
+    boolean externallyAccessible = type == Service.Type.LOAD_BALANCER || type == Service.Type.NODE_PORT
+        || type == Service.Type.CLUSTER_IP && !externalIps.isEmpty();
+    String etp = spec.getExternalTrafficPolicy() == null ? "" : spec.getExternalTrafficPolicy();
+    Service.TrafficPolicy external = Service.TrafficPolicy.CLUSTER;
+    if (!externallyAccessible) {
+      if (!etp.isEmpty()) {
+        errs.add(FieldError.invalid("spec.externalTrafficPolicy", etp, "may only be set for externally-accessible services"));
+      }
+    } else if (etp.equals("Local")) {
+      external = Service.TrafficPolicy.LOCAL;
+    } else if (!etp.isEmpty() && !etp.equals("Cluster")) {
+      errs.add(FieldError.notSupported("spec.externalTrafficPolicy", etp, TRAFFIC_POLICIES));
+    }
+    int healthCheck = spec.getHealthCheckNodePort() == null ? 0 : spec.getHealthCheckNodePort();
+    if (!(type == Service.Type.LOAD_BALANCER && external == Service.TrafficPolicy.LOCAL)) {
+      if (healthCheck != 0) {
+        errs.add(FieldError.invalid("spec.healthCheckNodePort", healthCheck,
+            "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+      }
+    } else if (healthCheck != 0 && !Rules.validPortNumber(healthCheck)) {
+      // 0 stays 0: the API server would allocate a port here, and without a cluster there is none to allocate.
+      errs.add(FieldError.invalid("spec.healthCheckNodePort", healthCheck, Rules.PORT_RANGE_MSG));
+    }
+    Service.TrafficPolicy internal = Service.TrafficPolicy.CLUSTER;
+    String itp = spec.getInternalTrafficPolicy();
+    if ("Local".equals(itp)) {
+      internal = Service.TrafficPolicy.LOCAL;
+    } else if (itp != null && !itp.equals("Cluster")) {
+      errs.add(FieldError.notSupported("spec.internalTrafficPolicy", itp, TRAFFIC_POLICIES));
+    }
+    boolean publishNotReady = Boolean.TRUE.equals(spec.getPublishNotReadyAddresses());
+    List<String> ingressIps = new ArrayList<>();
+    List<LoadBalancerIngress> ingress = svc.getStatus() == null || svc.getStatus().getLoadBalancer() == null
+        ? List.of() : nonNull(svc.getStatus().getLoadBalancer().getIngress());
+    if (!ingress.isEmpty() && type != Service.Type.LOAD_BALANCER) {
+      errs.add(FieldError.forbidden("status.loadBalancer.ingress", "may only be used when `spec.type` is 'LoadBalancer'"));
+    } else {
+      for (int i = 0; i < ingress.size(); i++) {
+        String ip = ingress.get(i) == null ? null : ingress.get(i).getIp();
+        if (ip != null && !ip.isEmpty()) {
+          Rules.ip(ip, "status.loadBalancer.ingress[" + i + "].ip", errs);
+          ingressIps.add(ip);
+        }
+      }
+    }
     int t = timeout;
-    return done(key, errs, () -> new Service(key.ref(), type, clusterIps, ports, selector, affinity, t));
+    Service.TrafficPolicy etpValue = external;
+    Service.TrafficPolicy itpValue = internal;
+    int hc = healthCheck;
+    return done(key, errs, () -> new Service(key.ref(), type, clusterIps, ports, selector, affinity, t, externalIps,
+        ingressIps, etpValue, itpValue, families, publishNotReady, hc));
+  }
+
+  /**
+   * spec.ipFamilies (ValidateServiceClusterIPsRelatedFields): IPv4 or IPv6, no duplicates, none on ExternalName
+   * services; at most one cluster IP per family, and each cluster IP of the family its index in ipFamilies names.
+   */
+  private static List<IpFamily> ipFamilies(List<String> given, Service.Type type, List<String> clusterIps,
+                                           boolean clusterIpsValid, List<FieldError> errs) {
+    given = nonNull(given);
+    if (type == Service.Type.EXTERNAL_NAME) {
+      if (!given.isEmpty()) {
+        errs.add(FieldError.forbidden("spec.ipFamilies", "may not be set for ExternalName services"));
+      }
+      return List.of();
+    }
+    List<IpFamily> out = new ArrayList<>();
+    Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < given.size(); i++) {
+      String f = given.get(i) == null ? "" : given.get(i);
+      switch (f) {
+        case "IPv4" -> out.add(IpFamily.IPV4);
+        case "IPv6" -> out.add(IpFamily.IPV6);
+        default -> errs.add(FieldError.notSupported("spec.ipFamilies[" + i + "]", f, IP_FAMILIES));
+      }
+      if (!seen.add(f)) {
+        errs.add(FieldError.duplicate("spec.ipFamilies[" + i + "]", f));
+      }
+    }
+    boolean headless = clusterIps.size() == 1 && "None".equals(clusterIps.get(0));
+    if (!clusterIpsValid || headless) {
+      return out;
+    }
+    if (clusterIps.size() > 2) {
+      errs.add(new FieldError("spec.clusterIPs", FieldError.Type.INVALID, goSlice("string", clusterIps),
+          "may only hold up to 2 values"));
+    } else if (clusterIps.size() == 2 && IpFamily.of(clusterIps.get(0)) == IpFamily.of(clusterIps.get(1))) {
+      errs.add(new FieldError("spec.clusterIPs", FieldError.Type.INVALID, goSlice("string", clusterIps),
+          "may specify no more than one IP for each IP family"));
+    }
+    for (int i = 0; i < Math.min(clusterIps.size(), given.size()); i++) {
+      IpFamily actual = IpFamily.of(clusterIps.get(i));
+      if (given.get(i) != null && (given.get(i).equals("IPv4") || given.get(i).equals("IPv6"))
+          && !given.get(i).equals(actual.kubernetesName())) {
+        errs.add(FieldError.invalid("spec.clusterIPs[" + i + "]", clusterIps.get(i), "expected an "
+            + given.get(i) + " value as indicated by `ipFamilies[" + i + "]`"));
+      }
+    }
+    return out;
+  }
+
+  // ---- Node ----
+
+  /**
+   * A Node: name, labels and the InternalIP entries of status.addresses. The API server does not check addresses;
+   * Sluice does for InternalIP ones, because Services use them as IP addresses.
+   */
+  public Converted node(io.fabric8.kubernetes.api.model.Node node) {
+    List<FieldError> errs = new ArrayList<>();
+    ObjectKey key = meta(ObjectKind.NODE, node.getMetadata(), Rules::dns1123Subdomain, errs);
+    List<String> internal = new ArrayList<>();
+    if (node.getStatus() != null) {
+      List<NodeAddress> addresses = nonNull(node.getStatus().getAddresses());
+      for (int i = 0; i < addresses.size(); i++) {
+        NodeAddress a = addresses.get(i);
+        if (a != null && "InternalIP".equals(a.getType())) {
+          String ip = a.getAddress() == null ? "" : a.getAddress();
+          Rules.ip(ip, "status.addresses[" + i + "].address", errs);
+          if (!internal.contains(ip)) {
+            internal.add(ip);
+          }
+        }
+      }
+    }
+    return done(key, errs, () -> new Node(key.ref().name(), labels(node.getMetadata()), internal));
   }
 
   // ---- EndpointSlice ----

@@ -5,6 +5,7 @@ import io.sluice.model.EndpointSlice;
 import io.sluice.model.ModelEvent;
 import io.sluice.model.Namespace;
 import io.sluice.model.NetworkPolicy;
+import io.sluice.model.Node;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Pod;
 import io.sluice.model.Service;
@@ -14,6 +15,7 @@ import java.util.Optional;
 /** The kinds Sluice reads, in the order their upserts are applied (namespaces first). */
 public enum ObjectKind {
   NAMESPACE("Namespace", "v1", false, io.fabric8.kubernetes.api.model.Namespace.class),
+  NODE("Node", "v1", false, io.fabric8.kubernetes.api.model.Node.class),
   POD("Pod", "v1", true, io.fabric8.kubernetes.api.model.Pod.class),
   SERVICE("Service", "v1", true, io.fabric8.kubernetes.api.model.Service.class),
   ENDPOINT_SLICE("EndpointSlice", "discovery.k8s.io/v1", true,
@@ -59,6 +61,7 @@ public enum ObjectKind {
   public ModelEvent upsert(Object value) {
     return switch (this) {
       case NAMESPACE -> new ModelEvent.NamespaceUpserted((Namespace) value);
+      case NODE -> new ModelEvent.NodeUpserted((Node) value);
       case POD -> new ModelEvent.PodUpserted((Pod) value);
       case SERVICE -> new ModelEvent.ServiceUpserted((Service) value);
       case ENDPOINT_SLICE -> new ModelEvent.EndpointSliceUpserted((EndpointSlice) value);
@@ -66,10 +69,11 @@ public enum ObjectKind {
     };
   }
 
-  /** The event that removes the object named {@code ref} (namespace empty for namespaces). */
+  /** The event that removes the object named {@code ref} (namespace empty for namespaces and nodes). */
   public ModelEvent delete(ObjectRef ref) {
     return switch (this) {
       case NAMESPACE -> new ModelEvent.NamespaceDeleted(ref.name());
+      case NODE -> new ModelEvent.NodeDeleted(ref.name());
       case POD -> new ModelEvent.PodDeleted(ref);
       case SERVICE -> new ModelEvent.ServiceDeleted(ref);
       case ENDPOINT_SLICE -> new ModelEvent.EndpointSliceDeleted(ref);

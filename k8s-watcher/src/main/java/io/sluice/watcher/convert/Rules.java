@@ -269,4 +269,44 @@ final class Rules {
       out.add(FieldError.invalid(field, value, IP_MSG));
     }
   }
+
+  /**
+   * ValidateNonSpecialIP (external IPs, endpoint addresses): no unspecified, loopback, link-local unicast or link-local
+   * multicast address; IPv4-mapped IPv6 addresses are judged as the IPv4 address they map.
+   */
+  static void nonSpecialIp(String value, String field, List<FieldError> out) {
+    byte[] ip = Ip.parse(value);
+    if (ip == null) {
+      out.add(FieldError.invalid(field, value, "must be a valid IP address"));
+      return;
+    }
+    if (Ip.v4Mapped(ip)) {
+      ip = java.util.Arrays.copyOfRange(ip, 12, 16);
+    }
+    boolean zero = true;
+    for (byte b : ip) {
+      zero &= b == 0;
+    }
+    boolean v4 = ip.length == 4;
+    int a = ip[0] & 0xff;
+    int b = ip[1] & 0xff;
+    boolean loopback = v4 ? a == 127 : java.util.Arrays.equals(ip, IPV6_LOOPBACK);
+    boolean linkLocal = v4 ? a == 169 && b == 254 : a == 0xfe && (b & 0xc0) == 0x80;
+    boolean linkLocalMulticast = v4 ? a == 224 && b == 0 && ip[2] == 0 : a == 0xff && (b & 0x0f) == 0x02;
+    if (zero) {
+      out.add(FieldError.invalid(field, value, "may not be unspecified (" + value + ")"));
+    }
+    if (loopback) {
+      out.add(FieldError.invalid(field, value, "may not be in the loopback range (127.0.0.0/8, ::1/128)"));
+    }
+    if (linkLocal) {
+      out.add(FieldError.invalid(field, value, "may not be in the link-local range (169.254.0.0/16, fe80::/10)"));
+    }
+    if (linkLocalMulticast) {
+      out.add(FieldError.invalid(field, value,
+          "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"));
+    }
+  }
+
+  private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 }

@@ -11,12 +11,14 @@ import com.fasterxml.jackson.databind.deser.SettableBeanProperty;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.HostIP;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodStatus;
@@ -187,6 +189,7 @@ final class FastReader {
         case "namespace" -> m.setNamespace(string(p));
         case "labels" -> m.setLabels(stringMap(p));
         case "annotations" -> m.setAnnotations(stringMap(p));
+        case "deletionTimestamp" -> m.setDeletionTimestamp(unique(p));
         default -> other(p, ctxt, ObjectMeta.class, f);
       }
     }
@@ -297,10 +300,48 @@ final class FastReader {
           }
           s.setPodIPs(ips);
         }
+        case "hostIP" -> s.setHostIP(string(p));
+        case "hostIPs" -> {
+          startArray(p);
+          List<HostIP> ips = new ArrayList<>();
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            expectStartObject(p);
+            HostIP ip = new HostIP();
+            for (String g; (g = nextField(p)) != null; ) {
+              if (g.equals("ip")) {
+                ip.setIp(string(p));
+              } else {
+                other(p, ctxt, HostIP.class, g);
+              }
+            }
+            ips.add(ip);
+          }
+          s.setHostIPs(ips);
+        }
+        case "conditions" -> s.setConditions(podConditions(p, ctxt));
         default -> other(p, ctxt, PodStatus.class, f);
       }
     }
     return s;
+  }
+
+  /** Type and status are what the converter reads (and recur in every pod: one instance each); the rest as Jackson. */
+  private List<PodCondition> podConditions(JsonParser p, DeserializationContext ctxt) throws IOException {
+    startArray(p);
+    List<PodCondition> out = new ArrayList<>();
+    while (p.nextToken() != JsonToken.END_ARRAY) {
+      expectStartObject(p);
+      PodCondition c = new PodCondition();
+      for (String f; (f = nextField(p)) != null; ) {
+        switch (f) {
+          case "type" -> c.setType(string(p));
+          case "status" -> c.setStatus(string(p));
+          default -> other(p, ctxt, PodCondition.class, f);
+        }
+      }
+      out.add(c);
+    }
+    return out;
   }
 
   // ---- NetworkPolicy ----
@@ -444,7 +485,8 @@ final class FastReader {
 
   /**
    * A field this path does not build: Jackson's own deserializer for that property reads (and checks) it, or, where
-   * fabric8 has no such property, it is skipped as Jackson would (the any-setter takes any value).
+   * fabric8 has no such property, it is skipped as Jackson would (the any-setter takes any value). The value is
+   * dropped, so every field the converter reads must be built above.
    */
   private void other(JsonParser p, DeserializationContext ctxt, Class<?> type, String field) throws IOException {
     BeanDeserializerBase bean = beans.get(type);

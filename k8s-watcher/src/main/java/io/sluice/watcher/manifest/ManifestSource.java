@@ -62,6 +62,9 @@ import org.slf4j.LoggerFactory;
  *       unless content changed.</li>
  *   <li>An invalid document is logged (one line) and listed in {@link #errors()}; the last valid version of its
  *       object stays in force. An object defined in two files is taken from the first in path order.</li>
+ *   <li>With no cluster there is no EndpointSlice controller: the source derives the slices it would make for each
+ *       Service with a selector that the directory gives no EndpointSlice for ({@link DerivedSlices}), and keeps them
+ *       current in the same batches.</li>
  * </ul>
  */
 public final class ManifestSource implements Source {
@@ -138,8 +141,9 @@ public final class ManifestSource implements Source {
     publishErrors(); // before the sink: whoever sees the new generation sees its errors
     deliver(events);
     ready = true;
-    LOG.info("manifests: loaded {} from {} files under {} in {} ms; {} errors{}", state.counts(), files.size(), root,
-        (System.nanoTime() - t0) / 1_000_000, errors.size(), ignored(batch.ignoredKinds));
+    LOG.info("manifests: loaded {} from {} files under {} in {} ms; {} EndpointSlices derived from Services; {} errors{}",
+        state.counts(), files.size(), root, (System.nanoTime() - t0) / 1_000_000, state.derivedSlices(), errors.size(),
+        ignored(batch.ignoredKinds));
     watcher = new Thread(this::watchLoop, "sluice-manifest-watcher");
     watcher.setDaemon(true);
     watcher.start();

@@ -1,6 +1,10 @@
 package io.sluice.watcher.manifest;
 
+import io.sluice.model.EndpointSlice;
 import io.sluice.model.ModelEvent;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Pod;
+import io.sluice.model.Service;
 import io.sluice.watcher.SourceError;
 import io.sluice.watcher.convert.ObjectKey;
 import io.sluice.watcher.convert.ObjectKind;
@@ -10,6 +14,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,7 +26,9 @@ import java.util.TreeSet;
  * What every file currently contributes, and which file wins each object. Files are keyed by their path relative to
  * the manifest directory; when two files define the same object the one first in path order wins (so a restart
  * gives the same answer) and the other is reported. Applying new file contents returns the net events: an object
- * that moves between files, or a file that is rewritten unchanged, produces none. Not thread-safe: one writer.
+ * that moves between files, or a file that is rewritten unchanged, produces none. The events also carry the
+ * EndpointSlices derived for the directory's Services ({@link DerivedSlices}); a slice the directory gives under the
+ * same name hides a derived one. Not thread-safe: one writer.
  */
 final class ManifestState {
   /** One object a file contributes; {@code value} is the model record. */
@@ -35,6 +42,7 @@ final class ManifestState {
   /** Key → defining file (a String) or, when several define it, a TreeSet of them. */
   private final Map<ObjectKey, Object> owners = new HashMap<>();
   private final Set<ObjectKey> duplicated = new HashSet<>();
+  private final DerivedSlices derived = new DerivedSlices();
 
   /** @param root the directory as the user named it, to print file names under it */
   ManifestState(String root) {
@@ -153,20 +161,69 @@ final class ManifestState {
     // Upserts kind by kind (namespaces first), then deletes in the reverse kind order (namespaces last).
     Map<ObjectKind, List<ModelEvent>> upserts = new EnumMap<>(ObjectKind.class);
     Map<ObjectKind, List<ModelEvent>> deletes = new EnumMap<>(ObjectKind.class);
+    // The directory's own slices (before, after): merged below with the derived ones, which they hide name by name.
+    Map<ObjectRef, EndpointSlice[]> givenSlices = new LinkedHashMap<>();
     before.forEach((k, was) -> {
       Object now = winner(k);
-      if (now == null && was != NONE) {
-        deletes.computeIfAbsent(k.kind(), x -> new ArrayList<>()).add(k.kind().delete(k.ref()));
-      } else if (now != null && !now.equals(was)) {
-        upserts.computeIfAbsent(k.kind(), x -> new ArrayList<>()).add(k.kind().upsert(now));
+      Object old = was == NONE ? null : was;
+      if (Objects.equals(now, old)) {
+        return;
       }
+      switch (k.kind()) {
+        case POD -> derived.pod(k.ref(), (Pod) old, (Pod) now);
+        case SERVICE -> derived.service(k.ref(), (Service) old, (Service) now);
+        case ENDPOINT_SLICE -> {
+          derived.givenSlice(k.ref(), (EndpointSlice) old, (EndpointSlice) now);
+          givenSlices.put(k.ref(), new EndpointSlice[] {(EndpointSlice) old, (EndpointSlice) now});
+          return;
+        }
+        default -> { }
+      }
+      add(now == null ? deletes : upserts, k.kind(), now == null ? k.kind().delete(k.ref()) : k.kind().upsert(now));
     });
+    Map<ObjectRef, DerivedSlices.Change> derivedChanges = derived.finish(this::podsIn);
+    Set<ObjectRef> slices = new LinkedHashSet<>(givenSlices.keySet());
+    slices.addAll(derivedChanges.keySet());
+    for (ObjectRef ref : slices) {
+      EndpointSlice[] g = givenSlices.get(ref);
+      DerivedSlices.Change d = derivedChanges.get(ref);
+      EndpointSlice givenNow = g != null ? g[1] : (EndpointSlice) winner(new ObjectKey(ObjectKind.ENDPOINT_SLICE, ref));
+      EndpointSlice givenWas = g != null ? g[0] : givenNow;
+      EndpointSlice derivedNow = d != null ? d.after() : derived.get(ref);
+      EndpointSlice derivedWas = d != null ? d.before() : derivedNow;
+      EndpointSlice was = givenWas != null ? givenWas : derivedWas;
+      EndpointSlice now = givenNow != null ? givenNow : derivedNow;
+      if (!Objects.equals(was, now)) {
+        add(now == null ? deletes : upserts, ObjectKind.ENDPOINT_SLICE,
+            now == null ? ObjectKind.ENDPOINT_SLICE.delete(ref) : ObjectKind.ENDPOINT_SLICE.upsert(now));
+      }
+    }
     List<ModelEvent> events = new ArrayList<>();
     upserts.values().forEach(events::addAll);
     List<ObjectKind> kinds = new ArrayList<>(deletes.keySet());
     java.util.Collections.reverse(kinds);
     kinds.forEach(kind -> events.addAll(deletes.get(kind)));
     return events;
+  }
+
+  private static void add(Map<ObjectKind, List<ModelEvent>> byKind, ObjectKind kind, ModelEvent e) {
+    byKind.computeIfAbsent(kind, x -> new ArrayList<>()).add(e);
+  }
+
+  /** The pods in force in these namespaces (for the derivation, when a namespace gets its first Service). */
+  private List<Pod> podsIn(Set<String> namespaces) {
+    List<Pod> out = new ArrayList<>();
+    for (ObjectKey k : owners.keySet()) {
+      if (k.kind() == ObjectKind.POD && namespaces.contains(k.ref().namespace())) {
+        out.add((Pod) winner(k));
+      }
+    }
+    return out;
+  }
+
+  /** How many EndpointSlices are derived from Services and pods now (see {@link DerivedSlices}). */
+  int derivedSlices() {
+    return derived.size();
   }
 
   private static final Object NONE = new Object();

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.sluice.model.EndpointSlice;
+import io.sluice.model.IpFamily;
 import io.sluice.model.LabelSelector;
 import io.sluice.model.Namespace;
 import io.sluice.model.NetworkPolicy;
 import io.sluice.model.NetworkPolicy.PolicyType;
+import io.sluice.model.Node;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Pod;
 import io.sluice.model.PortRef;
@@ -472,6 +474,207 @@ class ObjectConverterTest {
         "spec.ports[0].name: Required value",
         "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
         "spec.ports[1].protocol: Unsupported value: \"ICMP\": supported values: \"TCP\", \"UDP\", \"SCTP\"");
+  }
+
+  @Test
+  void podTakesItsNodeReadinessAndLifecycle() {
+    Pod p = (Pod) convert(io.fabric8.kubernetes.api.model.Pod.class, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {namespace: shop, name: web-1, deletionTimestamp: "2024-05-01T10:00:00Z"}
+        spec: {nodeName: node-1.example, containers: [{name: web}]}
+        status:
+          phase: Running
+          podIP: 10.0.0.5
+          conditions: [{type: Initialized, status: "True"}, {type: Ready, status: "False"}]
+        """).value();
+    assertThat(p.nodeName()).isEqualTo("node-1.example");
+    assertThat(p.ready()).isFalse();
+    assertThat(p.terminating()).isTrue();
+    assertThat(p.terminal()).isFalse();
+
+    Pod ready = (Pod) convert(io.fabric8.kubernetes.api.model.Pod.class, "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+        + "status: {phase: Running, conditions: [{type: Ready, status: \"True\"}]}").value();
+    assertThat(ready.ready()).isTrue();
+    assertThat(ready.terminating()).isFalse();
+    assertThat(ready.nodeName()).isEmpty();
+
+    Pod done = (Pod) convert(io.fabric8.kubernetes.api.model.Pod.class,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {phase: Succeeded}").value();
+    assertThat(done.terminal()).isTrue();
+    assertThat(done.ready()).isFalse();
+    Pod failed = (Pod) convert(io.fabric8.kubernetes.api.model.Pod.class,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {phase: Failed}").value();
+    assertThat(failed.terminal()).isTrue();
+  }
+
+  @Test
+  void aPodWithoutAReadyConditionIsReadyWhenRunningOrWithoutPhase() {
+    // Hand-written manifests have no kubelet to report readiness: they describe running pods.
+    String pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n";
+    assertThat(((Pod) convert(io.fabric8.kubernetes.api.model.Pod.class, pod).value()).ready()).isTrue();
+    assertThat(((Pod) convert(io.fabric8.kubernetes.api.model.Pod.class, pod + "status: {phase: Running}").value()).ready())
+        .isTrue();
+    assertThat(((Pod) convert(io.fabric8.kubernetes.api.model.Pod.class, pod + "status: {phase: Pending}").value()).ready())
+        .isFalse();
+    assertThat(((Pod) convert(io.fabric8.kubernetes.api.model.Pod.class,
+        pod + "status: {phase: Running, conditions: [{type: PodScheduled, status: \"True\"}]}").value()).ready()).isTrue();
+  }
+
+  @Test
+  void podNodeNameMustBeADnsSubdomain() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Pod.class,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {nodeName: Node_1}");
+    assertThat(c.errors()).map(FieldError::toString).containsExactly("spec.nodeName: Invalid value: \"Node_1\": a lowercase "
+        + "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with "
+        + "an alphanumeric character (e.g. 'example.com', regex used for validation is "
+        + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+  }
+
+  @Test
+  void serviceTakesExternalAddressesPoliciesAndFamilies() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Service.class, """
+        apiVersion: v1
+        kind: Service
+        metadata: {namespace: shop, name: web}
+        spec:
+          type: LoadBalancer
+          clusterIPs: ['fd00::10', 10.96.0.10]
+          ipFamilies: [IPv6, IPv4]
+          externalIPs: [192.0.2.7]
+          externalTrafficPolicy: Local
+          internalTrafficPolicy: Local
+          healthCheckNodePort: 31999
+          publishNotReadyAddresses: true
+          selector: {app: web}
+          ports: [{port: 80, nodePort: 30080}]
+        status:
+          loadBalancer:
+            ingress: [{ip: 198.51.100.1}, {hostname: lb.example.com}, {ip: '2001:db8::1', ipMode: Proxy}]
+        """);
+    assertThat(c.errors()).isEmpty();
+    assertThat(c.value()).isEqualTo(new Service(new ObjectRef("shop", "web"), Service.Type.LOAD_BALANCER,
+        List.of("fd00::10", "10.96.0.10"), List.of(new Service.Port("", Protocol.TCP, 80, PortRef.of(80), 30080)),
+        Map.of("app", "web"), Service.SessionAffinity.NONE, 0, List.of("192.0.2.7"),
+        List.of("198.51.100.1", "2001:db8::1"), Service.TrafficPolicy.LOCAL, Service.TrafficPolicy.LOCAL,
+        List.of(IpFamily.IPV6, IpFamily.IPV4), true, 31999));
+  }
+
+  @Test
+  void serviceTrafficPoliciesDefaultToCluster() {
+    Service s = (Service) convert(io.fabric8.kubernetes.api.model.Service.class,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: NodePort, ports: [{port: 80}]}").value();
+    assertThat(s.externalTrafficPolicy()).isEqualTo(Service.TrafficPolicy.CLUSTER);
+    assertThat(s.internalTrafficPolicy()).isEqualTo(Service.TrafficPolicy.CLUSTER);
+    assertThat(s.healthCheckNodePort()).isZero();
+    assertThat(s.publishNotReadyAddresses()).isFalse();
+    assertThat(s.ipFamilies()).isEmpty();
+    // A ClusterIP service with external IPs is externally accessible: it may say Local.
+    Service withExternal = (Service) convert(io.fabric8.kubernetes.api.model.Service.class, "apiVersion: v1\nkind: Service\n"
+        + "metadata: {name: web}\nspec: {externalIPs: [192.0.2.7], externalTrafficPolicy: Local, ports: [{port: 80}]}")
+        .value();
+    assertThat(withExternal.externalTrafficPolicy()).isEqualTo(Service.TrafficPolicy.LOCAL);
+  }
+
+  private List<String> serviceErrors(String spec) {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Service.class,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n" + spec);
+    assertThat(c.valid()).isFalse();
+    return c.errors().stream().map(FieldError::toString).toList();
+  }
+
+  @Test
+  void trafficPoliciesAndHealthCheckPortAreValidatedLikeTheApiServer() {
+    assertThat(serviceErrors("spec: {type: NodePort, externalTrafficPolicy: Global, ports: [{port: 80}]}")).containsExactly(
+        "spec.externalTrafficPolicy: Unsupported value: \"Global\": supported values: \"Cluster\", \"Local\"");
+    assertThat(serviceErrors("spec: {externalTrafficPolicy: Local, ports: [{port: 80}]}")).containsExactly(
+        "spec.externalTrafficPolicy: Invalid value: \"Local\": may only be set for externally-accessible services");
+    assertThat(serviceErrors("spec: {internalTrafficPolicy: Node, ports: [{port: 80}]}")).containsExactly(
+        "spec.internalTrafficPolicy: Unsupported value: \"Node\": supported values: \"Cluster\", \"Local\"");
+    assertThat(serviceErrors("spec: {type: NodePort, externalTrafficPolicy: Local, healthCheckNodePort: 30001, "
+        + "ports: [{port: 80}]}")).containsExactly("spec.healthCheckNodePort: Invalid value: 30001: may only be set "
+        + "when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
+    assertThat(serviceErrors("spec: {type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 70000, "
+        + "ports: [{port: 80}]}")).containsExactly(
+        "spec.healthCheckNodePort: Invalid value: 70000: must be between 1 and 65535, inclusive");
+  }
+
+  @Test
+  void externalIpsMustBeOrdinaryUnicastAddresses() {
+    assertThat(serviceErrors("spec: {externalIPs: [10.0.0.300, 0.0.0.0, 127.0.0.2, '::1', 169.254.1.1, 'fe80::1', "
+        + "224.0.0.5, 'ff02::1', '::ffff:127.0.0.1'], ports: [{port: 80}]}")).containsExactly(
+        "spec.externalIPs[0]: Invalid value: \"10.0.0.300\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+        "spec.externalIPs[1]: Invalid value: \"0.0.0.0\": may not be unspecified (0.0.0.0)",
+        "spec.externalIPs[2]: Invalid value: \"127.0.0.2\": may not be in the loopback range (127.0.0.0/8, ::1/128)",
+        "spec.externalIPs[3]: Invalid value: \"::1\": may not be in the loopback range (127.0.0.0/8, ::1/128)",
+        "spec.externalIPs[4]: Invalid value: \"169.254.1.1\": may not be in the link-local range (169.254.0.0/16, fe80::/10)",
+        "spec.externalIPs[5]: Invalid value: \"fe80::1\": may not be in the link-local range (169.254.0.0/16, fe80::/10)",
+        "spec.externalIPs[6]: Invalid value: \"224.0.0.5\": may not be in the link-local multicast range "
+            + "(224.0.0.0/24, ff02::/10)",
+        "spec.externalIPs[7]: Invalid value: \"ff02::1\": may not be in the link-local multicast range "
+            + "(224.0.0.0/24, ff02::/10)",
+        "spec.externalIPs[8]: Invalid value: \"::ffff:127.0.0.1\": may not be in the loopback range "
+            + "(127.0.0.0/8, ::1/128)");
+  }
+
+  @Test
+  void ipFamiliesAreValidatedAgainstEachOtherAndTheClusterIps() {
+    assertThat(serviceErrors("spec: {ipFamilies: [IPv5, IPv4, IPv4], ports: [{port: 80}]}")).containsExactly(
+        "spec.ipFamilies[0]: Unsupported value: \"IPv5\": supported values: \"IPv4\", \"IPv6\"",
+        "spec.ipFamilies[2]: Duplicate value: \"IPv4\"");
+    assertThat(serviceErrors("spec: {clusterIP: 10.96.0.10, ipFamilies: [IPv6], ports: [{port: 80}]}")).containsExactly(
+        "spec.clusterIPs[0]: Invalid value: \"10.96.0.10\": expected an IPv6 value as indicated by `ipFamilies[0]`");
+    assertThat(serviceErrors("spec: {clusterIPs: [10.96.0.10, 10.96.0.11], ports: [{port: 80}]}")).containsExactly(
+        "spec.clusterIPs: Invalid value: []string{\"10.96.0.10\", \"10.96.0.11\"}: may specify no more than one IP for "
+            + "each IP family");
+    assertThat(serviceErrors("spec: {type: ExternalName, externalName: db.example.com, ipFamilies: [IPv4]}"))
+        .containsExactly("spec.ipFamilies: Forbidden: may not be set for ExternalName services");
+    // A headless service's families are not checked against "None".
+    Service headless = (Service) convert(io.fabric8.kubernetes.api.model.Service.class, "apiVersion: v1\nkind: Service\n"
+        + "metadata: {name: web}\nspec: {clusterIP: None, ipFamilies: [IPv6], selector: {app: web}}").value();
+    assertThat(headless.effectiveIpFamilies()).containsExactly(IpFamily.IPV6);
+  }
+
+  @Test
+  void loadBalancerIngressIsForLoadBalancersAndHoldsIps() {
+    assertThat(serviceErrors("spec: {type: NodePort, ports: [{port: 80}]}\nstatus: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}"))
+        .containsExactly("status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is 'LoadBalancer'");
+    assertThat(serviceErrors("spec: {type: LoadBalancer, ports: [{port: 80}]}\n"
+        + "status: {loadBalancer: {ingress: [{ip: 1.2.3.4}, {ip: lb-1}]}}")).containsExactly(
+        "status.loadBalancer.ingress[1].ip: Invalid value: \"lb-1\": must be a valid IP address, (e.g. 10.9.8.7 or "
+            + "2001:db8::ffff)");
+  }
+
+  @Test
+  void nodeTakesLabelsAndInternalIps() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Node.class, """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, labels: {topology.kubernetes.io/zone: a}}
+        status:
+          addresses:
+          - {type: Hostname, address: node-1}
+          - {type: InternalIP, address: 192.168.1.4}
+          - {type: ExternalIP, address: 203.0.113.4}
+          - {type: InternalIP, address: 'fd01::4'}
+        """);
+    assertThat(c.value()).isEqualTo(new Node("node-1", Map.of("topology.kubernetes.io/zone", "a"),
+        List.of("192.168.1.4", "fd01::4")));
+    assertThat(c.key()).isEqualTo(new ObjectKey(ObjectKind.NODE, new ObjectRef("", "node-1")));
+  }
+
+  @Test
+  void nodeInternalIpsMustBeIpsAndNodesHaveNoNamespace() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Node.class, """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, namespace: shop}
+        status: {addresses: [{type: InternalIP, address: node-1.local}]}
+        """);
+    assertThat(c.errors()).map(FieldError::toString).containsExactly(
+        "metadata.namespace: Forbidden: not allowed on this type",
+        "status.addresses[0].address: Invalid value: \"node-1.local\": must be a valid IP address, (e.g. 10.9.8.7 or "
+            + "2001:db8::ffff)");
   }
 
   @Test

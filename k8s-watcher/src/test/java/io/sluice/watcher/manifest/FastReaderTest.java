@@ -39,6 +39,13 @@ class FastReaderTest {
       + "  - to:\n    - podSelector:\n        matchExpressions:\n        - {key: app, operator: Exists}\n"
       + "    ports:\n    - {protocol: UDP, port: 53}\n";
   static final String BENCH_FILE = docs(NS, POD, DENY, WEB, DB);
+  /** A pod as a cluster reports it: being deleted, with conditions. */
+  static final String LIVE_POD = POD.replace("  name: pod-00042-0\n", "  name: pod-00042-0\n"
+      + "  deletionTimestamp: \"2024-05-01T10:00:00Z\"\n  deletionGracePeriodSeconds: 30\n")
+      .replace("  phase: Running\n", "  phase: Running\n  conditions:\n"
+      + "  - {type: Ready, status: \"True\", lastTransitionTime: \"2024-05-01T09:00:00Z\"}\n"
+      + "  - {type: ContainersReady, status: \"False\", reason: ContainersNotReady, message: x, observedGeneration: 3}\n"
+      + "  hostIP: 192.168.1.4\n  hostIPs:\n  - ip: 192.168.1.4\n  - {ip: 'fd01::4'}\n");
 
   private ManifestParser.Result fast(String text, boolean json) {
     return new FastReader(json ? new ObjectMapper() : new com.fasterxml.jackson.dataformat.yaml.YAMLMapper(),
@@ -76,6 +83,7 @@ class FastReaderTest {
         + "\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":80,\"name\":\"http\"}]}]},"
         + "\"status\":{\"podIP\":\"10.0.0.1\"}}", true)).isTrue();
     assertThat(same("", false)).isTrue();
+    assertThat(same(docs(NS, LIVE_POD), false)).isTrue();
   }
 
   @Test
@@ -89,18 +97,31 @@ class FastReaderTest {
     assertThat(same("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", false)).isFalse();
     assertThat(same("apiVersion: v1\nkind: List\nitems: []\n", false)).isFalse();
     assertThat(same("apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p}\n", false)).isFalse();
+    assertThat(same(LIVE_POD.replace("status: \"True\"", "status: true"), false)).isFalse();
+    assertThat(same(LIVE_POD.replace("observedGeneration: 3", "observedGeneration: [3]"), false)).isFalse();
   }
 
   /** Random one-line edits of a realistic file: wherever the fast path answers, it answers as the general path. */
   @Test
   void agreesWithTheGeneralPathOnMutations() {
+    assertThat(mutations(BENCH_FILE, 42, 2000)).isGreaterThan(100);
+  }
+
+  @Test
+  void agreesWithTheGeneralPathOnMutationsOfALivePod() {
+    assertThat(mutations(docs(NS, LIVE_POD), 7, 1000)).isGreaterThan(50);
+  }
+
+  /** How many of {@code rounds} random edits of {@code file} the fast path took (each checked against the general). */
+  private int mutations(String file, long seed, int rounds) {
     String[] values = {"1", "0", "-1", "99999", "4294967296", "1.5", "null", "~", "", "yes", "true", "\"8080\"",
-        "[a]", "[]", "{}", "{a: b}", "\"\"", "x y", "Ingress", "TCP", "SCTP", "tcp", "http", "10.0.0.0/16",
+        "[a]", "[]", "{}", "{a: b}", "\"\"", "x y", "Ingress", "TCP", "SCTP", "tcp", "http", "10.0.0.0/16", "Ready",
+        "\"True\"", "\"False\"", "Succeeded", "Failed",
         "10.1.0.0/16", "In", "NotIn", "Exists", "\"v1\"", "!!str 5", "&a x", "0x50", "8_0", "In,", "-", "a: b"};
-    Random random = new Random(42);
-    String[] lines = BENCH_FILE.split("\n", -1);
+    Random random = new Random(seed);
+    String[] lines = file.split("\n", -1);
     int taken = 0;
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < rounds; i++) {
       String[] copy = lines.clone();
       int edits = 1 + random.nextInt(2);
       for (int e = 0; e < edits; e++) {
@@ -123,6 +144,6 @@ class FastReaderTest {
         taken++;
       }
     }
-    assertThat(taken).isGreaterThan(100);
+    return taken;
   }
 }

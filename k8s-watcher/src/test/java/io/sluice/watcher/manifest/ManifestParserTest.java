@@ -94,4 +94,18 @@ class ManifestParserTest {
       assertThat(e.reason()).startsWith("cannot parse: ");
     });
   }
+
+  @Test
+  void nodesAreReadAsClusterScopedObjects() {
+    ManifestParser.Result r = yaml(docs(namespace("shop"), "apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n"
+        + "status: {addresses: [{type: InternalIP, address: 192.168.1.4}]}\n",
+        "apiVersion: v1\nkind: Node\nmetadata: {name: node-2}\nstatus: {addresses: [{type: InternalIP, address: x}]}\n"));
+    assertThat(r.objects()).extracting(ManifestParser.Parsed::key).containsExactly(
+        new ObjectKey(ObjectKind.NAMESPACE, new ObjectRef("", "shop")),
+        new ObjectKey(ObjectKind.NODE, new ObjectRef("", "node-1")));
+    assertThat(r.objects().get(1).value()).isEqualTo(new io.sluice.model.Node("node-1", java.util.Map.of(),
+        java.util.List.of("192.168.1.4")));
+    assertThat(r.errors()).singleElement().hasToString("dir/f.yaml doc 2 (line 11) Node node-2: "
+        + "status.addresses[0].address: Invalid value: \"x\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+  }
 }

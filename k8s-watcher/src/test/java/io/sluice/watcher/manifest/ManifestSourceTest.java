@@ -4,10 +4,15 @@ import static io.sluice.watcher.manifest.Manifests.docs;
 import static io.sluice.watcher.manifest.Manifests.namespace;
 import static io.sluice.watcher.manifest.Manifests.pod;
 import static io.sluice.watcher.manifest.Manifests.policy;
+import static io.sluice.watcher.manifest.Manifests.service;
+import static io.sluice.watcher.manifest.Manifests.servedPod;
+import static io.sluice.watcher.manifest.Manifests.slice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.model.ClusterModel;
+import io.sluice.model.EndpointSlice;
+import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Snapshot;
 import io.sluice.watcher.SourceError;
@@ -18,6 +23,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +35,8 @@ class ManifestSourceTest {
   private static final ObjectRef WEB = new ObjectRef("shop", "web");
   @TempDir Path dir;
   private final ClusterModel model = new ClusterModel(0);
+  /** Every batch the source delivered, in order. */
+  private final List<List<ModelEvent>> batches = new CopyOnWriteArrayList<>();
   private ManifestSource source;
 
   @AfterEach
@@ -38,7 +48,10 @@ class ManifestSourceTest {
 
   private void start() {
     source = new ManifestSource(dir, Duration.ofMillis(50), 2);
-    source.start(model::apply);
+    source.start(events -> {
+      batches.add(events);
+      model.apply(events);
+    });
     assertThat(source.ready()).isTrue();
   }
 
@@ -251,5 +264,155 @@ class ManifestSourceTest {
         Files.delete(x);
       }
     }
+  }
+
+  // ---- EndpointSlices derived from Services (no cluster, no EndpointSlice controller) ----
+
+  private static final String WEB_SPEC = "clusterIP: 10.96.0.10\nselector: {app: web}\n"
+      + "ports: [{name: http, port: 80, targetPort: http}]";
+
+  private static String webPod(String name, String port, String ip, boolean ready, boolean terminating) {
+    return servedPod("shop", name, "{app: web}", "[{name: http, containerPort: " + port + "}]", ip, ready, terminating);
+  }
+
+  private static Map<ObjectRef, EndpointSlice> slicesOf(Snapshot s, String service) {
+    Map<ObjectRef, EndpointSlice> out = new java.util.TreeMap<>();
+    s.endpointSlices().forEach((ref, slice) -> {
+      if (slice.serviceName().equals(service)) {
+        out.put(ref, slice);
+      }
+    });
+    return out;
+  }
+
+  private static List<String> pods(EndpointSlice slice) {
+    return slice.endpoints().stream().map(e -> e.targetPod().orElseThrow().name()).toList();
+  }
+
+  private static EndpointSlice onlySlice(Snapshot s, String service) {
+    Map<ObjectRef, EndpointSlice> slices = slicesOf(s, service);
+    assertThat(slices).hasSize(1);
+    return slices.values().iterator().next();
+  }
+
+  private List<ModelEvent> lastBatch() {
+    return batches.get(batches.size() - 1);
+  }
+
+  @Test
+  void aNamedTargetPortSplitsAServiceIntoOneSlicePerResolvedPort() throws Exception {
+    write(dir.resolve("shop.yaml"), docs(namespace("shop"), service("shop", "web", WEB_SPEC),
+        service("shop", "headless", "clusterIP: None\nselector: {app: web}"),
+        service("shop", "alias", "type: ExternalName\nexternalName: db.example.com\nselector: {app: web}"),
+        service("shop", "manual", "ports: [{port: 80}]")));
+    write(dir.resolve("pods.yaml"), docs(webPod("a", "8080", "10.0.0.1", true, false),
+        webPod("b", "8080", "10.0.0.2", true, false), webPod("c", "9090", "10.0.0.3", true, false),
+        servedPod("shop", "other", "{app: db}", "[{name: http, containerPort: 8080}]", "10.0.0.9", true, false)));
+    start();
+    Snapshot s = model.snapshot();
+    Map<ObjectRef, EndpointSlice> web = slicesOf(s, "web");
+    assertThat(web).hasSize(2);
+    assertThat(web.values()).extracting(ManifestSourceTest::pods)
+        .containsExactlyInAnyOrder(List.of("a", "b"), List.of("c"));
+    for (EndpointSlice slice : web.values()) {
+      assertThat(slice.ref().name()).startsWith("web-sluice-ipv4-");
+      int port = pods(slice).contains("c") ? 9090 : 8080;
+      assertThat(slice.ports()).containsExactly(new EndpointSlice.Port("http", io.sluice.model.Protocol.TCP,
+          java.util.OptionalInt.of(port)));
+      assertThat(slice.endpoints()).allSatisfy(e -> {
+        assertThat(e.nodeName()).isEqualTo("node-1");
+        assertThat(e.ready()).isTrue();
+      });
+    }
+    assertThat(pods(onlySlice(s, "headless"))).containsExactly("a", "b", "c");
+    assertThat(slicesOf(s, "alias")).isEmpty();
+    assertThat(slicesOf(s, "manual")).isEmpty();
+    assertThat(s.endpointSlices()).hasSize(3);
+    assertThat(batches).hasSize(1);
+  }
+
+  @Test
+  void notReadyAndTerminatingPodsAreEndpointsWithTheirConditions() throws Exception {
+    write(dir.resolve("shop.yaml"), docs(namespace("shop"), service("shop", "web", WEB_SPEC)));
+    write(dir.resolve("pods.yaml"), docs(webPod("ready", "8080", "10.0.0.1", true, false),
+        webPod("unready", "8080", "10.0.0.2", false, false), webPod("leaving", "8080", "10.0.0.3", true, true)));
+    start();
+    EndpointSlice slice = onlySlice(model.snapshot(), "web");
+    assertThat(pods(slice)).containsExactly("leaving", "ready", "unready");
+    assertThat(slice.endpoints()).extracting(EndpointSlice.Endpoint::ready).containsExactly(false, true, false);
+    assertThat(slice.endpoints()).extracting(EndpointSlice.Endpoint::serving).containsExactly(true, true, false);
+    assertThat(slice.endpoints()).extracting(EndpointSlice.Endpoint::terminating).containsExactly(true, false, false);
+
+    // The unready pod becomes ready: one batch, the pod and its slice.
+    write(dir.resolve("pods.yaml"), docs(webPod("ready", "8080", "10.0.0.1", true, false),
+        webPod("unready", "8080", "10.0.0.2", true, false), webPod("leaving", "8080", "10.0.0.3", true, true)));
+    Snapshot s = await(x -> onlySlice(x, "web").endpoints().get(2).ready());
+    assertThat(lastBatch()).hasSize(2);
+    assertThat(lastBatch().get(0)).isInstanceOf(ModelEvent.PodUpserted.class);
+    assertThat(lastBatch().get(1)).isEqualTo(new ModelEvent.EndpointSliceUpserted(onlySlice(s, "web")));
+  }
+
+  @Test
+  void publishNotReadyAddressesMakesEveryEndpointReady() throws Exception {
+    write(dir.resolve("shop.yaml"), docs(namespace("shop"),
+        service("shop", "web", WEB_SPEC + "\npublishNotReadyAddresses: true")));
+    write(dir.resolve("pods.yaml"), docs(webPod("ready", "8080", "10.0.0.1", true, false),
+        webPod("unready", "8080", "10.0.0.2", false, false), webPod("leaving", "8080", "10.0.0.3", false, true)));
+    start();
+    EndpointSlice slice = onlySlice(model.snapshot(), "web");
+    assertThat(pods(slice)).containsExactly("leaving", "ready", "unready");
+    assertThat(slice.endpoints()).extracting(EndpointSlice.Endpoint::ready).containsOnly(true);
+    // Serving and terminating still describe the pod, as the upstream controller reports them.
+    assertThat(slice.endpoints()).extracting(EndpointSlice.Endpoint::serving).containsExactly(false, true, false);
+    assertThat(slice.endpoints()).extracting(EndpointSlice.Endpoint::terminating).containsExactly(true, false, false);
+  }
+
+  @Test
+  void aSliceGivenInTheDirectoryWinsAndTheDerivedOnesComeBackWhenItGoes() throws Exception {
+    write(dir.resolve("shop.yaml"), docs(namespace("shop"), service("shop", "web", WEB_SPEC),
+        webPod("a", "8080", "10.0.0.1", true, false)));
+    start();
+    EndpointSlice derived = onlySlice(model.snapshot(), "web");
+    assertThat(pods(derived)).containsExactly("a");
+
+    write(dir.resolve("slices/web.yaml"), slice("shop", "web-manual", "web", "10.0.0.77"));
+    Snapshot s = await(x -> x.endpointSlices().containsKey(new ObjectRef("shop", "web-manual")));
+    assertThat(slicesOf(s, "web")).containsOnlyKeys(new ObjectRef("shop", "web-manual"));
+    assertThat(lastBatch()).containsExactly(
+        new ModelEvent.EndpointSliceUpserted(s.endpointSlices().get(new ObjectRef("shop", "web-manual"))),
+        new ModelEvent.EndpointSliceDeleted(derived.ref()));
+
+    // While the given slice stands, pod changes do not bring derived slices back.
+    write(dir.resolve("pods.yaml"), webPod("b", "8080", "10.0.0.2", true, false));
+    await(x -> x.pods().containsKey(new ObjectRef("shop", "b")));
+    assertThat(lastBatch()).containsExactly(new ModelEvent.PodUpserted(model.snapshot().pods().get(new ObjectRef("shop", "b"))));
+
+    Files.delete(dir.resolve("slices/web.yaml"));
+    Snapshot back = await(x -> !x.endpointSlices().containsKey(new ObjectRef("shop", "web-manual")));
+    EndpointSlice again = onlySlice(back, "web");
+    assertThat(again.ref()).isEqualTo(derived.ref());
+    assertThat(pods(again)).containsExactly("a", "b");
+    assertThat(lastBatch()).containsExactly(new ModelEvent.EndpointSliceUpserted(again),
+        new ModelEvent.EndpointSliceDeleted(new ObjectRef("shop", "web-manual")));
+  }
+
+  @Test
+  void aLabelChangeMovesAPodOutOfAService() throws Exception {
+    write(dir.resolve("shop.yaml"), docs(namespace("shop"), service("shop", "web", WEB_SPEC)));
+    write(dir.resolve("a.yaml"), webPod("a", "8080", "10.0.0.1", true, false));
+    write(dir.resolve("b.yaml"), webPod("b", "8080", "10.0.0.2", true, false));
+    start();
+    assertThat(pods(onlySlice(model.snapshot(), "web"))).containsExactly("a", "b");
+
+    write(dir.resolve("b.yaml"), servedPod("shop", "b", "{app: web-canary}", "[{name: http, containerPort: 8080}]",
+        "10.0.0.2", true, false));
+    Snapshot s = await(x -> pods(onlySlice(x, "web")).equals(List.of("a")));
+    assertThat(lastBatch()).containsExactly(new ModelEvent.PodUpserted(s.pods().get(new ObjectRef("shop", "b"))),
+        new ModelEvent.EndpointSliceUpserted(onlySlice(s, "web")));
+
+    // The pod goes away entirely: nothing to change in the slice, only the pod's delete.
+    Files.delete(dir.resolve("b.yaml"));
+    await(x -> !x.pods().containsKey(new ObjectRef("shop", "b")));
+    assertThat(lastBatch()).containsExactly(new ModelEvent.PodDeleted(new ObjectRef("shop", "b")));
   }
 }
