@@ -37,7 +37,7 @@ public final class ServiceResolver {
   public record Resolved(Service service, Service.Port port, boolean v6, List<Backend> backends) { }
 
   /**
-   * The Service port whose virtual address (a cluster IP) is {@code ip} and whose port and protocol are these, if any.
+   * The Service port whose virtual address (a cluster IP, an externalIP or a LoadBalancer ingress IP) is {@code ip} and whose port and protocol are these, if any.
    */
   public static Optional<Resolved> byVirtualAddress(Snapshot snap, String ip, Protocol protocol, int port) {
     byte[] wanted = Ip.parse(ip);
@@ -48,7 +48,10 @@ public final class ServiceResolver {
       if (!hasVirtualAddress(s)) {
         continue;
       }
-      for (String vip : s.clusterIPs()) {
+      List<String> vips = new ArrayList<>(s.clusterIPs());
+      vips.addAll(s.externalIPs());
+      vips.addAll(s.loadBalancerIngressIPs());
+      for (String vip : vips) {
         byte[] v = Ip.parse(vip);
         if (v == null || !Arrays.equals(v, wanted)) {
           continue;

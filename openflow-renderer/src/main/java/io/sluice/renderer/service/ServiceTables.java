@@ -219,7 +219,7 @@ public final class ServiceTables {
   private static List<Boolean> families(Service s) {
     boolean v4 = false;
     boolean v6 = false;
-    for (String ip : s.clusterIPs()) {
+    for (String ip : virtualAddressTexts(s)) {
       if (ip.indexOf(':') >= 0) {
         v6 = true;
       } else {
@@ -284,12 +284,23 @@ public final class ServiceTables {
   /** Bytes of a refused packet sent to the controller: enough for its headers (an IPv6 TCP SYN with options). */
   public static final int REJECT_MAX_LEN = 128;
 
-  /** The Service's virtual addresses of one family. */
+  /**
+   * Every address that stands for the Service: its cluster IPs, externalIPs and LoadBalancer ingress IPs (each
+   * translated by the bridge where it enters from its sender).
+   */
+  static List<String> virtualAddressTexts(Service s) {
+    List<String> out = new ArrayList<>(s.clusterIPs());
+    out.addAll(s.externalIPs());
+    out.addAll(s.loadBalancerIngressIPs());
+    return out;
+  }
+
+  /** The Service's virtual addresses of one family, each once. */
   private static List<byte[]> virtualAddresses(Service s, boolean v6) {
     List<byte[]> out = new ArrayList<>();
-    for (String vip : s.clusterIPs()) {
+    for (String vip : virtualAddressTexts(s)) {
       byte[] raw = Addresses.parse(vip);
-      if ((raw.length == 16) == v6) {
+      if ((raw.length == 16) == v6 && out.stream().noneMatch(o -> java.util.Arrays.equals(o, raw))) {
         out.add(raw);
       }
     }

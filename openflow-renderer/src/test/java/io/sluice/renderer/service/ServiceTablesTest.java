@@ -182,6 +182,24 @@ class ServiceTablesTest {
     assertThat(ServiceTables.of(OVS, s3, 1).groups()).isEqualTo(t3.groups());
   }
 
+  @Test
+  void externalAndLoadBalancerAddressesAreTranslatedLikeTheClusterIp() {
+    Service s = new Service(new ObjectRef("shop", "lb"), Service.Type.LOAD_BALANCER, List.of("10.96.0.50"),
+        List.of(port("", Protocol.TCP, 443, PortRef.of(8443))), Map.of("app", "lb"), Service.SessionAffinity.NONE, 0,
+        List.of("192.0.2.10", "10.96.0.50"), List.of("198.51.100.7"), Service.TrafficPolicy.CLUSTER,
+        Service.TrafficPolicy.CLUSTER, List.of(), false, 0);
+    Snapshot snap = new ClusterModel(1).apply(List.of(new ModelEvent.ServiceUpserted(s),
+        new ModelEvent.EndpointSliceUpserted(slice("lb-1", "lb", EndpointSlice.AddressType.IPV4,
+            List.of(slicePort("", Protocol.TCP, 8443)), ep("10.0.0.9", true, null)))));
+    ServiceTables t = ServiceTables.of(OVS, snap, 1);
+    assertThat(t.groups()).hasSize(1);
+    assertThat(t.flows()).extracting(Flow::toString).filteredOn(f -> f.contains("table=11"))
+        .hasSize(3) // the cluster IP once though also listed as an externalIP
+        .allSatisfy(f -> assertThat(f).endsWith("actions=group:" + t.groups().get(0).id()))
+        .anySatisfy(f -> assertThat(f).contains("nw_dst=192.0.2.10,tp_dst=443"))
+        .anySatisfy(f -> assertThat(f).contains("nw_dst=198.51.100.7,tp_dst=443"));
+  }
+
   private static Snapshot withEvents(Snapshot base, ModelEvent... more) {
     List<ModelEvent> ev = new ArrayList<>();
     base.namespaces().values().forEach(n -> ev.add(new ModelEvent.NamespaceUpserted(n)));
