@@ -6,7 +6,9 @@
 #   renderer    io.sluice.renderer.bench.NetpolBench    (NetworkPolicy compiler figures)
 #   services    io.sluice.renderer.bench.ServiceBench   (Service compiler: 10k Services x 10 endpoints, 1,000 switches)
 #   labels      io.sluice.controller.bench.LabelChangeBench (one pod-label change at 100k pods, real OVS bridge)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, labels) runs one; `deploy/bench.sh gc` compares the
+#   services-ovs io.sluice.controller.bench.ServiceChangeBench (endpoint change at 10k Services, reject latency,
+#               datapath ratio via a cluster IP; real OVS bridges)
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, services-ovs, labels) runs one; `deploy/bench.sh gc` compares the
 # default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,7 @@ case "$which" in all|manifests) run k8s-watcher io.sluice.watcher.bench.Manifest
 case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
 case "$which" in all|controller) run controller io.sluice.controller.bench.Bench ;; esac
 case "$which" in all|labels) run controller io.sluice.controller.bench.LabelChangeBench ;; esac
+case "$which" in all|services-ovs) run controller io.sluice.controller.bench.ServiceChangeBench ;; esac
 if [ "$which" = gc ]; then # not in "all": cold manifest loads, G1 and deploy/java-options alternating, side by side
   dir=$(mktemp -d)/manifests
   trap 'rm -rf "$(dirname "$dir")"' EXIT

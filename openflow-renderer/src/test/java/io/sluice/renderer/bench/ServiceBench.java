@@ -1,27 +1,15 @@
 package io.sluice.renderer.bench;
 
 import io.sluice.model.ClusterModel;
-import io.sluice.model.EndpointSlice;
 import io.sluice.model.ModelEvent;
-import io.sluice.model.Namespace;
-import io.sluice.model.ObjectRef;
-import io.sluice.model.Pod;
-import io.sluice.model.PortBinding;
-import io.sluice.model.PortRef;
-import io.sluice.model.Protocol;
-import io.sluice.model.Service;
 import io.sluice.model.Snapshot;
 import io.sluice.renderer.Renderer;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import io.sluice.renderer.policy.PolicyIndex;
+import io.sluice.renderer.scenario.ServiceScenario;
 import io.sluice.renderer.service.ServiceTables;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalInt;
 
 /**
  * Service compiler figures ({@code make bench}): 10,000 ClusterIP Services with 10 ready endpoints each, the 100,000
@@ -76,31 +64,6 @@ public final class ServiceBench {
   }
 
   static Snapshot cluster(int services, int endpoints, int switches) {
-    List<ModelEvent> ev = new ArrayList<>(services * (2 * endpoints + 2));
-    ev.add(new ModelEvent.NamespaceUpserted(new Namespace("svc", Map.of(), Map.of())));
-    int pod = 0;
-    for (int s = 0; s < services; s++) {
-      ObjectRef ref = new ObjectRef("svc", "s-" + s);
-      ev.add(new ModelEvent.ServiceUpserted(new Service(ref, Service.Type.CLUSTER_IP, List.of(ip(0x0a600000 + s)),
-          List.of(new Service.Port("http", Protocol.TCP, 80, PortRef.of("http"), 0)), Map.of("app", "s-" + s),
-          Service.SessionAffinity.NONE, 0)));
-      List<EndpointSlice.Endpoint> eps = new ArrayList<>(endpoints);
-      for (int e = 0; e < endpoints; e++, pod++) {
-        ObjectRef p = new ObjectRef("svc", "p-" + pod);
-        String addr = ip(0x0a000000 + pod);
-        ev.add(new ModelEvent.PodUpserted(new Pod(p, Map.of("app", "s-" + s), List.of(addr),
-            List.of(new Pod.NamedPort("http", 8080, "TCP")), false)));
-        ev.add(new ModelEvent.PortBound(new PortBinding(p, 1 + pod % switches, 1 + pod / switches,
-            String.format("0a:58:%02x:%02x:%02x:%02x", (pod >>> 24) & 0xff, (pod >>> 16) & 0xff, (pod >>> 8) & 0xff, pod & 0xff))));
-        eps.add(new EndpointSlice.Endpoint(List.of(addr), true, true, false, Optional.of(p), "node-" + (pod % switches)));
-      }
-      ev.add(new ModelEvent.EndpointSliceUpserted(new EndpointSlice(new ObjectRef("svc", "s-" + s + "-abc"), "s-" + s,
-          EndpointSlice.AddressType.IPV4, eps, List.of(new EndpointSlice.Port("http", Protocol.TCP, OptionalInt.of(8080))))));
-    }
-    return new ClusterModel(1).apply(ev);
-  }
-
-  private static String ip(int a) {
-    return ((a >>> 24) & 0xff) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
+    return new ClusterModel(1).apply(ServiceScenario.events(services, endpoints, switches, 1));
   }
 }
