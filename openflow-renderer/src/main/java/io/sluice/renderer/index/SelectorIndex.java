@@ -1,11 +1,13 @@
 package io.sluice.renderer.index;
 
+import io.sluice.model.EndpointSlice;
 import io.sluice.model.LabelSelector;
 import io.sluice.model.Namespace;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PersistentMap;
 import io.sluice.model.Pod;
 import io.sluice.model.PortBinding;
+import io.sluice.model.Service;
 import io.sluice.model.Snapshot;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,9 +17,10 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The cluster as every feature's compile reads it, for one snapshot: pods by namespace, port bindings by switch, and
- * the pods a selector stands for, resolved once per distinct selector and generation, whichever feature or switch
- * asks first. Immutable but for its memos; safe to use from several threads.
+ * The cluster as every feature's compile reads it, for one snapshot: pods by namespace, port bindings by switch,
+ * Services by namespace, EndpointSlices by service, and the pods a selector stands for, resolved once per distinct
+ * selector and generation whichever feature (NetworkPolicy peers, Service selectors) or switch asks first. Immutable
+ * but for its memos; safe to use from several threads.
  *
  * <p>{@link #of} builds an index from scratch; {@link #next} derives the index of a later snapshot from this one in
  * time proportional to what changed ({@link PersistentMap#diff}), sharing every list and selection that did not
@@ -32,6 +35,11 @@ public final class SelectorIndex {
       SelectorIndex::eligible, Comparator.comparing(Pod::ref));
   private static final Groups<Long, ObjectRef, PortBinding> BINDINGS = new Groups<>(PortBinding::dpid,
       PortBinding::pod, b -> true, Comparator.comparing(PortBinding::pod));
+  private static final Groups<String, ObjectRef, Service> SERVICES = new Groups<>(s -> s.ref().namespace(),
+      Service::ref, s -> true, Comparator.comparing(Service::ref));
+  private static final Groups<ServiceKey, ObjectRef, EndpointSlice> SLICES = new Groups<>(
+      s -> new ServiceKey(s.ref().namespace(), s.serviceName()), EndpointSlice::ref, s -> !s.serviceName().isEmpty(),
+      Comparator.comparing(EndpointSlice::ref));
 
   private final Snapshot snap;
   /** Pods with an address that are not hostNetwork, by namespace, each list in name order. */
@@ -39,6 +47,8 @@ public final class SelectorIndex {
   /** Replaced (a new object) whenever the set of namespaces that have pods changes. */
   private final Object podNamespaces;
   private final PersistentMap<Long, List<PortBinding>> bindingsByDpid;
+  private final PersistentMap<String, List<Service>> servicesByNamespace;
+  private final PersistentMap<ServiceKey, List<EndpointSlice>> slicesByService;
   private final MemoBound bound;
   /** Selections shared by consecutive generations; every entry is checked against this index's inputs before use. */
   private final Memo memo;
@@ -47,8 +57,8 @@ public final class SelectorIndex {
   private volatile List<Pod> allPods;
 
   /**
-   * Whether the memo of selections, holding {@code entries}, still is about what the index's users can ask of
-   * {@code snap}. Entries of deleted selectors are never looked up again,
+   * Whether the memo of selections, holding {@code entries} (beyond room the index keeps for Services itself), still
+   * is about what the index's users can ask of {@code snap}. Entries of deleted selectors are never looked up again,
    * so when the memo holds several times what the users' selectors can ask, the next index starts it afresh (and
    * every selection then gets a new identity once).
    */
@@ -57,54 +67,65 @@ public final class SelectorIndex {
     boolean allows(Snapshot snap, int entries);
   }
 
-  /** The memo bound of an index whose users bring none of their own. */
-  private static final MemoBound BASE_ONLY = (snap, entries) -> entries <= Memo.BASE;
+  /** The memo bound of an index whose only users of selections are Services. */
+  private static final MemoBound SERVICES_ONLY = (snap, entries) -> entries <= Memo.BASE;
 
   private SelectorIndex(Snapshot snap, PersistentMap<String, List<Pod>> podsByNamespace, Object podNamespaces,
-                        PersistentMap<Long, List<PortBinding>> bindingsByDpid, MemoBound bound, Memo memo,
+                        PersistentMap<Long, List<PortBinding>> bindingsByDpid,
+                        PersistentMap<String, List<Service>> servicesByNamespace,
+                        PersistentMap<ServiceKey, List<EndpointSlice>> slicesByService, MemoBound bound, Memo memo,
                         List<Pod> allPods) {
     this.snap = snap;
     this.podsByNamespace = podsByNamespace;
     this.podNamespaces = podNamespaces;
     this.bindingsByDpid = bindingsByDpid;
+    this.servicesByNamespace = servicesByNamespace;
+    this.slicesByService = slicesByService;
     this.bound = bound;
     this.memo = memo;
     this.allPods = allPods;
   }
 
-  /** An index of a snapshot, built from scratch, whose memo keeps at most 1,024 selections between generations. */
+  /** An index of a snapshot, built from scratch, whose only users of selections are Services. */
   public static SelectorIndex of(Snapshot snap) {
-    return of(snap, BASE_ONLY);
+    return of(snap, SERVICES_ONLY);
   }
 
   /**
-   * An index of a snapshot, built from scratch; {@code bound} judges the size of its memo of selections (it is kept by
-   * every index {@link #next} derives from this one).
+   * An index of a snapshot, built from scratch; {@code bound} judges the size of the memo of selections for the users
+   * other than Services (it is kept by every index {@link #next} derives from this one).
    */
   public static SelectorIndex of(Snapshot snap, MemoBound bound) {
     return new SelectorIndex(snap, PODS.of(snap.pods().values()), new Object(), BINDINGS.of(snap.bindings().values()),
-        bound, new Memo(), null);
+        SERVICES.of(snap.services().values()), SLICES.of(snap.endpointSlices().values()), bound, new Memo(), null);
   }
 
   /**
-   * The index of {@code later}, derived from this one: only namespaces and switches that changed are
+   * The index of {@code later}, derived from this one: only namespaces, switches and services that changed are
    * recomputed. Falls back to {@link #of} when the two snapshots differ in many objects (a resync).
    */
   public SelectorIndex next(Snapshot later) {
     if (later == snap) {
       return this;
     }
-    int limit = Math.max(1_000, (later.pods().size() + later.networkPolicies().size()) / 20); // a twentieth of the objects
+    int limit = Math.max(1_000, (later.pods().size() + later.networkPolicies().size() + later.services().size()
+        + later.endpointSlices().size()) / 20); // a twentieth of the objects
     List<Groups.Change<Pod>> pods = new ArrayList<>();
     List<Groups.Change<PortBinding>> bindings = new ArrayList<>();
+    List<Groups.Change<Service>> services = new ArrayList<>();
+    List<Groups.Change<EndpointSlice>> slices = new ArrayList<>();
     int[] nsChanges = {0};
     boolean small = PersistentMap.diff(persistent(snap.pods()), persistent(later.pods()), limit,
         (k, a, b) -> pods.add(new Groups.Change<>(a, b)))
         && PersistentMap.diff(persistent(snap.bindings()), persistent(later.bindings()), limit,
         (k, a, b) -> bindings.add(new Groups.Change<>(a, b)))
         && PersistentMap.diff(persistent(snap.namespaces()), persistent(later.namespaces()), limit,
-        (k, a, b) -> nsChanges[0]++);
-    if (!small || pods.size() + bindings.size() + nsChanges[0] > limit) {
+        (k, a, b) -> nsChanges[0]++)
+        && PersistentMap.diff(persistent(snap.services()), persistent(later.services()), limit,
+        (k, a, b) -> services.add(new Groups.Change<>(a, b)))
+        && PersistentMap.diff(persistent(snap.endpointSlices()), persistent(later.endpointSlices()), limit,
+        (k, a, b) -> slices.add(new Groups.Change<>(a, b)));
+    if (!small || pods.size() + bindings.size() + nsChanges[0] + services.size() + slices.size() > limit) {
       return of(later, bound);
     }
     PersistentMap<String, List<Pod>> podsNext = PODS.regroup(podsByNamespace, pods);
@@ -116,7 +137,8 @@ public final class SelectorIndex {
         break;
       }
     }
-    return new SelectorIndex(later, podsNext, podNamespacesNext, BINDINGS.regroup(bindingsByDpid, bindings), bound,
+    return new SelectorIndex(later, podsNext, podNamespacesNext, BINDINGS.regroup(bindingsByDpid, bindings),
+        SERVICES.regroup(servicesByNamespace, services), SLICES.regroup(slicesByService, slices), bound,
         memo.outgrown(later, bound) ? new Memo() : memo, pods.isEmpty() ? allPods : null);
   }
 
@@ -157,11 +179,27 @@ public final class SelectorIndex {
     return bindingsByDpid.getOrDefault(dpid, List.of());
   }
 
+  /** The Services of a namespace, in name order (the same list object while they do not change). */
+  public List<Service> servicesIn(String namespace) {
+    return servicesByNamespace.getOrDefault(namespace, List.of());
+  }
+
+  /**
+   * The EndpointSlices of a service ({@link EndpointSlice#serviceName()} is its name, in its namespace), in name order
+   * (the same list object while they do not change). A slice without the service-name label belongs to no service.
+   */
+  public List<EndpointSlice> endpointSlicesOf(ObjectRef service) {
+    return slicesByService.getOrDefault(new ServiceKey(service.namespace(), service.name()), List.of());
+  }
+
   /** Labels of a namespace; one without a manifest is read as the API server would create it. */
   private Map<String, String> namespaceLabels(String namespace) {
     Namespace n = snap.namespaces().get(namespace);
     return n != null ? n.labels() : Map.of("kubernetes.io/metadata.name", namespace);
   }
+
+  /** A service of the EndpointSlice index; its name may be empty (a slice without the label), unlike an ObjectRef's. */
+  private record ServiceKey(String namespace, String name) { }
 
   // ------------------------------------------------------------------ selections
 
@@ -183,6 +221,16 @@ public final class SelectorIndex {
     AcrossNamespaces key = new AcrossNamespaces(namespaceSelector, podSelector);
     List<Pod> cached = selections.get(key);
     return cached != null ? cached : resolved(key, selectAcrossNamespaces(key));
+  }
+
+  /**
+   * The pods of {@code namespace} whose labels hold every pair of {@code selector} (a Service's spec.selector). It is
+   * the selection of the label selector with those matchLabels, shared with any other user of that selector. The
+   * empty selector selects every pod of the namespace, as a label selector does: a Service without a selector
+   * (endpoints managed by hand) selects no pod, and its caller must not ask.
+   */
+  public List<Pod> selectEqual(String namespace, Map<String, String> selector) {
+    return select(namespace, LabelSelector.of(selector));
   }
 
   /** Distinct selections resolved in this generation (for policies, their address sets), for reporting. */
@@ -262,9 +310,10 @@ public final class SelectorIndex {
 
     final Map<Object, Selection> selections = new ConcurrentHashMap<>();
 
+    /** Services hold one selector each: the index keeps room for them itself, and asks {@code bound} about the rest. */
     boolean outgrown(Snapshot snap, MemoBound bound) {
-      int entries = selections.size();
-      return entries > BASE && !bound.allows(snap, entries);
+      long entries = selections.size() - 4L * snap.services().size();
+      return entries > BASE && !bound.allows(snap, (int) entries);
     }
   }
 }
