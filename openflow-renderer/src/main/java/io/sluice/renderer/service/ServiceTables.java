@@ -15,6 +15,7 @@ import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Match;
 import io.sluice.renderer.flow.Meter;
 import io.sluice.renderer.flow.SharedTables;
+import io.sluice.renderer.index.SelectorIndex;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -62,16 +63,30 @@ public final class ServiceTables {
 
   /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
   public static ServiceTables of(PipelineProfile profile, Snapshot snapshot, int round) {
-    return compile(profile, snapshot, round, null);
+    return of(profile, SelectorIndex.of(snapshot), round);
+  }
+
+  /** Compiles every Service of the index's snapshot, reading each Service's EndpointSlices from the index. */
+  public static ServiceTables of(PipelineProfile profile, SelectorIndex index, int round) {
+    return compile(profile, index, round, null);
   }
 
   /** The tables of a later snapshot, reusing what did not change. */
   public ServiceTables next(Snapshot later) {
+    return next(later == snapshot ? null : SelectorIndex.of(later), later);
+  }
+
+  /** The tables of the index's (later) snapshot, reusing what did not change. */
+  public ServiceTables next(SelectorIndex later) {
+    return next(later, later.snapshot());
+  }
+
+  private ServiceTables next(SelectorIndex index, Snapshot later) {
     if (later == snapshot || later.services() == snapshot.services() && later.endpointSlices() == snapshot.endpointSlices()
         && later.bindings() == snapshot.bindings()) {
       return later == snapshot ? this : new ServiceTables(profile, later, round, byService, flows, groups, shared);
     }
-    return compile(profile, later, round, this);
+    return compile(profile, index, round, this);
   }
 
   private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService,
@@ -129,15 +144,9 @@ public final class ServiceTables {
     }
   }
 
-  private static ServiceTables compile(PipelineProfile profile, Snapshot snap, int round, ServiceTables previous) {
+  private static ServiceTables compile(PipelineProfile profile, SelectorIndex index, int round, ServiceTables previous) {
+    Snapshot snap = index.snapshot();
     Map<ObjectRef, Compiled> before = previous == null ? Map.of() : previous.byService;
-    Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
-    for (EndpointSlice s : snap.endpointSlices().values()) {
-      if (!s.serviceName().isEmpty()) {
-        slicesByService.computeIfAbsent(s.ref().namespace() + "/" + s.serviceName(), k -> new ArrayList<>()).add(s);
-      }
-    }
-    slicesByService.values().forEach(l -> l.sort(java.util.Comparator.comparing(EndpointSlice::ref)));
     // Group numbers: a hash of the Service port's name, probing on the rare collision in Service order.
     Map<ObjectRef, Service> services = new TreeMap<>(snap.services());
     Map<Long, GroupKey> used = new HashMap<>();
@@ -154,7 +163,7 @@ public final class ServiceTables {
     Map<ObjectRef, Compiled> out = new java.util.LinkedHashMap<>();
     boolean allKept = previous != null && before.size() == services.size();
     for (Service s : services.values()) {
-      List<EndpointSlice> slices = slicesByService.getOrDefault(s.ref().namespace() + "/" + s.ref().name(), List.of());
+      List<EndpointSlice> slices = index.endpointSlicesOf(s.ref());
       List<PortBinding> bindings = bindingsOf(snap, slices);
       List<Long> groupIds = groupKeys(s).stream().map(ids::get).toList();
       Compiled old = before.get(s.ref());
