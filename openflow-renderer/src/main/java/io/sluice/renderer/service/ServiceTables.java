@@ -272,10 +272,12 @@ public final class ServiceTables {
           buckets.add(new Group.Bucket(100, bucketActions(b)));
           BigInteger mac = macOf(b, snap);
           if (mac != null) {
+            Cookie endpointCookie = Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_MAC_OBJECT);
             macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 100, endpointMatch(b.address()),
                 List.of(new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
-                    new Action.GotoTable(PipelineProfile.CT_STATE)),
-                Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_MAC_OBJECT)));
+                    new Action.GotoTable(PipelineProfile.CT_STATE)), endpointCookie));
+            macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 110, hairpinMatch(b.address()),
+                hairpinActions(b.address(), mac), endpointCookie));
           }
         }
         groups.add(new Group(gid, Group.Type.SELECT, buckets));
@@ -356,6 +358,34 @@ public final class ServiceTables {
         PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
     m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, new BigInteger(1, address), null));
     return m.build();
+  }
+
+  /** A pod's own connection to a Service that chose the pod itself: source and destination are its address. */
+  static Match hairpinMatch(byte[] address) {
+    boolean v6 = address.length == 16;
+    Match.Builder m = v6 ? Match.builder().ipv6() : Match.builder().ipv4();
+    m.masked(Field.CT_STATE, PipelineProfile.CT_DNAT | PipelineProfile.CT_TRK,
+        PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
+    BigInteger a = new BigInteger(1, address);
+    m.put(new FieldValue(v6 ? Field.IPV6_SRC : Field.IPV4_SRC, a, null));
+    m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, a, null));
+    return m.build();
+  }
+
+  /**
+   * Hairpin: the frame goes back to the pod (from the hairpin MAC, to its own MAC); the connection is marked hairpin
+   * and no longer unjudged (a pod's traffic to itself is never governed by policy), then SNATed to the hairpin source
+   * address in the hairpin zone, so the pod does not see a packet from itself, and sent out of the port it came in on.
+   */
+  private static List<Action> hairpinActions(byte[] address, BigInteger mac) {
+    boolean v6 = address.length == 16;
+    String source = v6 ? PipelineProfile.HAIRPIN_SOURCE_V6 : PipelineProfile.HAIRPIN_SOURCE_V4;
+    return List.of(new Action.SetField(FieldValue.exact(Field.ETH_SRC, PipelineProfile.HAIRPIN_MAC)),
+        new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
+        new Action.Ct(true, false, 0, Field.CT_ZONE, 0, -1, null,
+            List.of(new Action.Load(Field.CT_MARK, 0, 2, PipelineProfile.HAIRPIN))),
+        new Action.Ct(true, false, PipelineProfile.HAIRPIN_ZONE, null, 0, PipelineProfile.SERVICE_HAIRPIN,
+            new Action.Nat(Action.NatKind.SRC, source, null, 0, 0, false, false, false), List.of()));
   }
 
   /**
