@@ -94,6 +94,7 @@ class FlowStatsIT {
     // the controller is set first: connecting one flushes the table
     c13 = new Conn(l13.accept(), OFVersion.OF_13);
     c15 = new Conn(l15.accept(), OFVersion.OF_15);
+    sh("ovs-ofctl", "-O", "OpenFlow15", "add-meter", BRIDGE, GoldenFlows.METER_TEXT);
     for (int i = 0; i < 2; i++) {
       sh("ovs-ofctl", "-O", "OpenFlow15", "add-group", BRIDGE, "group_id=" + (i == 0 ? 5 : 9) + ",type=all,bucket=output:1");
     }
@@ -302,6 +303,11 @@ class FlowStatsIT {
       req.writeByte(0xff).writeZero(3).writeInt(0xffffffff).writeInt(0xffffffff).writeInt(0);
       req.writeLong(0).writeLong(0);
       req.writeShort(1).writeShort(4).writeInt(0);
+      return multipart(req, x);
+    }
+
+    /** Sends a multipart request written with xid {@code x} and returns every reply part. */
+    List<ByteBuf> multipart(ByteBuf req, long x) throws IOException {
       byte[] r = new byte[req.readableBytes()];
       req.readBytes(r);
       send(r);
@@ -309,7 +315,7 @@ class FlowStatsIT {
       while (true) {
         byte[] m = read();
         if (m[1] == 1 && OfctlCapture.xid(m) == x) {
-          throw new AssertionError("switch refused the flow-stats request: " + OfctlCapture.hex(m));
+          throw new AssertionError("switch refused the multipart request: " + OfctlCapture.hex(m));
         }
         if (m[1] == 19 && OfctlCapture.xid(m) == x) {
           parts.add(Unpooled.wrappedBuffer(m));
