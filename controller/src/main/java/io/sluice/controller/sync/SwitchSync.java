@@ -279,7 +279,7 @@ final class SwitchSync {
       for (PushResult.Refusal f : r.refused()) {
         Cookie c = new Cookie(f.cookie());
         if (c.owned() && c.category() == Cookie.Category.POLICY && c.objectId() != 0
-            && withhold.putIfAbsent(c.objectId(), f.reason() + " (" + f.flow().trim() + ")") == null) {
+            && withhold.putIfAbsent(c.objectId(), f.reason() + " (" + f.what().trim() + ")") == null) {
           more = true;
         }
       }
@@ -345,7 +345,7 @@ final class SwitchSync {
     } else {
       StringBuilder why = new StringBuilder(r.failure());
       for (PushResult.Refusal f : r.refused()) {
-        why.append("; refused ").append(f.flow().trim()).append(": ").append(f.reason());
+        why.append("; refused ").append(f.what().trim()).append(": ").append(f.reason());
       }
       lastError = why.toString();
       if (loud) {
@@ -372,7 +372,7 @@ final class SwitchSync {
    * that is missing or different, then every owned flow no longer desired. {@link #want} holds the desired flows by
    * wire identity once iteration is done.
    */
-  private final class Diff implements java.util.Iterator<FlowOp> {
+  private final class Diff implements java.util.Iterator<SwitchOp> {
     final Map<Object, FlowCodec.Entry> want;
     private final Map<Object, FlowCodec.Entry> have;
     private final OFVersion v;
@@ -385,7 +385,7 @@ final class SwitchSync {
     private java.util.Iterator<FlowCodec.Entry> haveIt;
     /** Distinct owned flows of {@code have} that some desired flow has the wire identity of. */
     private int haveOwnedMatched;
-    private FlowOp next;
+    private SwitchOp next;
 
     Diff(DesiredTables desired, Map<Object, FlowCodec.Entry> have, OFVersion v) {
       if (v != encodedFor) {
@@ -432,11 +432,11 @@ final class SwitchSync {
             haveOwnedMatched++;
           }
           if (a == null || !Cookie.isOwned(a.cookie())) {
-            next = op(d, FlowOp.Kind.ADD, v);
+            next = op(d, SwitchOp.Kind.ADD, v);
           } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
-            next = op(d, FlowOp.Kind.ADD, v); // another object's flow: replace it, cookie included
+            next = op(d, SwitchOp.Kind.ADD, v); // another object's flow: replace it, cookie included
           } else if (!d.body().equals(a.body())) {
-            next = op(d, FlowOp.Kind.MODIFY, v); // same object, new actions: modify keeps the counters
+            next = op(d, SwitchOp.Kind.MODIFY, v); // same object, new actions: modify keeps the counters
           }
           if (!desiredIt.hasNext()) {
             lastFlows = desiredFlows;
@@ -447,7 +447,7 @@ final class SwitchSync {
         } else if (haveIt != null && haveIt.hasNext()) {
           FlowCodec.Entry a = haveIt.next();
           if (Cookie.isOwned(a.cookie()) && !want.containsKey(a.key())) {
-            next = op(a, FlowOp.Kind.DELETE, v);
+            next = op(a, SwitchOp.Kind.DELETE, v);
           }
         } else {
           if (haveIt == null) { // nothing desired at all
@@ -463,18 +463,18 @@ final class SwitchSync {
     }
 
     @Override
-    public FlowOp next() {
+    public SwitchOp next() {
       if (!hasNext()) {
         throw new java.util.NoSuchElementException();
       }
-      FlowOp op = next;
+      SwitchOp op = next;
       next = null;
       return op;
     }
   }
 
-  private FlowOp op(FlowCodec.Entry e, FlowOp.Kind kind, OFVersion v) {
-    return new FlowOp(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
+  private SwitchOp op(FlowCodec.Entry e, SwitchOp.Kind kind, OFVersion v) {
+    return SwitchOp.flow(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
   /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */

@@ -6,7 +6,7 @@ import io.sluice.controller.session.SessionConfig;
 import io.sluice.controller.session.SwitchSession;
 import io.sluice.controller.sync.SwitchManager;
 import io.sluice.controller.sync.SwitchStatus;
-import io.sluice.controller.wire.OvsFlowCodec;
+import io.sluice.controller.sync.OvsFlowCodec;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.pipeline.PipelineProfile;

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.sluice.controller.sync.FlowCodec;
-import io.sluice.controller.sync.FlowOp;
+import io.sluice.controller.sync.OvsFlowCodec;
+import io.sluice.controller.sync.SwitchOp;
 import io.sluice.controller.wire.GoldenFlows.Case;
 import io.sluice.renderer.flow.Action;
 import io.sluice.renderer.flow.Cookie;
@@ -228,7 +229,7 @@ class FlowStatsIT {
       // delete both from their read-back form (sorted match TLVs, no source flow)
       for (FlowCodec.Entry e : List.of(have.get(wantA.key()), gotB)) {
         ByteBuf buf = Unpooled.buffer();
-        codec.writeFlowMod(buf, e, FlowOp.Kind.DELETE, 103, v);
+        codec.writeFlowMod(buf, e, SwitchOp.Kind.DELETE, 103, v);
         byte[] m = new byte[buf.readableBytes()];
         buf.readBytes(m);
         c.send(m);
