@@ -47,6 +47,7 @@ public final class GroupCodec {
   /** OFPG_ALL: every group (requests, delete). */
   public static final long OFPG_ALL = 0xfffffffcL;
   public static final int SELECT = 1;
+  private static final int OFPAT_GROUP = 22;
   private static final int OFPGBPT15_WEIGHT = 0;
   private static final int OFPGBPT15_WATCH_PORT = 1;
   private static final int OFPGBPT15_WATCH_GROUP = 2;
@@ -105,6 +106,31 @@ public final class GroupCodec {
           + "description would overflow, and dumping groups makes ovs-vswitchd abort); split it, e.g. into a "
           + "select group whose buckets point at smaller select groups");
     }
+  }
+
+  /**
+   * The groups this group's buckets apply (their OFPAT_GROUP actions), so groups can be added after the groups they
+   * point at and deleted before them.
+   */
+  public static java.util.Set<Long> referencedGroups(WireGroup g) {
+    java.util.Set<Long> out = new java.util.TreeSet<>();
+    for (WireBucket b : g.buckets()) {
+      Bytes a = b.content().actions();
+      int p = 0;
+      while (p + 4 <= a.length()) {
+        int type = (a.get(p) & 0xff) << 8 | (a.get(p + 1) & 0xff);
+        int len = (a.get(p + 2) & 0xff) << 8 | (a.get(p + 3) & 0xff);
+        if (len < 8 || p + len > a.length()) {
+          break;
+        }
+        if (type == OFPAT_GROUP && len == 8) {
+          out.add(((a.get(p + 4) & 0xffL) << 24) | ((a.get(p + 5) & 0xff) << 16) | ((a.get(p + 6) & 0xff) << 8)
+              | (a.get(p + 7) & 0xff));
+        }
+        p += len;
+      }
+    }
+    return out;
   }
 
   /** The length of this group's ADD (or MODIFY) message. */
