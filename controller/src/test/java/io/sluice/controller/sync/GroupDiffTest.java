@@ -62,19 +62,19 @@ class GroupDiffTest {
   }
 
   @Test
-  void addingABucketInOpenFlow15IsOneInsertAndTheOthersKeepTheirIds() {
+  void aSelectGroupChangeIsOneModifyInWhichKeptBucketsKeepTheirIds() {
     Map<Long, WireGroup> have = wire(V15, select(G, 1, 2, 3));
     GroupDiff.Plan p = GroupDiff.plan(wire(V15, select(G, 1, 2, 3, 4)), have, V15);
-    assertThat(kinds(p.upserts())).containsExactly("BUCKETS ADD");
+    assertThat(kinds(p.upserts())).containsExactly("GROUP MODIFY");
     assertThat(p.deletes()).isEmpty();
     assertThat(ids(p.after().get(G))).containsExactly(0L, 1L, 2L, 3L);
 
-    // remove the middle one, add two: one insert (fresh ids after the highest), one remove; 0 and 2 stay
+    // remove the middle one, add two: kept 1 and 3 keep ids 0 and 2, the new ones take fresh ids after the highest
     GroupDiff.Plan q = GroupDiff.plan(wire(V15, select(G, 5, 1, 3, 6)), p.after(), V15);
-    assertThat(kinds(q.upserts())).containsExactly("BUCKETS ADD", "BUCKETS DELETE", "BUCKETS DELETE");
+    assertThat(kinds(q.upserts())).containsExactly("GROUP MODIFY");
     WireGroup after = q.after().get(G);
-    assertThat(ids(after)).containsExactly(0L, 2L, 4L, 5L);
-    assertThat(after.buckets().get(2).content()).isEqualTo(GroupCodec.wireGroup(select(G, 5), V15).buckets().get(0).content());
+    assertThat(ids(after)).containsExactly(4L, 0L, 2L, 5L);
+    assertThat(after.buckets().get(0).content()).isEqualTo(GroupCodec.wireGroup(select(G, 5), V15).buckets().get(0).content());
   }
 
   @Test
@@ -102,10 +102,10 @@ class GroupDiffTest {
     assertThat(kinds(q.upserts())).containsExactly("GROUP MODIFY");
     assertThat(q.after().get(G).type()).isEqualTo(Group.Type.ALL.wire());
 
-    // endpoint 3 replaced by 4 in a select group: one insert (after the highest id), one remove; 4 and 9 stay
+    // endpoint 3 replaced by 4 in a select group: a modify in which 4 and 9 stay, the new one after the highest id
     GroupDiff.Plan r = GroupDiff.plan(wire(V15, select(G, 2, 1, 4)), have, V15);
-    assertThat(kinds(r.upserts())).containsExactly("BUCKETS ADD", "BUCKETS DELETE");
-    assertThat(ids(r.after().get(G))).containsExactly(4L, 9L, 12L);
+    assertThat(kinds(r.upserts())).containsExactly("GROUP MODIFY");
+    assertThat(ids(r.after().get(G))).containsExactly(9L, 4L, 12L);
   }
 
   @Test

@@ -56,7 +56,7 @@ public final class PipelineProfile {
         new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE, Field.IPV4_DST, Field.IPV6_DST), L2_FORWARDING),
         new Table(SERVICE_LB, "ServiceLB", EnumSet.of(Field.CT_STATE, Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_DST,
             Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST), SERVICE_ENDPOINT),
-        new Table(SERVICE_ENDPOINT, "ServiceEndpoint", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.ETH_TYPE,
+        new Table(SERVICE_ENDPOINT, "ServiceEndpoint", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.CT_LABEL, Field.ETH_TYPE,
             Field.IPV4_SRC, Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST), CT_STATE),
         new Table(SERVICE_HAIRPIN, "ServiceHairpin", EnumSet.of(Field.ETH_TYPE), Table.MISS_DROP),
         new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.IN_PORT, Field.ETH_TYPE),
@@ -119,10 +119,25 @@ public final class PipelineProfile {
       out.add(new Flow(CT_COMMIT, 110, unjudged, List.of(new Action.Ct(true, false, zone, null, 0, -1, null,
           List.of(judged)), new Action.GotoTable(L2_FORWARDING)), c));
     }
+    // Every packet of a DNATed connection, original direction: the endpoint's MAC, which the Service's bucket stored in
+    // the connection's label (so connections keep reaching an endpoint that has left the Service)
+    out.add(new Flow(SERVICE_ENDPOINT, 100, Match.builder()
+        .masked(Field.CT_STATE, CT_DNAT | CT_TRK, CT_DNAT | CT_RPL | CT_TRK)
+        .masked(Field.CT_LABEL, ENDPOINT_MAC_KNOWN, ENDPOINT_MAC_KNOWN).build(),
+        List.of(new Action.Move(Field.CT_LABEL, 0, Field.ETH_DST, 0, 48), new Action.GotoTable(CT_STATE)), c));
+    // hairpin connections after their first packet: back to the pod, SNATed as recorded
+    for (boolean v6 : new boolean[] {false, true}) {
+      Match m = (v6 ? Match.builder().ipv6() : Match.builder().ipv4())
+          .masked(Field.CT_STATE, CT_TRK, CT_NEW | CT_RPL | CT_TRK).masked(Field.CT_MARK, HAIRPIN, HAIRPIN).build();
+      List<Action> back = new ArrayList<>(hairpinFrame());
+      back.add(new Action.Ct(false, false, HAIRPIN_ZONE, null, 0, SERVICE_HAIRPIN, Action.Nat.reverse(), List.of()));
+      out.add(new Flow(SERVICE_ENDPOINT, 115, m, back, c));
+    }
     // hairpin replies (un-DNATed: from the virtual address to the pod): back to the pod, from the hairpin MAC
+    List<Action> reply = new ArrayList<>(hairpinFrame());
+    reply.add(new Action.InPort());
     out.add(new Flow(SERVICE_ENDPOINT, 120, Match.builder().masked(Field.CT_STATE, CT_RPL | CT_TRK, CT_RPL | CT_TRK)
-        .masked(Field.CT_MARK, HAIRPIN, HAIRPIN).build(), List.of(new Action.Move(Field.ETH_SRC, 0, Field.ETH_DST, 0, 48),
-        new Action.SetField(FieldValue.exact(Field.ETH_SRC, HAIRPIN_MAC)), new Action.InPort()), c));
+        .masked(Field.CT_MARK, HAIRPIN, HAIRPIN).build(), reply, c));
     out.add(new Flow(CT_STATE, 210, ctState(CT_INV | CT_TRK, CT_INV | CT_TRK), List.of(), c));
     // A translated connection whose first packet policy never allowed: its replies are dropped (an endpoint must not
     // open a path a policy closed by answering), and later packets of its client are judged again.
@@ -155,9 +170,17 @@ public final class PipelineProfile {
   /** The source address a pod sees on its own connections through a Service (so it does not see itself). */
   public static final String HAIRPIN_SOURCE_V4 = "169.254.0.253";
   public static final String HAIRPIN_SOURCE_V6 = "fd00:5c::fd";
+  /** ct_label bit 48: bits 0..47 hold the MAC of the endpoint a Service translated the connection to. */
+  public static final long ENDPOINT_MAC_KNOWN = 1L << 48;
   /** The source MAC of frames sent back to a pod reaching itself through a Service. */
   public static final long HAIRPIN_MAC = 0x0a58a9fe00fdL;
   public static final int CT_TRK = 0x20;
+
+  /** A hairpin frame goes back to the pod that sent it (its MAC), from the hairpin MAC. */
+  public static List<Action> hairpinFrame() {
+    return List.of(new Action.Move(Field.ETH_SRC, 0, Field.ETH_DST, 0, 48),
+        new Action.SetField(FieldValue.exact(Field.ETH_SRC, HAIRPIN_MAC)));
+  }
 
   private static java.math.BigInteger addr(String text) {
     try {

@@ -50,8 +50,8 @@ public final class ServiceTables {
     for (Compiled c : byService.values()) {
       f.addAll(c.flows());
       g.addAll(c.groups());
-      for (Flow m : c.macFlows()) {
-        mac.putIfAbsent(m.key(), m); // an endpoint of several Services: one flow (its pod has one MAC)
+      for (Flow m : c.endpointFlows()) {
+        mac.putIfAbsent(m.key(), m); // an endpoint of several Services: one flow
       }
     }
     f.addAll(mac.values());
@@ -129,7 +129,7 @@ public final class ServiceTables {
 
   /** One Service's compiled part, and what it was compiled from. */
   private record Compiled(Service service, List<EndpointSlice> slices, List<PortBinding> bindings, List<Long> groupIds,
-                          List<Flow> flows, List<Group> groups, List<Flow> macFlows) { }
+                          List<Flow> flows, List<Group> groups, List<Flow> endpointFlows) { }
 
   /** A Service port in one address family: one group. */
   private record GroupKey(ObjectRef service, String port, Protocol protocol, boolean v6) {
@@ -249,7 +249,7 @@ public final class ServiceTables {
                                   List<Long> groupIds, Snapshot snap, int round) {
     List<Flow> flows = new ArrayList<>();
     List<Group> groups = new ArrayList<>();
-    List<Flow> macFlows = new ArrayList<>();
+    List<Flow> endpointFlows = new ArrayList<>();
     if (!balanced(s)) {
       return new Compiled(s, slices, bindings, groupIds, List.of(), List.of(), List.of());
     }
@@ -269,16 +269,9 @@ public final class ServiceTables {
         }
         List<Group.Bucket> buckets = new ArrayList<>(backends.size());
         for (Endpoints.Backend b : backends) {
-          buckets.add(new Group.Bucket(100, bucketActions(b)));
-          BigInteger mac = macOf(b, snap);
-          if (mac != null) {
-            Cookie endpointCookie = Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_MAC_OBJECT);
-            macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 100, endpointMatch(b.address()),
-                List.of(new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
-                    new Action.GotoTable(PipelineProfile.CT_STATE)), endpointCookie));
-            macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 110, hairpinMatch(b.address()),
-                hairpinActions(b.address(), mac), endpointCookie));
-          }
+          buckets.add(new Group.Bucket(100, bucketActions(b, macOf(b, snap))));
+          endpointFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 110, hairpinMatch(b.address()),
+              hairpinActions(b.address()), Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_OBJECT)));
         }
         groups.add(new Group(gid, Group.Type.SELECT, buckets));
         for (byte[] raw : virtualAddresses(s, v6)) {
@@ -286,7 +279,7 @@ public final class ServiceTables {
         }
       }
     }
-    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups), List.copyOf(macFlows));
+    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups), List.copyOf(endpointFlows));
   }
 
   /** The meter that bounds how many refused first packets per second a switch sends to the controller. */
@@ -338,34 +331,28 @@ public final class ServiceTables {
   }
 
   /**
-   * A bucket: DNAT to the endpoint in the zone the packet was tracked in, marked unjudged, continuing at the endpoint
-   * table (its MAC).
+   * A bucket: DNAT to the endpoint in the zone the packet was tracked in, marked unjudged, with the endpoint's MAC (when
+   * Sluice knows it) in the connection's label for table 12 to put on every packet; on to table 12.
    */
-  private static List<Action> bucketActions(Endpoints.Backend b) {
+  private static List<Action> bucketActions(Endpoints.Backend b, BigInteger mac) {
     Action.Nat nat = new Action.Nat(Action.NatKind.DST, b.text(), null, b.port(), 0, false, false, false);
-    return List.of(new Action.Ct(true, false, 0, Field.CT_ZONE, 0, PipelineProfile.SERVICE_ENDPOINT, nat,
-        List.of(new Action.Load(Field.CT_MARK, 0, 1, PipelineProfile.UNJUDGED))));
+    List<Action> exec = new ArrayList<>(2);
+    exec.add(new Action.Load(Field.CT_MARK, 0, 1, PipelineProfile.UNJUDGED));
+    if (mac != null) {
+      exec.add(new Action.Load(Field.CT_LABEL, 0, 49, PipelineProfile.ENDPOINT_MAC_KNOWN | mac.longValue()));
+    }
+    return List.of(new Action.Ct(true, false, 0, Field.CT_ZONE, 0, PipelineProfile.SERVICE_ENDPOINT, nat, exec));
   }
 
-  /** Cookie object id of the endpoint MAC flows (above every 24-bit group number). */
-  static final long ENDPOINT_MAC_OBJECT = 0x0100_0000L;
-
-  /** Packets of a DNATed connection in its original direction, to one endpoint. */
-  static Match endpointMatch(byte[] address) {
-    boolean v6 = address.length == 16;
-    Match.Builder m = v6 ? Match.builder().ipv6() : Match.builder().ipv4();
-    m.masked(Field.CT_STATE, PipelineProfile.CT_DNAT | PipelineProfile.CT_TRK,
-        PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
-    m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, new BigInteger(1, address), null));
-    return m.build();
-  }
+  /** Cookie object id of the per-endpoint flows of table 12 (above every 24-bit group number). */
+  static final long ENDPOINT_OBJECT = 0x0100_0000L;
 
   /** A pod's own connection to a Service that chose the pod itself: source and destination are its address. */
   static Match hairpinMatch(byte[] address) {
     boolean v6 = address.length == 16;
     Match.Builder m = v6 ? Match.builder().ipv6() : Match.builder().ipv4();
-    m.masked(Field.CT_STATE, PipelineProfile.CT_DNAT | PipelineProfile.CT_TRK,
-        PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
+    m.masked(Field.CT_STATE, PipelineProfile.CT_NEW | PipelineProfile.CT_DNAT | PipelineProfile.CT_TRK,
+        PipelineProfile.CT_NEW | PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
     BigInteger a = new BigInteger(1, address);
     m.put(new FieldValue(v6 ? Field.IPV6_SRC : Field.IPV4_SRC, a, null));
     m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, a, null));
@@ -373,19 +360,19 @@ public final class ServiceTables {
   }
 
   /**
-   * Hairpin: the frame goes back to the pod (from the hairpin MAC, to its own MAC); the connection is marked hairpin
+   * Hairpin, first packet: the frame goes back to the pod (from the hairpin MAC, to its own MAC); the connection is marked hairpin
    * and no longer unjudged (a pod's traffic to itself is never governed by policy), then SNATed to the hairpin source
    * address in the hairpin zone, so the pod does not see a packet from itself, and sent out of the port it came in on.
    */
-  private static List<Action> hairpinActions(byte[] address, BigInteger mac) {
+  private static List<Action> hairpinActions(byte[] address) {
     boolean v6 = address.length == 16;
     String source = v6 ? PipelineProfile.HAIRPIN_SOURCE_V6 : PipelineProfile.HAIRPIN_SOURCE_V4;
-    return List.of(new Action.SetField(FieldValue.exact(Field.ETH_SRC, PipelineProfile.HAIRPIN_MAC)),
-        new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
-        new Action.Ct(true, false, 0, Field.CT_ZONE, 0, -1, null,
-            List.of(new Action.Load(Field.CT_MARK, 0, 2, PipelineProfile.HAIRPIN))),
-        new Action.Ct(true, false, PipelineProfile.HAIRPIN_ZONE, null, 0, PipelineProfile.SERVICE_HAIRPIN,
-            new Action.Nat(Action.NatKind.SRC, source, null, 0, 0, false, false, false), List.of()));
+    List<Action> out = new ArrayList<>(PipelineProfile.hairpinFrame());
+    out.add(new Action.Ct(true, false, 0, Field.CT_ZONE, 0, -1, null,
+        List.of(new Action.Load(Field.CT_MARK, 0, 2, PipelineProfile.HAIRPIN))));
+    out.add(new Action.Ct(true, false, PipelineProfile.HAIRPIN_ZONE, null, 0, PipelineProfile.SERVICE_HAIRPIN,
+        new Action.Nat(Action.NatKind.SRC, source, null, 0, 0, false, false, false), List.of()));
+    return out;
   }
 
   /**
