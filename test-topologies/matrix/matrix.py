@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """Connectivity-matrix harness: build a scenario's pods (and nodes' host networks, external hosts) on Open vSwitch,
-run Sluice on them, probe every (from, to, port) and compare what passes with the scenario's expected matrix.
+run Sluice on them, probe every (from, to, port) and compare what passes with the scenario's expected matrix; then
+open TCP connections to Service addresses and compare which endpoints answered, and how many connections failed,
+with the scenario's services.txt.
 
     sudo test-topologies/matrix/matrix.py SCENARIO_DIR [--sluice ./sluice] [--keep] [--standalone]
 
 SCENARIO_DIR holds topology.json (bridges, links, nodes, external hosts, the gateway, namespaces, pods),
-manifests/ (NetworkPolicies and anything else Sluice should load), expected.txt (the expected matrix) and optionally
-steps/NN-name/ (changes applied mid-test, each with its own expected.txt). The formats are in
-test-topologies/README.md.
+manifests/ (NetworkPolicies, Services and anything else Sluice should load), expected.txt (the expected matrix),
+optionally services.txt (Service checks) and steps/NN-name/ (changes applied mid-test, each with its own
+expected.txt). The formats are in test-topologies/README.md.
 
-Exit status: 0 every matrix matched ("matrix OK"), 1 a matrix differed (both are printed side by side),
+Exit status: 0 every matrix and Service check matched ("matrix OK"), 1 one differed (both are printed),
 2 the scenario or the machine is not usable (bad files, OVS not running, Sluice did not start or realize).
 
 Standard library only (Debian's /usr/bin/python3). Needs root: network namespaces, veths, OVS bridges.
@@ -120,7 +122,7 @@ def mac_of(v4):
 
 class Member:
     """What the harness builds a network namespace for and probes from and to: a pod, a node's host network
-    (kind "node") or an external host (kind "external"). Its key names it in expected.txt."""
+    (kind "node") or an external host (kind "external"). Its key names it in expected.txt and services.txt."""
     kind = None
 
     def __init__(self, key, index):
@@ -998,6 +1000,37 @@ class Run:
         except ValueError:
             raise SetupError('the prober in %s failed: %s' % (pod.netns, (r.stderr or r.stdout).strip()[-500:]))
 
+    def probe_services(self, checks, jobs, factor=1):
+        """{(check index, client): {'answers': {name: count}, 'failures': {why: count}}}, one prober per client."""
+        per_client = {}
+        for i, c in jobs:
+            per_client.setdefault(c, []).append({'id': str(i), 'ip': checks[i].ip, 'port': checks[i].port,
+                                                 'connections': checks[i].connections * factor,
+                                                 'timeout': self.args.probe_timeout})
+        out = {}
+
+        def one(client, batch):
+            # Connections of one check run one after the other, each at most connect + answer timeouts.
+            budget = 15 + max(b['connections'] for b in batch) * 2 * self.args.probe_timeout * (1 + len(batch) // 16)
+            try:
+                r = subprocess.run(['ip', 'netns', 'exec', client.netns, sys.executable, os.path.abspath(__file__),
+                                    '_svcprobe'], input=json.dumps(batch), capture_output=True, text=True,
+                                   timeout=budget)
+            except subprocess.TimeoutExpired:
+                return {b['id']: {'answers': {}, 'failures': {'prober timed out': b['connections']}} for b in batch}
+            try:
+                return json.loads(r.stdout)
+            except ValueError:
+                raise SetupError('the Service prober in %s failed: %s' % (client.netns,
+                                                                          (r.stderr or r.stdout).strip()[-500:]))
+        with ThreadPoolExecutor(max_workers=max(1, len(per_client))) as pool:
+            futs = {pool.submit(one, c, batch): c for c, batch in per_client.items()}
+            for fut, c in futs.items():
+                for i, outcome in fut.result().items():
+                    out[(int(i), c)] = outcome
+        return out
+
+
     def dp_ports(self):
         out = run(['ovs-appctl', 'dpif/show'], timeout=10).stdout
         ports = {}
@@ -1194,6 +1227,146 @@ def read_line(stream, timeout):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# services.txt: Service probes (TCP connections to a virtual address; who answers, how many fail)
+# ---------------------------------------------------------------------------------------------------------------
+
+CLIENT_GROUPS = ('all', 'pods', 'nodes', 'externals')
+
+
+class ServiceCheck:
+    """One line of services.txt: clients, a virtual address and port, how many connections each client opens, the
+    endpoints that must answer (exactly those) and how many connections must fail."""
+
+    def __init__(self, where, line, clients, ip, port, connections, answered, failures):
+        self.where, self.line = where, line
+        self.clients, self.ip, self.port = clients, ip, port
+        self.connections, self.answered, self.failures = connections, answered, failures
+
+    @property
+    def target(self):
+        return ('[%s]:%d' if ':' in self.ip else '%s:%d') % (self.ip, self.port)
+
+    def expectation(self):
+        return 'answered by %s; %d failed' % (' '.join(sorted(self.answered)) or 'nobody', self.failures)
+
+
+def parse_services(path, topo):
+    """[ServiceCheck] from services.txt: FROM TO CONNECTIONS ANSWERED-BY... FAILED per line ('#' comments).
+    FROM: comma-separated pods, nodes, externals, all, or keys (ns/pod, node:NAME, external:NAME).
+    TO: IPv4:PORT or [IPv6]:PORT. ANSWERED-BY: the keys whose servers must answer (every one of them, no other),
+    or '-' for none. FAILED: how many of each client's connections must fail."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ScenarioError('cannot read %s: %s' % (path, e))
+    rel = os.path.relpath(path)
+    if rel.startswith('..'):
+        rel = path
+    answerers = set(topo.by_key) | set(topo.pod_by_key)
+    checks = []
+    for n, raw in enumerate(lines, 1):
+        line = raw.split('#', 1)[0].strip()
+        if not line:
+            continue
+        where = '%s:%d' % (rel, n)
+        tokens = line.split()
+        if len(tokens) < 5:
+            raise ScenarioError('%s: a check is FROM TO CONNECTIONS ANSWERED-BY... FAILED, e.g. '
+                                '"pods 10.96.0.10:80 30 shop/web-1 shop/web-2 0"' % where)
+        clients = []
+        for c in tokens[0].split(','):
+            if c in CLIENT_GROUPS:
+                kinds = {'all': ('pod', 'node', 'external'), 'pods': ('pod',), 'nodes': ('node',),
+                         'externals': ('external',)}[c]
+                group = [m for m in topo.members if m.kind in kinds]
+                if not group:
+                    raise ScenarioError('%s: "%s" names nobody in topology.json' % (where, c))
+            elif c in topo.by_key:
+                group = [topo.by_key[c]]
+            else:
+                raise ScenarioError('%s: client %r is not %s, nor a pod (node:NAME, external:NAME) with a namespace '
+                                    'of its own in topology.json' % (where, c, ', '.join(CLIENT_GROUPS)))
+            clients += [m for m in group if m not in clients]
+        m = re.fullmatch(r'\[([0-9a-fA-F:.]+)\]:(\d+)|([0-9.]+):(\d+)', tokens[1])
+        try:
+            ip = str(ipaddress.ip_address(m.group(1) or m.group(3)))
+            port = int(m.group(2) or m.group(4))
+            if not 0 < port < 65536:
+                raise ValueError(port)
+        except (AttributeError, ValueError):
+            raise ScenarioError('%s: %r is not IPv4:PORT or [IPv6]:PORT' % (where, tokens[1]))
+        if ':' in ip and not topo.dual_stack:
+            raise ScenarioError('%s: %s is IPv6, but the pods have no IPv6 addresses' % (where, ip))
+        try:
+            connections, failures = int(tokens[2]), int(tokens[-1])
+        except ValueError:
+            raise ScenarioError('%s: CONNECTIONS (%r) and FAILED (%r) are numbers' % (where, tokens[2], tokens[-1]))
+        if not 1 <= connections <= 1000 or not 0 <= failures <= connections:
+            raise ScenarioError('%s: CONNECTIONS is 1-1000 and FAILED 0-CONNECTIONS' % where)
+        named = tokens[3:-1]
+        answered = set() if named == ['-'] else set(named)
+        unknown = sorted(answered - answerers)
+        if unknown or not named:
+            raise ScenarioError('%s: ANSWERED-BY names %s: give pods (node:NAME, external:NAME) of topology.json, or '
+                                '"-" for nobody' % (where, ', '.join(unknown) or 'nothing'))
+        if len(answered) > connections - failures:
+            raise ScenarioError('%s: %d answering endpoints cannot all answer %d successful connections'
+                                % (where, len(answered), connections - failures))
+        checks.append(ServiceCheck(where, line, clients, ip, port, connections, answered, failures))
+    if not checks:
+        raise ScenarioError('%s: no check (FROM TO CONNECTIONS ANSWERED-BY... FAILED per line)' % rel)
+    return checks
+
+
+def service_outcome_text(outcome):
+    answers = ', '.join('%s x%d' % (k, v) for k, v in sorted(outcome['answers'].items())) or 'nobody answered'
+    failed = sum(outcome['failures'].values())
+    why = ' (%s)' % ', '.join('%s x%d' % (k, v) for k, v in sorted(outcome['failures'].items())) if failed else ''
+    return '%s; %d failed%s' % (answers, failed, why)
+
+
+def service_outcome_matches(check, outcome):
+    return set(outcome['answers']) == check.answered and sum(outcome['failures'].values()) == check.failures
+
+
+def compare_services(run_, title, checks, retry=True):
+    """Probes every (check, client), probes the differing ones that got some answer once more (alone, with twice the
+    connections: an endpoint the select group never picked in a short run, or a first packet a loaded machine lost),
+    prints each check and its clients, and returns True when every one matched."""
+    jobs = [(i, c) for i, ch in enumerate(checks) for c in ch.clients]
+    outcomes = run_.probe_services(checks, jobs)
+    wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
+    # Only where some connection got an answer: then the path works, and a missing endpoint or a failure may be
+    # chance. Where every connection failed, probing again only doubles the wait.
+    again = [j for j in wrong if outcomes[j]['answers']] if retry else []
+    if again:
+        log('%s: %d Service probe(s) differ from services.txt; probing them once more, alone, with twice the '
+            'connections: %s' % (title, len(again), ', '.join('%s -> %s' % (c.key, checks[i].target) for i, c in again)))
+        outcomes.update(run_.probe_services(checks, again, factor=2))
+        wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
+    log('')
+    log('%s: Service probes (%d clients x addresses; TCP connections, each endpoint answers with its name):'
+        % (title, len(jobs)))
+    width = max(len('%s (%s)' % (c.key, c.bridge.name)) for _, c in jobs)
+    for i, ch in enumerate(checks):
+        log('  %s  from %s, %d connections each; expected: %s' % (
+            ch.target, ', '.join(c.key for c in ch.clients), ch.connections, ch.expectation()))
+        for c in ch.clients:
+            mark = OK if (i, c) not in wrong else FAIL + ' MISMATCH'
+            log('    %s  %s  %s' % (('%s (%s)' % (c.key, c.bridge.name)).ljust(width), mark,
+                                    service_outcome_text(outcomes[(i, c)])))
+    if wrong:
+        log('%s: services MISMATCH in %d of %d Service probes:' % (title, len(wrong), len(jobs)))
+        for i, c in wrong:
+            log('  %s (%s) -> %s: expected %s; observed %s' % (c.key, checks[i].where, checks[i].target,
+                                                              checks[i].expectation(), service_outcome_text(outcomes[(i, c)])))
+        return False
+    log('%s: services OK' % title)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Comparing and printing
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -1243,11 +1416,11 @@ def list_steps(scenario):
 
 def load_step(step, topo):
     """Checks a step's files before anything is built, so a typo fails in a second, not after the setup."""
-    known = {'manifests', 'delete.txt', 'labels.json', 'expected.txt', 'README.md', 'README'}
+    known = {'manifests', 'delete.txt', 'labels.json', 'expected.txt', 'services.txt', 'README.md', 'README'}
     extra = sorted(set(os.listdir(step)) - known)
     if extra:
-        raise ScenarioError('%s: unknown entries %s (a step holds manifests/, delete.txt, labels.json, expected.txt)'
-                            % (os.path.relpath(step), extra))
+        raise ScenarioError('%s: unknown entries %s (a step holds manifests/, delete.txt, labels.json, expected.txt, '
+                            'services.txt)' % (os.path.relpath(step), extra))
     deletions = []
     if os.path.exists(os.path.join(step, 'delete.txt')):
         with open(os.path.join(step, 'delete.txt'), encoding='utf-8') as f:
@@ -1256,15 +1429,32 @@ def load_step(step, topo):
     return deletions
 
 
+def optional_services(directory, topo):
+    path = os.path.join(directory, 'services.txt')
+    return parse_services(path, topo) if os.path.exists(path) else None
+
+
+def check_services(run_, title, checks):
+    if checks is None:
+        return True
+    if run_.args.standalone:
+        log('%s: standalone, no controller translates Service addresses: the %d checks of services.txt are not run'
+            % (title, len(checks)))
+        return True
+    return compare_services(run_, title, checks)
+
+
 def main_run(args):
     scenario = os.path.abspath(args.scenario)
     topo = Topology(os.path.join(scenario, 'topology.json'))
     expected = parse_expected(os.path.join(scenario, 'expected.txt'), topo)
+    services = optional_services(scenario, topo)
     steps = []
     for step in list_steps(scenario):
         deletions = load_step(step, topo)
         # Parse each step's expected matrix against the labels it will have (labels don't change the probes).
-        steps.append((step, deletions, parse_expected(os.path.join(step, 'expected.txt'), topo)))
+        steps.append((step, deletions, parse_expected(os.path.join(step, 'expected.txt'), topo),
+                      optional_services(step, topo)))
 
     if not args.standalone:
         if not os.access(args.sluice, os.X_OK):
@@ -1304,7 +1494,8 @@ def main_run(args):
             gen = r.wait_realized(args.realize_timeout)
         r.settle()
         all_ok &= compare(r, 'initial', expected)
-        for step, deletions, step_expected in steps:
+        all_ok &= check_services(r, 'initial', services)
+        for step, deletions, step_expected, step_services in steps:
             name = os.path.basename(step)
             log('')
             log('== step %s' % name)
@@ -1316,6 +1507,7 @@ def main_run(args):
                 r.check_errors()
             r.settle()
             all_ok &= compare(r, 'step ' + name, step_expected)
+            all_ok &= check_services(r, 'step ' + name, step_services)
         if args.keep:
             log('')
             log('--keep: everything stays up. Namespaces %s-*, bridges %s, Sluice API %s. Ctrl-C removes it all.'
@@ -1429,6 +1621,55 @@ def probe_batch():
     return 0
 
 
+def service_connect(ip, port, timeout):
+    """One TCP connection to a Service address: (name the endpoint answered, None) or (None, why it failed)."""
+    fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect((ip, port))
+            data, deadline = b'', time.monotonic() + timeout
+            while b'\n' not in data and len(data) < 512:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None, 'connected, no answer'
+                s.settimeout(left)
+                chunk = s.recv(512)
+                if not chunk:
+                    break
+                data += chunk
+            name = data.split(b'\n', 1)[0].decode(errors='replace').strip()
+            return (name, None) if name else (None, 'closed without an answer')
+    except socket.timeout:
+        return None, 'timeout'
+    except ConnectionRefusedError:
+        return None, 'refused'
+    except ConnectionResetError:
+        return None, 'reset'
+    except OSError as e:
+        return None, 'error: %s' % (e.strerror or e)
+
+
+def service_check(c):
+    answers, failures = {}, {}
+    for _ in range(int(c['connections'])):
+        name, why = service_connect(c['ip'], int(c['port']), float(c['timeout']))
+        if name is not None:
+            answers[name] = answers.get(name, 0) + 1
+        else:
+            failures[why] = failures.get(why, 0) + 1
+    return {'answers': answers, 'failures': failures}
+
+
+def service_probe_batch():
+    """In a client's namespace: each check's connections one after the other, the checks side by side."""
+    checks = json.load(sys.stdin)
+    with ThreadPoolExecutor(max_workers=min(16, max(1, len(checks)))) as pool:
+        results = list(pool.map(service_check, checks))
+    json.dump({c['id']: r for c, r in zip(checks, results)}, sys.stdout)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 def parse_args(argv):
@@ -1466,6 +1707,8 @@ def main(argv):
         return 0
     if argv[:1] == ['_probe']:
         return probe_batch()
+    if argv[:1] == ['_svcprobe']:
+        return service_probe_batch()
     args = parse_args(argv)
     if os.geteuid() != 0:
         if shutil.which('sudo'):
