@@ -68,7 +68,8 @@ public final class Renderer {
 
   /** As {@link #render(PolicyIndex, ServiceTables, long, Rendered)}, compiling the Service tables of the index's snapshot. */
   public Rendered render(PolicyIndex index, long dpid, Rendered previous) {
-    ServiceTables services = previous != null ? previous.services().next(index.snapshot()) : services(index.snapshot());
+    ServiceTables services = previous != null ? previous.services().next(index.selectors())
+        : ServiceTables.of(profile, index.selectors(), round);
     return render(index, services, dpid, previous);
   }
 

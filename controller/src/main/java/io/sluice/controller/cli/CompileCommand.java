@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
     description = {"Print the flows and groups Sluice would install, in ovs-ofctl dump-flows and dump-groups syntax,",
         "for the manifests in DIR.",
         "No switch is needed: every pod with an address is placed on a virtual switch " + CompileCommand.VIRTUAL + ",",
-        "on ports 1, 2, ... in namespace/name order."})
+        "on ports 1, 2, ... in namespace/name order, with MAC 0a:58:<IPv4 address bytes>."})
 final class CompileCommand implements Callable<Integer> {
   static final String VIRTUAL = "00:00:00:00:00:00:00:00";
 
@@ -87,14 +87,24 @@ final class CompileCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Binds every pod with an address to the virtual switch, ports in namespace/name order. */
+  /** A virtual port's MAC: 0a:58 and the IPv4 address's bytes (as many CNIs choose), none for IPv6. */
+  static String virtualMac(String ip) {
+    String[] b = ip.split("\\.");
+    if (b.length != 4) {
+      return null;
+    }
+    return String.format("0a:58:%02x:%02x:%02x:%02x", Integer.parseInt(b[0]), Integer.parseInt(b[1]),
+        Integer.parseInt(b[2]), Integer.parseInt(b[3]));
+  }
+
+  /** Binds every pod with an address to the virtual switch, ports in namespace/name order, MACs from addresses. */
   static Snapshot placeOnVirtualSwitch(ClusterModel model) {
     List<ModelEvent> bind = new ArrayList<>();
     long port = 1;
     for (ObjectRef ref : new TreeSet<>(model.snapshot().pods().keySet())) {
       Pod p = model.snapshot().pods().get(ref);
       if (!p.ips().isEmpty() && !p.hostNetwork()) {
-        bind.add(new ModelEvent.PortBound(new PortBinding(ref, 0, port++, null)));
+        bind.add(new ModelEvent.PortBound(new PortBinding(ref, 0, port++, virtualMac(p.ips().get(0)))));
       }
     }
     return bind.isEmpty() ? model.snapshot() : model.apply(bind);

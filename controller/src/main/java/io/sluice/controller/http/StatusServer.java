@@ -70,6 +70,8 @@ public final class StatusServer implements AutoCloseable {
         m.put("connected", s.connected());
         m.put("realizedGeneration", s.realizedGeneration());
         m.put("flows", s.flows());
+        m.put("groups", s.groups());
+        m.put("meters", s.meters());
         if (s.lastError() != null) {
           m.put("lastError", s.lastError());
         }

@@ -35,9 +35,9 @@ final class PolicyIndexes {
   synchronized ServiceTables services(Renderer renderer, Snapshot snap) {
     ServiceTables s = services;
     if (s == null) {
-      services = s = renderer.services(snap);
+      services = s = ServiceTables.of(renderer.profile(), of(snap).selectors(), renderer.round());
     } else if (s.snapshot() != snap) {
-      s = s.next(snap);
+      s = s.next(of(snap).selectors());
       if (snap.generation() >= services.snapshot().generation()) {
         services = s;
       }

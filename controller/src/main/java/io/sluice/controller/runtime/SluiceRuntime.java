@@ -13,7 +13,7 @@ import io.sluice.controller.session.SwitchSession;
 import io.sluice.controller.sync.FlowCodec;
 import io.sluice.controller.sync.SwitchManager;
 import io.sluice.controller.sync.SwitchStatus;
-import io.sluice.controller.wire.OvsFlowCodec;
+import io.sluice.controller.sync.OvsFlowCodec;
 import io.sluice.model.ClusterModel;
 import io.sluice.model.NetworkPolicy;
 import io.sluice.model.ObjectRef;

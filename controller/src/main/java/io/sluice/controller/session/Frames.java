@@ -9,6 +9,8 @@ public final class Frames {
   /** Any message left undecoded: its version, type and xid come from the header. */
   public record Raw(int version, int type, long xid, ByteBuf frame) { }
 
+  static final int OFPT_MULTIPART_REPLY = 19;
+
   static int version(ByteBuf f) {
     return f.getUnsignedByte(f.readerIndex());
   }
@@ -19,11 +21,6 @@ public final class Frames {
 
   static long xid(ByteBuf f) {
     return f.getUnsignedInt(f.readerIndex() + 4);
-  }
-
-  /** OFPT_MULTIPART_REPLY (19) with OFPMP_FLOW (1)? */
-  static boolean isFlowStatsReply(ByteBuf f) {
-    return type(f) == 19 && f.readableBytes() >= 12 && f.getUnsignedShort(f.readerIndex() + 8) == 1;
   }
 
   /** The multipart flags of a multipart reply (bit 0: more to come). */

@@ -316,6 +316,24 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     return f.thenApply(l -> null);
   }
 
+  /**
+   * A multipart request written as raw bytes (with xid {@code requestXid}) whose reply parts are kept as raw frames
+   * (group descriptions, meter configurations). The caller owns the returned buffers and must release them.
+   */
+  @SuppressWarnings("unchecked")
+  public CompletableFuture<List<ByteBuf>> rawMultipart(long requestXid, ByteBuf bytes) {
+    CompletableFuture<List<Object>> f = new CompletableFuture<>();
+    execute(() -> {
+      if (!checkOpen(f)) {
+        bytes.release();
+        return;
+      }
+      pending.put(requestXid, new Pending(requestXid, null, f, true));
+      channel.writeAndFlush(bytes, channel.voidPromise());
+    });
+    return f.thenApply(l -> (List<ByteBuf>) (List<?>) l);
+  }
+
   /** Sends a request written as raw bytes whose single reply is returned as a raw frame (caller releases it). */
   public CompletableFuture<ByteBuf> rawRequest(long requestXid, ByteBuf bytes) {
     CompletableFuture<List<Object>> f = new CompletableFuture<>();
@@ -518,7 +536,9 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       }
       return false;
     }
-    if (state == State.ACTIVE && (Frames.isFlowStatsReply(frame) || type == 4 && isOnf(frame))) {
+    if (state == State.ACTIVE && (type == Frames.OFPT_MULTIPART_REPLY || type == 4 && isOnf(frame))) {
+      // kept raw for a request that asked for that: flow stats and group descriptions carry Nicira actions and NXM
+      // fields OpenFlowJ cannot read
       Pending p = pending.get(x);
       if (p != null && p.raw) {
         p.part(frame, type == 4 || !Frames.moreFollows(frame));

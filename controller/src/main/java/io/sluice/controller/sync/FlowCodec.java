@@ -30,7 +30,7 @@ public interface FlowCodec {
   int parsePart(ByteBuf frame, OFVersion version, java.util.function.Consumer<Entry> out);
 
   /** Writes a whole OFPT_FLOW_MOD for the entry. */
-  void writeFlowMod(ByteBuf out, Entry entry, FlowOp.Kind kind, long xid, OFVersion version);
+  void writeFlowMod(ByteBuf out, Entry entry, SwitchOp.Kind kind, long xid, OFVersion version);
 
   /**
    * One flow on the wire. {@code key} identifies it within the switch (table, priority, match) and {@code body}

@@ -124,15 +124,20 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     return s == null ? null : s.lastPush();
   }
 
-  /** The last reconcile of a switch: flow-mods it took and its duration (read, diff, push, barrier); or null. */
+  /** The last reconcile of a switch: messages it took and its duration (read, diff, push, barrier); or null. */
   public ReconcileReport lastReconcile(long dpid) {
     SwitchSync s = switches.get(dpid);
     SwitchSync.Reconcile r = s == null ? null : s.lastReconcile();
-    return r == null ? null : new ReconcileReport(r.generation(), r.flowsRead(), r.foreign(), r.flowMods(), r.elapsed());
+    return r == null ? null : new ReconcileReport(r.generation(), r.flowsRead(), r.foreign(), r.sent().flowMods(),
+        r.groupsRead(), r.foreignGroups(), r.sent().groupChanges(), r.sent().meterMods(), r.elapsed());
   }
 
-  /** See {@link #lastReconcile}. */
-  public record ReconcileReport(long generation, int flowsRead, int foreign, int flowMods, Duration elapsed) { }
+  /**
+   * See {@link #lastReconcile}. {@code groupMods} counts every group-mod (whole groups and bucket edits);
+   * {@code foreign}, {@code foreignGroups}: flows and groups not Sluice's, left alone.
+   */
+  public record ReconcileReport(long generation, int flowsRead, int foreign, int flowMods, int groupsRead,
+                                int foreignGroups, int groupMods, int meterMods, Duration elapsed) { }
 
   /**
    * Packet and byte counters of every policy flow, by cookie object id (a rule's id; 0 = isolation drops), summed

@@ -1,15 +1,25 @@
 package io.sluice.controller.sync;
 
+import com.google.common.collect.Iterators;
 import io.netty.buffer.ByteBuf;
 import io.sluice.controller.session.SwitchSession;
+import io.sluice.controller.wire.GroupCodec;
+import io.sluice.controller.wire.GroupReplies;
+import io.sluice.controller.wire.MeterCodec;
+import io.sluice.controller.wire.WireGroup;
+import io.sluice.controller.wire.WireMeter;
 import io.sluice.renderer.flow.Cookie;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.FlowKey;
+import io.sluice.renderer.flow.Group;
+import io.sluice.renderer.flow.Meter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -25,10 +35,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps one switch's tables equal to its desired state. It knows what the switch holds (confirmed by barrier), and on
- * every change sends only the difference, as one bundle. On (re)connect it reads the switch's flows and reconciles
- * without flushing: flows already right are left alone (their counters survive), flows whose cookie is not Sluice's
- * are never touched. All work for one switch runs in order on its own serial executor, never on an event loop.
+ * Keeps one switch's tables, groups and meters equal to its desired state. It knows what the switch holds (confirmed
+ * by barrier), and on every change sends only the difference: meters the change adds or modifies first (OVS refuses
+ * meters in bundles), confirmed by a barrier; then one bundle with the groups added or changed (a group after the
+ * groups it points at), the flows added, changed and removed, and the groups removed (after the flows that used
+ * them); after its commit, the meters no longer used. On (re)connect it reads the switch's flows, groups and meters
+ * and reconciles without flushing: what is already right is left alone (flow counters survive, group buckets keep
+ * their ids), flows whose cookie and groups and meters whose ids are not Sluice's are never touched. All work for
+ * one switch runs in order on its own serial executor, never on an event loop.
  */
 final class SwitchSync {
   private static final Logger LOG = LoggerFactory.getLogger(SwitchSync.class);
@@ -47,6 +61,8 @@ final class SwitchSync {
   private volatile SwitchSession session;
   private volatile long realizedGeneration;
   private volatile int flowCount;
+  private volatile int groupCount;
+  private volatile int meterCount;
   private volatile String lastError;
   private volatile boolean atomic = true;
   private volatile boolean useBundle = true;
@@ -57,14 +73,25 @@ final class SwitchSync {
   private volatile Map<Long, String> withheld = Map.of();
   private volatile Reconcile lastReconcile;
 
-  /** How the last reconcile went: from reading the switch's flows to the confirming barrier. */
-  record Reconcile(long generation, int flowsRead, int foreign, int flowMods, java.time.Duration elapsed) { }
+  /**
+   * How the last reconcile went: from reading the switch's flows, groups and meters to the confirming barrier.
+   * {@code foreign}: flows not Sluice's; {@code foreignGroups}: groups outside Sluice's id range (both left alone).
+   */
+  record Reconcile(long generation, int flowsRead, int foreign, int groupsRead, int foreignGroups,
+                   PushResult.Sent sent, java.time.Duration elapsed) { }
 
   // serial-executor state
   private Map<Object, FlowCodec.Entry> installed = new HashMap<>();
+  /** Sluice's groups the switch holds, with the switch's bucket ids. */
+  private Map<Long, WireGroup> installedGroups = new HashMap<>();
+  /** Sluice's meters the switch holds. */
+  private Map<Long, WireMeter> installedMeters = new HashMap<>();
   private OFVersion encodedFor;
   private Map<FlowKey, Flow> lastFlows = Map.of();
   private Map<FlowKey, FlowCodec.Entry> lastEntries = Map.of();
+  private OFVersion groupsEncodedFor;
+  private Map<Long, Group> lastGroups = Map.of();
+  private Map<Long, WireGroup> lastGroupEntries = Map.of();
 
   /**
    * @param serial runs all of this switch's work, in order
@@ -107,7 +134,16 @@ final class SwitchSync {
         scheduled.set(false);
         SwitchSession s = session;
         if (s != null && reconciled && writable) {
-          apply(s, render.apply(dpid));
+          DesiredTables desired;
+          try {
+            desired = render.apply(dpid);
+          } catch (RuntimeException e) {
+            // e.g. a flow using a group or meter that is not desired: the switch keeps what it has
+            lastError = "render failed: " + e.getMessage();
+            LOG.warn("switch {}: rendering its tables failed; it keeps its previous tables: {}", name, e.toString());
+            return;
+          }
+          apply(s, desired);
         }
       });
     }
@@ -116,7 +152,8 @@ final class SwitchSync {
   SwitchStatus status() {
     SwitchSession s = session;
     return new SwitchStatus(name, s != null && s.isActive(), s == null ? null : String.valueOf(s.version()),
-        s == null ? null : String.valueOf(s.remoteAddress()), role, realizedGeneration, flowCount, atomic, lastError,
+        s == null ? null : String.valueOf(s.remoteAddress()), role, realizedGeneration, flowCount, groupCount,
+        meterCount, atomic, lastError,
         s == null ? List.of() : s.ports().stream().sorted(java.util.Comparator.comparingLong(io.sluice.controller.session.SwitchPort::portNo)).toList());
   }
 
@@ -152,6 +189,10 @@ final class SwitchSync {
     DesiredTables desired;
     DumpReader actual;
     FlowDump dump = new FlowDump();
+    RawDump groupDump = requestRaw(s, GroupCodec::writeDescRequest);
+    RawDump meterDump = requestRaw(s, MeterCodec::writeConfigRequest);
+    GroupsRead groups;
+    MetersRead meters;
     try {
       requestFlows(s, dump).whenComplete((ok, err) -> dump.finished(err));
       long deadline = t0 + TimeUnit.MINUTES.toNanos(2);
@@ -184,10 +225,15 @@ final class SwitchSync {
             (dump.finishedAt() - t0) / 1_000_000, actual.flows.size(), actual.parts,
             (System.nanoTime() - t0) / 1_000_000);
       }
+      groups = readGroups(groupDump, deadline, !desired.groups().isEmpty());
+      meters = readMeters(meterDump, deadline, !desired.meters().isEmpty());
     } catch (RuntimeException e) {
       dump.close();
-      lastError = "reading flows failed: " + e.getMessage();
-      LOG.warn("switch {}: could not read its flows to reconcile ({}); will retry on reconnect", name, e.getMessage());
+      groupDump.abandon();
+      meterDump.abandon();
+      lastError = "reconcile failed: " + e.getMessage();
+      LOG.warn("switch {}: could not render its tables or read its flows, groups and meters to reconcile ({}); will "
+          + "retry on reconnect", name, e.toString());
       return;
     }
     if (actual.skipped > 0) {
@@ -203,23 +249,157 @@ final class SwitchSync {
         }
       }
     }
+    if (groups.unreadable > 0) {
+      LOG.warn("switch {}: {} of its groups could not be read; Sluice's among them are rewritten", name, groups.unreadable);
+    }
     installed = owned;
+    installedGroups = groups.owned;
+    installedMeters = meters.owned;
     if (!writable) {
       reconciled = true;
       flowCount = owned.size();
-      LOG.info("switch {}: read {} Sluice flows; not writing (role SLAVE)", name, owned.size());
+      groupCount = installedGroups.size();
+      meterCount = installedMeters.size();
+      LOG.info("switch {}: read {} Sluice flows, {} groups, {} meters; not writing (role SLAVE)", name, owned.size(),
+          installedGroups.size(), installedMeters.size());
       return;
     }
     PushResult r = apply(s, desired, actual.flows);
     reconciled = true;
     if (r != null) {
-      lastReconcile = new Reconcile(desired.generation(), actual.flows.size(), foreign, r.flowMods(),
-          java.time.Duration.ofNanos(System.nanoTime() - t0));
-      LOG.info("switch {} reconciled to generation {}: {} flows desired, {} flow-mods sent, {} foreign flows left alone, {} ms",
-          name, desired.generation(), desired.size(), r.flowMods(), foreign, (System.nanoTime() - t0) / 1_000_000);
+      lastReconcile = new Reconcile(desired.generation(), actual.flows.size(), foreign,
+          groups.owned.size() + groups.foreign, groups.foreign, r.sent(), java.time.Duration.ofNanos(System.nanoTime() - t0));
+      LOG.info("switch {} reconciled to generation {}: {} flows, {} groups, {} meters desired; {} flow-mods, {} group-mods, "
+              + "{} meter-mods sent; {} foreign flows, {} foreign groups, {} foreign meters left alone; {} ms",
+          name, desired.generation(), desired.size(), desired.groups().size(), desired.meters().size(), r.flowMods(),
+          r.sent().groupChanges(), r.sent().meterMods(), foreign, groups.foreign, meters.foreign,
+          (System.nanoTime() - t0) / 1_000_000);
     }
     if (modelGeneration.getAsLong() != desired.generation()) {
       modelChanged(); // the model moved on while we reconciled
+    }
+  }
+
+  /** Sluice's groups a switch holds, and how many of its groups are not Sluice's or could not be read. */
+  private record GroupsRead(Map<Long, WireGroup> owned, int foreign, int unreadable) { }
+
+  /** Sluice's meters a switch holds, and how many of its meters are not Sluice's. */
+  private record MetersRead(Map<Long, WireMeter> owned, int foreign) { }
+
+  /** Writes a multipart request with a given xid. */
+  @FunctionalInterface
+  private interface RequestWriter {
+    void write(ByteBuf out, OFVersion v, long xid);
+  }
+
+  /** Sends a raw multipart request; the reply parts come back raw (Nicira actions in group buckets). */
+  private static RawDump requestRaw(SwitchSession s, RequestWriter w) {
+    long x = s.nextXid();
+    ByteBuf req = io.netty.buffer.Unpooled.buffer(32);
+    w.write(req, s.version(), x);
+    return new RawDump(s.rawMultipart(x, req));
+  }
+
+  /** A raw multipart reply on its way; whoever takes its parts releases them. Serial work only. */
+  private static final class RawDump {
+    private final CompletableFuture<List<ByteBuf>> parts;
+    private boolean taken;
+
+    RawDump(CompletableFuture<List<ByteBuf>> parts) {
+      this.parts = parts;
+    }
+
+    /** Every part (the caller releases them), waiting until the deadline; on failure, late parts are released. */
+    List<ByteBuf> take(long deadline, String what) {
+      taken = true;
+      try {
+        return await(parts, deadline, what);
+      } catch (IllegalStateException e) {
+        parts.thenAccept(l -> l.forEach(ByteBuf::release));
+        throw e;
+      }
+    }
+
+    /** Nobody will take the parts: release them when they come. */
+    void abandon() {
+      if (!taken) {
+        taken = true;
+        parts.thenAccept(l -> l.forEach(ByteBuf::release));
+      }
+    }
+  }
+
+  /**
+   * Waits for the switch's groups and keeps Sluice's. A switch that refuses to describe its groups is taken to
+   * hold none of Sluice's when none are desired (nothing of it is touched then); otherwise reconciling fails.
+   */
+  private GroupsRead readGroups(RawDump dump, long deadline, boolean needed) {
+    List<ByteBuf> parts;
+    try {
+      parts = dump.take(deadline, "group descriptions");
+    } catch (IllegalStateException e) {
+      if (needed) {
+        throw e;
+      }
+      LOG.debug("switch {}: groups not read ({}); none are desired", name, e.getMessage());
+      return new GroupsRead(new HashMap<>(), 0, 0);
+    }
+    try {
+      GroupReplies.Desc d = GroupReplies.parseDesc(parts);
+      Map<Long, WireGroup> owned = new HashMap<>();
+      int foreign = 0;
+      for (WireGroup g : d.groups()) {
+        if (Group.isOwned(g.id())) {
+          owned.put(g.id(), g);
+        } else {
+          foreign++;
+        }
+      }
+      return new GroupsRead(owned, foreign, d.unreadable());
+    } finally {
+      parts.forEach(ByteBuf::release);
+    }
+  }
+
+  /** As {@link #readGroups}, for meters. */
+  private MetersRead readMeters(RawDump dump, long deadline, boolean needed) {
+    List<ByteBuf> parts;
+    try {
+      parts = dump.take(deadline, "meter configurations");
+    } catch (IllegalStateException e) {
+      if (needed) {
+        throw e;
+      }
+      LOG.debug("switch {}: meters not read ({}); none are desired", name, e.getMessage());
+      return new MetersRead(new HashMap<>(), 0);
+    }
+    try {
+      Map<Long, WireMeter> owned = new HashMap<>();
+      int foreign = 0;
+      for (WireMeter m : MeterCodec.parseConfig(parts)) {
+        if (Meter.isOwned(m.id())) {
+          owned.put(m.id(), m);
+        } else {
+          foreign++;
+        }
+      }
+      return new MetersRead(owned, foreign);
+    } finally {
+      parts.forEach(ByteBuf::release);
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> f, long deadline, String what) {
+    try {
+      return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c = e.getCause();
+      throw new IllegalStateException(what + ": " + (c.getMessage() != null ? c.getMessage() : c), c);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(what + " not read in time", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading " + what, e);
     }
   }
 
@@ -279,7 +459,7 @@ final class SwitchSync {
       for (PushResult.Refusal f : r.refused()) {
         Cookie c = new Cookie(f.cookie());
         if (c.owned() && c.category() == Cookie.Category.POLICY && c.objectId() != 0
-            && withhold.putIfAbsent(c.objectId(), f.reason() + " (" + f.flow().trim() + ")") == null) {
+            && withhold.putIfAbsent(c.objectId(), f.reason() + " (" + f.what().trim() + ")") == null) {
           more = true;
         }
       }
@@ -304,30 +484,84 @@ final class SwitchSync {
     return r;
   }
 
-  /** Diffs desired against what the switch holds and pushes the difference; returns null if the switch went away. */
+  /**
+   * Diffs desired against what the switch holds and pushes the difference (meters added or changed, then one bundle,
+   * then meters removed); returns null if the switch went away or the desired state cannot be encoded.
+   */
   private PushResult push(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual, boolean loud) {
     long tA = System.nanoTime();
-    int maxOps = desired.size() + actual.size();
-    Diff diff = new Diff(desired, actual, s.version());
+    OFVersion v = s.version();
     PushResult r;
-    Map<Object, FlowCodec.Entry> want;
+    Map<Object, FlowCodec.Entry> want = null;
+    GroupDiff.Plan groups = null;
     try {
-      CompletableFuture<PushResult> pf = writer.push(s, diff, maxOps, useBundle);
-      long tD = System.nanoTime();
-      want = diff.want;
-      r = pf.get(5, TimeUnit.MINUTES);
-      if (LOG.isDebugEnabled()) {
-        LOG.debug("switch {}: generation {}: encode+diff+write {} ms, then switch {} ms ({} flow-mods)", name,
-            desired.generation(), (tD - tA) / 1_000_000, (System.nanoTime() - tD) / 1_000_000, r.flowMods());
+      groups = GroupDiff.plan(encodeGroups(desired, v), installedGroups, v);
+      Map<Long, WireMeter> meters = new HashMap<>();
+      for (Meter m : desired.meters().values()) {
+        meters.put(m.id(), MeterCodec.wireMeter(m));
       }
-      if (BundleWriter.bundlesUnsupported(r) && s.version() == OFVersion.OF_13) {
-        LOG.warn("switch {} does not answer the ONF bundle extension on OpenFlow 1.3: changes go out as ordered "
-            + "flow-mods and a barrier, NOT atomically (enable OpenFlow 1.4+ on the bridge for atomic changes)", name);
-        useBundle = false;
-        atomic = false;
-        Diff again = new Diff(desired, actual, s.version());
-        r = writer.push(s, again, maxOps, false).get(5, TimeUnit.MINUTES);
-        want = again.want;
+      List<SwitchOp> meterUpserts = new ArrayList<>();
+      for (WireMeter m : meters.values()) {
+        WireMeter have = installedMeters.get(m.id());
+        if (!m.equals(have)) {
+          int cmd = have == null ? MeterCodec.ADD : MeterCodec.MODIFY;
+          meterUpserts.add(new SwitchOp(SwitchOp.Target.METER, have == null ? SwitchOp.Kind.ADD : SwitchOp.Kind.MODIFY,
+              m, 0, (out, x) -> MeterCodec.writeMod(out, cmd, m, v, x)));
+        }
+      }
+      List<SwitchOp> meterDeletes = new ArrayList<>();
+      for (WireMeter m : installedMeters.values()) {
+        if (!meters.containsKey(m.id())) {
+          meterDeletes.add(new SwitchOp(SwitchOp.Target.METER, SwitchOp.Kind.DELETE, m, 0,
+              (out, x) -> MeterCodec.writeDelete(out, m.id(), v, x)));
+        }
+      }
+      // 1. meters the flows will use, before the bundle (OVS refuses meters in bundles), confirmed by a barrier
+      PushResult before = writer.sendPlain(s, meterUpserts).get(5, TimeUnit.MINUTES);
+      Set<Object> refusedMeters = refusedSubjects(before);
+      for (SwitchOp op : meterUpserts) {
+        if (!refusedMeters.contains(op.subject())) {
+          WireMeter m = (WireMeter) op.subject();
+          installedMeters.put(m.id(), m);
+        }
+      }
+      if (!before.applied()) {
+        r = new PushResult(false, true, before.sent(), Duration.ofNanos(System.nanoTime() - tA), before.refused(),
+            "meters refused, nothing else sent: " + before.failure());
+      } else {
+        // 2. one bundle: groups added or changed, flows, groups removed
+        Diff diff = new Diff(desired, actual, v);
+        CompletableFuture<PushResult> pf = writer.push(s, bundled(groups, diff), maxOps(groups, desired, actual), useBundle);
+        long tD = System.nanoTime();
+        r = pf.get(5, TimeUnit.MINUTES);
+        want = diff.want;
+        if (LOG.isDebugEnabled()) {
+          LOG.debug("switch {}: generation {}: encode+diff+write {} ms, then switch {} ms ({})", name,
+              desired.generation(), (tD - tA) / 1_000_000, (System.nanoTime() - tD) / 1_000_000, r.sent());
+        }
+        if (BundleWriter.bundlesUnsupported(r) && v == OFVersion.OF_13) {
+          LOG.warn("switch {} does not answer the ONF bundle extension on OpenFlow 1.3: changes go out as ordered "
+              + "messages and a barrier, NOT atomically (enable OpenFlow 1.4+ on the bridge for atomic changes)", name);
+          useBundle = false;
+          atomic = false;
+          Diff again = new Diff(desired, actual, v);
+          r = writer.push(s, bundled(groups, again), maxOps(groups, desired, actual), false).get(5, TimeUnit.MINUTES);
+          want = again.want;
+        }
+        // 3. meters no longer used, once the flows that used them are gone
+        PushResult after = null;
+        if (r.applied() && !meterDeletes.isEmpty()) {
+          after = writer.sendPlain(s, meterDeletes).get(5, TimeUnit.MINUTES);
+          for (SwitchOp op : meterDeletes) {
+            installedMeters.remove(((WireMeter) op.subject()).id());
+          }
+          if (!after.applied()) {
+            LOG.warn("switch {}: meters no longer used could not all be deleted (left in place, unused): {}", name,
+                after.refused().isEmpty() ? after.failure() : after.refused());
+          }
+        }
+        PushResult.Sent sent = before.sent().plus(r.sent()).plus(after == null ? PushResult.Sent.NONE : after.sent());
+        r = new PushResult(r.applied(), r.atomic(), sent, Duration.ofNanos(System.nanoTime() - tA), r.refused(), r.failure());
       }
     } catch (Exception e) {
       if (session != s) {
@@ -336,16 +570,19 @@ final class SwitchSync {
       lastError = "push failed: " + e;
       LOG.warn("switch {}: push of generation {} failed: {}", name, desired.generation(), e.toString());
       return null;
+    } finally {
+      meterCount = installedMeters.size();
     }
     lastPush = r;
     if (r.applied()) {
       installed = want;
+      installedGroups = groups.after();
       realizedGeneration = desired.generation();
       lastError = null;
     } else {
       StringBuilder why = new StringBuilder(r.failure());
       for (PushResult.Refusal f : r.refused()) {
-        why.append("; refused ").append(f.flow().trim()).append(": ").append(f.reason());
+        why.append("; refused ").append(f.what().trim()).append(": ").append(f.reason());
       }
       lastError = why.toString();
       if (loud) {
@@ -356,14 +593,56 @@ final class SwitchSync {
             desired.generation(), lastError);
       }
       if (!r.atomic()) {
-        // ordered flow-mods may have partly applied: re-read on the next change
+        // ordered messages may have partly applied: re-read on the next change
         reconciled = false;
         serial.execute(() -> reconcile(s));
       }
     }
     flowCount = installed.size();
-    metrics.pushed(name, r.flowMods(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
+    groupCount = installedGroups.size();
+    metrics.pushed(name, r.sent().total(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
     return r;
+  }
+
+  /** The bundle's messages in order: groups added or changed, then the flow diff (lazily), then groups removed. */
+  private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, Diff flows) {
+    return Iterators.concat(groups.upserts().iterator(), flows, groups.deletes().iterator());
+  }
+
+  private static int maxOps(GroupDiff.Plan groups, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
+    return groups.upserts().size() + desired.size() + actual.size() + groups.deletes().size();
+  }
+
+  private static Set<Object> refusedSubjects(PushResult r) {
+    Set<Object> out = new java.util.HashSet<>();
+    for (PushResult.Refusal f : r.refused()) {
+      if (f.subject() != null) {
+        out.add(f.subject());
+      }
+    }
+    return out;
+  }
+
+  /** The desired groups in the form the switch will hold them, reusing the encodings of groups unchanged. */
+  private Map<Long, WireGroup> encodeGroups(DesiredTables desired, OFVersion v) {
+    if (v != groupsEncodedFor) {
+      lastGroups = Map.of();
+      lastGroupEntries = Map.of();
+      groupsEncodedFor = v;
+    }
+    Map<Long, Group> gs = desired.groups();
+    if (gs == lastGroups) {
+      return lastGroupEntries;
+    }
+    Map<Long, WireGroup> out = new HashMap<>(gs.size() * 4 / 3 + 1);
+    for (Group g : gs.values()) {
+      Group before = lastGroups.get(g.id());
+      WireGroup w = before != null && (before == g || before.equals(g)) ? lastGroupEntries.get(g.id()) : null;
+      out.put(g.id(), w != null ? w : GroupCodec.wireGroup(g, v));
+    }
+    lastGroups = gs;
+    lastGroupEntries = out;
+    return out;
   }
 
   /**
@@ -372,7 +651,7 @@ final class SwitchSync {
    * that is missing or different, then every owned flow no longer desired. {@link #want} holds the desired flows by
    * wire identity once iteration is done.
    */
-  private final class Diff implements java.util.Iterator<FlowOp> {
+  private final class Diff implements java.util.Iterator<SwitchOp> {
     final Map<Object, FlowCodec.Entry> want;
     private final Map<Object, FlowCodec.Entry> have;
     private final OFVersion v;
@@ -385,7 +664,7 @@ final class SwitchSync {
     private java.util.Iterator<FlowCodec.Entry> haveIt;
     /** Distinct owned flows of {@code have} that some desired flow has the wire identity of. */
     private int haveOwnedMatched;
-    private FlowOp next;
+    private SwitchOp next;
 
     Diff(DesiredTables desired, Map<Object, FlowCodec.Entry> have, OFVersion v) {
       if (v != encodedFor) {
@@ -432,11 +711,11 @@ final class SwitchSync {
             haveOwnedMatched++;
           }
           if (a == null || !Cookie.isOwned(a.cookie())) {
-            next = op(d, FlowOp.Kind.ADD, v);
+            next = op(d, SwitchOp.Kind.ADD, v);
           } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
-            next = op(d, FlowOp.Kind.ADD, v); // another object's flow: replace it, cookie included
+            next = op(d, SwitchOp.Kind.ADD, v); // another object's flow: replace it, cookie included
           } else if (!d.body().equals(a.body())) {
-            next = op(d, FlowOp.Kind.MODIFY, v); // same object, new actions: modify keeps the counters
+            next = op(d, SwitchOp.Kind.MODIFY, v); // same object, new actions: modify keeps the counters
           }
           if (!desiredIt.hasNext()) {
             lastFlows = desiredFlows;
@@ -447,7 +726,7 @@ final class SwitchSync {
         } else if (haveIt != null && haveIt.hasNext()) {
           FlowCodec.Entry a = haveIt.next();
           if (Cookie.isOwned(a.cookie()) && !want.containsKey(a.key())) {
-            next = op(a, FlowOp.Kind.DELETE, v);
+            next = op(a, SwitchOp.Kind.DELETE, v);
           }
         } else {
           if (haveIt == null) { // nothing desired at all
@@ -463,18 +742,18 @@ final class SwitchSync {
     }
 
     @Override
-    public FlowOp next() {
+    public SwitchOp next() {
       if (!hasNext()) {
         throw new java.util.NoSuchElementException();
       }
-      FlowOp op = next;
+      SwitchOp op = next;
       next = null;
       return op;
     }
   }
 
-  private FlowOp op(FlowCodec.Entry e, FlowOp.Kind kind, OFVersion v) {
-    return new FlowOp(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
+  private SwitchOp op(FlowCodec.Entry e, SwitchOp.Kind kind, OFVersion v) {
+    return SwitchOp.flow(kind, e, e.cookie(), (out, xid) -> codec.writeFlowMod(out, e, kind, xid, v));
   }
 
   /** Encodes every desired flow ahead of the diff (which then reuses the encodings). */

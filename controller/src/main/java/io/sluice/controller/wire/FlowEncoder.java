@@ -30,6 +30,9 @@ public final class FlowEncoder {
   public static final int OFPT_FLOW_MOD = 14;
   private static final int OFPIT_GOTO_TABLE = 1;
   private static final int OFPIT_APPLY_ACTIONS = 4;
+  private static final int OFPIT_METER = 6;
+  /** OF1.5 OFPAT_METER. */
+  private static final int OFPAT_METER = 29;
   private static final int OFPAT_OUTPUT = 0;
   private static final int OFPAT_GROUP = 22;
   private static final int OFPAT_DEC_NW_TTL = 24;
@@ -135,17 +138,27 @@ public final class FlowEncoder {
     return new WireFlow(flow.table(), flow.priority(), flow.cookie().value(), key, instr);
   }
 
-  /** Apply-actions (type 4) for the actions before any goto_table, then goto-table (type 1). */
+  /**
+   * A leading meter as the meter instruction (type 6) in OF1.3/1.4 (in OF1.5 it stays the first action), then
+   * apply-actions (type 4) for the actions before any goto_table, then goto-table (type 1); as OVS orders them.
+   */
   public static void writeInstructions(ByteBuf out, List<Action> actions, OFVersion version) {
     int n = actions.size();
     Action.GotoTable gotoTable = n > 0 && actions.get(n - 1) instanceof Action.GotoTable g ? g : null;
     int applyCount = gotoTable == null ? n : n - 1;
-    if (applyCount > 0) {
+    int first = 0;
+    if (applyCount > 0 && actions.get(0) instanceof Action.Meter m && !of15(version)) {
+      out.writeShort(OFPIT_METER);
+      out.writeShort(8);
+      out.writeInt((int) m.meterId());
+      first = 1;
+    }
+    if (applyCount > first) {
       int start = out.writerIndex();
       out.writeShort(OFPIT_APPLY_ACTIONS);
       out.writeShort(0);
       out.writeInt(0);
-      for (int i = 0; i < applyCount; i++) {
+      for (int i = first; i < applyCount; i++) {
         writeAction(out, actions.get(i), version, false);
       }
       out.setShort(start + 2, out.writerIndex() - start);
@@ -158,7 +171,10 @@ public final class FlowEncoder {
     }
   }
 
-  /** An action list (no instructions around it), e.g. for a packet-out. goto_table is not an action here. */
+  /**
+   * An action list (no instructions around it), e.g. a group bucket or a packet-out. goto_table is not an action
+   * here, nor is a meter before OF1.5.
+   */
   public static void writeActions(ByteBuf out, List<Action> actions, OFVersion version) {
     checkVersion(version);
     for (Action a : actions) {
@@ -190,6 +206,13 @@ public final class FlowEncoder {
       out.writeShort(OFPAT_GROUP);
       out.writeShort(8);
       out.writeInt((int) g.groupId());
+    } else if (a instanceof Action.Meter m) {
+      if (!of15(v)) {
+        throw new IllegalArgumentException("before OpenFlow 1.5 a meter is an instruction, only a flow's first action: " + m);
+      }
+      out.writeShort(OFPAT_METER);
+      out.writeShort(8);
+      out.writeInt((int) m.meterId());
     } else if (a instanceof Action.DecTtl) {
       out.writeShort(OFPAT_DEC_NW_TTL);
       out.writeShort(8);

@@ -97,6 +97,17 @@ class ServiceIT {
       assertThat(names(burst)).as(burst.toString()).containsExactly("web-1", "web-2", "web-3");
       assertThat(burst.get("peers").toString()).as("the endpoint sees the client's own address").isEqualTo("[\"10.72.0.10\"]");
 
+      // hairpin: an endpoint reaching its own Service; when it picks itself, it sees the hairpin source address
+      Process self = start(ovs, "w1", "/usr/bin/python3", scripts.resolve("client.py").toString(), VIP, "80");
+      processes.add(self);
+      Writer selfIn = new OutputStreamWriter(self.getOutputStream(), StandardCharsets.UTF_8);
+      JsonNode hairpin = ask(selfIn, new BufferedReader(new InputStreamReader(self.getInputStream(), StandardCharsets.UTF_8)),
+          "burst 40");
+      assertThat(hairpin.get("failed").asInt()).as(hairpin.toString()).isZero();
+      assertThat(names(hairpin)).as(hairpin.toString()).contains("web-1");
+      assertThat(hairpin.get("peers").toString()).as(hairpin.toString()).isEqualTo("[\"10.72.0.11\",\"169.254.0.253\"]");
+      selfIn.close();
+
       JsonNode held = ask(in, out, "open 12");
       List<String> heldNames = new ArrayList<>();
       held.get("names").forEach(n -> heldNames.add(n.asText()));

@@ -93,11 +93,11 @@ class BundleFallbackTest {
     return out;
   }
 
-  private static List<FlowOp> ops(int n) {
-    List<FlowOp> ops = new ArrayList<>();
+  private static List<SwitchOp> ops(int n) {
+    List<SwitchOp> ops = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       int k = i;
-      ops.add(new FlowOp(FlowOp.Kind.ADD, "flow " + i, 0, (out, xid) -> OFFactories.getFactory(OFVersion.OF_13)
+      ops.add(SwitchOp.flow(SwitchOp.Kind.ADD, "flow " + i, 0, (out, xid) -> OFFactories.getFactory(OFVersion.OF_13)
           .buildFlowAdd().setXid(xid).setPriority(100 + k).build().writeTo(out)));
     }
     return ops;

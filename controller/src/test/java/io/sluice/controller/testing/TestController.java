@@ -6,9 +6,11 @@ import io.sluice.controller.session.SessionConfig;
 import io.sluice.controller.session.SwitchSession;
 import io.sluice.controller.sync.SwitchManager;
 import io.sluice.controller.sync.SwitchStatus;
-import io.sluice.controller.wire.OvsFlowCodec;
+import io.sluice.controller.sync.OvsFlowCodec;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.flow.Group;
+import io.sluice.renderer.flow.Meter;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,6 +29,8 @@ public final class TestController implements AutoCloseable {
   public final ControllerMetrics metrics = new ControllerMetrics();
   private final AtomicLong generation = new AtomicLong(1);
   private final Map<Long, List<Flow>> extra = new ConcurrentHashMap<>();
+  private final Map<Long, List<Group>> groups = new ConcurrentHashMap<>();
+  private final Map<Long, List<Meter>> meters = new ConcurrentHashMap<>();
   private final PipelineProfile profile = PipelineProfile.ovs();
   private final SwitchManager manager;
   private final OpenFlowServer server;
@@ -49,7 +53,8 @@ public final class TestController implements AutoCloseable {
   private DesiredTables desired(long dpid) {
     List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
     flows.addAll(extra.getOrDefault(dpid, List.of()));
-    return DesiredTables.of(dpid, generation.get(), flows);
+    return DesiredTables.of(dpid, generation.get(), flows, groups.getOrDefault(dpid, List.of()),
+        meters.getOrDefault(dpid, List.of()));
   }
 
   public int port() {
@@ -64,7 +69,17 @@ public final class TestController implements AutoCloseable {
     return generation.get();
   }
 
-  /** Replaces the extra flows of one switch; a new generation. */
+  /** Replaces the extra flows, the groups and the meters of one switch; a new generation. */
+  public long setTables(long dpid, List<Flow> flows, List<Group> groups, List<Meter> meters) {
+    extra.put(dpid, List.copyOf(flows));
+    this.groups.put(dpid, List.copyOf(groups));
+    this.meters.put(dpid, List.copyOf(meters));
+    long g = generation.incrementAndGet();
+    manager.modelChanged(g);
+    return g;
+  }
+
+  /** Replaces the extra flows of one switch (its groups and meters stay); a new generation. */
   public long setFlows(long dpid, List<Flow> flows) {
     extra.put(dpid, List.copyOf(flows));
     long g = generation.incrementAndGet();

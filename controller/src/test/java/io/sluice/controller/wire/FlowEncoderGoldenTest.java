@@ -32,9 +32,9 @@ class FlowEncoderGoldenTest {
       a.add(Arguments.of(OFVersion.OF_13, c));
       a.add(Arguments.of(OFVersion.OF_15, c));
     }
-    // OF1.4 for a few: it has 1.3's registers and tcp_flags but 1.5's flow-mod header
+    // OF1.4 for a few: it has 1.3's registers, tcp_flags and meter instruction but 1.5's flow-mod header
     for (Case c : GoldenFlows.all()) {
-      if (c.name().contains("tcp") || c.name().contains("reg0-15") || c.name().startsWith("move")
+      if (c.name().contains("tcp") || c.name().startsWith("meter") || c.name().contains("reg0-15") || c.name().startsWith("move")
           || c.name().startsWith("load") || c.name().contains("ct nat and exec") || c.name().contains("ct exec load")) {
         a.add(Arguments.of(OFVersion.OF_14, c));
       }
@@ -61,7 +61,8 @@ class FlowEncoderGoldenTest {
     List<Case> all = GoldenFlows.all();
     for (OFVersion v : List.of(OFVersion.OF_13, OFVersion.OF_14, OFVersion.OF_15)) {
       for (Case c : all) {
-        if (c.name().startsWith("match") || c.name().startsWith("ct nat and") || c.name().startsWith("output")) {
+        if (c.name().startsWith("match") || c.name().startsWith("ct nat and") || c.name().startsWith("output")
+            || c.name().startsWith("meter")) {
           a.add(Arguments.of(v, c));
         }
       }

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.sluice.controller.sync.FlowCodec;
-import io.sluice.controller.sync.FlowOp;
+import io.sluice.controller.sync.OvsFlowCodec;
+import io.sluice.controller.sync.SwitchOp;
 import io.sluice.controller.wire.GoldenFlows.Case;
 import io.sluice.renderer.flow.Action;
 import io.sluice.renderer.flow.Cookie;
@@ -94,6 +95,7 @@ class FlowStatsIT {
     // the controller is set first: connecting one flushes the table
     c13 = new Conn(l13.accept(), OFVersion.OF_13);
     c15 = new Conn(l15.accept(), OFVersion.OF_15);
+    sh("ovs-ofctl", "-O", "OpenFlow15", "add-meter", BRIDGE, GoldenFlows.METER_TEXT);
     for (int i = 0; i < 2; i++) {
       sh("ovs-ofctl", "-O", "OpenFlow15", "add-group", BRIDGE, "group_id=" + (i == 0 ? 5 : 9) + ",type=all,bucket=output:1");
     }
@@ -227,7 +229,7 @@ class FlowStatsIT {
       // delete both from their read-back form (sorted match TLVs, no source flow)
       for (FlowCodec.Entry e : List.of(have.get(wantA.key()), gotB)) {
         ByteBuf buf = Unpooled.buffer();
-        codec.writeFlowMod(buf, e, FlowOp.Kind.DELETE, 103, v);
+        codec.writeFlowMod(buf, e, SwitchOp.Kind.DELETE, 103, v);
         byte[] m = new byte[buf.readableBytes()];
         buf.readBytes(m);
         c.send(m);
@@ -302,6 +304,11 @@ class FlowStatsIT {
       req.writeByte(0xff).writeZero(3).writeInt(0xffffffff).writeInt(0xffffffff).writeInt(0);
       req.writeLong(0).writeLong(0);
       req.writeShort(1).writeShort(4).writeInt(0);
+      return multipart(req, x);
+    }
+
+    /** Sends a multipart request written with xid {@code x} and returns every reply part. */
+    List<ByteBuf> multipart(ByteBuf req, long x) throws IOException {
       byte[] r = new byte[req.readableBytes()];
       req.readBytes(r);
       send(r);
@@ -309,7 +316,7 @@ class FlowStatsIT {
       while (true) {
         byte[] m = read();
         if (m[1] == 1 && OfctlCapture.xid(m) == x) {
-          throw new AssertionError("switch refused the flow-stats request: " + OfctlCapture.hex(m));
+          throw new AssertionError("switch refused the multipart request: " + OfctlCapture.hex(m));
         }
         if (m[1] == 19 && OfctlCapture.xid(m) == x) {
           parts.add(Unpooled.wrappedBuffer(m));

@@ -27,6 +27,9 @@ public final class GoldenFlows {
   }
 
   static final Cookie COOKIE = Cookie.of(Cookie.Category.POLICY, 3, 42);
+  /** The meter the meter cases use (a switch holding them needs it: {@link #METER_TEXT}). */
+  static final long METER = 0x5c00;
+  static final String METER_TEXT = "meter=23552,pktps,burst,band=type=drop,rate=100,burst_size=20";
 
   static Match.Builder m() {
     return Match.builder();
@@ -177,6 +180,9 @@ public final class GoldenFlows {
     c.add(new Case("output group goto", flow(2, 1, Match.ALL, new Action.Output(1), new Action.Output(0xfffffffeL),
         new Action.Group(9), new Action.GotoTable(8))));
     c.add(new Case("goto only", flow(2, 1, Match.ALL, new Action.GotoTable(3))));
+    c.add(new Case("meter then controller", flow(11, 90, ip(), new Action.Meter(METER), new Action.Controller(128))));
+    c.add(new Case("meter then goto", flow(11, 91, ip(), new Action.Meter(METER), new Action.GotoTable(12))));
+    c.add(new Case("meter only", flow(11, 92, ip(), new Action.Meter(METER))));
     c.add(new Case("drop", flow(5, 65535, ip())));
     return c;
   }

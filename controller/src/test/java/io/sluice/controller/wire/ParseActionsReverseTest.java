@@ -64,7 +64,8 @@ class ParseActionsReverseTest {
     List<List<Action>> lists = new ArrayList<>();
     for (Case c : GoldenFlows.all()) {
       List<Action> acts = c.flow().actions().stream().filter(a -> !(a instanceof Action.GotoTable)).toList();
-      if (!acts.isEmpty() && !textDiffers(acts, v)) {
+      boolean meterInstruction = !acts.isEmpty() && acts.get(0) instanceof Action.Meter && v != OFVersion.OF_15;
+      if (!acts.isEmpty() && !textDiffers(acts, v) && !meterInstruction) {
         lists.add(acts);
       }
     }

@@ -11,6 +11,11 @@ public record Flow(int table, int priority, Match match, List<Action> actions, C
     actions = List.copyOf(actions);
     new FlowKey(table, priority, match); // range checks
     for (int i = 0; i < actions.size(); i++) {
+      if (actions.get(i) instanceof Action.Meter && i != 0) {
+        // OpenFlow 1.3/1.4 meter a flow by an instruction that comes before its actions, and OVS refuses a meter
+        // that is not the first action (and a second one) in any version
+        throw new IllegalArgumentException("meter must be the first action of a flow (and only one): " + actions);
+      }
       if (actions.get(i) instanceof Action.GotoTable g) {
         if (i != actions.size() - 1) {
           throw new IllegalArgumentException("goto_table must be the last action of a flow");

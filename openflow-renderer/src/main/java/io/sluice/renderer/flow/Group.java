@@ -5,7 +5,9 @@ import java.util.Objects;
 
 /**
  * One desired OpenFlow group. Sluice owns the group ids whose top byte is {@link #OWNER_TAG} (as cookies mark its
- * flows): a group outside that range is never modified or deleted. A bucket's id (OpenFlow 1.5) is its position.
+ * flows): a group outside that range is never modified or deleted. A new group's bucket ids (OpenFlow 1.5) are the
+ * buckets' positions; once sync has edited a group's buckets in place (OpenFlow 1.5 insert/remove bucket, so the
+ * buckets left alone keep their ids) the switch's ids may differ from the positions.
  */
 public record Group(long id, Type type, List<Bucket> buckets) {
   public static final long OWNER_TAG = 0x5cL;
@@ -16,6 +18,12 @@ public record Group(long id, Type type, List<Bucket> buckets) {
     buckets = List.copyOf(buckets);
     if (!isOwned(id)) {
       throw new IllegalArgumentException("group id 0x" + Long.toHexString(id) + " is not in Sluice's range (0x5cxxxxxx)");
+    }
+    if (type == Type.FAST_FAILOVER && !buckets.isEmpty()) {
+      // OVS refuses such a bucket (OFPGMFC_INVALID_GROUP; ovs-ofctl: "fast failover bucket requires watch_port or
+      // watch_group"), and Bucket cannot name what to watch
+      throw new IllegalArgumentException("fast-failover group " + id + ": its buckets need watch_port or watch_group, "
+          + "which Bucket does not carry yet");
     }
     if (type == Type.INDIRECT && buckets.size() != 1) {
       throw new IllegalArgumentException("an indirect group has exactly one bucket, group " + id + " has " + buckets.size());

@@ -15,8 +15,10 @@ public record Meter(long id, boolean packets, long rate, long burstSize) {
     if (!isOwned(id)) {
       throw new IllegalArgumentException("meter id " + id + " is not in Sluice's range " + FIRST_OWNED + "-" + LAST_OWNED);
     }
-    if (rate < 1 || rate > 0xffff_ffffL || burstSize < 0 || burstSize > 0xffff_ffffL) {
-      throw new IllegalArgumentException("meter " + id + ": rate " + rate + " / burst " + burstSize + " out of range");
+    if (rate < 1 || rate > 0xffff_ffffL || burstSize < 1 || burstSize > 0xffff_ffffL) {
+      // a burst of 0 is not held as given: OVS stores the rate instead (and ovs-ofctl refuses burst_size=0)
+      throw new IllegalArgumentException("meter " + id + ": rate " + rate + " / burst " + burstSize
+          + " out of range (both 1.." + 0xffff_ffffL + ")");
     }
   }
 

@@ -3,6 +3,7 @@ package io.sluice.renderer.pipeline;
 import io.sluice.renderer.flow.Action;
 import io.sluice.renderer.flow.Cookie;
 import io.sluice.renderer.flow.Field;
+import io.sluice.renderer.flow.FieldValue;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.Match;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ public final class PipelineProfile {
   public static final int CT_ZONE = 10;
   public static final int SERVICE_LB = 11;
   public static final int SERVICE_ENDPOINT = 12;
+  public static final int SERVICE_HAIRPIN = 13;
   public static final int CT_STATE = 20;
   public static final int EGRESS_RULE = 30;
   public static final int INGRESS_RULE = 40;
@@ -51,11 +53,12 @@ public final class PipelineProfile {
     return new PipelineProfile("ovs", List.of(
         new Table(CLASSIFIER, "Classifier", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
             Field.ICMPV6_TYPE, Field.IPV4_SRC, Field.IPV6_SRC), CT_ZONE),
-        new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE), L2_FORWARDING),
+        new Table(CT_ZONE, "ConntrackZone", EnumSet.of(Field.ETH_TYPE, Field.IPV4_DST, Field.IPV6_DST), L2_FORWARDING),
         new Table(SERVICE_LB, "ServiceLB", EnumSet.of(Field.CT_STATE, Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_DST,
             Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST), SERVICE_ENDPOINT),
-        new Table(SERVICE_ENDPOINT, "ServiceEndpoint", EnumSet.of(Field.CT_STATE, Field.ETH_TYPE, Field.IPV4_DST,
-            Field.IPV6_DST), CT_STATE),
+        new Table(SERVICE_ENDPOINT, "ServiceEndpoint", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.ETH_TYPE,
+            Field.IPV4_SRC, Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST), CT_STATE),
+        new Table(SERVICE_HAIRPIN, "ServiceHairpin", EnumSet.of(Field.ETH_TYPE), Table.MISS_DROP),
         new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.IN_PORT, Field.ETH_TYPE),
             EGRESS_RULE),
         new Table(EGRESS_RULE, "EgressRule", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
@@ -104,12 +107,22 @@ public final class PipelineProfile {
       out.add(new Flow(CT_ZONE, 100, ip, List.of(new Action.Ct(false, false, zone, null, 0, SERVICE_LB,
           Action.Nat.reverse(), List.of())), c));
       out.add(new Flow(CT_COMMIT, 100, ip, List.of(Action.Ct.commit(zone), new Action.GotoTable(L2_FORWARDING)), c));
+      // hairpin replies: un-SNAT in the hairpin zone first, then the lookup above (un-DNAT) on the recirculation
+      Match toHairpin = v6 ? Match.builder().ipv6().put(new FieldValue(Field.IPV6_DST, addr(HAIRPIN_SOURCE_V6), null)).build()
+          : Match.builder().ipv4().put(new FieldValue(Field.IPV4_DST, addr(HAIRPIN_SOURCE_V4), null)).build();
+      out.add(new Flow(CT_ZONE, 110, toHairpin, List.of(new Action.Ct(false, false, HAIRPIN_ZONE, null, 0, CT_ZONE,
+          Action.Nat.reverse(), List.of())), c));
+      out.add(new Flow(SERVICE_HAIRPIN, 100, ip, List.of(new Action.InPort()), c));
       // a Service-translated connection that policy allowed: commit clears the "unjudged" mark
       Match unjudged = (v6 ? Match.builder().ipv6() : Match.builder().ipv4())
           .masked(Field.CT_MARK, UNJUDGED, UNJUDGED).build();
       out.add(new Flow(CT_COMMIT, 110, unjudged, List.of(new Action.Ct(true, false, zone, null, 0, -1, null,
           List.of(judged)), new Action.GotoTable(L2_FORWARDING)), c));
     }
+    // hairpin replies (un-DNATed: from the virtual address to the pod): back to the pod, from the hairpin MAC
+    out.add(new Flow(SERVICE_ENDPOINT, 120, Match.builder().masked(Field.CT_STATE, CT_RPL | CT_TRK, CT_RPL | CT_TRK)
+        .masked(Field.CT_MARK, HAIRPIN, HAIRPIN).build(), List.of(new Action.Move(Field.ETH_SRC, 0, Field.ETH_DST, 0, 48),
+        new Action.SetField(FieldValue.exact(Field.ETH_SRC, HAIRPIN_MAC)), new Action.InPort()), c));
     out.add(new Flow(CT_STATE, 210, ctState(CT_INV | CT_TRK, CT_INV | CT_TRK), List.of(), c));
     // A translated connection whose first packet policy never allowed: its replies are dropped (an endpoint must not
     // open a path a policy closed by answering), and later packets of its client are judged again.
@@ -132,7 +145,27 @@ public final class PipelineProfile {
   public static final int CT_DNAT = 0x80;
   /** ct_mark bit 0: DNATed by a Service, not yet allowed by NetworkPolicy (renderer.service sets it). */
   public static final long UNJUDGED = 0x1;
+  /** ct_mark bit 1: a pod reaching itself through a Service (hairpin), SNATed in {@link #HAIRPIN_ZONE}. */
+  public static final long HAIRPIN = 0x2;
+  /**
+   * The conntrack zone of hairpin SNAT, the same on every bridge: outside every switch's own zone (1..65521), and
+   * hairpin traffic never leaves its bridge (it goes back out of the port it came in on), with pod addresses unique.
+   */
+  public static final int HAIRPIN_ZONE = 65534;
+  /** The source address a pod sees on its own connections through a Service (so it does not see itself). */
+  public static final String HAIRPIN_SOURCE_V4 = "169.254.0.253";
+  public static final String HAIRPIN_SOURCE_V6 = "fd00:5c::fd";
+  /** The source MAC of frames sent back to a pod reaching itself through a Service. */
+  public static final long HAIRPIN_MAC = 0x0a58a9fe00fdL;
   public static final int CT_TRK = 0x20;
+
+  private static java.math.BigInteger addr(String text) {
+    try {
+      return new java.math.BigInteger(1, java.net.InetAddress.getByName(text).getAddress());
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   private static Match ctState(int value, int mask) {
     return Match.builder().masked(Field.CT_STATE, value, mask).build();

@@ -1,7 +1,6 @@
 package io.sluice.renderer.policy;
 
 import io.sluice.model.LabelSelector;
-import io.sluice.model.Namespace;
 import io.sluice.model.NetworkPolicy;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PersistentMap;
@@ -9,8 +8,8 @@ import io.sluice.model.Pod;
 import io.sluice.model.PortBinding;
 import io.sluice.model.Snapshot;
 import io.sluice.renderer.flow.Match;
+import io.sluice.renderer.index.SelectorIndex;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,9 +22,10 @@ import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
- * What every switch's compile shares for one snapshot: pods and policies by namespace, the rules' conjunction ids,
- * and the pods each peer selector stands for (computed once per distinct selector, whichever switch asks first).
- * Immutable but for its memos; safe to use from several threads.
+ * What every switch's compile shares for one snapshot: the cluster's {@link SelectorIndex} (pods by namespace,
+ * bindings by switch, the pods each peer selector stands for, resolved once per distinct selector), and the policy
+ * side of it: policies by namespace, the rules' conjunction ids and shapes, and the address sets and matches the
+ * rules' peers become. Immutable but for its memos; safe to use from several threads.
  *
  * <p>{@link #of} builds an index from scratch; {@link #next} derives the index of a later snapshot from this one in
  * time proportional to what changed ({@link PersistentMap#diff}), sharing every per-namespace list, binding list and
@@ -33,60 +33,42 @@ import java.util.function.Supplier;
  * lets a switch whose inputs are all identical keep its rendered tables ({@link io.sluice.renderer.Renderer}).
  */
 public final class PolicyIndex {
-  private final Snapshot snap;
-  /** Pods with an address that are not hostNetwork, by namespace, each list in name order. */
-  private final PersistentMap<String, List<Pod>> podsByNamespace;
-  /** Replaced (a new object) whenever the set of namespaces that have pods changes. */
-  private final Object podNamespaces;
+  /** What the selector memo may hold for a snapshot's policies: the peer memos' own bound ({@link Memos#outgrown}). */
+  private static final SelectorIndex.MemoBound PEERS = (snap, entries) -> entries <= Memos.cheap(snap)
+      || entries <= Memos.bound(snap);
+  private final SelectorIndex selectors;
   private final PersistentMap<String, List<NetworkPolicy>> policiesByNamespace;
-  private final PersistentMap<Long, List<PortBinding>> bindingsByDpid;
   private final ConjunctionIds ids;
   private final LayeredMap<ObjectRef, Shape> shapes;
   private final ShapeIds shapeIds;
   /** Memos shared by consecutive generations; every entry is checked against this index's inputs before use. */
   private final Memos memos;
-  /** This generation's resolved selections (after validation against the shared memo). */
-  private final Map<Object, List<Pod>> selections = new ConcurrentHashMap<>();
-  private volatile List<Pod> allPods;
   private volatile List<PolicyCompiler.RuleRef> rules;
 
-  private PolicyIndex(Snapshot snap, PersistentMap<String, List<Pod>> podsByNamespace, Object podNamespaces,
-                      PersistentMap<String, List<NetworkPolicy>> policiesByNamespace,
-                      PersistentMap<Long, List<PortBinding>> bindingsByDpid, ConjunctionIds ids,
-                      LayeredMap<ObjectRef, Shape> shapes, ShapeIds shapeIds, Memos memos, List<Pod> allPods) {
-    this.snap = snap;
-    this.podsByNamespace = podsByNamespace;
-    this.podNamespaces = podNamespaces;
+  private PolicyIndex(SelectorIndex selectors, PersistentMap<String, List<NetworkPolicy>> policiesByNamespace,
+                      ConjunctionIds ids, LayeredMap<ObjectRef, Shape> shapes, ShapeIds shapeIds, Memos memos) {
+    this.selectors = selectors;
     this.policiesByNamespace = policiesByNamespace;
-    this.bindingsByDpid = bindingsByDpid;
     this.ids = ids;
     this.shapes = shapes;
     this.shapeIds = shapeIds;
     this.memos = memos;
-    this.allPods = allPods;
   }
 
   /** An index of a snapshot, built from scratch. */
   public static PolicyIndex of(Snapshot snap) {
-    Map<String, List<Pod>> pods = new HashMap<>();
-    for (Pod p : snap.pods().values()) {
-      if (eligible(p)) {
-        pods.computeIfAbsent(p.ref().namespace(), k -> new ArrayList<>()).add(p);
-      }
-    }
-    pods.replaceAll((ns, list) -> sortedPods(list));
-    List<NetworkPolicy> policies = new ArrayList<>(snap.networkPolicies().values());
+    return of(SelectorIndex.of(snap, PEERS));
+  }
+
+  /** The policy side of an index built from scratch, over the cluster's {@code selectors}. */
+  private static PolicyIndex of(SelectorIndex selectors) {
+    List<NetworkPolicy> policies = new ArrayList<>(selectors.snapshot().networkPolicies().values());
     policies.sort(Comparator.comparing(NetworkPolicy::ref));
     Map<String, List<NetworkPolicy>> byNs = new HashMap<>();
     for (NetworkPolicy np : policies) {
       byNs.computeIfAbsent(np.ref().namespace(), k -> new ArrayList<>()).add(np);
     }
     byNs.replaceAll((ns, list) -> List.copyOf(list));
-    Map<Long, List<PortBinding>> bindings = new HashMap<>();
-    for (PortBinding b : snap.bindings().values()) {
-      bindings.computeIfAbsent(b.dpid(), k -> new ArrayList<>()).add(b);
-    }
-    bindings.replaceAll((d, list) -> sortedBindings(list));
     Map<List<Object>, Integer> interned = new HashMap<>();
     Shape.Interner plain = key -> interned.computeIfAbsent(key, k -> interned.size());
     Map<ObjectRef, Shape> shapes = new HashMap<>();
@@ -94,57 +76,27 @@ public final class PolicyIndex {
       shapes.put(np.ref(), Shape.of(np, plain));
     }
     ShapeIds shapeIds = new ShapeIds(LayeredMap.over(interned), interned.size());
-    return new PolicyIndex(snap, PersistentMap.build(pods), new Object(), PersistentMap.build(byNs),
-        PersistentMap.build(bindings), ConjunctionIds.of(policies), LayeredMap.over(shapes), shapeIds, new Memos(), null);
+    return new PolicyIndex(selectors, PersistentMap.build(byNs), ConjunctionIds.of(policies), LayeredMap.over(shapes),
+        shapeIds, new Memos());
   }
 
   /**
    * The index of {@code later}, derived from this one: only namespaces, switches and policies that changed are
-   * recomputed. Falls back to {@link #of} when the two snapshots differ in many objects (a resync).
+   * recomputed ({@link SelectorIndex#next} derives the cluster's part). Each part falls back to a build from scratch
+   * when the two snapshots differ in many of its objects (a resync).
    */
   public PolicyIndex next(Snapshot later) {
+    Snapshot snap = selectors.snapshot();
     if (later == snap) {
       return this;
     }
+    SelectorIndex selectorsNext = selectors.next(later);
     int limit = Math.max(1_000, (later.pods().size() + later.networkPolicies().size()) / 20);
-    Map<ObjectRef, Pod[]> pods = new LinkedHashMap<>();
     Map<ObjectRef, NetworkPolicy[]> policies = new LinkedHashMap<>();
-    Map<ObjectRef, PortBinding[]> bindings = new LinkedHashMap<>();
-    int[] nsChanges = {0};
-    boolean small = PersistentMap.diff(persistent(snap.pods()), persistent(later.pods()), limit,
-        (k, a, b) -> pods.put(k, new Pod[] {a, b}))
-        && PersistentMap.diff(persistent(snap.networkPolicies()), persistent(later.networkPolicies()), limit,
-        (k, a, b) -> policies.put(k, new NetworkPolicy[] {a, b}))
-        && PersistentMap.diff(persistent(snap.bindings()), persistent(later.bindings()), limit,
-        (k, a, b) -> bindings.put(k, new PortBinding[] {a, b}))
-        && PersistentMap.diff(persistent(snap.namespaces()), persistent(later.namespaces()), limit,
-        (k, a, b) -> nsChanges[0]++);
-    if (!small || pods.size() + policies.size() + bindings.size() + nsChanges[0] > limit) {
-      return of(later);
-    }
-
-    // pods: rebuild the lists of the namespaces that changed
-    PersistentMap<String, List<Pod>> podsNs = podsByNamespace;
-    Object podNamespacesNext = podNamespaces;
-    Map<String, List<Pod[]>> podsTouched = new TreeMap<>();
-    pods.forEach((ref, v) -> podsTouched.computeIfAbsent(ref.namespace(), k -> new ArrayList<>()).add(v));
-    for (Map.Entry<String, List<Pod[]>> e : podsTouched.entrySet()) {
-      Map<ObjectRef, Pod> list = new LinkedHashMap<>();
-      for (Pod p : podsNs.getOrDefault(e.getKey(), List.of())) {
-        list.put(p.ref(), p);
-      }
-      for (Pod[] change : e.getValue()) {
-        ObjectRef ref = (change[0] != null ? change[0] : change[1]).ref();
-        list.remove(ref);
-        if (change[1] != null && eligible(change[1])) {
-          list.put(ref, change[1]);
-        }
-      }
-      boolean had = podsNs.containsKey(e.getKey());
-      podsNs = list.isEmpty() ? podsNs.without(e.getKey()) : podsNs.with(e.getKey(), sortedPods(list.values()));
-      if (had == list.isEmpty()) {
-        podNamespacesNext = new Object();
-      }
+    boolean small = PersistentMap.diff(persistent(snap.networkPolicies()), persistent(later.networkPolicies()), limit,
+        (k, a, b) -> policies.put(k, new NetworkPolicy[] {a, b}));
+    if (!small || policies.size() > limit) {
+      return of(selectorsNext);
     }
 
     // policies: lists of the namespaces that changed, their conjunction ids and shapes
@@ -188,56 +140,13 @@ public final class PolicyIndex {
       idsNext = ids.next(before, after);
     }
 
-    // bindings: lists of the switches that changed
-    PersistentMap<Long, List<PortBinding>> bindingsNext = bindingsByDpid;
-    Map<Long, List<PortBinding[]>> dpids = new TreeMap<>();
-    bindings.forEach((ref, v) -> {
-      if (v[0] != null) {
-        dpids.computeIfAbsent(v[0].dpid(), k -> new ArrayList<>()).add(v);
-      }
-      if (v[1] != null && (v[0] == null || v[0].dpid() != v[1].dpid())) {
-        dpids.computeIfAbsent(v[1].dpid(), k -> new ArrayList<>()).add(v);
-      }
-    });
-    for (Map.Entry<Long, List<PortBinding[]>> e : dpids.entrySet()) {
-      Map<ObjectRef, PortBinding> list = new LinkedHashMap<>();
-      for (PortBinding b : bindingsNext.getOrDefault(e.getKey(), List.of())) {
-        list.put(b.pod(), b);
-      }
-      for (PortBinding[] change : e.getValue()) {
-        ObjectRef ref = (change[0] != null ? change[0] : change[1]).pod();
-        list.remove(ref);
-        if (change[1] != null && change[1].dpid() == e.getKey()) {
-          list.put(ref, change[1]);
-        }
-      }
-      bindingsNext = list.isEmpty() ? bindingsNext.without(e.getKey())
-          : bindingsNext.with(e.getKey(), sortedBindings(list.values()));
-    }
-
-    return new PolicyIndex(later, podsNs, podNamespacesNext, policiesNs, bindingsNext, idsNext, shapesNext, shapeIdsNext,
-        memos.outgrown(later) ? new Memos() : memos, pods.isEmpty() ? allPods : null);
+    return new PolicyIndex(selectorsNext, policiesNs, idsNext, shapesNext, shapeIdsNext,
+        memos.outgrown(later) ? new Memos() : memos);
   }
 
   @SuppressWarnings("unchecked")
   private static <K, V> PersistentMap<K, V> persistent(Map<K, V> m) {
     return (PersistentMap<K, V>) m; // Snapshot's maps are persistent (its constructor makes them so)
-  }
-
-  private static boolean eligible(Pod p) {
-    return !p.hostNetwork() && !p.ips().isEmpty();
-  }
-
-  private static List<Pod> sortedPods(Collection<Pod> pods) {
-    List<Pod> l = new ArrayList<>(pods);
-    l.sort(Comparator.comparing(Pod::ref));
-    return List.copyOf(l);
-  }
-
-  private static List<PortBinding> sortedBindings(Collection<PortBinding> bindings) {
-    List<PortBinding> l = new ArrayList<>(bindings);
-    l.sort(Comparator.comparing(PortBinding::pod));
-    return List.copyOf(l);
   }
 
   // ------------------------------------------------------------------ shapes
@@ -328,7 +237,15 @@ public final class PolicyIndex {
   // ------------------------------------------------------------------ plain lookups
 
   public Snapshot snapshot() {
-    return snap;
+    return selectors.snapshot();
+  }
+
+  /**
+   * The cluster's selector index of this generation, which this index's policy selections go through: the same
+   * instance for every reader of this generation, so a Service compile that resolves its selectors there shares them.
+   */
+  public SelectorIndex selectors() {
+    return selectors;
   }
 
   ConjunctionIds ids() {
@@ -365,35 +282,22 @@ public final class PolicyIndex {
 
   /** The port bindings of one switch, in pod order (the same list object while they do not change). */
   List<PortBinding> bindingsOn(long dpid) {
-    return bindingsByDpid.getOrDefault(dpid, List.of());
+    return selectors.bindingsOn(dpid);
   }
 
   /** Pods with an address that are not hostNetwork, in namespace/name order. */
   List<Pod> allPods() {
-    List<Pod> a = allPods;
-    if (a == null) {
-      List<Pod> out = new ArrayList<>();
-      new TreeMap<>(podsByNamespace).values().forEach(out::addAll);
-      a = List.copyOf(out);
-      allPods = a;
-    }
-    return a;
+    return selectors.allPods();
   }
 
   /** The eligible pods of a namespace, in name order (the same list object while they do not change). */
   List<Pod> podsIn(String namespace) {
-    return podsByNamespace.getOrDefault(namespace, List.of());
+    return selectors.podsIn(namespace);
   }
 
   /** Policies of one namespace, in name order (the same list object while they do not change). */
   List<NetworkPolicy> policiesIn(String namespace) {
     return policiesByNamespace.getOrDefault(namespace, List.of());
-  }
-
-  /** Labels of a namespace; one without a manifest is read as the API server would create it. */
-  Map<String, String> namespaceLabels(String ns) {
-    Namespace n = snap.namespaces().get(ns);
-    return n != null ? n.labels() : Map.of("kubernetes.io/metadata.name", ns);
   }
 
   // ------------------------------------------------------------------ selections
@@ -404,65 +308,8 @@ public final class PolicyIndex {
    */
   List<Pod> select(String policyNamespace, NetworkPolicy.Peer.Pods peer) {
     Optional<LabelSelector> nsSel = peer.namespaceSelector();
-    Object key = nsSel.isEmpty() ? List.of(policyNamespace, peer.podSelector()) : List.of(nsSel.get(), peer.podSelector());
-    List<Pod> cached = selections.get(key);
-    if (cached != null) {
-      return cached;
-    }
-    List<Pod> result = nsSel.isEmpty() ? selectInNamespace(key, policyNamespace, peer.podSelector())
-        : selectAcrossNamespaces(key, nsSel.get(), peer.podSelector());
-    List<Pod> raced = selections.putIfAbsent(key, result);
-    return raced != null ? raced : result;
-  }
-
-  private List<Pod> selectInNamespace(Object key, String ns, LabelSelector podSelector) {
-    List<Pod> input = podsIn(ns);
-    Memos.Selection old = memos.selections.get(key);
-    if (old != null && old.inputs().length == 1 && old.inputs()[0] == input) {
-      return old.result();
-    }
-    List<Pod> out = new ArrayList<>();
-    for (Pod p : input) {
-      if (podSelector.matches(p.labels())) {
-        out.add(p);
-      }
-    }
-    List<Pod> result = old != null && old.result().equals(out) ? old.result() : List.copyOf(out);
-    memos.selections.put(key, new Memos.Selection(new Object[] {input}, result));
-    return result;
-  }
-
-  /** inputs: the namespaces map, the set of namespaces with pods, then the pod list of each matching namespace. */
-  private List<Pod> selectAcrossNamespaces(Object key, LabelSelector nsSelector, LabelSelector podSelector) {
-    Memos.Selection old = memos.selections.get(key);
-    if (old != null && old.inputs().length >= 2 && old.inputs()[0] == snap.namespaces() && old.inputs()[1] == podNamespaces) {
-      boolean same = true;
-      for (int i = 2; i < old.inputs().length && same; i += 2) {
-        same = podsIn((String) old.inputs()[i]) == old.inputs()[i + 1];
-      }
-      if (same) {
-        return old.result();
-      }
-    }
-    List<String> namespaces = new ArrayList<>(podsByNamespace.keySet());
-    namespaces.sort(null);
-    List<Object> inputs = new ArrayList<>(List.of(snap.namespaces(), podNamespaces));
-    List<Pod> out = new ArrayList<>();
-    for (String ns : namespaces) {
-      if (nsSelector.matches(namespaceLabels(ns))) {
-        List<Pod> pods = podsIn(ns);
-        inputs.add(ns);
-        inputs.add(pods);
-        for (Pod p : pods) {
-          if (podSelector.matches(p.labels())) {
-            out.add(p);
-          }
-        }
-      }
-    }
-    List<Pod> result = old != null && old.result().equals(out) ? old.result() : List.copyOf(out);
-    memos.selections.put(key, new Memos.Selection(inputs.toArray(), result));
-    return result;
+    return nsSel.isEmpty() ? selectors.select(policyNamespace, peer.podSelector())
+        : selectors.select(nsSel.get(), peer.podSelector());
   }
 
   /** The addresses a rule's peers stand for, computed by {@code compute} when the peers' selections changed. */
@@ -536,9 +383,12 @@ public final class PolicyIndex {
     return v;
   }
 
-  /** Distinct peer selectors resolved in this generation (address sets), for reporting. */
+  /**
+   * Distinct selections resolved in this generation (each peer selector's address set, and any Service selector resolved
+   * through {@link #selectors()}), for reporting.
+   */
   public int addressSets() {
-    return selections.size();
+    return selectors.selections();
   }
 
   /** Resolves every peer selector of every policy now (what a per-switch compile would otherwise do on demand). */
@@ -559,17 +409,15 @@ public final class PolicyIndex {
   }
 
   /**
-   * Memos one index hands to the next: selections and peer address sets with the inputs they were computed from,
-   * so a later generation reuses an entry (and its identity) only when its inputs are the very same objects.
+   * Memos one index hands to the next: peer address sets with the selections they were computed from, so a later
+   * generation reuses an entry (and its identity) only when its inputs are the very same objects, and pure functions
+   * of an address or a port. (The selections themselves are the {@link SelectorIndex}'s.)
    */
   static final class Memos {
-    record Selection(Object[] inputs, List<Pod> result) { }
-
     record Addresses(Object[] inputs, List<Cidr> result) { }
 
     record Matches(List<Cidr> addresses, List<Match> result) { }
 
-    final Map<Object, Selection> selections = new ConcurrentHashMap<>();
     final Map<List<Object>, Addresses> peerAddresses = new ConcurrentHashMap<>();
     final Map<List<Object>, Matches> peerMatches = new ConcurrentHashMap<>();
     final Map<String, Cidr> addresses = new ConcurrentHashMap<>();
@@ -587,11 +435,22 @@ public final class PolicyIndex {
           > 16L * (snap.pods().size() + 1024) || portMatches4.size() + portMatches6.size() > 65_536) {
         return true;
       }
-      long cheap = 1024 + 4L * snap.networkPolicies().size();
-      if (selections.size() <= cheap && peerAddresses.size() <= cheap && peerMatches.size() <= 2 * cheap) {
+      long cheap = cheap(snap);
+      if (peerAddresses.size() <= cheap && peerMatches.size() <= 2 * cheap) {
         return false;
       }
-      long peers = 0; // what the policies can use at most: one entry per peer list and per peer
+      long bound = bound(snap);
+      return peerAddresses.size() > bound || peerMatches.size() > 2 * bound;
+    }
+
+    /** A bound on the entries per peer list or peer that needs no walk over the policies. */
+    static long cheap(Snapshot snap) {
+      return 1024 + 4L * snap.networkPolicies().size();
+    }
+
+    /** What the policies can use at most: one entry per peer list and per peer. */
+    static long bound(Snapshot snap) {
+      long peers = 0;
       for (NetworkPolicy np : snap.networkPolicies().values()) {
         for (List<NetworkPolicy.Rule> rules : List.of(np.ingress(), np.egress())) {
           for (NetworkPolicy.Rule r : rules) {
@@ -599,8 +458,7 @@ public final class PolicyIndex {
           }
         }
       }
-      long bound = 1024 + 4 * peers;
-      return selections.size() > bound || peerAddresses.size() > bound || peerMatches.size() > 2 * bound;
+      return 1024 + 4 * peers;
     }
   }
 }

@@ -15,6 +15,7 @@ import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Match;
 import io.sluice.renderer.flow.Meter;
 import io.sluice.renderer.flow.SharedTables;
+import io.sluice.renderer.index.SelectorIndex;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -62,16 +63,30 @@ public final class ServiceTables {
 
   /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
   public static ServiceTables of(PipelineProfile profile, Snapshot snapshot, int round) {
-    return compile(profile, snapshot, round, null);
+    return of(profile, SelectorIndex.of(snapshot), round);
+  }
+
+  /** Compiles every Service of the index's snapshot, reading each Service's EndpointSlices from the index. */
+  public static ServiceTables of(PipelineProfile profile, SelectorIndex index, int round) {
+    return compile(profile, index, round, null);
   }
 
   /** The tables of a later snapshot, reusing what did not change. */
   public ServiceTables next(Snapshot later) {
+    return next(later == snapshot ? null : SelectorIndex.of(later), later);
+  }
+
+  /** The tables of the index's (later) snapshot, reusing what did not change. */
+  public ServiceTables next(SelectorIndex later) {
+    return next(later, later.snapshot());
+  }
+
+  private ServiceTables next(SelectorIndex index, Snapshot later) {
     if (later == snapshot || later.services() == snapshot.services() && later.endpointSlices() == snapshot.endpointSlices()
         && later.bindings() == snapshot.bindings()) {
       return later == snapshot ? this : new ServiceTables(profile, later, round, byService, flows, groups, shared);
     }
-    return compile(profile, later, round, this);
+    return compile(profile, index, round, this);
   }
 
   private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService,
@@ -129,15 +144,9 @@ public final class ServiceTables {
     }
   }
 
-  private static ServiceTables compile(PipelineProfile profile, Snapshot snap, int round, ServiceTables previous) {
+  private static ServiceTables compile(PipelineProfile profile, SelectorIndex index, int round, ServiceTables previous) {
+    Snapshot snap = index.snapshot();
     Map<ObjectRef, Compiled> before = previous == null ? Map.of() : previous.byService;
-    Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
-    for (EndpointSlice s : snap.endpointSlices().values()) {
-      if (!s.serviceName().isEmpty()) {
-        slicesByService.computeIfAbsent(s.ref().namespace() + "/" + s.serviceName(), k -> new ArrayList<>()).add(s);
-      }
-    }
-    slicesByService.values().forEach(l -> l.sort(java.util.Comparator.comparing(EndpointSlice::ref)));
     // Group numbers: a hash of the Service port's name, probing on the rare collision in Service order.
     Map<ObjectRef, Service> services = new TreeMap<>(snap.services());
     Map<Long, GroupKey> used = new HashMap<>();
@@ -154,7 +163,7 @@ public final class ServiceTables {
     Map<ObjectRef, Compiled> out = new java.util.LinkedHashMap<>();
     boolean allKept = previous != null && before.size() == services.size();
     for (Service s : services.values()) {
-      List<EndpointSlice> slices = slicesByService.getOrDefault(s.ref().namespace() + "/" + s.ref().name(), List.of());
+      List<EndpointSlice> slices = index.endpointSlicesOf(s.ref());
       List<PortBinding> bindings = bindingsOf(snap, slices);
       List<Long> groupIds = groupKeys(s).stream().map(ids::get).toList();
       Compiled old = before.get(s.ref());
@@ -263,10 +272,12 @@ public final class ServiceTables {
           buckets.add(new Group.Bucket(100, bucketActions(b)));
           BigInteger mac = macOf(b, snap);
           if (mac != null) {
+            Cookie endpointCookie = Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_MAC_OBJECT);
             macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 100, endpointMatch(b.address()),
                 List.of(new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
-                    new Action.GotoTable(PipelineProfile.CT_STATE)),
-                Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_MAC_OBJECT)));
+                    new Action.GotoTable(PipelineProfile.CT_STATE)), endpointCookie));
+            macFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 110, hairpinMatch(b.address()),
+                hairpinActions(b.address(), mac), endpointCookie));
           }
         }
         groups.add(new Group(gid, Group.Type.SELECT, buckets));
@@ -347,6 +358,34 @@ public final class ServiceTables {
         PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
     m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, new BigInteger(1, address), null));
     return m.build();
+  }
+
+  /** A pod's own connection to a Service that chose the pod itself: source and destination are its address. */
+  static Match hairpinMatch(byte[] address) {
+    boolean v6 = address.length == 16;
+    Match.Builder m = v6 ? Match.builder().ipv6() : Match.builder().ipv4();
+    m.masked(Field.CT_STATE, PipelineProfile.CT_DNAT | PipelineProfile.CT_TRK,
+        PipelineProfile.CT_DNAT | PipelineProfile.CT_RPL | PipelineProfile.CT_TRK);
+    BigInteger a = new BigInteger(1, address);
+    m.put(new FieldValue(v6 ? Field.IPV6_SRC : Field.IPV4_SRC, a, null));
+    m.put(new FieldValue(v6 ? Field.IPV6_DST : Field.IPV4_DST, a, null));
+    return m.build();
+  }
+
+  /**
+   * Hairpin: the frame goes back to the pod (from the hairpin MAC, to its own MAC); the connection is marked hairpin
+   * and no longer unjudged (a pod's traffic to itself is never governed by policy), then SNATed to the hairpin source
+   * address in the hairpin zone, so the pod does not see a packet from itself, and sent out of the port it came in on.
+   */
+  private static List<Action> hairpinActions(byte[] address, BigInteger mac) {
+    boolean v6 = address.length == 16;
+    String source = v6 ? PipelineProfile.HAIRPIN_SOURCE_V6 : PipelineProfile.HAIRPIN_SOURCE_V4;
+    return List.of(new Action.SetField(FieldValue.exact(Field.ETH_SRC, PipelineProfile.HAIRPIN_MAC)),
+        new Action.SetField(new FieldValue(Field.ETH_DST, mac, null)),
+        new Action.Ct(true, false, 0, Field.CT_ZONE, 0, -1, null,
+            List.of(new Action.Load(Field.CT_MARK, 0, 2, PipelineProfile.HAIRPIN))),
+        new Action.Ct(true, false, PipelineProfile.HAIRPIN_ZONE, null, 0, PipelineProfile.SERVICE_HAIRPIN,
+            new Action.Nat(Action.NatKind.SRC, source, null, 0, 0, false, false, false), List.of()));
   }
 
   /**

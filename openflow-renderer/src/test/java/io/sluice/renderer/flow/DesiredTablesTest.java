@@ -59,6 +59,18 @@ class DesiredTablesTest {
   }
 
   @Test
+  void whatOvsWouldRefuseOrHoldOtherwiseIsRefusedWhenBuilt() {
+    assertThatThrownBy(() -> new Flow(11, 90, Match.ALL, List.of(new Action.Controller(128), new Action.Meter(0x5c00)), C))
+        .hasMessageContaining("meter must be the first action");
+    assertThatThrownBy(() -> new Flow(11, 90, Match.ALL, List.of(new Action.Meter(0x5c00), new Action.Meter(0x5c01)), C))
+        .hasMessageContaining("meter must be the first action");
+    assertThatThrownBy(() -> new Group(G, Group.Type.FAST_FAILOVER, List.of(new Group.Bucket(1, List.of(new Action.Output(1))))))
+        .hasMessageContaining("watch_port or watch_group");
+    assertThat(new Group(G, Group.Type.FAST_FAILOVER, List.of()).buckets()).isEmpty();
+    assertThatThrownBy(() -> new Meter(0x5c00, false, 1000, 0)).hasMessageContaining("out of range");
+  }
+
+  @Test
   void withFlowsKeepsGroupsAndAtGenerationKeepsEverything() {
     Flow usesGroup = new Flow(11, 100, Match.builder().ipv4().build(), List.of(new Action.Group(G)), C);
     DesiredTables t = DesiredTables.of(1, 1, List.of(usesGroup), List.of(select(G, new Action.Resubmit(12))),

@@ -1,8 +1,10 @@
-package io.sluice.controller.wire;
+package io.sluice.controller.sync;
 
 import io.netty.buffer.ByteBuf;
-import io.sluice.controller.sync.FlowCodec;
-import io.sluice.controller.sync.FlowOp;
+import io.sluice.controller.wire.Bytes;
+import io.sluice.controller.wire.FlowEncoder;
+import io.sluice.controller.wire.FlowStatsParser;
+import io.sluice.controller.wire.WireFlow;
 import io.sluice.renderer.flow.Flow;
 import java.util.function.Consumer;
 import org.projectfloodlight.openflow.protocol.OFFlowModCommand;
@@ -28,7 +30,7 @@ public final class OvsFlowCodec implements FlowCodec {
   }
 
   @Override
-  public void writeFlowMod(ByteBuf out, Entry entry, FlowOp.Kind kind, long xid, OFVersion version) {
+  public void writeFlowMod(ByteBuf out, Entry entry, SwitchOp.Kind kind, long xid, OFVersion version) {
     OFFlowModCommand cmd = switch (kind) {
       case ADD -> OFFlowModCommand.ADD;
       case MODIFY -> OFFlowModCommand.MODIFY_STRICT;
