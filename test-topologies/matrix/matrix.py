@@ -201,8 +201,8 @@ class Pod(Member):
         if 'ips' in doc:
             self.set_ips(*parse_ips(where, doc['ips']))
         elif not self.host_network:
-            raise ScenarioError('%s: "ips" is missing (only a hostNetwork pod on a bridge with a node may leave it out: '
-                                'it has its node\'s addresses)' % where)
+            raise ScenarioError('%s: "ips" is missing (only a hostNetwork pod on a bridge with a node may leave it '
+                                'out: it has its node\'s addresses)' % where)
         for j, p in enumerate(doc.get('ports', [])):
             proto = str(p.get('protocol', 'TCP')).upper()
             port = p.get('port')
@@ -429,8 +429,8 @@ class Topology:
         for m in self.members:
             for ip, net in ((m.v4, self.net4), (m.v6, self.net6)):
                 if ip and ipaddress.ip_address(ip) not in net:
-                    raise ScenarioError('topology.json: %s (%s) is outside %s, the segment every pod, node and external '
-                                        'host shares (ipv4PrefixLength, ipv6PrefixLength)' % (ip, m.key, net))
+                    raise ScenarioError('topology.json: %s (%s) is outside %s, the segment every pod, node and '
+                                        'external host shares (ipv4PrefixLength, ipv6PrefixLength)' % (ip, m.key, net))
         self.gateway = None
         if gateway is None:
             return
@@ -447,7 +447,8 @@ class Topology:
             if ipaddress.ip_address(ip) not in net:
                 raise ScenarioError('%s: %s is not on the segment %s' % (where, ip, net))
             if ip in owners:
-                raise ScenarioError('%s: %s belongs to %s; the gateway is an address no port owns' % (where, ip, owners[ip]))
+                raise ScenarioError('%s: %s belongs to %s; the gateway is an address no port owns'
+                                    % (where, ip, owners[ip]))
         self.gateway = {'v4': v4, 'v6': v6, 'mac': mac_of(v4)}
 
     def probes(self, member):
@@ -533,7 +534,8 @@ def parse_expected(path, topo):
         if line.startswith('ports ') or line.startswith('ports\t'):
             m = re.fullmatch(r'ports\s+(\S+?)\s*:(?:\s+(.*)|$)', line)   # node:NAME has a colon of its own
             if not m or m.group(1) not in topo.by_key:
-                raise ScenarioError('%s: "ports POD: PROBE..." names no pod (node:NAME, external:NAME) of topology.json' % where)
+                raise ScenarioError('%s: "ports POD: PROBE..." names no pod (node:NAME, external:NAME) of topology.json'
+                                    % where)
             pod = topo.by_key[m.group(1)]
             listed = [re.sub(r'\(.*\)$', '', t) for t in (m.group(2) or '').split()]
             actual = [pr.token for pr in topo.probes(pod)]
@@ -794,7 +796,8 @@ class Run:
             for fam, ip in (('-4', gw['v4']), ('-6', gw['v6'])):
                 if ip is None:
                     continue
-                run(['ip', '-n', ns, fam, 'neigh', 'replace', ip, 'lladdr', gw['mac'], 'dev', 'eth0', 'nud', 'permanent'])
+                run(['ip', '-n', ns, fam, 'neigh', 'replace', ip, 'lladdr', gw['mac'], 'dev', 'eth0',
+                     'nud', 'permanent'])
                 run(['ip', '-n', ns, fam, 'route', 'add', 'default', 'via', ip, 'dev', 'eth0'])
         run(['ip', 'link', 'set', m.host_if, 'up'])
         # The userspace datapath forwards veth's partial checksums as they are: tx offload off, both ends.
@@ -1342,7 +1345,8 @@ def compare_services(run_, title, checks, retry=True):
     again = [j for j in wrong if outcomes[j]['answers']] if retry else []
     if again:
         log('%s: %d Service probe(s) differ from services.txt; probing them once more, alone, with twice the '
-            'connections: %s' % (title, len(again), ', '.join('%s -> %s' % (c.key, checks[i].target) for i, c in again)))
+            'connections: %s' % (title, len(again),
+                                 ', '.join('%s -> %s' % (c.key, checks[i].target) for i, c in again)))
         outcomes.update(run_.probe_services(checks, again, factor=2))
         wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
     log('')
@@ -1359,8 +1363,9 @@ def compare_services(run_, title, checks, retry=True):
     if wrong:
         log('%s: services MISMATCH in %d of %d Service probes:' % (title, len(wrong), len(jobs)))
         for i, c in wrong:
-            log('  %s (%s) -> %s: expected %s; observed %s' % (c.key, checks[i].where, checks[i].target,
-                                                              checks[i].expectation(), service_outcome_text(outcomes[(i, c)])))
+            log('  %s (%s) -> %s: expected %s; observed %s' % (
+                c.key, checks[i].where, checks[i].target, checks[i].expectation(),
+                service_outcome_text(outcomes[(i, c)])))
         return False
     log('%s: services OK' % title)
     return True
