@@ -567,8 +567,11 @@ final class SwitchSync {
       if (session != s) {
         return null;
       }
-      lastError = "push failed: " + e;
-      LOG.warn("switch {}: push of generation {} failed: {}", name, desired.generation(), e.toString());
+      // an IllegalArgumentException is the desired state refused before sending (e.g. a group too large for one
+      // message): its message names the object
+      lastError = "push failed: " + (e instanceof IllegalArgumentException ? e.getMessage() : e.toString());
+      LOG.warn("switch {}: push of generation {} failed, the switch keeps its previous tables: {}", name,
+          desired.generation(), lastError);
       return null;
     } finally {
       meterCount = installedMeters.size();
