@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""Connectivity-matrix harness: build a scenario's pods on Open vSwitch, run Sluice on them, probe every
-(from pod, to pod, port) and compare what passes with the scenario's expected matrix.
+"""Connectivity-matrix harness: build a scenario's pods (and nodes' host networks, external hosts) on Open vSwitch,
+run Sluice on them, probe every (from, to, port) and compare what passes with the scenario's expected matrix; then
+open TCP connections to Service addresses and compare which endpoints answered, and how many connections failed,
+with the scenario's services.txt.
 
     sudo test-topologies/matrix/matrix.py SCENARIO_DIR [--sluice ./sluice] [--keep] [--standalone]
 
-SCENARIO_DIR holds topology.json (bridges, links, namespaces, pods), manifests/ (NetworkPolicies and anything
-else Sluice should load), expected.txt (the expected matrix) and optionally steps/NN-name/ (changes applied
-mid-test, each with its own expected.txt). The formats are in test-topologies/README.md.
+SCENARIO_DIR holds topology.json (bridges, links, nodes, external hosts, the gateway, namespaces, pods),
+manifests/ (NetworkPolicies, Services and anything else Sluice should load), expected.txt (the expected matrix),
+optionally services.txt (Service checks) and steps/NN-name/ (changes applied mid-test, each with its own
+expected.txt). The formats are in test-topologies/README.md.
 
-Exit status: 0 every matrix matched ("matrix OK"), 1 a matrix differed (both are printed side by side),
+Exit status: 0 every matrix and Service check matched ("matrix OK"), 1 one differed (both are printed),
 2 the scenario or the machine is not usable (bad files, OVS not running, Sluice did not start or realize).
 
 Standard library only (Debian's /usr/bin/python3). Needs root: network namespaces, veths, OVS bridges.
@@ -67,7 +70,7 @@ def log(msg):
 # ---------------------------------------------------------------------------------------------------------------
 
 class Probe:
-    """One probe target of a destination pod: protocol, port number, address family, optional port name."""
+    """One probe target of a destination: protocol, port number, address family, optional port name."""
 
     def __init__(self, proto, port, v6=False, name=None):
         self.proto, self.port, self.v6, self.name = proto, port, v6, name
@@ -80,61 +83,74 @@ class Probe:
         return self.token + ('(%s)' % self.name if self.name else '')
 
 
-class Pod:
-    def __init__(self, doc, index, v4len, v6len):
-        where = 'topology.json pods[%d]' % index
-        for key in ('namespace', 'name', 'ips'):
-            if key not in doc:
-                raise ScenarioError('%s: "%s" is missing' % (where, key))
-        unknown = set(doc) - {'namespace', 'name', 'labels', 'ips', 'ports', 'extraPorts', 'hostNetwork', 'comment'}
-        if unknown:
-            raise ScenarioError('%s: unknown keys %s' % (where, sorted(unknown)))
-        self.ns, self.name = doc['namespace'], doc['name']
-        self.key = '%s/%s' % (self.ns, self.name)
-        self.index = index
-        self.labels = dict(doc.get('labels', {}))
-        self.host_network = bool(doc.get('hostNetwork', False))
-        self.v4, self.v6 = None, None
-        for ip in doc['ips']:
-            try:
-                addr = ipaddress.ip_address(ip)
-            except ValueError:
-                raise ScenarioError('%s (%s): %r is not an IP address' % (where, self.key, ip))
-            if addr.version == 4 and self.v4 is None:
-                self.v4 = str(addr)
-            elif addr.version == 6 and self.v6 is None:
-                self.v6 = str(addr)
-            else:
-                raise ScenarioError('%s (%s): at most one IPv4 and one IPv6 address' % (where, self.key))
-        if self.v4 is None:
-            raise ScenarioError('%s (%s): an IPv4 address is required (IPv6 is optional)' % (where, self.key))
-        self.ips = [self.v4] + ([self.v6] if self.v6 else [])
-        self.v4len, self.v6len = v4len, v6len
-        self.mac = '0a:58:%02x:%02x:%02x:%02x' % tuple(int(o) for o in self.v4.split('.'))
-        self.ports = []          # (name or None, port, PROTO) as declared in the Pod manifest
-        for j, p in enumerate(doc.get('ports', [])):
-            proto = str(p.get('protocol', 'TCP')).upper()
-            port = p.get('port')
-            if proto.lower() not in PROTOCOLS or not isinstance(port, int) or not 0 < port < 65536:
-                raise ScenarioError('%s (%s) ports[%d]: needs "port" 1-65535 and "protocol" TCP, UDP or SCTP'
-                                    % (where, self.key, j))
-            self.ports.append((p.get('name'), port, proto))
-        self.extra = []          # (proto, port): listened on and probed, not declared in the manifest
-        for tok in doc.get('extraPorts', []):
-            m = re.fullmatch(r'(tcp|udp|sctp)/(\d+)', str(tok))
-            if not m or not 0 < int(m.group(2)) < 65536:
-                raise ScenarioError('%s (%s) extraPorts: %r is not PROTO/PORT (tcp, udp, sctp)' % (where, self.key, tok))
-            self.extra.append((m.group(1), int(m.group(2))))
-        self.bridge = None       # Bridge, set by Topology
+def parse_ips(where, ips):
+    """(IPv4, IPv6 or None) from a list of one IPv4 and optionally one IPv6 literal, as the API server prints them."""
+    v4 = v6 = None
+    if not isinstance(ips, list):
+        raise ScenarioError('%s: "ips" must be a list of addresses' % where)
+    for ip in ips:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            raise ScenarioError('%s: %r is not an IP address' % (where, ip))
+        if addr.version == 4 and v4 is None:
+            v4 = str(addr)
+        elif addr.version == 6 and v6 is None:
+            v6 = str(addr)
+        else:
+            raise ScenarioError('%s: at most one IPv4 and one IPv6 address' % where)
+    if v4 is None:
+        raise ScenarioError('%s: an IPv4 address is required (IPv6 is optional)' % where)
+    return v4, v6
+
+
+def parse_port_tokens(where, tokens):
+    """[(proto, port)] from ["tcp/9000", "udp/53", "sctp/9"]."""
+    out = []
+    for tok in tokens or []:
+        m = re.fullmatch(r'(tcp|udp|sctp)/(\d+)', str(tok))
+        if not m or not 0 < int(m.group(2)) < 65536:
+            raise ScenarioError('%s: %r is not PROTO/PORT (tcp, udp, sctp)' % (where, tok))
+        out.append((m.group(1), int(m.group(2))))
+    return out
+
+
+def mac_of(v4):
+    """The MAC the harness gives an address's owner (and the gateway): 0a:58: and the four IPv4 octets."""
+    return '0a:58:%02x:%02x:%02x:%02x' % tuple(int(o) for o in v4.split('.'))
+
+
+class Member:
+    """What the harness builds a network namespace for and probes from and to: a pod, a node's host network
+    (kind "node") or an external host (kind "external"). Its key names it in expected.txt and services.txt."""
+    kind = None
+
+    def __init__(self, key, index):
+        self.key, self.index = key, index
+        self.v4 = self.v6 = None
+        self.ips = []
+        self.mac = None
+        self.ports = []          # (name or None, port, PROTO) as declared in a Pod manifest
+        self.extra = []          # (proto, port): listened on and probed, not declared in any manifest
+        self.bridge = None       # Bridge
         # Set when the topology is built:
         self.netns = self.host_if = self.peer_if = None
         self.ofport = None
+
+    def set_ips(self, v4, v6):
+        self.v4, self.v6 = v4, v6
+        self.ips = [v4] + ([v6] if v6 else [])
+        self.mac = mac_of(v4)
+
+    def declared_ports(self):
+        """(port name or None, port, PROTO, who answers) of every port served in this namespace, declared ones first."""
+        return [(name, port, proto, self.key) for name, port, proto in self.ports]
 
     def probes(self, dual_stack):
         out, seen = [], set()
         families = [False, True] if dual_stack else [False]
         for v6 in families:
-            for name, port, proto in self.ports:
+            for name, port, proto, _ in self.declared_ports():
                 if (proto.lower(), port, v6) not in seen:
                     seen.add((proto.lower(), port, v6))
                     out.append(Probe(proto.lower(), port, v6, name))
@@ -145,21 +161,123 @@ class Pod:
         return out
 
     def listen_ports(self):
-        """{'tcp': [...], 'udp': [...]} for the in-namespace server (SCTP cannot be served: no kernel SCTP)."""
-        res = {'tcp': set(), 'udp': set()}
-        for _, port, proto in self.ports:
-            if proto.lower() in res:
-                res[proto.lower()].add(port)
+        """{'tcp': {port: name it answers with}, 'udp': [ports]} for the in-namespace server (SCTP cannot be served:
+        no kernel SCTP). A TCP server sends the name of what owns the port (a pod key, node:NAME, external:NAME)."""
+        tcp, udp = {}, set()
+        for _, port, proto, who in self.declared_ports():
+            if proto.lower() == 'tcp':
+                tcp.setdefault(port, who)
+            elif proto.lower() == 'udp':
+                udp.add(port)
         for proto, port in self.extra:
-            if proto in res:
-                res[proto].add(port)
-        return {k: sorted(v) for k, v in res.items()}
+            if proto == 'tcp':
+                tcp.setdefault(port, self.key)
+            elif proto == 'udp':
+                udp.add(port)
+        return {'tcp': {str(p): who for p, who in sorted(tcp.items())}, 'udp': sorted(udp)}
+
+    def port_external_ids(self):
+        """external_ids of its port's Interface on the bridge."""
+        return {'attached-mac': self.mac}
+
+
+class Pod(Member):
+    kind = 'pod'
+
+    def __init__(self, doc, index):
+        where = 'topology.json pods[%d]' % index
+        for key in ('namespace', 'name'):
+            if key not in doc:
+                raise ScenarioError('%s: "%s" is missing' % (where, key))
+        unknown = set(doc) - {'namespace', 'name', 'labels', 'ips', 'ports', 'extraPorts', 'hostNetwork', 'comment'}
+        if unknown:
+            raise ScenarioError('%s: unknown keys %s' % (where, sorted(unknown)))
+        super().__init__('%s/%s' % (doc['namespace'], doc['name']), index)
+        self.ns, self.name = doc['namespace'], doc['name']
+        self.labels = dict(doc.get('labels', {}))
+        self.host_network = bool(doc.get('hostNetwork', False))
+        self.in_node = None      # NodeHost: a hostNetwork pod on a bridge with a node runs in the node's namespace
+        where = '%s (%s)' % (where, self.key)
+        if 'ips' in doc:
+            self.set_ips(*parse_ips(where, doc['ips']))
+        elif not self.host_network:
+            raise ScenarioError('%s: "ips" is missing (only a hostNetwork pod on a bridge with a node may leave it '
+                                'out: it has its node\'s addresses)' % where)
+        for j, p in enumerate(doc.get('ports', [])):
+            proto = str(p.get('protocol', 'TCP')).upper()
+            port = p.get('port')
+            if proto.lower() not in PROTOCOLS or not isinstance(port, int) or not 0 < port < 65536:
+                raise ScenarioError('%s ports[%d]: needs "port" 1-65535 and "protocol" TCP, UDP or SCTP' % (where, j))
+            self.ports.append((p.get('name'), port, proto))
+        self.extra = parse_port_tokens(where + ' extraPorts', doc.get('extraPorts', []))
+
+    def port_external_ids(self):
+        ids = super().port_external_ids()
+        if not self.host_network:   # a hostNetwork pod stands for the node: no pod interface on the bridge
+            ids.update({'pod-namespace': self.ns, 'pod-name': self.name})
+        return ids
+
+
+class NodeHost(Member):
+    """A node's host network: a namespace on its bridge (the bridge's name is the node's name) that owns the node's
+    InternalIPs. Its port has external_ids sluice-role=node; hostNetwork pods of the node run in it."""
+    kind = 'node'
+
+    def __init__(self, doc, bridge):
+        where = 'topology.json bridge %s: "node"' % bridge.name
+        if not isinstance(doc, dict):
+            raise ScenarioError('%s must be an object {"ips": [...], "ports": [...]}' % where)
+        unknown = set(doc) - {'ips', 'ports', 'comment'}
+        if unknown:
+            raise ScenarioError('%s: unknown keys %s' % (where, sorted(unknown)))
+        if 'ips' not in doc:
+            raise ScenarioError('%s: "ips" (the node\'s InternalIPs) is missing' % where)
+        super().__init__('node:' + bridge.name, bridge.index)
+        self.set_ips(*parse_ips(where, doc['ips']))
+        self.extra = parse_port_tokens(where + ' ports', doc.get('ports', []))
+        self.bridge = bridge
+        self.host_pods = []      # hostNetwork pods: their ports are served here, answering with the pod's key
+
+    def declared_ports(self):
+        return [(name, port, proto, pod.key) for pod in self.host_pods for name, port, proto in pod.ports]
+
+    def port_external_ids(self):
+        ids = super().port_external_ids()
+        ids['sluice-role'] = 'node'
+        return ids
+
+
+class ExternalHost(Member):
+    """A host outside the cluster: a namespace behind a port with external_ids sluice-role=uplink."""
+    kind = 'external'
+
+    def __init__(self, doc, index):
+        where = 'topology.json externalHosts[%d]' % index
+        unknown = set(doc) - {'name', 'bridge', 'ips', 'ports', 'comment'}
+        if unknown:
+            raise ScenarioError('%s: unknown keys %s' % (where, sorted(unknown)))
+        name = str(doc.get('name', ''))
+        if not re.fullmatch(r'[a-z0-9][a-z0-9-]{0,14}', name):
+            raise ScenarioError('%s: "name" must be 1-15 of [a-z0-9-]' % where)
+        if 'ips' not in doc:
+            raise ScenarioError('%s: "ips" is missing' % where)
+        super().__init__('external:' + name, index)
+        self.name = name
+        self.bridge_name = doc.get('bridge')
+        self.set_ips(*parse_ips(where, doc['ips']))
+        self.extra = parse_port_tokens(where + ' ports', doc.get('ports', []))
+
+    def port_external_ids(self):
+        ids = super().port_external_ids()
+        ids['sluice-role'] = 'uplink'
+        return ids
 
 
 class Bridge:
     def __init__(self, name, index):
         self.name, self.index = name, index
         self.pods = []
+        self.node = None         # NodeHost, when the topology has nodes
         self.ovs_name = None
         self.dpid = None
 
@@ -174,43 +292,61 @@ class Topology:
         except ValueError as e:
             raise ScenarioError('%s is not valid JSON: %s' % (path, e))
         unknown = set(doc) - {'description', 'comment', 'ipv4PrefixLength', 'ipv6PrefixLength', 'namespaces',
-                              'bridges', 'links', 'pods'}
+                              'bridges', 'links', 'pods', 'gateway', 'externalHosts'}
         if unknown:
             raise ScenarioError('topology.json: unknown keys %s' % sorted(unknown))
         self.description = doc.get('description', '')
-        v4len, v6len = int(doc.get('ipv4PrefixLength', 24)), int(doc.get('ipv6PrefixLength', 64))
-        self.pods = [Pod(p, i, v4len, v6len) for i, p in enumerate(doc.get('pods', []))]
-        if len(self.pods) < 2:
-            raise ScenarioError('topology.json: at least two pods are needed')
-        self.by_key = {}
+        self.v4len, self.v6len = int(doc.get('ipv4PrefixLength', 24)), int(doc.get('ipv6PrefixLength', 64))
+        self.pods = [Pod(p, i) for i, p in enumerate(doc.get('pods', []))]
+        self.pod_by_key = {}
         for p in self.pods:
-            if p.key in self.by_key:
+            if p.key in self.pod_by_key:
                 raise ScenarioError('topology.json: pod %s is listed twice' % p.key)
-            self.by_key[p.key] = p
-        ips = [ip for p in self.pods for ip in p.ips]
-        if len(set(ips)) != len(ips):
-            raise ScenarioError('topology.json: two pods share an IP address')
-        with_v6 = [p.key for p in self.pods if p.v6]
-        if with_v6 and len(with_v6) != len(self.pods):
-            raise ScenarioError('topology.json: either every pod has an IPv6 address (dual stack) or none; '
-                                'without one: %s' % ', '.join(p.key for p in self.pods if not p.v6))
-        self.dual_stack = bool(with_v6)
+            self.pod_by_key[p.key] = p
         self.namespaces = {}
         for ns, nsdoc in (doc.get('namespaces') or {}).items():
             self.namespaces[ns] = dict((nsdoc or {}).get('labels', {}))
         for p in self.pods:
             self.namespaces.setdefault(p.ns, {})
+        self._bridges(doc)
+        self._links(doc.get('links', []))
+        self.externals = [ExternalHost(e, i) for i, e in enumerate(doc.get('externalHosts') or [])]
+        for e in self.externals:
+            name = e.bridge_name or self.bridges[0].name
+            if name not in self.bridge_by_name:
+                raise ScenarioError('topology.json external host %s: no bridge %s' % (e.name, name))
+            e.bridge = self.bridge_by_name[name]
+        self.nodes = [b.node for b in self.bridges if b.node is not None]
+        # What the matrix names: pods with a namespace of their own, then nodes, then external hosts.
+        self.members = [p for p in self.pods if p.in_node is None] + self.nodes + self.externals
+        if len(self.members) < 2:
+            raise ScenarioError('topology.json: at least two pods (or nodes, external hosts) are needed')
+        self.by_key = {}
+        for m in self.members:
+            if m.key in self.by_key:
+                raise ScenarioError('topology.json: %s is named twice' % m.key)
+            self.by_key[m.key] = m
+        self._addresses(doc.get('gateway'))
+
+    def _bridges(self, doc):
         bridges = doc.get('bridges') or [{'name': 'br', 'pods': [p.key for p in self.pods]}]
         self.bridges = []
         names = set()
         for i, b in enumerate(bridges):
             name = str(b.get('name', ''))
-            if not re.fullmatch(r'[a-z0-9][a-z0-9-]{0,7}', name) or name in names:
-                raise ScenarioError('topology.json bridges[%d]: name %r must be unique, 1-8 of [a-z0-9-]' % (i, name))
+            # The bridge's name (with the run's prefix) is its node's name: a DNS label, and an interface name.
+            if not re.fullmatch(r'[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?', name) or name in names:
+                raise ScenarioError('topology.json bridges[%d]: name %r must be unique, 1-8 of [a-z0-9-], starting '
+                                    'and ending with a letter or digit' % (i, name))
+            unknown = set(b) - {'name', 'pods', 'node', 'comment'}
+            if unknown:
+                raise ScenarioError('topology.json bridge %s: unknown keys %s' % (name, sorted(unknown)))
             names.add(name)
             br = Bridge(name, i)
+            if b.get('node') is not None:
+                br.node = NodeHost(b['node'], br)
             for key in b.get('pods', []):
-                pod = self.by_key.get(key)
+                pod = self.pod_by_key.get(key)
                 if pod is None:
                     raise ScenarioError('topology.json bridge %s: no pod %s in "pods"' % (name, key))
                 if pod.bridge is not None:
@@ -221,9 +357,37 @@ class Topology:
         missing = [p.key for p in self.pods if p.bridge is None]
         if missing:
             raise ScenarioError('topology.json: pods on no bridge: %s' % ', '.join(missing))
+        with_node = [b.name for b in self.bridges if b.node is not None]
+        if with_node and len(with_node) != len(self.bridges):
+            raise ScenarioError('topology.json: every bridge is a node, or none is; bridges without "node": %s'
+                                % ', '.join(b.name for b in self.bridges if b.node is None))
+        for p in self.pods:
+            node = p.bridge.node
+            if p.host_network and node is not None:
+                # A hostNetwork pod has its node's addresses and runs in the node's namespace.
+                if p.v4 is not None and p.ips != node.ips:
+                    raise ScenarioError('topology.json pod %s: a hostNetwork pod on bridge %s has the node\'s '
+                                        'addresses %s: leave "ips" out or give exactly those'
+                                        % (p.key, p.bridge.name, node.ips))
+                p.set_ips(node.v4, node.v6)
+                p.in_node = node
+                node.host_pods.append(p)
+            elif p.v4 is None:
+                raise ScenarioError('topology.json pod %s: "ips" is missing (bridge %s has no node whose addresses a '
+                                    'hostNetwork pod would take)' % (p.key, p.bridge.name))
         self.bridge_by_name = {b.name: b for b in self.bridges}
+
+    def _links(self, links):
+        if isinstance(links, str):
+            # "line": b1-b2, b2-b3, ...; "star": the first bridge to each other one. Patch-port pairs.
+            if links not in ('line', 'star'):
+                raise ScenarioError('topology.json "links": "line", "star" or a list of links, not %r' % links)
+            hub = self.bridges[0]
+            pairs = [(self.bridges[i - 1] if links == 'line' else hub, self.bridges[i])
+                     for i in range(1, len(self.bridges))]
+            links = [{'type': 'patch', 'bridges': [a.name, b.name]} for a, b in pairs]
         self.links = []
-        for i, l in enumerate(doc.get('links', [])):
+        for i, l in enumerate(links):
             kind = l.get('type', 'patch')
             ends = l.get('bridges', [])
             if kind not in ('patch', 'veth') or len(ends) != 2 or any(e not in self.bridge_by_name for e in ends) \
@@ -243,10 +407,52 @@ class Topology:
                         todo.append(y.name)
         if len(reach) != len(self.bridges):
             raise ScenarioError('topology.json: bridges %s are not linked to %s'
-                                % (sorted(set(names) - reach), self.bridges[0].name))
+                                % (sorted(set(self.bridge_by_name) - reach), self.bridges[0].name))
 
-    def probes(self, pod):
-        return pod.probes(self.dual_stack)
+    def _addresses(self, gateway):
+        """One Ethernet segment: every member's addresses in one subnet per family, each owned once; the gateway
+        (if any) in that subnet too, owned by nobody."""
+        owners = {}
+        for m in self.members:
+            for ip in m.ips:
+                if ip in owners:
+                    raise ScenarioError('topology.json: %s and %s share the address %s' % (owners[ip], m.key, ip))
+                owners[ip] = m.key
+        with_v6 = [m.key for m in self.members if m.v6]
+        if with_v6 and len(with_v6) != len(self.members):
+            raise ScenarioError('topology.json: either every pod, node and external host has an IPv6 address (dual '
+                                'stack) or none; without one: %s' % ', '.join(m.key for m in self.members if not m.v6))
+        self.dual_stack = bool(with_v6)
+        first = self.members[0]
+        self.net4 = ipaddress.ip_network('%s/%d' % (first.v4, self.v4len), strict=False)
+        self.net6 = ipaddress.ip_network('%s/%d' % (first.v6, self.v6len), strict=False) if first.v6 else None
+        for m in self.members:
+            for ip, net in ((m.v4, self.net4), (m.v6, self.net6)):
+                if ip and ipaddress.ip_address(ip) not in net:
+                    raise ScenarioError('topology.json: %s (%s) is outside %s, the segment every pod, node and '
+                                        'external host shares (ipv4PrefixLength, ipv6PrefixLength)' % (ip, m.key, net))
+        self.gateway = None
+        if gateway is None:
+            return
+        where = 'topology.json "gateway"'
+        unknown = set(gateway) - {'ipv4', 'ipv6', 'comment'} if isinstance(gateway, dict) else {'(not an object)'}
+        if unknown or 'ipv4' not in gateway:
+            raise ScenarioError('%s: {"ipv4": ADDRESS, "ipv6": ADDRESS (dual stack)}' % where)
+        v4, v6 = parse_ips(where, [gateway['ipv4']] + ([gateway['ipv6']] if gateway.get('ipv6') else []))
+        if self.dual_stack != bool(v6):
+            raise ScenarioError('%s: "ipv6" is needed exactly when the scenario is dual stack' % where)
+        for ip, net in ((v4, self.net4), (v6, self.net6)):
+            if ip is None:
+                continue
+            if ipaddress.ip_address(ip) not in net:
+                raise ScenarioError('%s: %s is not on the segment %s' % (where, ip, net))
+            if ip in owners:
+                raise ScenarioError('%s: %s belongs to %s; the gateway is an address no port owns'
+                                    % (where, ip, owners[ip]))
+        self.gateway = {'v4': v4, 'v6': v6, 'mac': mac_of(v4)}
+
+    def probes(self, member):
+        return member.probes(self.dual_stack)
 
     def apply_labels(self, path):
         """A step's labels.json: {"pods": {"ns/name": {labels}}, "namespaces": {"ns": {labels}}}; sets replace."""
@@ -256,21 +462,29 @@ class Topology:
         except (OSError, ValueError) as e:
             raise ScenarioError('%s: %s' % (path, e))
         for key, labels in (doc.get('pods') or {}).items():
-            if key not in self.by_key:
+            if key not in self.pod_by_key:
                 raise ScenarioError('%s: no pod %s in topology.json' % (path, key))
-            self.by_key[key].labels = dict(labels)
+            self.pod_by_key[key].labels = dict(labels)
         for ns, labels in (doc.get('namespaces') or {}).items():
             if ns not in self.namespaces:
                 raise ScenarioError('%s: no namespace %s in topology.json' % (path, ns))
             self.namespaces[ns] = dict(labels)
 
     def manifests(self):
-        """Namespaces and Pods as one v1 List, the way the API server would store them (status included)."""
+        """Namespaces, Nodes and Pods as one v1 List, the way the API server would store them (status included)."""
         items = []
         for ns, labels in sorted(self.namespaces.items()):
             lab = dict(labels)
             lab['kubernetes.io/metadata.name'] = ns
             items.append({'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': ns, 'labels': lab}})
+        for node in self.nodes:
+            name = node.bridge.ovs_name
+            addresses = [{'type': 'InternalIP', 'address': ip} for ip in node.ips] + \
+                        [{'type': 'Hostname', 'address': name}]
+            items.append({'apiVersion': 'v1', 'kind': 'Node',
+                          'metadata': {'name': name, 'labels': {'kubernetes.io/hostname': name,
+                                                                'kubernetes.io/os': 'linux'}},
+                          'status': {'addresses': addresses}})
         for p in self.pods:
             container = {'name': 'main', 'image': 'busybox:1.36'}
             if p.ports:
@@ -284,8 +498,9 @@ class Topology:
             if p.host_network:
                 spec['hostNetwork'] = True
             status = {'phase': 'Running', 'podIP': p.v4, 'podIPs': [{'ip': ip} for ip in p.ips]}
-            # a hostNetwork pod stands for its bridge's node: its address is the node's, every pod's status.hostIP
-            node = next((q for q in self.pods if q.host_network and q.bridge is p.bridge), None)
+            # The node's addresses are every pod's status.hostIP(s). Without nodes, a hostNetwork pod with its own
+            # namespace stands for its bridge's node.
+            node = p.bridge.node or next((q for q in self.pods if q.host_network and q.bridge is p.bridge), None)
             if node is not None:
                 status['hostIP'] = node.v4
                 status['hostIPs'] = [{'ip': ip} for ip in node.ips]
@@ -317,11 +532,12 @@ def parse_expected(path, topo):
             continue
         where = '%s:%d' % (rel, n)
         if line.startswith('ports ') or line.startswith('ports\t'):
-            m = re.fullmatch(r'ports\s+(\S+?)\s*:\s*(.*)', line)
+            m = re.fullmatch(r'ports\s+(\S+?)\s*:(?:\s+(.*)|$)', line)   # node:NAME has a colon of its own
             if not m or m.group(1) not in topo.by_key:
-                raise ScenarioError('%s: "ports POD: PROBE..." names no pod of topology.json' % where)
+                raise ScenarioError('%s: "ports POD: PROBE..." names no pod (node:NAME, external:NAME) of topology.json'
+                                    % where)
             pod = topo.by_key[m.group(1)]
-            listed = [re.sub(r'\(.*\)$', '', t) for t in m.group(2).split()]
+            listed = [re.sub(r'\(.*\)$', '', t) for t in (m.group(2) or '').split()]
             actual = [pr.token for pr in topo.probes(pod)]
             if listed != actual:
                 raise ScenarioError('%s: %s is probed on %s (from topology.json), not %s'
@@ -332,14 +548,14 @@ def parse_expected(path, topo):
             header = tokens[1:]
             bad = [t for t in header if t not in topo.by_key]
             if bad:
-                raise ScenarioError('%s: header names pods not in topology.json: %s' % (where, ', '.join(bad)))
+                raise ScenarioError('%s: header names what topology.json does not have: %s' % (where, ', '.join(bad)))
             if sorted(header) != sorted(topo.by_key):
-                raise ScenarioError('%s: header must name every pod once; missing: %s' % (
+                raise ScenarioError('%s: header must name every pod (node, external host) once; missing: %s' % (
                     where, ', '.join(sorted(set(topo.by_key) - set(header))) or '(duplicates)'))
             continue
         src = tokens[0]
         if src not in topo.by_key:
-            raise ScenarioError('%s: row %r is not a pod of topology.json' % (where, src))
+            raise ScenarioError('%s: row %r is not a pod (node:NAME, external:NAME) of topology.json' % (where, src))
         if src in rows:
             raise ScenarioError('%s: a second row for %s' % (where, src))
         if len(tokens) - 1 != len(header):
@@ -381,12 +597,12 @@ def cell_text(marks):
 
 
 def legend(topo):
-    return ['ports %s: %s' % (p.key, ' '.join(pr.label() for pr in topo.probes(p)) or '(none)') for p in topo.pods]
+    return ['ports %s: %s' % (m.key, ' '.join(pr.label() for pr in topo.probes(m)) or '(none)') for m in topo.members]
 
 
 def render(topo, matrix, flag=None):
     """The table lines of a matrix in expected.txt format; flag: set of (src, dst) to mark with '*'."""
-    keys = [p.key for p in topo.pods]
+    keys = [m.key for m in topo.members]
     lines = []
     table = [['from\\to'] + keys]
     for s in keys:
@@ -502,13 +718,19 @@ class Run:
         for br in self.topo.bridges:
             br.ovs_name = '%s-%s' % (p, br.name)
             br.dpid = '%016x' % ((0x5c << 40) | (self.run_id << 8) | (br.index + 1))
+        # Namespaces and the veth ends on the bridge and in the namespace: pods PREFIX-pN, nodes PREFIX-nN (N: the
+        # bridge's number), external hosts PREFIX-xN; a hostNetwork pod on a node shares its node's.
+        ids = [(m, 'p' if m.kind == 'pod' else 'n' if m.kind == 'node' else 'x') for m in self.topo.members]
+        for m, letter in ids:
+            m.netns = '%s-%s%d' % (p, letter, m.index + 1)
+            m.host_if = '%s-%s%db' % (p, letter, m.index + 1)
+            m.peer_if = '%s-%s%dc' % (p, letter, m.index + 1)
         for pod in self.topo.pods:
-            pod.netns = '%s-p%d' % (p, pod.index + 1)
-            pod.host_if = '%s-p%db' % (p, pod.index + 1)
-            pod.peer_if = '%s-p%dc' % (p, pod.index + 1)
+            if pod.in_node is not None:
+                pod.netns, pod.host_if, pod.peer_if = pod.in_node.netns, pod.in_node.host_if, pod.in_node.peer_if
         for l in self.topo.links:
             l['ends'] = ('%s-l%da' % (p, l['index'] + 1), '%s-l%db' % (p, l['index'] + 1))
-        longest = max([b.ovs_name for b in self.topo.bridges] + [pod.peer_if for pod in self.topo.pods] +
+        longest = max([b.ovs_name for b in self.topo.bridges] + [m.peer_if for m in self.topo.members] +
                       [e for l in self.topo.links for e in l['ends']], key=len)
         if len(longest) > MAX_IFNAME:
             raise ScenarioError('interface name %s is longer than %d characters: use a shorter --prefix or bridge name'
@@ -540,45 +762,63 @@ class Run:
                     run(['ethtool', '-K', end, 'tx', 'off'])
                     run(['ip', 'link', 'set', end, 'up'])
                     vsctl('add-port', br.ovs_name, end)
+        for m in self.topo.members:
+            self.add_namespace(m)
+        for m in self.topo.members:
+            m.ofport = int(vsctl('get', 'interface', m.host_if, 'ofport').stdout.strip())
+            if m.ofport <= 0:
+                raise SetupError('interface %s got no OpenFlow port (ofport %d)' % (m.host_if, m.ofport))
         for pod in self.topo.pods:
-            self.remember('netns', pod.netns)
-            self.remember('links', pod.host_if)
-            ns = pod.netns
-            run(['ip', 'netns', 'add', ns])
-            run(['ip', 'link', 'add', pod.peer_if, 'type', 'veth', 'peer', 'name', pod.host_if])
-            run(['ip', 'link', 'set', pod.peer_if, 'netns', ns])
-            run(['ip', '-n', ns, 'link', 'set', pod.peer_if, 'name', 'eth0'])
-            run(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', pod.mac])
-            run(['ip', '-n', ns, 'addr', 'add', '%s/%d' % (pod.v4, pod.v4len), 'dev', 'eth0'])
-            if pod.v6:
-                run(['ip', '-n', ns, 'addr', 'add', '%s/%d' % (pod.v6, pod.v6len), 'dev', 'eth0', 'nodad'])
-            run(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
-            run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up'])
-            run(['ip', 'link', 'set', pod.host_if, 'up'])
-            # The userspace datapath forwards veth's partial checksums as they are: tx offload off, both ends.
-            run(['ip', 'netns', 'exec', ns, 'ethtool', '-K', 'eth0', 'tx', 'off'])
-            run(['ethtool', '-K', pod.host_if, 'tx', 'off'])
-            ext = ['external_ids:attached-mac=%s' % pod.mac]
-            if not pod.host_network:   # a hostNetwork pod stands for the node: no pod interface on the bridge
-                ext += ['external_ids:pod-namespace=%s' % pod.ns, 'external_ids:pod-name=%s' % pod.name]
-            vsctl('add-port', pod.bridge.ovs_name, pod.host_if, '--', 'set', 'interface', pod.host_if,
-                  'ofport_request=%d' % (pod.index + 1), *ext)
-        for pod in self.topo.pods:
-            pod.ofport = int(vsctl('get', 'interface', pod.host_if, 'ofport').stdout.strip())
-            if pod.ofport <= 0:
-                raise SetupError('interface %s got no OpenFlow port (ofport %d)' % (pod.host_if, pod.ofport))
+            if pod.in_node is not None:
+                pod.ofport = pod.in_node.ofport
+
+    def add_namespace(self, m):
+        """A pod, node or external host: its namespace with eth0 (MAC, addresses, default route via the gateway and
+        the gateway's permanent neighbour entry), the veth to its bridge, the port with its external_ids."""
+        self.remember('netns', m.netns)
+        self.remember('links', m.host_if)
+        ns = m.netns
+        topo = self.topo
+        run(['ip', 'netns', 'add', ns])
+        run(['ip', 'link', 'add', m.peer_if, 'type', 'veth', 'peer', 'name', m.host_if])
+        run(['ip', 'link', 'set', m.peer_if, 'netns', ns])
+        run(['ip', '-n', ns, 'link', 'set', m.peer_if, 'name', 'eth0'])
+        run(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', m.mac])
+        run(['ip', '-n', ns, 'addr', 'add', '%s/%d' % (m.v4, topo.v4len), 'dev', 'eth0'])
+        if m.v6:
+            run(['ip', '-n', ns, 'addr', 'add', '%s/%d' % (m.v6, topo.v6len), 'dev', 'eth0', 'nodad'])
+        run(['ip', '-n', ns, 'link', 'set', 'lo', 'up'])
+        run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up'])
+        gw = topo.gateway
+        if gw is not None:
+            # Off-link traffic (cluster IPs, externalIPs) goes to a gateway no port owns, pinned so that nobody is
+            # asked for it: the bridge where the packet enters translates it.
+            for fam, ip in (('-4', gw['v4']), ('-6', gw['v6'])):
+                if ip is None:
+                    continue
+                run(['ip', '-n', ns, fam, 'neigh', 'replace', ip, 'lladdr', gw['mac'], 'dev', 'eth0',
+                     'nud', 'permanent'])
+                run(['ip', '-n', ns, fam, 'route', 'add', 'default', 'via', ip, 'dev', 'eth0'])
+        run(['ip', 'link', 'set', m.host_if, 'up'])
+        # The userspace datapath forwards veth's partial checksums as they are: tx offload off, both ends.
+        run(['ip', 'netns', 'exec', ns, 'ethtool', '-K', 'eth0', 'tx', 'off'])
+        run(['ethtool', '-K', m.host_if, 'tx', 'off'])
+        ofport = {'pod': 1, 'node': 101, 'external': 201}[m.kind] + m.index
+        ext = ['external_ids:%s=%s' % kv for kv in sorted(m.port_external_ids().items())]
+        vsctl('add-port', m.bridge.ovs_name, m.host_if, '--', 'set', 'interface', m.host_if,
+              'ofport_request=%d' % ofport, *ext)
 
     def start_servers(self):
-        for pod in self.topo.pods:
-            spec = pod.listen_ports()
+        for m in self.topo.members:
+            spec = m.listen_ports()
             if not spec['tcp'] and not spec['udp']:
                 continue
-            spec['v6'] = bool(pod.v6)
-            proc = subprocess.Popen(['ip', 'netns', 'exec', pod.netns, sys.executable, os.path.abspath(__file__),
+            spec['v6'] = bool(m.v6)
+            proc = subprocess.Popen(['ip', 'netns', 'exec', m.netns, sys.executable, os.path.abspath(__file__),
                                      '_serve', json.dumps(spec)],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True, start_new_session=True)
-            self.servers.append((pod, proc))
+            self.servers.append((m, proc))
         deadline = time.monotonic() + 10
         for pod, proc in self.servers:
             line = read_line(proc.stdout, max(0.1, deadline - time.monotonic()))
@@ -721,8 +961,8 @@ class Run:
         jobs = {}      # src pod key -> list of probe dicts
         sctp = []      # (src, dst, probe index, Probe)
         result = {}
-        for s in self.topo.pods:
-            for d in self.topo.pods:
+        for s in self.topo.members:
+            for d in self.topo.members:
                 if s is d:
                     continue
                 probes = self.topo.probes(d)
@@ -762,6 +1002,37 @@ class Run:
             return json.loads(r.stdout)
         except ValueError:
             raise SetupError('the prober in %s failed: %s' % (pod.netns, (r.stderr or r.stdout).strip()[-500:]))
+
+    def probe_services(self, checks, jobs, factor=1):
+        """{(check index, client): {'answers': {name: count}, 'failures': {why: count}}}, one prober per client."""
+        per_client = {}
+        for i, c in jobs:
+            per_client.setdefault(c, []).append({'id': str(i), 'ip': checks[i].ip, 'port': checks[i].port,
+                                                 'connections': checks[i].connections * factor,
+                                                 'timeout': self.args.probe_timeout})
+        out = {}
+
+        def one(client, batch):
+            # Connections of one check run one after the other, each at most connect + answer timeouts.
+            budget = 15 + max(b['connections'] for b in batch) * 2 * self.args.probe_timeout * (1 + len(batch) // 16)
+            try:
+                r = subprocess.run(['ip', 'netns', 'exec', client.netns, sys.executable, os.path.abspath(__file__),
+                                    '_svcprobe'], input=json.dumps(batch), capture_output=True, text=True,
+                                   timeout=budget)
+            except subprocess.TimeoutExpired:
+                return {b['id']: {'answers': {}, 'failures': {'prober timed out': b['connections']}} for b in batch}
+            try:
+                return json.loads(r.stdout)
+            except ValueError:
+                raise SetupError('the Service prober in %s failed: %s' % (client.netns,
+                                                                          (r.stderr or r.stdout).strip()[-500:]))
+        with ThreadPoolExecutor(max_workers=max(1, len(per_client))) as pool:
+            futs = {pool.submit(one, c, batch): c for c, batch in per_client.items()}
+            for fut, c in futs.items():
+                for i, outcome in fut.result().items():
+                    out[(int(i), c)] = outcome
+        return out
+
 
     def dp_ports(self):
         out = run(['ovs-appctl', 'dpif/show'], timeout=10).stdout
@@ -959,6 +1230,148 @@ def read_line(stream, timeout):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# services.txt: Service probes (TCP connections to a virtual address; who answers, how many fail)
+# ---------------------------------------------------------------------------------------------------------------
+
+CLIENT_GROUPS = ('all', 'pods', 'nodes', 'externals')
+
+
+class ServiceCheck:
+    """One line of services.txt: clients, a virtual address and port, how many connections each client opens, the
+    endpoints that must answer (exactly those) and how many connections must fail."""
+
+    def __init__(self, where, line, clients, ip, port, connections, answered, failures):
+        self.where, self.line = where, line
+        self.clients, self.ip, self.port = clients, ip, port
+        self.connections, self.answered, self.failures = connections, answered, failures
+
+    @property
+    def target(self):
+        return ('[%s]:%d' if ':' in self.ip else '%s:%d') % (self.ip, self.port)
+
+    def expectation(self):
+        return 'answered by %s; %d failed' % (' '.join(sorted(self.answered)) or 'nobody', self.failures)
+
+
+def parse_services(path, topo):
+    """[ServiceCheck] from services.txt: FROM TO CONNECTIONS ANSWERED-BY... FAILED per line ('#' comments).
+    FROM: comma-separated pods, nodes, externals, all, or keys (ns/pod, node:NAME, external:NAME).
+    TO: IPv4:PORT or [IPv6]:PORT. ANSWERED-BY: the keys whose servers must answer (every one of them, no other),
+    or '-' for none. FAILED: how many of each client's connections must fail."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ScenarioError('cannot read %s: %s' % (path, e))
+    rel = os.path.relpath(path)
+    if rel.startswith('..'):
+        rel = path
+    answerers = set(topo.by_key) | set(topo.pod_by_key)
+    checks = []
+    for n, raw in enumerate(lines, 1):
+        line = raw.split('#', 1)[0].strip()
+        if not line:
+            continue
+        where = '%s:%d' % (rel, n)
+        tokens = line.split()
+        if len(tokens) < 5:
+            raise ScenarioError('%s: a check is FROM TO CONNECTIONS ANSWERED-BY... FAILED, e.g. '
+                                '"pods 10.96.0.10:80 30 shop/web-1 shop/web-2 0"' % where)
+        clients = []
+        for c in tokens[0].split(','):
+            if c in CLIENT_GROUPS:
+                kinds = {'all': ('pod', 'node', 'external'), 'pods': ('pod',), 'nodes': ('node',),
+                         'externals': ('external',)}[c]
+                group = [m for m in topo.members if m.kind in kinds]
+                if not group:
+                    raise ScenarioError('%s: "%s" names nobody in topology.json' % (where, c))
+            elif c in topo.by_key:
+                group = [topo.by_key[c]]
+            else:
+                raise ScenarioError('%s: client %r is not %s, nor a pod (node:NAME, external:NAME) with a namespace '
+                                    'of its own in topology.json' % (where, c, ', '.join(CLIENT_GROUPS)))
+            clients += [m for m in group if m not in clients]
+        m = re.fullmatch(r'\[([0-9a-fA-F:.]+)\]:(\d+)|([0-9.]+):(\d+)', tokens[1])
+        try:
+            ip = str(ipaddress.ip_address(m.group(1) or m.group(3)))
+            port = int(m.group(2) or m.group(4))
+            if not 0 < port < 65536:
+                raise ValueError(port)
+        except (AttributeError, ValueError):
+            raise ScenarioError('%s: %r is not IPv4:PORT or [IPv6]:PORT' % (where, tokens[1]))
+        if ':' in ip and not topo.dual_stack:
+            raise ScenarioError('%s: %s is IPv6, but the pods have no IPv6 addresses' % (where, ip))
+        try:
+            connections, failures = int(tokens[2]), int(tokens[-1])
+        except ValueError:
+            raise ScenarioError('%s: CONNECTIONS (%r) and FAILED (%r) are numbers' % (where, tokens[2], tokens[-1]))
+        if not 1 <= connections <= 1000 or not 0 <= failures <= connections:
+            raise ScenarioError('%s: CONNECTIONS is 1-1000 and FAILED 0-CONNECTIONS' % where)
+        named = tokens[3:-1]
+        answered = set() if named == ['-'] else set(named)
+        unknown = sorted(answered - answerers)
+        if unknown or not named:
+            raise ScenarioError('%s: ANSWERED-BY names %s: give pods (node:NAME, external:NAME) of topology.json, or '
+                                '"-" for nobody' % (where, ', '.join(unknown) or 'nothing'))
+        if len(answered) > connections - failures:
+            raise ScenarioError('%s: %d answering endpoints cannot all answer %d successful connections'
+                                % (where, len(answered), connections - failures))
+        checks.append(ServiceCheck(where, line, clients, ip, port, connections, answered, failures))
+    if not checks:
+        raise ScenarioError('%s: no check (FROM TO CONNECTIONS ANSWERED-BY... FAILED per line)' % rel)
+    return checks
+
+
+def service_outcome_text(outcome):
+    answers = ', '.join('%s x%d' % (k, v) for k, v in sorted(outcome['answers'].items())) or 'nobody answered'
+    failed = sum(outcome['failures'].values())
+    why = ' (%s)' % ', '.join('%s x%d' % (k, v) for k, v in sorted(outcome['failures'].items())) if failed else ''
+    return '%s; %d failed%s' % (answers, failed, why)
+
+
+def service_outcome_matches(check, outcome):
+    return set(outcome['answers']) == check.answered and sum(outcome['failures'].values()) == check.failures
+
+
+def compare_services(run_, title, checks, retry=True):
+    """Probes every (check, client), probes the differing ones that got some answer once more (alone, with twice the
+    connections: an endpoint the select group never picked in a short run, or a first packet a loaded machine lost),
+    prints each check and its clients, and returns True when every one matched."""
+    jobs = [(i, c) for i, ch in enumerate(checks) for c in ch.clients]
+    outcomes = run_.probe_services(checks, jobs)
+    wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
+    # Only where some connection got an answer: then the path works, and a missing endpoint or a failure may be
+    # chance. Where every connection failed, probing again only doubles the wait.
+    again = [j for j in wrong if outcomes[j]['answers']] if retry else []
+    if again:
+        log('%s: %d Service probe(s) differ from services.txt; probing them once more, alone, with twice the '
+            'connections: %s' % (title, len(again),
+                                 ', '.join('%s -> %s' % (c.key, checks[i].target) for i, c in again)))
+        outcomes.update(run_.probe_services(checks, again, factor=2))
+        wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
+    log('')
+    log('%s: Service probes (%d clients x addresses; TCP connections, each endpoint answers with its name):'
+        % (title, len(jobs)))
+    width = max(len('%s (%s)' % (c.key, c.bridge.name)) for _, c in jobs)
+    for i, ch in enumerate(checks):
+        log('  %s  from %s, %d connections each; expected: %s' % (
+            ch.target, ', '.join(c.key for c in ch.clients), ch.connections, ch.expectation()))
+        for c in ch.clients:
+            mark = OK if (i, c) not in wrong else FAIL + ' MISMATCH'
+            log('    %s  %s  %s' % (('%s (%s)' % (c.key, c.bridge.name)).ljust(width), mark,
+                                    service_outcome_text(outcomes[(i, c)])))
+    if wrong:
+        log('%s: services MISMATCH in %d of %d Service probes:' % (title, len(wrong), len(jobs)))
+        for i, c in wrong:
+            log('  %s (%s) -> %s: expected %s; observed %s' % (
+                c.key, checks[i].where, checks[i].target, checks[i].expectation(),
+                service_outcome_text(outcomes[(i, c)])))
+        return False
+    log('%s: services OK' % title)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Comparing and printing
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -1008,11 +1421,11 @@ def list_steps(scenario):
 
 def load_step(step, topo):
     """Checks a step's files before anything is built, so a typo fails in a second, not after the setup."""
-    known = {'manifests', 'delete.txt', 'labels.json', 'expected.txt', 'README.md', 'README'}
+    known = {'manifests', 'delete.txt', 'labels.json', 'expected.txt', 'services.txt', 'README.md', 'README'}
     extra = sorted(set(os.listdir(step)) - known)
     if extra:
-        raise ScenarioError('%s: unknown entries %s (a step holds manifests/, delete.txt, labels.json, expected.txt)'
-                            % (os.path.relpath(step), extra))
+        raise ScenarioError('%s: unknown entries %s (a step holds manifests/, delete.txt, labels.json, expected.txt, '
+                            'services.txt)' % (os.path.relpath(step), extra))
     deletions = []
     if os.path.exists(os.path.join(step, 'delete.txt')):
         with open(os.path.join(step, 'delete.txt'), encoding='utf-8') as f:
@@ -1021,15 +1434,32 @@ def load_step(step, topo):
     return deletions
 
 
+def optional_services(directory, topo):
+    path = os.path.join(directory, 'services.txt')
+    return parse_services(path, topo) if os.path.exists(path) else None
+
+
+def check_services(run_, title, checks):
+    if checks is None:
+        return True
+    if run_.args.standalone:
+        log('%s: standalone, no controller translates Service addresses: the %d checks of services.txt are not run'
+            % (title, len(checks)))
+        return True
+    return compare_services(run_, title, checks)
+
+
 def main_run(args):
     scenario = os.path.abspath(args.scenario)
     topo = Topology(os.path.join(scenario, 'topology.json'))
     expected = parse_expected(os.path.join(scenario, 'expected.txt'), topo)
+    services = optional_services(scenario, topo)
     steps = []
     for step in list_steps(scenario):
         deletions = load_step(step, topo)
         # Parse each step's expected matrix against the labels it will have (labels don't change the probes).
-        steps.append((step, deletions, parse_expected(os.path.join(step, 'expected.txt'), topo)))
+        steps.append((step, deletions, parse_expected(os.path.join(step, 'expected.txt'), topo),
+                      optional_services(step, topo)))
 
     if not args.standalone:
         if not os.access(args.sluice, os.X_OK):
@@ -1044,8 +1474,9 @@ def main_run(args):
     r = Run(args, topo, scenario)
     r.names()
     log('Scenario %s: %s' % (os.path.basename(scenario), topo.description or '(no description)'))
-    log('Run prefix %s: bridges %s; %d pods; %d step(s)' % (
-        r.prefix, ', '.join(b.ovs_name for b in topo.bridges), len(topo.pods), len(steps)))
+    log('Run prefix %s: bridges %s; %d pods, %d node namespaces, %d external hosts; %d step(s)' % (
+        r.prefix, ', '.join(b.ovs_name for b in topo.bridges), len(topo.pods), len(topo.nodes), len(topo.externals),
+        len(steps)))
     all_ok = True
     try:
         r.work = tempfile.mkdtemp(prefix='sluice-matrix-%s.' % r.prefix)
@@ -1068,7 +1499,8 @@ def main_run(args):
             gen = r.wait_realized(args.realize_timeout)
         r.settle()
         all_ok &= compare(r, 'initial', expected)
-        for step, deletions, step_expected in steps:
+        all_ok &= check_services(r, 'initial', services)
+        for step, deletions, step_expected, step_services in steps:
             name = os.path.basename(step)
             log('')
             log('== step %s' % name)
@@ -1080,9 +1512,10 @@ def main_run(args):
                 r.check_errors()
             r.settle()
             all_ok &= compare(r, 'step ' + name, step_expected)
+            all_ok &= check_services(r, 'step ' + name, step_services)
         if args.keep:
             log('')
-            log('--keep: everything stays up. Namespaces %s-p*, bridges %s, Sluice API %s. Ctrl-C removes it all.'
+            log('--keep: everything stays up. Namespaces %s-*, bridges %s, Sluice API %s. Ctrl-C removes it all.'
                 % (r.prefix, ', '.join(b.ovs_name for b in topo.bridges), r.api))
             for _ in range(7 * 24 * 3600):
                 if r.sluice is not None and r.sluice.poll() is not None:
@@ -1111,35 +1544,41 @@ def main_run(args):
 # ---------------------------------------------------------------------------------------------------------------
 
 def serve(spec):
-    """TCP: accept and close. UDP: echo. On every port of the spec, IPv4 and (if v6) IPv6. Prints READY."""
+    """TCP: accept, send the name of what owns the port and a newline, close. UDP: echo. On every port of the spec,
+    IPv4 and (if v6) IPv6. Prints READY."""
     import selectors
     sel = selectors.DefaultSelector()
     families = [(socket.AF_INET, '0.0.0.0')] + ([(socket.AF_INET6, '::')] if spec.get('v6') else [])
     for fam, addr in families:
-        for port in spec.get('tcp', []):
+        for port, who in spec.get('tcp', {}).items():
             s = socket.socket(fam, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if fam == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            s.bind((addr, port))
+            s.bind((addr, int(port)))
             s.listen(128)
             s.setblocking(False)
-            sel.register(s, selectors.EVENT_READ, 'tcp')
+            sel.register(s, selectors.EVENT_READ, ('tcp', (who + '\n').encode()))
         for port in spec.get('udp', []):
             s = socket.socket(fam, socket.SOCK_DGRAM)
             if fam == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             s.bind((addr, port))
             s.setblocking(False)
-            sel.register(s, selectors.EVENT_READ, 'udp')
+            sel.register(s, selectors.EVENT_READ, ('udp', None))
     print('READY', flush=True)
     while True:
         for key, _ in sel.select(timeout=5):
             s = key.fileobj
+            kind, answer = key.data
             try:
-                if key.data == 'tcp':
+                if kind == 'tcp':
                     conn, _ = s.accept()
-                    conn.close()
+                    try:
+                        conn.settimeout(1)
+                        conn.sendall(answer)
+                    finally:
+                        conn.close()
                 else:
                     data, peer = s.recvfrom(2048)
                     s.sendto(data, peer)
@@ -1187,6 +1626,55 @@ def probe_batch():
     return 0
 
 
+def service_connect(ip, port, timeout):
+    """One TCP connection to a Service address: (name the endpoint answered, None) or (None, why it failed)."""
+    fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect((ip, port))
+            data, deadline = b'', time.monotonic() + timeout
+            while b'\n' not in data and len(data) < 512:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None, 'connected, no answer'
+                s.settimeout(left)
+                chunk = s.recv(512)
+                if not chunk:
+                    break
+                data += chunk
+            name = data.split(b'\n', 1)[0].decode(errors='replace').strip()
+            return (name, None) if name else (None, 'closed without an answer')
+    except socket.timeout:
+        return None, 'timeout'
+    except ConnectionRefusedError:
+        return None, 'refused'
+    except ConnectionResetError:
+        return None, 'reset'
+    except OSError as e:
+        return None, 'error: %s' % (e.strerror or e)
+
+
+def service_check(c):
+    answers, failures = {}, {}
+    for _ in range(int(c['connections'])):
+        name, why = service_connect(c['ip'], int(c['port']), float(c['timeout']))
+        if name is not None:
+            answers[name] = answers.get(name, 0) + 1
+        else:
+            failures[why] = failures.get(why, 0) + 1
+    return {'answers': answers, 'failures': failures}
+
+
+def service_probe_batch():
+    """In a client's namespace: each check's connections one after the other, the checks side by side."""
+    checks = json.load(sys.stdin)
+    with ThreadPoolExecutor(max_workers=min(16, max(1, len(checks)))) as pool:
+        results = list(pool.map(service_check, checks))
+    json.dump({c['id']: r for c, r in zip(checks, results)}, sys.stdout)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 def parse_args(argv):
@@ -1224,6 +1712,8 @@ def main(argv):
         return 0
     if argv[:1] == ['_probe']:
         return probe_batch()
+    if argv[:1] == ['_svcprobe']:
+        return service_probe_batch()
     args = parse_args(argv)
     if os.geteuid() != 0:
         if shutil.which('sudo'):

@@ -3,12 +3,10 @@ package io.sluice.topologies;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,8 +27,6 @@ class MatrixIT {
       "policy-ipblock-except", "policy-named-ports", "policy-namespace-selector", "policy-pod-and-namespace-selector",
       "policy-node-traffic", "policy-port-range", "policy-sctp", "policy-udp");
 
-  static final Path MODULE = Path.of("").toAbsolutePath();
-  static final Path SCENARIOS = MODULE.resolve("matrix/scenarios");
   static final long TIMEOUT_S = 300;
 
   static Stream<String> scenarios() throws IOException {
@@ -39,7 +35,7 @@ class MatrixIT {
       return DEFAULT_SCENARIOS.stream();
     }
     if (prop.equals("all")) {
-      try (Stream<Path> dirs = Files.list(SCENARIOS)) {
+      try (Stream<Path> dirs = Files.list(MatrixScript.SCENARIOS)) {
         return dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList().stream();
       }
     }
@@ -49,34 +45,15 @@ class MatrixIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("scenarios")
   void observedMatrixEqualsExpected(String scenario) throws Exception {
-    Path script = MODULE.resolve("matrix/matrix.py");
-    Path dir = SCENARIOS.resolve(scenario);
-    Path sluice = MODULE.getParent().resolve("sluice");
-    assertThat(script).exists();
-    assertThat(dir.resolve("topology.json")).as("scenario %s", scenario).exists();
-    assertThat(sluice).exists();
+    assertThat(MatrixScript.SCRIPT).exists();
+    assertThat(MatrixScript.SCENARIOS.resolve(scenario).resolve("topology.json")).as("scenario %s", scenario).exists();
+    assertThat(MatrixScript.SLUICE).exists();
 
-    List<String> cmd = List.of("/usr/bin/python3", script.toString(), dir.toString(), "--sluice", sluice.toString());
-    Path out = Files.createTempFile("matrix-" + scenario + "-", ".log");
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-      p.getOutputStream().close();
-      boolean done = p.waitFor(TIMEOUT_S, TimeUnit.SECONDS);
-      if (!done) {
-        p.destroy();               // SIGTERM: matrix.py cleans up what it made
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-          p.destroyForcibly();     // the next run removes a killed run's leftovers
-          p.waitFor(10, TimeUnit.SECONDS);
-        }
-      }
-      String text = Files.readString(out, StandardCharsets.UTF_8);
-      System.out.println("== matrix.py " + scenario + "\n" + text);
-      assertThat(done).as("matrix.py %s finished within %d s; output:\n%s", scenario, TIMEOUT_S, text).isTrue();
-      assertThat(p.exitValue()).as("matrix.py %s exit status (0 = matrix OK, 1 = mismatch, 2 = setup); output:\n%s",
-          scenario, text).isZero();
-      assertThat(text).contains("matrix OK").contains("Cleaned up");
-    } finally {
-      Files.deleteIfExists(out);
-    }
+    MatrixScript.Result r = MatrixScript.run(scenario, TIMEOUT_S);
+    assertThat(r.finished()).as("matrix.py %s finished within %d s; output:\n%s", scenario, TIMEOUT_S, r.output())
+        .isTrue();
+    assertThat(r.exitStatus()).as("matrix.py %s exit status (0 = matrix OK, 1 = mismatch, 2 = setup); output:\n%s",
+        scenario, r.output()).isZero();
+    assertThat(r.output()).contains("matrix OK").contains("Cleaned up");
   }
 }
