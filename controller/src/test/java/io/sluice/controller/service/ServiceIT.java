@@ -145,6 +145,81 @@ class ServiceIT {
     }
   }
 
+  /**
+   * NetworkPolicy judges the translated connection: the backends admit only role=frontend, and the frontend's egress
+   * allows only the backends' addresses and port; both apply to traffic addressed to the Service's virtual address.
+   * The Service's EndpointSlice is derived from its selector (no slice in the manifests).
+   */
+  @Test
+  void policiesJudgeTheTranslatedConnection() throws Exception {
+    String ns = "svc74";
+    Files.writeString(dir.resolve("ns.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n");
+    StringBuilder pods = new StringBuilder();
+    String[][] all = {{"fe", "10.74.0.10", "role: frontend"}, {"other", "10.74.0.20", "role: other"},
+        {"web-1", "10.74.0.11", "app: web"}, {"web-2", "10.74.0.12", "app: web"}, {"db", "10.74.0.30", "app: db"}};
+    for (String[] p : all) {
+      pods.append(String.join("\n", "apiVersion: v1", "kind: Pod",
+          "metadata: {name: " + p[0] + ", namespace: " + ns + ", labels: {" + p[2] + "}}",
+          "spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}",
+          "status: {podIP: " + p[1] + "}", "---", ""));
+    }
+    Files.writeString(dir.resolve("pods.yaml"), pods.toString());
+    Files.writeString(dir.resolve("svc.yaml"), String.join("\n", "apiVersion: v1", "kind: Service",
+        "metadata: {name: web, namespace: " + ns + "}",
+        "spec: {clusterIP: 10.96.74.10, selector: {app: web}, ports: [{name: http, port: 80, targetPort: http}]}", ""));
+    Files.writeString(dir.resolve("policies.yaml"), String.join("\n",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: web-from-frontend, namespace: " + ns + "}",
+        "spec:", "  podSelector: {matchLabels: {app: web}}",
+        "  ingress: [{from: [{podSelector: {matchLabels: {role: frontend}}}], ports: [{port: 8080}]}]", "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: fe-egress, namespace: " + ns + "}",
+        "spec:", "  podSelector: {matchLabels: {role: frontend}}", "  policyTypes: [Egress]",
+        "  egress: [{to: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 8080}]}]", ""));
+    copy("named_server.py");
+    copy("client.py");
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null);
+    List<Process> processes = new ArrayList<>();
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String br = ovs.bridge("sp", 0x7e74, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      int n = 0;
+      for (String[] p : all) {
+        String mac = String.format("0a:58:0a:4a:00:%02x", ++n);
+        ovs.host(br, p[0], p[1] + "/24", mac, ns, p[0]);
+        ovs.inHost(p[0], 5, "ip", "route", "add", "default", "via", "10.74.0.254");
+        ovs.inHost(p[0], 5, "ip", "neigh", "replace", "10.74.0.254", "lladdr", GATEWAY_MAC, "dev", ovs.name(p[0]) + "-e",
+            "nud", "permanent");
+        if (!p[0].equals("fe") && !p[0].equals("other")) {
+          processes.add(start(ovs, p[0], "/usr/bin/python3", scripts.resolve("named_server.py").toString(), p[0], "8080", "120"));
+        }
+      }
+      awaitRealized(rt, ns, all.length);
+      assertThat(rt.model().snapshot().endpointSlices().values()).as("a slice derived from the Service's selector")
+          .anySatisfy(sl -> assertThat(sl.serviceName()).isEqualTo("web"));
+
+      JsonNode allowed = burst(ovs, processes, "fe", "10.96.74.10", "80", 30);
+      assertThat(allowed.get("failed").asInt()).as("frontend to the Service: " + allowed).isZero();
+      assertThat(names(allowed)).as(allowed.toString()).containsExactly("web-1", "web-2");
+      JsonNode denied = burst(ovs, processes, "other", "10.96.74.10", "80", 4);
+      assertThat(denied.get("failed").asInt()).as("not a frontend: the backends' ingress drops it: " + denied).isEqualTo(4);
+      assertThat(denied.get("refused").asInt()).as("dropped, not refused").isZero();
+      JsonNode egress = burst(ovs, processes, "fe", "10.74.0.30", "8080", 4);
+      assertThat(egress.get("failed").asInt()).as("frontend to db: its egress allows only the backends: " + egress)
+          .isEqualTo(4);
+    } finally {
+      processes.forEach(Process::destroyForcibly);
+    }
+  }
+
+  private JsonNode burst(Ovs ovs, List<Process> processes, String from, String address, String port, int n)
+      throws Exception {
+    Process c = start(ovs, from, "/usr/bin/python3", scripts.resolve("client.py").toString(), address, port);
+    processes.add(c);
+    Writer in = new OutputStreamWriter(c.getOutputStream(), StandardCharsets.UTF_8);
+    JsonNode r = ask(in, new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8)), "burst " + n);
+    in.close();
+    return r;
+  }
+
   private void copy(String resource) throws Exception {
     try (InputStream s = getClass().getResourceAsStream("/service/" + resource)) {
       Files.copy(s, scripts.resolve(resource));
@@ -211,10 +286,14 @@ class ServiceIT {
   }
 
   private static void awaitRealized(SluiceRuntime rt, int pods) {
+    awaitRealized(rt, "svc72", pods);
+  }
+
+  private static void awaitRealized(SluiceRuntime rt, String namespace, int pods) {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {
       List<SwitchStatus> st = rt.switches().statuses();
-      long bound = rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals("svc72")).count();
+      long bound = rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals(namespace)).count();
       if (bound == pods && !st.isEmpty()
           && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation())) {
         Sh.run("ovs-appctl", "revalidator/purge");

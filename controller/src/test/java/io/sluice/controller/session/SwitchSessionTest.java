@@ -138,9 +138,10 @@ class SwitchSessionTest {
   @Test
   void anUndecodableMessageIsCountedAndTheConnectionStays() {
     EmbeddedChannel ch = handshake(OFVersion.OF_13, 0b0010000L);
-    // an OF1.3 PACKET_IN whose match carries NXM reg0 (0x00010004), as OVS sends: OpenFlowJ cannot parse it
+    // an OF1.3 message (type 11, FLOW_REMOVED) OpenFlowJ cannot parse: a PACKET_IN-shaped body with NXM reg0 in a
+    // match (PACKET_INs themselves now go to the listener raw)
     ByteBuf pin = Unpooled.buffer();
-    pin.writeByte(4).writeByte(10).writeShort(0).writeInt(5);
+    pin.writeByte(4).writeByte(11).writeShort(0).writeInt(5);
     pin.writeInt(-1).writeShort(0).writeByte(0).writeByte(0).writeLong(0); // buffer, total_len, reason, table, cookie
     pin.writeShort(1).writeShort(4 + 8).writeInt(0x00010004).writeInt(7).writeInt(0); // match type OXM, reg0=7, pad
     pin.writeShort(0);
@@ -149,7 +150,7 @@ class SwitchSessionTest {
     OFFactory f = OFFactories.getFactory(OFVersion.OF_13);
     ByteBuf both = Unpooled.wrappedBuffer(pin, bytes(f.buildEchoRequest().setXid(99).setData(new byte[] {1, 2}).build()));
     ch.writeInbound(both);
-    assertThat(decodeFailures).containsExactly("4/10");
+    assertThat(decodeFailures).containsExactly("4/11");
     OFMessage reply = read(ch);
     assertThat(reply).isInstanceOf(OFEchoReply.class);
     assertThat(reply.getXid()).isEqualTo(99);

@@ -86,11 +86,11 @@ class ParseActionsReverseTest {
   }
 
   @Test
-  void knownTextDifferencesOfOfctlFormat() {
+  void aPortSetFieldPrintsAsOvsPrintsIt() {
     List<Action> l = List.of(
         new Action.SetField(io.sluice.renderer.flow.FieldValue.exact(io.sluice.renderer.flow.Field.TCP_DST, 8080)),
         new Action.Output(0xfffffffeL));
-    assertThat(OfctlFormat.actions(l)).isEqualTo("set_field:0x1f90->tp_dst,LOCAL");
+    assertThat(OfctlFormat.actions(l)).isEqualTo("set_field:8080->tcp_dst,LOCAL");
     assertThat(OfctlCapture.parseActions(OFVersion.OF_13, List.of(actionBytes(l, OFVersion.OF_13))))
         .containsExactly("actions=set_field:8080->tcp_dst,LOCAL");
   }
