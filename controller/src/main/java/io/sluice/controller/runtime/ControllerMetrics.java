@@ -39,8 +39,22 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics {
       .labelNames("policy", "direction", "rule").register(registry);
   private final Gauge isolationDrops = Gauge.builder().name("sluice_policy_isolation_dropped_packets")
       .help("Packets of new connections dropped because no rule allowed them (summed over switches)").register(registry);
+  private final Counter ctFlushes = Counter.builder().name("sluice_conntrack_flushes_total")
+      .help("Conntrack flushes sent for UDP/SCTP backends gone from a switch's Services").labelNames("datapath_id")
+      .register(registry);
+  private final Counter ctFlushFailures = Counter.builder().name("sluice_conntrack_flush_failures_total")
+      .help("Conntrack flushes a switch refused or did not confirm (its tables changed regardless)")
+      .labelNames("datapath_id").register(registry);
   private final Gauge generation = Gauge.builder().name("sluice_model_generation")
       .help("Current model generation").register(registry);
+
+  @Override
+  public void conntrackFlushed(String dpid, int flushes, boolean ok) {
+    ctFlushes.labelValues(dpid).inc(flushes);
+    if (!ok) {
+      ctFlushFailures.labelValues(dpid).inc();
+    }
+  }
 
   @Override
   public void decodeFailure(int version, int type) {

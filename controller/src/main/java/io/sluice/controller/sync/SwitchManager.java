@@ -124,6 +124,19 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     return s == null ? null : s.lastPush();
   }
 
+  /**
+   * Conntrack flushes sent to a switch for UDP/SCTP backends gone from its Services ({@code sent}), how many of them it
+   * refused or did not confirm ({@code failed}) and the last reason; null for an unknown switch.
+   */
+  public FlushReport backendFlushes(long dpid) {
+    SwitchSync s = switches.get(dpid);
+    SwitchSync.BackendFlushes f = s == null ? null : s.backendFlushes();
+    return f == null ? null : new FlushReport(f.sent(), f.failed(), f.lastFailure());
+  }
+
+  /** See {@link #backendFlushes}. */
+  public record FlushReport(long sent, long failed, String lastFailure) { }
+
   /** The last reconcile of a switch: messages it took and its duration (read, diff, push, barrier); or null. */
   public ReconcileReport lastReconcile(long dpid) {
     SwitchSync s = switches.get(dpid);

@@ -19,8 +19,11 @@ public record SwitchOp(Target target, Kind kind, Object subject, long cookie, Wr
     return String.valueOf(subject);
   }
 
-  /** What an op changes. {@link #BUCKETS}: OF1.5 bucket edits of one group (ADD = insert, DELETE = remove). */
-  public enum Target { FLOW, GROUP, BUCKETS, METER }
+  /**
+   * What an op changes. {@link #BUCKETS}: OF1.5 bucket edits of one group (ADD = insert, DELETE = remove);
+   * {@link #CONNTRACK}: conntrack entries cleared (DELETE), sent after a bundle's commit.
+   */
+  public enum Target { FLOW, GROUP, BUCKETS, METER, CONNTRACK }
 
   public enum Kind { ADD, MODIFY, DELETE }
 

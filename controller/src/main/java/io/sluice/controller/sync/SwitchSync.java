@@ -14,6 +14,8 @@ import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.FlowKey;
 import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Meter;
+import io.sluice.renderer.flow.NatBackend;
+import io.sluice.renderer.pipeline.PipelineProfile;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -72,6 +74,10 @@ final class SwitchSync {
   private volatile String role = "EQUAL";
   private volatile Map<Long, String> withheld = Map.of();
   private volatile Reconcile lastReconcile;
+  private final java.util.concurrent.atomic.AtomicLong backendFlushes = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong backendFlushFailures = new java.util.concurrent.atomic.AtomicLong();
+  private volatile String lastFlushFailure;
+  private volatile boolean flushFailureLogged;
 
   /**
    * How the last reconcile went: from reading the switch's flows, groups and meters to the confirming barrier.
@@ -92,6 +98,8 @@ final class SwitchSync {
   private OFVersion groupsEncodedFor;
   private Map<Long, Group> lastGroups = Map.of();
   private Map<Long, WireGroup> lastGroupEntries = Map.of();
+  /** The UDP/SCTP backends of the last push this connection applied; null before the first (nothing known). */
+  private Set<NatBackend> realizedBackends;
 
   /**
    * @param serial runs all of this switch's work, in order
@@ -185,6 +193,7 @@ final class SwitchSync {
     if (session != s) {
       return;
     }
+    realizedBackends = null; // what this switch's conntrack holds is unknown: the first push flushes nothing
     long t0 = System.nanoTime();
     DesiredTables desired;
     DumpReader actual;
@@ -582,6 +591,7 @@ final class SwitchSync {
       installedGroups = groups.after();
       realizedGeneration = desired.generation();
       lastError = null;
+      flushGoneBackends(s, desired.natBackends());
     } else {
       StringBuilder why = new StringBuilder(r.failure());
       for (PushResult.Refusal f : r.refused()) {
@@ -606,6 +616,57 @@ final class SwitchSync {
     metrics.pushed(name, r.sent().total(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
     return r;
   }
+
+  /**
+   * After a committed push: clears the conntrack entries of the UDP/SCTP backends the previous push had and this one
+   * has not (a client that keeps sending would otherwise keep its entry, and its endpoint, forever), each one
+   * NXT_CT_FLUSH in the switch's zone by reply source, then a barrier. A switch that refuses or does not confirm it
+   * keeps its new tables: counted, logged once per switch.
+   */
+  private void flushGoneBackends(SwitchSession s, Set<NatBackend> now) {
+    List<NatBackend> gone = StaleBackends.gone(realizedBackends, now);
+    realizedBackends = now;
+    if (gone.isEmpty()) {
+      return;
+    }
+    String failure;
+    int failed = gone.size();
+    try {
+      PushResult f = writer.sendPlain(s, StaleBackends.flushes(gone, PipelineProfile.zone(dpid), s.version()))
+          .get(30, TimeUnit.SECONDS);
+      failure = f.applied() ? null : f.refused().isEmpty() ? f.failure() : f.refused().get(0).reason();
+      if (!f.refused().isEmpty()) {
+        failed = f.refused().size();
+      }
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      failure = e.toString();
+    }
+    backendFlushes.addAndGet(gone.size());
+    metrics.conntrackFlushed(name, gone.size(), failure == null);
+    if (failure == null) {
+      LOG.info("switch {}: cleared the conntrack entries of {} UDP/SCTP backend(s) no longer in its Services: {}", name,
+          gone.size(), gone);
+      return;
+    }
+    backendFlushFailures.addAndGet(failed);
+    lastFlushFailure = failure;
+    if (!flushFailureLogged) {
+      flushFailureLogged = true;
+      LOG.warn("switch {}: it does not clear conntrack entries (NXT_CT_FLUSH, OVS 3.1+): {}; UDP/SCTP clients of "
+          + "endpoints that left a Service stay on them until they pause (logged once per switch)", name, failure);
+    }
+  }
+
+  /** Conntrack flushes of gone backends sent to this switch, those it refused, and its last reason. */
+  BackendFlushes backendFlushes() {
+    return new BackendFlushes(backendFlushes.get(), backendFlushFailures.get(), lastFlushFailure);
+  }
+
+  /** See {@link #backendFlushes()}. */
+  record BackendFlushes(long sent, long failed, String lastFailure) { }
 
   /** The bundle's messages in order: groups added or changed, then the flow diff (lazily), then groups removed. */
   private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, Diff flows) {

@@ -9,4 +9,7 @@ public interface SyncMetrics {
   default void pushed(String dpid, int mods, double seconds, boolean ok, int flowCount, long realizedGeneration) { }
 
   default void generation(long g) { }
+
+  /** Conntrack flushes of backends gone from a switch's Services: how many were sent, and whether the switch took them. */
+  default void conntrackFlushed(String dpid, int flushes, boolean ok) { }
 }

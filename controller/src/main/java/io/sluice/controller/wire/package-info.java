@@ -16,6 +16,8 @@
  *       both meet in {@link io.sluice.controller.wire.WireMeter}.</li>
  *   <li>Bundles: {@link io.sluice.controller.wire.Bundles} frames bundle control and bundle-add messages (OF1.4/1.5,
  *       and the ONF extension on OF1.3) and barriers. Which messages go in which bundle, and when, is sync's.</li>
+ *   <li>Conntrack: {@link io.sluice.controller.wire.Conntrack} writes OVS's NXT_CT_FLUSH (a zone's entries whose reply
+ *       comes from one address, port and protocol) and NXT_CT_FLUSH_ZONE.</li>
  * </ul>
  * Everything here is stateless and knows nothing of sessions or sync.
  */

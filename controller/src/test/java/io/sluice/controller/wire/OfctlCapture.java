@@ -74,6 +74,15 @@ public final class OfctlCapture {
 
   /** Runs ovs-ofctl with {@code cmd} against a listener and returns what it sent besides HELLO and BARRIER. */
   public static List<byte[]> capture(OFVersion v, List<String> cmd, String text) {
+    return capture(v, cmd, List.of(text));
+  }
+
+  /**
+   * As {@link #capture(OFVersion, List, String)} for commands that take several arguments after the switch (e.g.
+   * {@code ct-flush SWITCH ZONE ORIG REPLY}); an empty argument is passed as an empty string.
+   */
+  public static List<byte[]> capture(OFVersion v, List<String> cmd, List<String> args) {
+    String text = String.join(" ", args);
     requireOvsOfctl();
     Path sock = Path.of("/tmp", "sluice-cap-" + UUID.randomUUID().toString().substring(0, 8) + ".sock");
     List<byte[]> out = new ArrayList<>();
@@ -86,7 +95,7 @@ public final class OfctlCapture {
       List<String> argv = new ArrayList<>(List.of(OVS_OFCTL, "--no-names", "-O", ofName(v)));
       argv.addAll(cmd);
       argv.add("unix:" + sock);
-      argv.add(text);
+      argv.addAll(args);
       p = new ProcessBuilder(argv).redirectErrorStream(true).start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       SocketChannel ch = null;

@@ -5,12 +5,15 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * Everything one switch should hold at one generation: flows keyed by identity (table, priority, match), groups and
  * meters keyed by id. Every group and meter a flow or bucket uses is here too (checked when built), so sync can
  * order a change safely: groups and meters before the flows that use them, flows removed before the groups they used.
+ * Besides the tables, the UDP and SCTP backends the switch's Service groups DNAT to ({@link #natBackends()}): state
+ * sync compares with what it last realized, to clear the conntrack entries of backends that are gone.
  */
 public final class DesiredTables {
   private final long dpid;
@@ -18,14 +21,16 @@ public final class DesiredTables {
   private final Map<FlowKey, Flow> flows;
   private final Map<Long, Group> groups;
   private final Map<Long, Meter> meters;
+  private final Set<NatBackend> natBackends;
 
   private DesiredTables(long dpid, long generation, Map<FlowKey, Flow> flows, Map<Long, Group> groups,
-                        Map<Long, Meter> meters) {
+                        Map<Long, Meter> meters, Set<NatBackend> natBackends) {
     this.dpid = dpid;
     this.generation = generation;
     this.flows = flows;
     this.groups = groups;
     this.meters = meters;
+    this.natBackends = natBackends;
   }
 
   /** Builds from flows alone; two flows with the same table, priority and match are an error. */
@@ -69,7 +74,7 @@ public final class DesiredTables {
       }
     }
     return new DesiredTables(dpid, generation, Collections.unmodifiableMap(m), Collections.unmodifiableMap(g),
-        Collections.unmodifiableMap(mt));
+        Collections.unmodifiableMap(mt), Set.of());
   }
 
   static void checkRefs(List<Action> actions, Map<Long, Group> groups, Map<Long, Meter> meters, Object user) {
@@ -86,10 +91,12 @@ public final class DesiredTables {
   /**
    * Builds from this switch's own flows, groups and meters plus tables shared with other switches (referred to, not
    * copied). The switch's own flows may not have the identity of a shared flow, nor its groups the id of a shared
-   * group; its flows may use shared groups.
+   * group; its flows may use shared groups. The shared tables' {@linkplain SharedTables#natBackends() backends} are
+   * this switch's.
    */
   public static DesiredTables of(long dpid, long generation, Collection<Flow> own, SharedTables shared) {
-    if (shared.flows().isEmpty() && shared.groups().isEmpty() && shared.meters().isEmpty()) {
+    if (shared.flows().isEmpty() && shared.groups().isEmpty() && shared.meters().isEmpty()
+        && shared.natBackends().isEmpty()) {
       return of(dpid, generation, own);
     }
     Map<FlowKey, Flow> m = new LinkedHashMap<>(Math.max(16, own.size() * 4 / 3 + 1));
@@ -102,17 +109,18 @@ public final class DesiredTables {
       checkRefs(f.actions(), shared.groups(), shared.meters(), f);
     }
     return new DesiredTables(dpid, generation, new UnionMap<>(Collections.unmodifiableMap(m), shared.flows()),
-        shared.groups(), shared.meters());
+        shared.groups(), shared.meters(), shared.natBackends());
   }
 
   /** The same tables, stamped with a later generation (a switch whose tables a model change did not touch). */
   public DesiredTables atGeneration(long g) {
-    return g == generation ? this : new DesiredTables(dpid, g, flows, groups, meters);
+    return g == generation ? this : new DesiredTables(dpid, g, flows, groups, meters, natBackends);
   }
 
-  /** The same groups and meters with other flows (e.g. without those of rules the switch refused). */
+  /** The same groups, meters and backends with other flows (e.g. without those of rules the switch refused). */
   public DesiredTables withFlows(Collection<Flow> kept) {
-    return of(dpid, generation, kept, groups.values(), meters.values());
+    DesiredTables t = of(dpid, generation, kept, groups.values(), meters.values());
+    return new DesiredTables(dpid, generation, t.flows, t.groups, t.meters, natBackends);
   }
 
   public long dpid() {
@@ -135,6 +143,14 @@ public final class DesiredTables {
   /** Meters by id, in id order. */
   public Map<Long, Meter> meters() {
     return meters;
+  }
+
+  /**
+   * The UDP and SCTP backends (address, target port, protocol) this switch's Service groups DNAT new connections to,
+   * in {@link NatBackend} order. Empty when built without shared tables.
+   */
+  public Set<NatBackend> natBackends() {
+    return natBackends;
   }
 
   /** The number of flows. */

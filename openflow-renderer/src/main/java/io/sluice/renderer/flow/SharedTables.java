@@ -5,24 +5,30 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Flows and groups that many switches hold alike (a generation's Service tables), keyed and checked once, so each
  * switch's {@link DesiredTables} refers to them instead of copying them: at 10,000 Services, 1,000 switches would
- * otherwise each build the same maps of a hundred thousand flows.
+ * otherwise each build the same maps of a hundred thousand flows. Also carries the UDP and SCTP backends those groups
+ * DNAT to ({@link #natBackends()}), switch-independent like the groups.
  */
 public final class SharedTables {
-  public static final SharedTables EMPTY = new SharedTables(Map.of(), Map.of(), Map.of());
+  public static final SharedTables EMPTY = new SharedTables(Map.of(), Map.of(), Map.of(), Set.of());
 
   private final Map<FlowKey, Flow> flows;
   private final Map<Long, Group> groups;
   private final Map<Long, Meter> meters;
+  private final Set<NatBackend> natBackends;
 
-  private SharedTables(Map<FlowKey, Flow> flows, Map<Long, Group> groups, Map<Long, Meter> meters) {
+  private SharedTables(Map<FlowKey, Flow> flows, Map<Long, Group> groups, Map<Long, Meter> meters,
+                       Set<NatBackend> natBackends) {
     this.flows = flows;
     this.groups = groups;
     this.meters = meters;
+    this.natBackends = natBackends;
   }
 
   /**
@@ -30,7 +36,16 @@ public final class SharedTables {
    * as is a flow or bucket that uses a group or meter not among them.
    */
   public static SharedTables of(Collection<Flow> flows, Collection<Group> groups, Collection<Meter> meters) {
-    if (flows.isEmpty() && groups.isEmpty() && meters.isEmpty()) {
+    return of(flows, groups, meters, Set.of());
+  }
+
+  /**
+   * As {@link #of(Collection, Collection, Collection)}, with the UDP and SCTP backends the groups DNAT new
+   * connections to.
+   */
+  public static SharedTables of(Collection<Flow> flows, Collection<Group> groups, Collection<Meter> meters,
+                                Collection<NatBackend> natBackends) {
+    if (flows.isEmpty() && groups.isEmpty() && meters.isEmpty() && natBackends.isEmpty()) {
       return EMPTY;
     }
     Map<FlowKey, Flow> f = new LinkedHashMap<>(Math.max(16, flows.size() * 4 / 3 + 1));
@@ -63,7 +78,7 @@ public final class SharedTables {
       }
     }
     return new SharedTables(Collections.unmodifiableMap(f), Collections.unmodifiableMap(g),
-        Collections.unmodifiableMap(mt));
+        Collections.unmodifiableMap(mt), Collections.unmodifiableSet(new TreeSet<>(natBackends)));
   }
 
   public Map<FlowKey, Flow> flows() {
@@ -76,6 +91,11 @@ public final class SharedTables {
 
   public Map<Long, Meter> meters() {
     return meters;
+  }
+
+  /** The UDP and SCTP backends the shared groups DNAT new connections to, in {@link NatBackend} order. */
+  public Set<NatBackend> natBackends() {
+    return natBackends;
   }
 
   /** The shared flows as a list (for callers that want them all). */

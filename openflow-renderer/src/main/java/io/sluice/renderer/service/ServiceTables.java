@@ -14,6 +14,7 @@ import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Match;
 import io.sluice.renderer.flow.Meter;
+import io.sluice.renderer.flow.NatBackend;
 import io.sluice.renderer.flow.SharedTables;
 import io.sluice.renderer.index.SelectorIndex;
 import io.sluice.renderer.pipeline.PipelineProfile;
@@ -47,9 +48,11 @@ public final class ServiceTables {
     List<Flow> f = new ArrayList<>();
     List<Group> g = new ArrayList<>();
     Map<io.sluice.renderer.flow.FlowKey, Flow> mac = new java.util.LinkedHashMap<>();
+    java.util.Set<NatBackend> nat = new java.util.HashSet<>();
     for (Compiled c : byService.values()) {
       f.addAll(c.flows());
       g.addAll(c.groups());
+      nat.addAll(c.natBackends());
       for (Flow m : c.endpointFlows()) {
         mac.putIfAbsent(m.key(), m); // an endpoint of several Services: one flow
       }
@@ -58,7 +61,7 @@ public final class ServiceTables {
     this.flows = Collections.unmodifiableList(f);
     this.groups = Collections.unmodifiableList(g);
     boolean rejects = f.stream().anyMatch(x -> x.actions().contains(REJECT_METER_ACTION));
-    this.shared = SharedTables.of(f, g, rejects ? List.of(REJECT_METER) : List.of());
+    this.shared = SharedTables.of(f, g, rejects ? List.of(REJECT_METER) : List.of(), nat);
   }
 
   /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
@@ -120,6 +123,11 @@ public final class ServiceTables {
     return groups;
   }
 
+  /** The UDP and SCTP backends the groups DNAT new connections to (every switch's; see {@link SharedTables}). */
+  public java.util.Set<NatBackend> natBackends() {
+    return shared.natBackends();
+  }
+
   /** Whether this and {@code other} hold the very same compiled flows and groups (a re-render can be skipped). */
   public boolean sameAs(ServiceTables other) {
     return other != null && other.flows == flows && other.groups == groups;
@@ -127,9 +135,12 @@ public final class ServiceTables {
 
   // ------------------------------------------------------------------ compile
 
-  /** One Service's compiled part, and what it was compiled from. */
+  /**
+   * One Service's compiled part, and what it was compiled from; {@code natBackends}: the UDP and SCTP backends its
+   * buckets DNAT to.
+   */
   private record Compiled(Service service, List<EndpointSlice> slices, List<PortBinding> bindings, List<Long> groupIds,
-                          List<Flow> flows, List<Group> groups, List<Flow> endpointFlows) { }
+                          List<Flow> flows, List<Group> groups, List<Flow> endpointFlows, List<NatBackend> natBackends) { }
 
   /** A Service port in one address family: one group. */
   private record GroupKey(ObjectRef service, String port, Protocol protocol, boolean v6) {
@@ -250,8 +261,9 @@ public final class ServiceTables {
     List<Flow> flows = new ArrayList<>();
     List<Group> groups = new ArrayList<>();
     List<Flow> endpointFlows = new ArrayList<>();
+    List<NatBackend> natBackends = new ArrayList<>();
     if (!balanced(s)) {
-      return new Compiled(s, slices, bindings, groupIds, List.of(), List.of(), List.of());
+      return new Compiled(s, slices, bindings, groupIds, List.of(), List.of(), List.of(), List.of());
     }
     int k = 0;
     for (boolean v6 : families(s)) {
@@ -272,6 +284,10 @@ public final class ServiceTables {
           buckets.add(new Group.Bucket(100, bucketActions(b, macOf(b, snap))));
           endpointFlows.add(new Flow(PipelineProfile.SERVICE_ENDPOINT, 110, hairpinMatch(b.address()),
               hairpinActions(b.address()), Cookie.of(Cookie.Category.SERVICE, round, ENDPOINT_OBJECT)));
+          if (sp.protocol() != Protocol.TCP) { // UDP, SCTP: sync clears their entries when they stop being a backend
+            int proto = sp.protocol() == Protocol.UDP ? NatBackend.UDP : NatBackend.SCTP;
+            natBackends.add(NatBackend.of(b.address(), b.port(), proto));
+          }
         }
         groups.add(new Group(gid, Group.Type.SELECT, buckets));
         for (byte[] raw : virtualAddresses(s, v6)) {
@@ -279,7 +295,8 @@ public final class ServiceTables {
         }
       }
     }
-    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups), List.copyOf(endpointFlows));
+    return new Compiled(s, slices, bindings, groupIds, List.copyOf(flows), List.copyOf(groups), List.copyOf(endpointFlows),
+        List.copyOf(natBackends));
   }
 
   /** The meter that bounds how many refused first packets per second a switch sends to the controller. */

@@ -80,4 +80,28 @@ class DesiredTablesTest {
     assertThat(t.atGeneration(5).meters()).isEqualTo(t.meters());
     assertThat(t.atGeneration(5).generation()).isEqualTo(5);
   }
+
+  @Test
+  void aBackendIsCanonicalAndOrderedByFamilyAddressPortAndProtocol() {
+    assertThat(new NatBackend("fd00:0:0::1", 53, NatBackend.UDP).address()).isEqualTo("fd00::1");
+    assertThat(NatBackend.of(new byte[] {10, 0, 0, 7}, 53, NatBackend.UDP)).isEqualTo(new NatBackend("10.0.0.7", 53, 17));
+    assertThat(new java.util.TreeSet<>(java.util.List.of(new NatBackend("fd00::1", 53, 17), new NatBackend("10.0.0.9", 53, 132),
+        new NatBackend("10.0.0.9", 53, 17), new NatBackend("10.0.0.10", 1, 17)))).extracting(NatBackend::toString)
+        .containsExactly("udp 10.0.0.9:53", "sctp 10.0.0.9:53", "udp 10.0.0.10:1", "udp [fd00::1]:53");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new NatBackend("web-1", 53, 17))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an IP address: web-1");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new NatBackend("10.0.0.1", 0, 17))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port 0");
+  }
+
+  @Test
+  void sharedBackendsReachEverySwitchAndTablesWithoutSharedOnesHaveNone() {
+    java.util.Set<NatBackend> b = java.util.Set.of(new NatBackend("10.0.0.7", 53, NatBackend.UDP));
+    SharedTables shared = SharedTables.of(java.util.List.of(), java.util.List.of(), java.util.List.of(), b);
+    assertThat(shared).isNotSameAs(SharedTables.EMPTY);
+    assertThat(DesiredTables.of(1, 1, java.util.List.of(), shared).natBackends()).isEqualTo(b);
+    assertThat(DesiredTables.of(2, 1, java.util.List.of(), shared).natBackends()).isEqualTo(b);
+    assertThat(DesiredTables.of(1, 1, java.util.List.of()).natBackends()).isEmpty();
+    assertThat(SharedTables.EMPTY.natBackends()).isEmpty();
+  }
 }

@@ -18,6 +18,7 @@ import io.sluice.renderer.Renderer;
 import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.Group;
+import io.sluice.renderer.flow.NatBackend;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.util.ArrayList;
 import java.util.List;
@@ -198,6 +199,43 @@ class ServiceTablesTest {
         .allSatisfy(f -> assertThat(f).endsWith("actions=group:" + t.groups().get(0).id()))
         .anySatisfy(f -> assertThat(f).contains("nw_dst=192.0.2.10,tp_dst=443"))
         .anySatisfy(f -> assertThat(f).contains("nw_dst=198.51.100.7,tp_dst=443"));
+  }
+
+  @Test
+  void theUdpAndSctpBackendsOfEveryGroupAreCarriedToEverySwitch() {
+    // the worked example: web-1 and web-2 behind a TCP and a UDP port; only the UDP ones are listed
+    Snapshot s1 = workedExample();
+    ServiceTables t1 = ServiceTables.of(OVS, s1, 1);
+    assertThat(t1.natBackends()).containsExactly(new NatBackend("10.0.0.11", 5353, NatBackend.UDP),
+        new NatBackend("10.0.0.12", 5353, NatBackend.UDP));
+    DesiredTables d = new Renderer(OVS, 1).render(s1, DPID);
+    DesiredTables other = new Renderer(OVS, 1).render(s1, 2);
+    assertThat(d.natBackends()).isEqualTo(t1.natBackends()).isEqualTo(other.natBackends());
+    assertThat(d.atGeneration(99).natBackends()).isEqualTo(d.natBackends());
+    assertThat(d.withFlows(d.flows().values()).natBackends()).isEqualTo(d.natBackends());
+
+    // an SCTP and a dual-stack UDP Service add theirs; a TCP-only one adds none
+    Snapshot s2 = withEvents(s1,
+        new ModelEvent.ServiceUpserted(clusterIp("shop", "sig", List.of("10.96.0.60", "fd00:96::60"),
+            port("", Protocol.SCTP, 3868, PortRef.of(3868)), port("q", Protocol.UDP, 443, PortRef.of(8443)))),
+        new ModelEvent.EndpointSliceUpserted(slice("sig-4", "sig", EndpointSlice.AddressType.IPV4,
+            List.of(slicePort("", Protocol.SCTP, 3868), slicePort("q", Protocol.UDP, 8443)), ep("10.0.0.31", true, null))),
+        new ModelEvent.EndpointSliceUpserted(slice("sig-6", "sig", EndpointSlice.AddressType.IPV6,
+            List.of(slicePort("q", Protocol.UDP, 8443)), ep("fd00::31", true, null))),
+        new ModelEvent.ServiceUpserted(clusterIp("shop", "api", List.of("10.96.0.11"), port("", Protocol.TCP, 80, PortRef.of(80)))),
+        new ModelEvent.EndpointSliceUpserted(slice("api-1", "api", EndpointSlice.AddressType.IPV4,
+            List.of(slicePort("", Protocol.TCP, 80)), ep("10.0.0.21", true, null))));
+    assertThat(t1.next(s2).natBackends()).containsExactly(new NatBackend("10.0.0.11", 5353, NatBackend.UDP),
+        new NatBackend("10.0.0.12", 5353, NatBackend.UDP), new NatBackend("10.0.0.31", 3868, NatBackend.SCTP),
+        new NatBackend("10.0.0.31", 8443, NatBackend.UDP), new NatBackend("fd00::31", 8443, NatBackend.UDP));
+
+    // web-2 leaves the slice: it is no longer a backend; a not-ready endpoint never was
+    Snapshot s3 = withEvents(s1, new ModelEvent.EndpointSliceUpserted(slice("web-abc", "web", EndpointSlice.AddressType.IPV4,
+        List.of(slicePort("http", Protocol.TCP, 8080), slicePort("dns", Protocol.UDP, 5353)),
+        ep("10.0.0.11", true, "web-1"), ep("10.0.0.13", false, "web-3"))));
+    assertThat(t1.next(s3).natBackends()).containsExactly(new NatBackend("10.0.0.11", 5353, NatBackend.UDP));
+    assertThat(new Renderer(OVS, 1).render(s3, DPID).natBackends()).containsExactly(
+        new NatBackend("10.0.0.11", 5353, NatBackend.UDP));
   }
 
   private static Snapshot withEvents(Snapshot base, ModelEvent... more) {
