@@ -81,6 +81,29 @@ public final class SharedTables {
         Collections.unmodifiableMap(mt), Collections.unmodifiableSet(new TreeSet<>(natBackends)));
   }
 
+  /**
+   * Tables its caller keeps keyed itself from one generation to the next (persistent maps updated entry by entry),
+   * so nothing is copied: each flow is under its own {@link Flow#key()}, each group and meter under its id (the
+   * caller's invariant). Checked here: what {@code newFlows} and {@code newGroups} (the entries added since the
+   * caller's last tables) use is among them. The maps are taken as they are; they must not change afterwards.
+   */
+  public static SharedTables keyed(Map<FlowKey, Flow> flows, Map<Long, Group> groups, Map<Long, Meter> meters,
+                                   Set<NatBackend> natBackends, Collection<Flow> newFlows, Collection<Group> newGroups) {
+    if (flows.isEmpty() && groups.isEmpty() && meters.isEmpty() && natBackends.isEmpty()) {
+      return EMPTY;
+    }
+    for (Flow x : newFlows) {
+      DesiredTables.checkRefs(x.actions(), groups, meters, x);
+    }
+    for (Group x : newGroups) {
+      for (Group.Bucket b : x.buckets()) {
+        DesiredTables.checkRefs(b.actions(), groups, meters, x);
+      }
+    }
+    return new SharedTables(Collections.unmodifiableMap(flows), Collections.unmodifiableMap(groups),
+        Collections.unmodifiableMap(meters), Collections.unmodifiableSet(natBackends));
+  }
+
   public Map<FlowKey, Flow> flows() {
     return flows;
   }

@@ -2,6 +2,7 @@ package io.sluice.renderer.service;
 
 import io.sluice.model.EndpointSlice;
 import io.sluice.model.ObjectRef;
+import io.sluice.model.PersistentMap;
 import io.sluice.model.PortBinding;
 import io.sluice.model.Protocol;
 import io.sluice.model.Service;
@@ -11,6 +12,7 @@ import io.sluice.renderer.flow.Cookie;
 import io.sluice.renderer.flow.Field;
 import io.sluice.renderer.flow.FieldValue;
 import io.sluice.renderer.flow.Flow;
+import io.sluice.renderer.flow.FlowKey;
 import io.sluice.renderer.flow.Group;
 import io.sluice.renderer.flow.Match;
 import io.sluice.renderer.flow.Meter;
@@ -20,48 +22,56 @@ import io.sluice.renderer.index.SelectorIndex;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Every Service of one snapshot as flows and groups (see the package doc). Immutable. {@link #of} compiles a
- * snapshot; {@link #next} compiles a later one, reusing the compiled result of every Service whose object, slices,
- * endpoint bindings and group ids did not change, and returning this very object when no Service input changed.
+ * snapshot; {@link #next} derives a later one's from this one, recompiling only the Services whose object, slices,
+ * endpoint bindings or group numbers changed, and updating the shared tables entry by entry (persistent maps): an
+ * endpoint change costs about the size of its Service, not the number of Services. It returns this very object's
+ * tables when no Service input changed.
+ *
+ * <p>Group numbers: a hash of the Service port's identity, probing upward on a collision. A number, once given, stays
+ * with its Service port for as long as the port exists, so a change to one Service never renumbers another's group;
+ * new ports probe in Service order.
  */
 public final class ServiceTables {
+  /** More changed objects than this between two snapshots: compile everything again rather than diffing. */
+  private static final int DIFF_LIMIT = 2_048;
+
   private final PipelineProfile profile;
   private final Snapshot snapshot;
   private final int round;
-  private final Map<ObjectRef, Compiled> byService;
-  private final List<Flow> flows;
-  private final List<Group> groups;
-  private final SharedTables shared;
+  private final State state;
+  private List<Flow> flowList;
+  private List<Group> groupList;
 
-  private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService) {
+  /**
+   * Everything a next generation updates: compiled Services, group numbers, the pods each Service's endpoints name,
+   * and the shared tables' maps with reference counts for what several Services share (an endpoint's flow, a UDP
+   * backend).
+   */
+  private record State(PersistentMap<ObjectRef, Compiled> byService, PersistentMap<GroupKey, Long> ids,
+                       PersistentMap<Long, GroupKey> used, PersistentMap<ObjectRef, Set<ObjectRef>> servicesByPod,
+                       PersistentMap<FlowKey, Flow> flows, PersistentMap<FlowKey, Integer> endpointRefs,
+                       PersistentMap<Long, Group> groups, PersistentMap<NatBackend, Integer> natRefs, int rejecting,
+                       SharedTables shared) {
+    static final State EMPTY = new State(PersistentMap.empty(), PersistentMap.empty(), PersistentMap.empty(),
+        PersistentMap.empty(), PersistentMap.empty(), PersistentMap.empty(), PersistentMap.empty(),
+        PersistentMap.empty(), 0, SharedTables.EMPTY);
+  }
+
+  private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, State state) {
     this.profile = profile;
     this.snapshot = snapshot;
     this.round = round;
-    this.byService = byService;
-    List<Flow> f = new ArrayList<>();
-    List<Group> g = new ArrayList<>();
-    Map<io.sluice.renderer.flow.FlowKey, Flow> mac = new java.util.LinkedHashMap<>();
-    java.util.Set<NatBackend> nat = new java.util.HashSet<>();
-    for (Compiled c : byService.values()) {
-      f.addAll(c.flows());
-      g.addAll(c.groups());
-      nat.addAll(c.natBackends());
-      for (Flow m : c.endpointFlows()) {
-        mac.putIfAbsent(m.key(), m); // an endpoint of several Services: one flow
-      }
-    }
-    f.addAll(mac.values());
-    this.flows = Collections.unmodifiableList(f);
-    this.groups = Collections.unmodifiableList(g);
-    boolean rejects = f.stream().anyMatch(x -> x.actions().contains(REJECT_METER_ACTION));
-    this.shared = SharedTables.of(f, g, rejects ? List.of(REJECT_METER) : List.of(), nat);
+    this.state = state;
   }
 
   /** Compiles every Service of a snapshot; each flow is checked against the profile's table declarations. */
@@ -71,41 +81,67 @@ public final class ServiceTables {
 
   /** Compiles every Service of the index's snapshot, reading each Service's EndpointSlices from the index. */
   public static ServiceTables of(PipelineProfile profile, SelectorIndex index, int round) {
-    return compile(profile, index, round, null);
+    Set<ObjectRef> all = new HashSet<>(index.snapshot().services().keySet());
+    return new ServiceTables(profile, index.snapshot(), round, update(profile, round, State.EMPTY, index, all));
   }
 
   /** The tables of a later snapshot, reusing what did not change. */
   public ServiceTables next(Snapshot later) {
-    return next(later == snapshot ? null : SelectorIndex.of(later), later);
+    return later == snapshot ? this : next(SelectorIndex.of(later));
   }
 
   /** The tables of the index's (later) snapshot, reusing what did not change. */
   public ServiceTables next(SelectorIndex later) {
-    return next(later, later.snapshot());
-  }
-
-  private ServiceTables next(SelectorIndex index, Snapshot later) {
-    if (later == snapshot || later.services() == snapshot.services() && later.endpointSlices() == snapshot.endpointSlices()
-        && later.bindings() == snapshot.bindings()) {
-      return later == snapshot ? this : new ServiceTables(profile, later, round, byService, flows, groups, shared);
+    Snapshot snap = later.snapshot();
+    if (snap == snapshot) {
+      return this;
     }
-    return compile(profile, index, round, this);
+    if (snap.services() == snapshot.services() && snap.endpointSlices() == snapshot.endpointSlices()
+        && snap.bindings() == snapshot.bindings()) {
+      return new ServiceTables(profile, snap, round, state);
+    }
+    Set<ObjectRef> dirty = changedServices(snapshot, snap);
+    if (dirty == null) { // not diffable, or a large change: look at every Service (unchanged ones are still reused)
+      dirty = new HashSet<>(snap.services().keySet());
+      dirty.addAll(state.byService().keySet());
+    }
+    State s = update(profile, round, state, later, dirty);
+    return new ServiceTables(profile, snap, round, s);
   }
 
-  private ServiceTables(PipelineProfile profile, Snapshot snapshot, int round, Map<ObjectRef, Compiled> byService,
-                        List<Flow> flows, List<Group> groups, SharedTables shared) {
-    this.profile = profile;
-    this.snapshot = snapshot;
-    this.round = round;
-    this.byService = byService;
-    this.flows = flows;
-    this.groups = groups;
-    this.shared = shared;
+  /**
+   * The Services whose inputs may differ between two snapshots: changed Service objects, the Services of changed
+   * slices, and the Services whose endpoints name a pod whose binding changed; null when the maps cannot be diffed
+   * or differ in more than {@link #DIFF_LIMIT} places.
+   */
+  private Set<ObjectRef> changedServices(Snapshot before, Snapshot after) {
+    if (!(before.services() instanceof PersistentMap<ObjectRef, Service> s0)
+        || !(after.services() instanceof PersistentMap<ObjectRef, Service> s1)
+        || !(before.endpointSlices() instanceof PersistentMap<ObjectRef, EndpointSlice> e0)
+        || !(after.endpointSlices() instanceof PersistentMap<ObjectRef, EndpointSlice> e1)
+        || !(before.bindings() instanceof PersistentMap<ObjectRef, PortBinding> b0)
+        || !(after.bindings() instanceof PersistentMap<ObjectRef, PortBinding> b1)) {
+      return null;
+    }
+    Set<ObjectRef> dirty = new HashSet<>();
+    boolean complete = PersistentMap.diff(s0, s1, DIFF_LIMIT, (ref, o, n) -> dirty.add(ref))
+        && PersistentMap.diff(e0, e1, DIFF_LIMIT, (ref, o, n) -> {
+          addServiceOf(o, dirty);
+          addServiceOf(n, dirty);
+        })
+        && PersistentMap.diff(b0, b1, DIFF_LIMIT, (pod, o, n) -> dirty.addAll(state.servicesByPod().getOrDefault(pod, Set.of())));
+    return complete && dirty.size() <= DIFF_LIMIT ? dirty : null;
   }
 
-  /** The flows and groups, keyed once, for every switch's {@link DesiredTables} to refer to. */
+  private static void addServiceOf(EndpointSlice slice, Set<ObjectRef> into) {
+    if (slice != null && !slice.serviceName().isEmpty()) {
+      into.add(new ObjectRef(slice.ref().namespace(), slice.serviceName()));
+    }
+  }
+
+  /** The flows and groups, keyed once, for every switch's {@link io.sluice.renderer.flow.DesiredTables} to refer to. */
   public SharedTables shared() {
-    return shared;
+    return state.shared();
   }
 
   /** The snapshot these tables were compiled (or carried over) for. */
@@ -113,24 +149,46 @@ public final class ServiceTables {
     return snapshot;
   }
 
-  /** The ServiceLB flows of every switch (switch-independent). */
-  public List<Flow> flows() {
-    return flows;
+  /**
+   * The ServiceLB and ServiceEndpoint flows of every switch (switch-independent), Service by Service in name order,
+   * then the per-endpoint flows each once. Built on first use (for printing and tests; switches use {@link #shared}).
+   */
+  public synchronized List<Flow> flows() {
+    if (flowList == null) {
+      List<Flow> f = new ArrayList<>();
+      Map<FlowKey, Flow> endpoint = new java.util.LinkedHashMap<>();
+      for (Compiled c : inServiceOrder()) {
+        f.addAll(c.flows());
+        c.endpointFlows().forEach(m -> endpoint.putIfAbsent(m.key(), m));
+      }
+      f.addAll(endpoint.values());
+      flowList = Collections.unmodifiableList(f);
+    }
+    return flowList;
   }
 
-  /** The select groups those flows use. */
-  public List<Group> groups() {
-    return groups;
+  /** The select groups those flows use, Service by Service in name order. */
+  public synchronized List<Group> groups() {
+    if (groupList == null) {
+      List<Group> g = new ArrayList<>();
+      inServiceOrder().forEach(c -> g.addAll(c.groups()));
+      groupList = Collections.unmodifiableList(g);
+    }
+    return groupList;
+  }
+
+  private List<Compiled> inServiceOrder() {
+    return new java.util.TreeMap<>(state.byService()).values().stream().toList();
   }
 
   /** The UDP and SCTP backends the groups DNAT new connections to (every switch's; see {@link SharedTables}). */
-  public java.util.Set<NatBackend> natBackends() {
-    return shared.natBackends();
+  public Set<NatBackend> natBackends() {
+    return state.shared().natBackends();
   }
 
   /** Whether this and {@code other} hold the very same compiled flows and groups (a re-render can be skipped). */
   public boolean sameAs(ServiceTables other) {
-    return other != null && other.flows == flows && other.groups == groups;
+    return other != null && other.state.shared() == state.shared();
   }
 
   // ------------------------------------------------------------------ compile
@@ -140,7 +198,28 @@ public final class ServiceTables {
    * buckets DNAT to.
    */
   private record Compiled(Service service, List<EndpointSlice> slices, List<PortBinding> bindings, List<Long> groupIds,
-                          List<Flow> flows, List<Group> groups, List<Flow> endpointFlows, List<NatBackend> natBackends) { }
+                          List<Flow> flows, List<Group> groups, List<Flow> endpointFlows, List<NatBackend> natBackends) {
+    /** Whether this compiles to the same flows, groups and backends as {@code o}. */
+    boolean sameOutput(Compiled o) {
+      return flows.equals(o.flows) && groups.equals(o.groups) && endpointFlows.equals(o.endpointFlows)
+          && natBackends.equals(o.natBackends);
+    }
+
+    boolean rejects() {
+      return flows.stream().anyMatch(x -> x.actions().contains(REJECT_METER_ACTION));
+    }
+
+    /** The pods this Service's endpoints name. */
+    Set<ObjectRef> pods() {
+      Set<ObjectRef> out = new HashSet<>();
+      for (EndpointSlice s : slices) {
+        for (EndpointSlice.Endpoint e : s.endpoints()) {
+          e.targetPod().ifPresent(out::add);
+        }
+      }
+      return out;
+    }
+  }
 
   /** A Service port in one address family: one group. */
   private record GroupKey(ObjectRef service, String port, Protocol protocol, boolean v6) {
@@ -155,43 +234,172 @@ public final class ServiceTables {
     }
   }
 
-  private static ServiceTables compile(PipelineProfile profile, SelectorIndex index, int round, ServiceTables previous) {
+  /**
+   * The state after looking again at the {@code dirty} Services (those that may have changed; the rest are taken as
+   * they are): group numbers released and given, each dirty Service recompiled unless its inputs are equal to its
+   * last compile, and the shared maps updated by what each recompiled Service no longer and now contributes.
+   */
+  /** The pods-to-Services index after {@code service}'s endpoints named {@code now} instead of {@code before}. */
+  private static PersistentMap<ObjectRef, Set<ObjectRef>> renamed(PersistentMap<ObjectRef, Set<ObjectRef>> byPod,
+                                                                 ObjectRef service, Set<ObjectRef> before,
+                                                                 Set<ObjectRef> now) {
+    for (ObjectRef pod : before) {
+      if (!now.contains(pod)) {
+        Set<ObjectRef> svcs = new HashSet<>(byPod.getOrDefault(pod, Set.of()));
+        svcs.remove(service);
+        byPod = svcs.isEmpty() ? byPod.without(pod) : byPod.with(pod, Set.copyOf(svcs));
+      }
+    }
+    for (ObjectRef pod : now) {
+      Set<ObjectRef> svcs = byPod.getOrDefault(pod, Set.of());
+      if (!svcs.contains(service)) {
+        Set<ObjectRef> more = new HashSet<>(svcs);
+        more.add(service);
+        byPod = byPod.with(pod, Set.copyOf(more));
+      }
+    }
+    return byPod;
+  }
+
+  private static State update(PipelineProfile profile, int round, State st, SelectorIndex index, Set<ObjectRef> dirty) {
     Snapshot snap = index.snapshot();
-    Map<ObjectRef, Compiled> before = previous == null ? Map.of() : previous.byService;
-    // Group numbers: a hash of the Service port's name, probing on the rare collision in Service order.
-    Map<ObjectRef, Service> services = new TreeMap<>(snap.services());
-    Map<Long, GroupKey> used = new HashMap<>();
-    Map<GroupKey, Long> ids = new HashMap<>();
-    for (Service s : services.values()) {
-      for (GroupKey k : groupKeys(s)) {
-        long n = k.hash();
-        while (used.putIfAbsent(n, k) != null) {
-          n = (n + 1) & 0xff_ffffL;
+    List<ObjectRef> order = new ArrayList<>(dirty);
+    Collections.sort(order);
+    PersistentMap<GroupKey, Long> ids = st.ids();
+    PersistentMap<Long, GroupKey> used = st.used();
+    // group numbers: release those of ports that are gone, then give new ports theirs, in Service order
+    for (ObjectRef ref : order) {
+      Compiled old = st.byService().get(ref);
+      Service now = snap.services().get(ref);
+      List<GroupKey> keep = now == null ? List.of() : groupKeys(now);
+      for (GroupKey k : old == null ? List.<GroupKey>of() : groupKeys(old.service())) {
+        Long id = ids.get(k);
+        if (id != null && !keep.contains(k)) {
+          ids = ids.without(k);
+          used = used.without(id & 0xff_ffffL);
         }
-        ids.put(k, Group.ownedId(n));
       }
     }
-    Map<ObjectRef, Compiled> out = new java.util.LinkedHashMap<>();
-    boolean allKept = previous != null && before.size() == services.size();
-    for (Service s : services.values()) {
-      List<EndpointSlice> slices = index.endpointSlicesOf(s.ref());
-      List<PortBinding> bindings = bindingsOf(snap, slices);
-      List<Long> groupIds = groupKeys(s).stream().map(ids::get).toList();
-      Compiled old = before.get(s.ref());
-      if (old != null && old.service().equals(s) && sameElements(old.slices(), slices)
-          && old.bindings().equals(bindings) && old.groupIds().equals(groupIds)) {
-        out.put(s.ref(), old);
-      } else {
-        allKept = false;
-        Compiled c = compile(s, slices, bindings, groupIds, snap, round);
+    for (ObjectRef ref : order) {
+      Service now = snap.services().get(ref);
+      for (GroupKey k : now == null ? List.<GroupKey>of() : groupKeys(now)) {
+        if (!ids.containsKey(k)) {
+          long n = k.hash();
+          while (used.containsKey(n)) {
+            n = (n + 1) & 0xff_ffffL;
+          }
+          used = used.with(n, k);
+          ids = ids.with(k, Group.ownedId(n));
+        }
+      }
+    }
+    // recompile; the replaced compiles' contributions all leave before the new ones come (two Services may trade a key)
+    List<Compiled> gone = new ArrayList<>();
+    List<Compiled> added = new ArrayList<>();
+    PersistentMap<ObjectRef, Compiled> byService = st.byService();
+    PersistentMap<ObjectRef, Set<ObjectRef>> byPod = st.servicesByPod();
+    for (ObjectRef ref : order) {
+      Compiled old = byService.get(ref);
+      Service s = snap.services().get(ref);
+      Compiled c = null;
+      if (s != null) {
+        List<EndpointSlice> slices = index.endpointSlicesOf(ref);
+        List<PortBinding> bindings = bindingsOf(snap, slices);
+        List<Long> groupIds = groupKeys(s).stream().map(ids::get).toList();
+        if (old != null && old.service().equals(s) && sameElements(old.slices(), slices)
+            && old.bindings().equals(bindings) && old.groupIds().equals(groupIds)) {
+          continue;
+        }
+        c = compile(s, slices, bindings, groupIds, snap, round);
         c.flows().forEach(profile::check);
-        out.put(s.ref(), c);
+        c.endpointFlows().forEach(profile::check);
+        if (old != null && c.sameOutput(old)) { // new inputs, the same tables (e.g. a not-ready endpoint added)
+          byService = byService.with(ref, c);
+          byPod = renamed(byPod, ref, old.pods(), c.pods());
+          continue;
+        }
+      }
+      if (old == null && c == null) {
+        continue;
+      }
+      byPod = renamed(byPod, ref, old == null ? Set.of() : old.pods(), c == null ? Set.of() : c.pods());
+      if (old != null) {
+        gone.add(old);
+      }
+      if (c != null) {
+        added.add(c);
+        byService = byService.with(ref, c);
+      } else {
+        byService = byService.without(ref);
       }
     }
-    if (allKept) { // the same Services, each compiled as before: the same lists, so re-renders can be skipped
-      return new ServiceTables(profile, snap, round, previous.byService, previous.flows, previous.groups, previous.shared);
+    if (gone.isEmpty() && added.isEmpty()) {
+      return byService == st.byService() && ids == st.ids() ? st : new State(byService, ids, used, byPod,
+          st.flows(), st.endpointRefs(), st.groups(), st.natRefs(), st.rejecting(), st.shared());
     }
-    return new ServiceTables(profile, snap, round, out);
+    PersistentMap<FlowKey, Flow> flows = st.flows();
+    PersistentMap<FlowKey, Integer> endpointRefs = st.endpointRefs();
+    PersistentMap<Long, Group> groups = st.groups();
+    PersistentMap<NatBackend, Integer> natRefs = st.natRefs();
+    int rejecting = st.rejecting();
+    for (Compiled c : gone) {
+      for (Flow f : c.flows()) {
+        flows = flows.without(f.key());
+      }
+      for (Group g : c.groups()) {
+        groups = groups.without(g.id());
+      }
+      for (Flow f : c.endpointFlows()) {
+        int n = endpointRefs.get(f.key()) - 1;
+        endpointRefs = n == 0 ? endpointRefs.without(f.key()) : endpointRefs.with(f.key(), n);
+        if (n == 0) {
+          flows = flows.without(f.key());
+        }
+      }
+      for (NatBackend b : c.natBackends()) {
+        int n = natRefs.get(b) - 1;
+        natRefs = n == 0 ? natRefs.without(b) : natRefs.with(b, n);
+      }
+      rejecting -= c.rejects() ? 1 : 0;
+    }
+    List<Flow> newFlows = new ArrayList<>();
+    List<Group> newGroups = new ArrayList<>();
+    for (Compiled c : added) {
+      for (Flow f : c.flows()) {
+        Flow old = flows.get(f.key());
+        if (old != null && !old.equals(f)) {
+          throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
+        }
+        flows = flows.with(f.key(), f);
+        newFlows.add(f);
+      }
+      for (Group g : c.groups()) {
+        groups = groups.with(g.id(), g);
+        newGroups.add(g);
+      }
+      for (Flow f : c.endpointFlows()) {
+        Integer n = endpointRefs.get(f.key());
+        endpointRefs = endpointRefs.with(f.key(), n == null ? 1 : n + 1);
+        if (n == null) { // an endpoint of several Services: one flow
+          Flow old = flows.get(f.key());
+          if (old != null && !old.equals(f)) {
+            throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
+          }
+          flows = flows.with(f.key(), f);
+          newFlows.add(f);
+        }
+      }
+      for (NatBackend b : c.natBackends()) {
+        Integer n = natRefs.get(b);
+        natRefs = natRefs.with(b, n == null ? 1 : n + 1);
+      }
+      rejecting += c.rejects() ? 1 : 0;
+    }
+    Set<NatBackend> nat = natRefs == st.natRefs() ? st.shared().natBackends()
+        : Collections.unmodifiableSet(new TreeSet<>(natRefs.keySet()));
+    SharedTables shared = SharedTables.keyed(flows, groups,
+        rejecting > 0 ? Map.of(REJECT_METER.id(), REJECT_METER) : Map.of(), nat, newFlows, newGroups);
+    return new State(byService, ids, used, byPod, flows, endpointRefs, groups, natRefs, rejecting, shared);
   }
 
   private static boolean sameElements(List<EndpointSlice> a, List<EndpointSlice> b) {
