@@ -98,6 +98,16 @@ final class SwitchSync {
   private OFVersion groupsEncodedFor;
   private Map<Long, Group> lastGroups = Map.of();
   private Map<Long, WireGroup> lastGroupEntries = Map.of();
+  /**
+   * The base a next push can be diffed from flow by flow ({@link Delta}): the desired tables of the last push the
+   * switch applied and the encodings it was sent with, while {@link #installed} is exactly those encodings (one flow
+   * per wire identity). Null when the switch's flows are known otherwise (a dump, a refusal, another version).
+   */
+  private DesiredTables appliedDesired;
+  private Map<FlowKey, FlowCodec.Entry> appliedEntries;
+  private OFVersion appliedVersion;
+  /** More changed flows than this: diff the whole tables. */
+  private static final int DELTA_LIMIT = 4_096;
   /** The UDP/SCTP backends of the last push this connection applied; null before the first (nothing known). */
   private Set<NatBackend> realizedBackends;
 
@@ -262,6 +272,7 @@ final class SwitchSync {
       LOG.warn("switch {}: {} of its groups could not be read; Sluice's among them are rewritten", name, groups.unreadable);
     }
     installed = owned;
+    appliedDesired = null;
     installedGroups = groups.owned;
     installedMeters = meters.owned;
     if (!writable) {
@@ -539,11 +550,31 @@ final class SwitchSync {
             "meters refused, nothing else sent: " + before.failure());
       } else {
         // 2. one bundle: groups added or changed, flows, groups removed
-        Diff diff = new Diff(desired, actual, v);
-        CompletableFuture<PushResult> pf = writer.push(s, bundled(groups, diff), maxOps(groups, desired, actual), useBundle);
+        Delta delta = delta(desired, actual, v);
+        Diff diff = delta == null ? new Diff(desired, actual, v) : null;
+        CompletableFuture<PushResult> pf = delta != null
+            ? writer.push(s, Iterators.concat(groups.upserts().iterator(), delta.ops.iterator(),
+                groups.deletes().iterator()), groups.upserts().size() + delta.ops.size() + groups.deletes().size(),
+                useBundle)
+            : writer.push(s, bundled(groups, diff), maxOps(groups, desired, actual), useBundle);
         long tD = System.nanoTime();
         r = pf.get(5, TimeUnit.MINUTES);
-        want = diff.want;
+        if (delta != null) {
+          if (r.applied()) {
+            delta.applyTo(installed, appliedEntries);
+            lastFlows = desired.flows();
+            lastEntries = appliedEntries;
+          }
+          want = installed;
+        } else {
+          want = diff.want;
+          if (r.applied()) {
+            boolean oneToOne = want.size() == lastEntries.size() && lastFlows == desired.flows();
+            appliedDesired = oneToOne ? desired : null;
+            appliedEntries = oneToOne ? new HashMap<>(lastEntries) : null;
+            appliedVersion = v;
+          }
+        }
         if (LOG.isDebugEnabled()) {
           LOG.debug("switch {}: generation {}: encode+diff+write {} ms, then switch {} ms ({})", name,
               desired.generation(), (tD - tA) / 1_000_000, (System.nanoTime() - tD) / 1_000_000, r.sent());
@@ -553,6 +584,7 @@ final class SwitchSync {
               + "messages and a barrier, NOT atomically (enable OpenFlow 1.4+ on the bridge for atomic changes)", name);
           useBundle = false;
           atomic = false;
+          appliedDesired = null;
           Diff again = new Diff(desired, actual, v);
           r = writer.push(s, bundled(groups, again), maxOps(groups, desired, actual), false).get(5, TimeUnit.MINUTES);
           want = again.want;
@@ -587,7 +619,12 @@ final class SwitchSync {
     }
     lastPush = r;
     if (r.applied()) {
-      installed = want;
+      if (want != installed) {
+        installed = want;
+      }
+      if (appliedDesired != null) {
+        appliedDesired = desired;
+      }
       installedGroups = groups.after();
       realizedGeneration = desired.generation();
       lastError = null;
@@ -669,6 +706,80 @@ final class SwitchSync {
   record BackendFlushes(long sent, long failed, String lastFailure) { }
 
   /** The bundle's messages in order: groups added or changed, then the flow diff (lazily), then groups removed. */
+  /**
+   * The flow ops of a push diffed flow by flow from the last applied one, when that is possible: the switch holds
+   * exactly what that push sent ({@link #appliedDesired}), both tables can be diffed structurally
+   * ({@link DesiredTables#changedFlowsSince}) and they differ in few flows. Null otherwise (the whole tables are
+   * compared).
+   */
+  private Delta delta(DesiredTables desired, Map<Object, FlowCodec.Entry> actual, OFVersion v) {
+    if (appliedDesired == null || actual != installed || v != appliedVersion || v != encodedFor) {
+      return null;
+    }
+    Set<FlowKey> changed = desired.changedFlowsSince(appliedDesired, DELTA_LIMIT);
+    if (changed == null) {
+      return null;
+    }
+    Delta d = new Delta();
+    Set<Object> left = new java.util.HashSet<>();
+    Set<Object> was = new java.util.HashSet<>();
+    for (FlowKey k : changed) {
+      Flow now = desired.flows().get(k);
+      FlowCodec.Entry before = appliedEntries.get(k);
+      if (before != null) {
+        was.add(before.key());
+      }
+      if (now != null) {
+        FlowCodec.Entry e = codec.encode(now, v);
+        d.entries.put(k, e);
+        if (d.want.put(e.key(), e) != null) {
+          return null; // two changed flows with one wire identity: let the whole diff sort it out
+        }
+        if (before != null && !before.key().equals(e.key())) {
+          left.add(before.key());
+        }
+      } else if (before != null) {
+        d.gone.add(k);
+        left.add(before.key());
+      }
+    }
+    for (FlowCodec.Entry e : d.want.values()) {
+      FlowCodec.Entry a = actual.get(e.key());
+      if (a != null && !was.contains(e.key())) {
+        return null; // it takes the wire identity of a flow that did not change: let the whole diff sort it out
+      }
+      if (a == null || !new Cookie(e.cookie()).sameObject(a.cookie())) {
+        d.ops.add(op(e, SwitchOp.Kind.ADD, v));
+      } else if (!e.body().equals(a.body())) {
+        d.ops.add(op(e, SwitchOp.Kind.MODIFY, v));
+      }
+    }
+    for (Object key : left) {
+      FlowCodec.Entry a = actual.get(key);
+      if (a != null && !d.want.containsKey(key)) {
+        d.ops.add(op(a, SwitchOp.Kind.DELETE, v));
+        d.deleted.add(key);
+      }
+    }
+    return d;
+  }
+
+  /** A push's flow changes relative to the last applied one, and how the bookkeeping follows once it is applied. */
+  private static final class Delta {
+    final List<SwitchOp> ops = new ArrayList<>();
+    final Map<Object, FlowCodec.Entry> want = new HashMap<>();
+    final Map<FlowKey, FlowCodec.Entry> entries = new HashMap<>();
+    final List<FlowKey> gone = new ArrayList<>();
+    final List<Object> deleted = new ArrayList<>();
+
+    void applyTo(Map<Object, FlowCodec.Entry> installed, Map<FlowKey, FlowCodec.Entry> encodings) {
+      deleted.forEach(installed::remove);
+      installed.putAll(want);
+      gone.forEach(encodings::remove);
+      encodings.putAll(entries);
+    }
+  }
+
   private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, Diff flows) {
     return Iterators.concat(groups.upserts().iterator(), flows, groups.deletes().iterator());
   }

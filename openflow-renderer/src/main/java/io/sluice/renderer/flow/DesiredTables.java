@@ -153,6 +153,44 @@ public final class DesiredTables {
     return natBackends;
   }
 
+  /**
+   * The identities of the flows that differ between {@code before} and these tables (added, removed or changed), when
+   * both were built from shared tables kept as persistent maps: the shared parts are diffed where they do not share
+   * structure, the switch's own flows entry by entry; costs about the change, not the tables' size. Null when the
+   * tables cannot be diffed this way or differ in more than {@code limit} flows: the caller compares them whole.
+   */
+  public java.util.Set<FlowKey> changedFlowsSince(DesiredTables before, int limit) {
+    if (!(flows instanceof UnionMap<FlowKey, Flow> now) || !(before.flows instanceof UnionMap<FlowKey, Flow> then)
+        || !(now.second() instanceof io.sluice.model.PersistentMap<FlowKey, Flow> sharedNow)
+        || !(then.second() instanceof io.sluice.model.PersistentMap<FlowKey, Flow> sharedThen)) {
+      return null;
+    }
+    java.util.Set<FlowKey> out = new java.util.LinkedHashSet<>();
+    if (now.first() != then.first()) {
+      for (Map.Entry<FlowKey, Flow> e : now.first().entrySet()) {
+        if (!e.getValue().equals(then.get(e.getKey()))) {
+          out.add(e.getKey());
+        }
+      }
+      for (Map.Entry<FlowKey, Flow> e : then.first().entrySet()) {
+        if (!now.first().containsKey(e.getKey()) && !e.getValue().equals(now.get(e.getKey()))) {
+          out.add(e.getKey());
+        }
+      }
+      if (out.size() > limit) {
+        return null;
+      }
+    }
+    boolean complete = io.sluice.model.PersistentMap.diff(sharedThen, sharedNow, limit - out.size(), (k, o, n) -> {
+      Flow a = then.get(k);
+      Flow b = now.get(k);
+      if (a == null ? b != null : !a.equals(b)) {
+        out.add(k);
+      }
+    });
+    return complete && out.size() <= limit ? out : null;
+  }
+
   /** The number of flows. */
   public int size() {
     return flows.size();

@@ -100,8 +100,12 @@ public final class SharedTables {
         DesiredTables.checkRefs(b.actions(), groups, meters, x);
       }
     }
-    return new SharedTables(Collections.unmodifiableMap(flows), Collections.unmodifiableMap(groups),
-        Collections.unmodifiableMap(meters), Collections.unmodifiableSet(natBackends));
+    // persistent maps are immutable as they are, and stay diffable (DesiredTables#changedFlowsSince)
+    return new SharedTables(readOnly(flows), readOnly(groups), readOnly(meters), Collections.unmodifiableSet(natBackends));
+  }
+
+  private static <K, V> Map<K, V> readOnly(Map<K, V> m) {
+    return m instanceof io.sluice.model.PersistentMap<K, V> ? m : Collections.unmodifiableMap(m);
   }
 
   public Map<FlowKey, Flow> flows() {

@@ -17,6 +17,14 @@ final class UnionMap<K, V> extends AbstractMap<K, V> {
     this.second = second;
   }
 
+  Map<K, V> first() {
+    return first;
+  }
+
+  Map<K, V> second() {
+    return second;
+  }
+
   @Override
   public V get(Object key) {
     V v = first.get(key);
