@@ -1,10 +1,11 @@
-package io.sluice.watcher;
+package io.sluice.model.source;
 
 import java.util.List;
 
 /**
  * Something that translates the outside world (a manifest directory, the Kubernetes API through informers) into
- * model events. Both sources deliver the same events for the same objects.
+ * model events. It lives in the model so that every source shares it without knowing the others; the manifest
+ * directory and the informers deliver the same events for the same objects.
  *
  * <p>Contract: after {@link #start}, the source hands the complete current state to the sink as one batch, then each
  * later change as one batch (one batch = one model generation), always from one thread at a time. Objects that fail
