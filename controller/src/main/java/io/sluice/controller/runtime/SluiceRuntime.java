@@ -218,7 +218,8 @@ public final class SluiceRuntime implements AutoCloseable {
         close();
         throw new IllegalArgumentException("--ovsdb: " + e.getMessage(), e);
       }
-      ovsdb = new OvsdbSource(endpoints, events -> {
+      ovsdb = new OvsdbSource(endpoints);
+      ovsdb.start(events -> {
         for (ModelEvent e : events) {
           if (e instanceof ModelEvent.PortBound b) {
             LOG.info("pod {} bound to switch {} port {} ({})", b.binding().pod(),
@@ -229,7 +230,6 @@ public final class SluiceRuntime implements AutoCloseable {
         }
         model.apply(events);
       });
-      ovsdb.start();
       LOG.info("OVSDB: watching {} (not in sync until each answers; see /readyz and /api/v1/ports)", endpoints);
     } else {
       ovsdb = null;
@@ -293,7 +293,7 @@ public final class SluiceRuntime implements AutoCloseable {
       manifests.stop();
     }
     if (ovsdb != null) {
-      ovsdb.close();
+      ovsdb.stop();
     }
     http.close();
     openflow.close();
