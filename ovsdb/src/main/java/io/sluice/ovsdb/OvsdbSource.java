@@ -4,6 +4,9 @@ import io.netty.channel.Channel;
 import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PortBinding;
+import io.sluice.model.source.EventSink;
+import io.sluice.model.source.Source;
+import io.sluice.model.source.SourceError;
 import io.sluice.ovsdb.actuate.Actuator;
 import io.sluice.ovsdb.cache.CacheSnapshot;
 import io.sluice.ovsdb.ports.BindingAggregator;
@@ -23,27 +26,30 @@ import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sluice's OVSDB source: follows every configured ovsdb-server (one per node) and reports which pod sits on which
- * switch port as {@link ModelEvent.PortBound} / {@link ModelEvent.PortUnbound} batches to the sink, within
- * milliseconds of the server's update. Also hands out an {@link Actuator} per connected server.
+ * Sluice's OVSDB source, a {@link Source} like the manifest directory: follows every configured ovsdb-server (one
+ * per node) and reports which pod sits on which switch port as {@link ModelEvent.PortBound} /
+ * {@link ModelEvent.PortUnbound} batches to the sink (and each bridge's non-pod ports as
+ * {@link ModelEvent.SwitchPortsUpserted} / {@link ModelEvent.SwitchPortsDeleted}), within milliseconds of the
+ * server's update. Also hands out an {@link Actuator} per connected server.
  *
  * <pre>
  * OvsdbSource ovsdb = new OvsdbSource(
- *     List.of(OvsdbEndpoint.parse("unix:/var/run/openvswitch/db.sock"), OvsdbEndpoint.parse("ptcp:6640:0.0.0.0")),
- *     model::apply);
- * ovsdb.start();            // returns at once; connects in the background, retrying with backoff
- * ovsdb.status();           // per connection: CONNECTING / SYNCING / SYNCED / LISTENING / ..., last error
- * ovsdb.close();
+ *     List.of(OvsdbEndpoint.parse("unix:/var/run/openvswitch/db.sock"), OvsdbEndpoint.parse("ptcp:6640:0.0.0.0")));
+ * ovsdb.start(model::apply); // returns at once; connects in the background, retrying with backoff
+ * ovsdb.status();            // per connection: CONNECTING / SYNCING / SYNCED / LISTENING / ..., last error
+ * ovsdb.stop();
  * </pre>
  *
- * The sink is called on one dedicated thread, in order, never concurrently.
+ * Unlike the manifest directory, {@link #start} returns before anything is delivered, and each server's bindings
+ * arrive as their own batch once it has synced; a change that binds or unbinds nothing sends no batch. The sink is
+ * called on one dedicated thread, in order, never concurrently. Connection problems are in {@link #status()}, not
+ * in {@link #errors()}: OVSDB rows are never refused the way an invalid manifest is.
  */
-public final class OvsdbSource implements AutoCloseable {
+public final class OvsdbSource implements Source {
   private static final Logger LOG = LoggerFactory.getLogger(OvsdbSource.class);
 
   /**
@@ -95,7 +101,8 @@ public final class OvsdbSource implements AutoCloseable {
   private final List<OvsdbEndpoint> endpoints;
   private final Options options;
   private final RpcStats stats = new RpcStats();
-  private final BindingAggregator aggregator;
+  /** Made by {@link #start}, which is given the sink. */
+  private volatile BindingAggregator aggregator;
   private final Map<OvsdbEndpoint, NodeSession> active = new LinkedHashMap<>();
   private final List<NodeSession> passive = new CopyOnWriteArrayList<>();
   private final Map<OvsdbEndpoint, Listener> listeners = new LinkedHashMap<>();
@@ -110,28 +117,34 @@ public final class OvsdbSource implements AutoCloseable {
     volatile Instant since = Instant.now();
   }
 
-  public OvsdbSource(List<OvsdbEndpoint> endpoints, Consumer<List<ModelEvent>> sink) {
-    this(endpoints, sink, Options.defaults());
+  public OvsdbSource(List<OvsdbEndpoint> endpoints) {
+    this(endpoints, Options.defaults());
   }
 
-  public OvsdbSource(List<OvsdbEndpoint> endpoints, Consumer<List<ModelEvent>> sink, Options options) {
+  public OvsdbSource(List<OvsdbEndpoint> endpoints, Options options) {
     this.endpoints = List.copyOf(endpoints);
     if (this.endpoints.stream().distinct().count() != this.endpoints.size()) {
       throw new IllegalArgumentException("duplicate OVSDB endpoint in " + endpoints);
     }
     this.options = Objects.requireNonNull(options, "options");
-    this.aggregator = new BindingAggregator(sink);
   }
 
   /**
-   * Starts connecting and listening, and returns at once. Servers that are not reachable yet are retried with
-   * backoff; a listen port that cannot be bound is reported by {@link #status()} as FAILED.
+   * Starts connecting and listening, and returns at once; {@code sink} gets every server's bindings once it has
+   * synced, then each change. Servers that are not reachable yet are retried with backoff; a listen port that cannot
+   * be bound is reported by {@link #status()} as FAILED.
    */
-  public synchronized void start() {
+  @Override
+  public synchronized void start(EventSink sink) {
+    Objects.requireNonNull(sink, "sink");
     if (started) {
       throw new IllegalStateException("OvsdbSource already started");
     }
+    if (closed) {
+      throw new IllegalStateException("OvsdbSource already stopped");
+    }
     started = true;
+    aggregator = new BindingAggregator(sink);
     transport = new Transport(new RpcPipeline.Settings(options.maxFrameBytes(), options.requestTimeout(),
         options.probeInterval(), stats), 1);
     for (OvsdbEndpoint e : endpoints) {
@@ -218,16 +231,27 @@ public final class OvsdbSource implements AutoCloseable {
     return out;
   }
 
-  /** True when every active endpoint is SYNCED and every listener is LISTENING. */
+  /**
+   * True when every active endpoint is SYNCED and every listener is LISTENING. A server turns SYNCED just before its
+   * first bindings are queued for the sink, so they may reach the sink a moment after this turns true.
+   */
+  @Override
   public boolean ready() {
     return status().stream().allMatch(s -> s.state() == OvsdbStatus.State.SYNCED
         || s.state() == OvsdbStatus.State.LISTENING
         || (s.state() == OvsdbStatus.State.CLOSED && s.name().contains(" peer ")));
   }
 
-  /** Every pod bound right now, across all servers. */
+  /** Always empty: OVSDB rows are never refused. Connection problems are reported by {@link #status()}. */
+  @Override
+  public List<SourceError> errors() {
+    return List.of();
+  }
+
+  /** Every pod bound right now, across all servers (none before {@link #start}). */
   public Map<ObjectRef, PortBinding> bindings() {
-    return aggregator.current();
+    BindingAggregator a = aggregator;
+    return a == null ? Map.of() : a.current();
   }
 
   /** The actual port a ptcp endpoint listens on (useful with port 0). */
@@ -266,16 +290,22 @@ public final class OvsdbSource implements AutoCloseable {
     return stats;
   }
 
-  /** Closes every connection and listener. Bindings already reported stay reported (no unbinding on shutdown). */
+  /**
+   * Closes every connection and listener, and returns once batches already queued have reached the sink (no sink
+   * call starts after). Bindings already reported stay reported (no unbinding on shutdown). Idempotent; stopping a
+   * source that never started only keeps it from starting.
+   */
   @Override
-  public void close() {
+  public void stop() {
     List<NodeSession> sessions;
     List<Listener> ls;
+    BindingAggregator a;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      a = aggregator;
       sessions = new ArrayList<>(active.values());
       sessions.addAll(passive);
       ls = new ArrayList<>(listeners.values());
@@ -295,7 +325,9 @@ public final class OvsdbSource implements AutoCloseable {
     if (transport != null) {
       transport.close();
     }
-    aggregator.close();
+    if (a != null) {
+      a.close();
+    }
     LOG.info("OVSDB source closed");
   }
 }

@@ -46,7 +46,7 @@ class PrivateServerBindingsIT {
   void cleanUp() {
     try {
       if (source != null) {
-        source.close();
+        source.stop();
       }
     } finally {
       srv.close();
@@ -72,8 +72,8 @@ class PrivateServerBindingsIT {
   }
 
   private void startSource(String... endpoints) throws InterruptedException {
-    source = new OvsdbSource(java.util.Arrays.stream(endpoints).map(OvsdbEndpoint::parse).toList(), log, FAST);
-    source.start();
+    source = new OvsdbSource(java.util.Arrays.stream(endpoints).map(OvsdbEndpoint::parse).toList(), FAST);
+    source.start(log);
   }
 
   private void awaitSynced() throws InterruptedException {
@@ -157,9 +157,9 @@ class PrivateServerBindingsIT {
     srv.vsctl("add-br", "br1", "--", "set", "bridge", "br1", "datapath_id=00000000000000bb", "--",
         "add-port", "br1", "pa", "--", "set", "interface", "pa", "ofport=1", "external_ids:pod-namespace=ns",
         "external_ids:pod-name=a", "external_ids:attached-mac=" + mac(A));
-    source = new OvsdbSource(List.of(OvsdbEndpoint.parse(srv.endpoint())), log,
+    source = new OvsdbSource(List.of(OvsdbEndpoint.parse(srv.endpoint())),
         FAST.withResyncGrace(Duration.ofMillis(700)));
-    source.start();
+    source.start(log);
     assertThat(log.take(1, WAIT)).containsExactly(new PortBound(new PortBinding(A, 0xbb, 1, mac(A))));
     // After the restart br1 has no datapath_id (ephemeral) and nobody writes it again.
     srv.restart();
@@ -226,8 +226,8 @@ class PrivateServerBindingsIT {
   void passivePeerThatStaysAwayIsUnboundAfterTheGracePeriod() throws Exception {
     addPod("pa", A, 6);
     OvsdbEndpoint listen = OvsdbEndpoint.parse("ptcp:0:127.0.0.1");
-    source = new OvsdbSource(List.of(listen), log, FAST.withPassiveGrace(Duration.ofMillis(300)));
-    source.start();
+    source = new OvsdbSource(List.of(listen), FAST.withPassiveGrace(Duration.ofMillis(300)));
+    source.start(log);
     EventLog.await(() -> source.listenPort(listen).isPresent(), WAIT, "listening");
     srv.vsctl("set-manager", "tcp:127.0.0.1:" + source.listenPort(listen).orElseThrow());
     assertThat(log.take(1, WAIT)).containsExactly(bound(A, 6));

@@ -38,15 +38,15 @@ class SystemOvsIT {
     ovs = new SystemOvs();
     ns = ovs.name("ns");
     log = new EventLog(pod -> pod.namespace().equals(ns));
-    source = new OvsdbSource(List.of(OvsdbEndpoint.parse(endpoint)), log);
-    source.start();
+    source = new OvsdbSource(List.of(OvsdbEndpoint.parse(endpoint)));
+    source.start(log);
     EventLog.await(source::ready, WAIT, "sync with the system OVS");
   }
 
   @AfterEach
   void stop() {
     try {
-      source.close();
+      source.stop();
     } finally {
       ovs.close();
     }

@@ -18,6 +18,7 @@ import io.sluice.model.ClusterModel;
 import io.sluice.model.NetworkPolicy;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Snapshot;
+import io.sluice.model.source.Source;
 import io.sluice.renderer.policy.PolicyCompiler;
 import io.sluice.renderer.policy.PolicyIndex;
 import java.util.Map;
@@ -25,7 +26,6 @@ import io.sluice.model.ModelEvent;
 import io.sluice.ovsdb.OvsdbEndpoint;
 import io.sluice.ovsdb.OvsdbSource;
 import io.sluice.ovsdb.OvsdbStatus;
-import io.sluice.watcher.Source;
 import io.sluice.watcher.manifest.ManifestSource;
 import io.sluice.renderer.Renderer;
 import io.sluice.renderer.pipeline.PipelineProfile;
@@ -218,7 +218,8 @@ public final class SluiceRuntime implements AutoCloseable {
         close();
         throw new IllegalArgumentException("--ovsdb: " + e.getMessage(), e);
       }
-      ovsdb = new OvsdbSource(endpoints, events -> {
+      ovsdb = new OvsdbSource(endpoints);
+      ovsdb.start(events -> {
         for (ModelEvent e : events) {
           if (e instanceof ModelEvent.PortBound b) {
             LOG.info("pod {} bound to switch {} port {} ({})", b.binding().pod(),
@@ -229,7 +230,6 @@ public final class SluiceRuntime implements AutoCloseable {
         }
         model.apply(events);
       });
-      ovsdb.start();
       LOG.info("OVSDB: watching {} (not in sync until each answers; see /readyz and /api/v1/ports)", endpoints);
     } else {
       ovsdb = null;
@@ -293,7 +293,7 @@ public final class SluiceRuntime implements AutoCloseable {
       manifests.stop();
     }
     if (ovsdb != null) {
-      ovsdb.close();
+      ovsdb.stop();
     }
     http.close();
     openflow.close();

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.sluice.watcher.SourceError;
+import io.sluice.model.source.SourceError;
 import io.sluice.watcher.convert.Converted;
 import io.sluice.watcher.convert.FieldError;
 import io.sluice.watcher.convert.ObjectConverter;

@@ -6,9 +6,9 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
 import io.sluice.model.ModelEvent;
-import io.sluice.watcher.EventSink;
-import io.sluice.watcher.Source;
-import io.sluice.watcher.SourceError;
+import io.sluice.model.source.EventSink;
+import io.sluice.model.source.Source;
+import io.sluice.model.source.SourceError;
 import io.sluice.watcher.convert.ObjectConverter;
 import java.io.IOException;
 import java.io.UncheckedIOException;

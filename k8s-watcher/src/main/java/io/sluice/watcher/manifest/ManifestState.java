@@ -5,7 +5,7 @@ import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Pod;
 import io.sluice.model.Service;
-import io.sluice.watcher.SourceError;
+import io.sluice.model.source.SourceError;
 import io.sluice.watcher.convert.ObjectKey;
 import io.sluice.watcher.convert.ObjectKind;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import static io.sluice.watcher.manifest.Manifests.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.model.ObjectRef;
-import io.sluice.watcher.SourceError;
+import io.sluice.model.source.SourceError;
 import io.sluice.watcher.convert.ObjectConverter;
 import io.sluice.watcher.convert.ObjectKey;
 import io.sluice.watcher.convert.ObjectKind;

@@ -15,7 +15,7 @@ import io.sluice.model.EndpointSlice;
 import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Snapshot;
-import io.sluice.watcher.SourceError;
+import io.sluice.model.source.SourceError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.PortBinding;
 import io.sluice.model.SwitchPorts;
+import io.sluice.model.source.EventSink;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -13,7 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Consumer;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +27,9 @@ import org.slf4j.LoggerFactory;
 public final class BindingAggregator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BindingAggregator.class);
 
-  private final Consumer<List<ModelEvent>> sink;
+  private final EventSink sink;
   private final ExecutorService delivery;
+  private volatile Thread deliveryThread;
   /** Source key → its bindings; insertion-ordered so ties are broken by which source came first. */
   private final Map<String, Map<ObjectRef, PortBinding>> bySource = new LinkedHashMap<>();
   private final Map<ObjectRef, PortBinding> merged = new HashMap<>();
@@ -37,11 +39,12 @@ public final class BindingAggregator implements AutoCloseable {
   private String soleOwner;
   private long emitted;
 
-  public BindingAggregator(Consumer<List<ModelEvent>> sink) {
+  public BindingAggregator(EventSink sink) {
     this.sink = Objects.requireNonNull(sink, "sink");
     this.delivery = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "sluice-ovsdb-events");
       t.setDaemon(true);
+      deliveryThread = t;
       return t;
     });
   }
@@ -256,8 +259,22 @@ public final class BindingAggregator implements AutoCloseable {
     });
   }
 
+  /**
+   * Delivers the batches already queued (waiting up to 5 s for the sink), then stops: no sink call starts after this
+   * returns, except when called from the sink itself.
+   */
   @Override
   public void close() {
     delivery.shutdown();
+    if (Thread.currentThread() == deliveryThread) {
+      return;
+    }
+    try {
+      if (!delivery.awaitTermination(5, TimeUnit.SECONDS)) {
+        LOG.warn("OVSDB event sink still busy after 5 s; {} queued batches dropped", delivery.shutdownNow().size());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

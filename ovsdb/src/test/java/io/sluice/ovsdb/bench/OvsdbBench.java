@@ -66,9 +66,9 @@ public final class OvsdbBench {
       String ns = ovs.name("bn");
       EventLog log = new EventLog(p -> p.namespace().equals(ns));
       String br = ovs.bridge("bb", 0x5b00_0000_0001L);
-      OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse("unix:" + SystemOvs.SOCKET)), log);
+      OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse("unix:" + SystemOvs.SOCKET)));
       try {
-        source.start();
+        source.start(log);
         EventLog.await(source::ready, Duration.ofSeconds(15), "sync");
         double[] ms = new double[PORTS];
         for (int i = 0; i < PORTS; i++) {
@@ -83,7 +83,7 @@ public final class OvsdbBench {
         }
         return median(ms);
       } finally {
-        source.close();
+        source.stop();
       }
     }
   }
@@ -122,9 +122,9 @@ public final class OvsdbBench {
       req.putObject("Interface").putArray("columns").add("name").add("ofport");
       observer.monitorCond("Open_vSwitch", io.sluice.ovsdb.rpc.Json.NODES.textNode("bench-observer"), req)
           .get(10, TimeUnit.SECONDS);
-      OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse("unix:" + SystemOvs.SOCKET)), log);
+      OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse("unix:" + SystemOvs.SOCKET)));
       try {
-        source.start();
+        source.start(log);
         EventLog.await(source::ready, Duration.ofSeconds(15), "sync");
         double[] commit = new double[PORTS];
         double[] vswitchd = new double[PORTS];
@@ -148,7 +148,7 @@ public final class OvsdbBench {
             + "commit to ofport set by ovs-vswitchd %.2f ms, ofport update to PortBound at the sink %.2f ms%n",
             PORTS, median(commit), median(vswitchd), median(sluice));
       } finally {
-        source.close();
+        source.stop();
         observer.close().join();
       }
     }
@@ -162,9 +162,9 @@ public final class OvsdbBench {
       for (int run = 0; run < s.length; run++) {
         EventLog sink = new EventLog();
         long t0 = System.nanoTime();
-        OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse(srv.endpoint())), sink);
+        OvsdbSource source = new OvsdbSource(List.of(OvsdbEndpoint.parse(srv.endpoint())));
         try {
-          source.start();
+          source.start(sink);
           sink.take(ROWS, Duration.ofSeconds(60));
           long t1 = System.nanoTime();
           OvsdbStatus st = source.status().get(0);
@@ -173,7 +173,7 @@ public final class OvsdbBench {
           }
           s[run] = (t1 - t0) / 1e9;
         } finally {
-          source.close();
+          source.stop();
         }
       }
       // run 0 warms the JIT up; the figure is the median of the other three

@@ -112,6 +112,43 @@ class BindingAggregatorTest {
   }
 
   @Test
+  void closeReturnsOnlyOnceQueuedBatchesHaveReachedTheSink() {
+    List<ModelEvent> got = new CopyOnWriteArrayList<>();
+    BindingAggregator slow = new BindingAggregator(evs -> {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      got.addAll(evs);
+    });
+    slow.update("n", Map.of(A, new PortBinding(A, 1, 1, "")));
+    slow.update("n", Map.of(A, new PortBinding(A, 1, 2, "")));
+    slow.close();
+    assertThat(got).containsExactly(new PortBound(new PortBinding(A, 1, 1, "")),
+        new PortBound(new PortBinding(A, 1, 2, "")));
+  }
+
+  @Test
+  void closeFromTheSinkItselfDoesNotWaitForItself() {
+    BindingAggregator[] self = new BindingAggregator[1];
+    List<ModelEvent> got = new CopyOnWriteArrayList<>();
+    self[0] = new BindingAggregator(evs -> {
+      got.addAll(evs);
+      self[0].close();
+    });
+    self[0].update("n", Map.of(A, new PortBinding(A, 1, 1, "")));
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (got.isEmpty() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    long t0 = System.nanoTime();
+    self[0].close();
+    assertThat(got).hasSize(1);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+  }
+
+  @Test
   void switchPortsAreEmittedWhenTheyChangeAndDeletedWithTheirSource() throws Exception {
     io.sluice.model.SwitchPorts one = new io.sluice.model.SwitchPorts(1, java.util.Set.of(7L));
     agg.updatePorts("n1", Map.of(1L, one));

@@ -2,15 +2,15 @@ package io.sluice.ovsdb.testing;
 
 import io.sluice.model.ModelEvent;
 import io.sluice.model.ObjectRef;
+import io.sluice.model.source.EventSink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /** A sink that records model events (optionally only some pods) and lets tests wait for them. */
-public final class EventLog implements Consumer<List<ModelEvent>> {
+public final class EventLog implements EventSink {
   private final List<ModelEvent> events = new ArrayList<>();
   private final List<Long> arrivals = new ArrayList<>();
   private final Predicate<ObjectRef> filter;

@@ -1,15 +1,15 @@
-package io.sluice.watcher;
+package io.sluice.model.source;
 
 import java.util.Objects;
 
 /**
- * One problem with one object, as {@code /api/v1/errors} serves it. {@code file} is the manifest (or the informer's
- * resource, e.g. {@code informer:networkpolicies}), {@code document} the 0-based document index in the file (-1 when
- * not applicable), {@code line} the 1-based line the document starts at (0 if unknown). {@code kind},
- * {@code namespace} and {@code name} are empty when the document did not say. {@code field} is an API-server field
- * path such as {@code spec.ingress[0].from[0].ipBlock.except[0]} (empty for whole-document problems) and
- * {@code reason} the API server's text after the field, e.g. {@code Invalid value: "10.1.0.0/16": must be a strict
- * subset of `cidr`}.
+ * One problem with one object, as {@code /api/v1/errors} serves it. {@code file} is where the object came from (the
+ * manifest file, or the informer's resource, e.g. {@code informer:networkpolicies}), {@code document} the 0-based
+ * document index in the file (-1 when not applicable), {@code line} the 1-based line the document starts at (0 if
+ * unknown). {@code kind}, {@code namespace} and {@code name} are empty when the document did not say. {@code field}
+ * is an API-server field path such as {@code spec.ingress[0].from[0].ipBlock.except[0]} (empty for whole-document
+ * problems) and {@code reason} the API server's text after the field, e.g. {@code Invalid value: "10.1.0.0/16": must
+ * be a strict subset of `cidr`}.
  */
 public record SourceError(String file, int document, int line, String kind, String namespace, String name,
                           String field, String reason) {

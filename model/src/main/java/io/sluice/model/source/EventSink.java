@@ -1,4 +1,4 @@
-package io.sluice.watcher;
+package io.sluice.model.source;
 
 import io.sluice.model.ModelEvent;
 import java.util.List;
