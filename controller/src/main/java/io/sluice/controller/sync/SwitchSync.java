@@ -106,6 +106,8 @@ final class SwitchSync {
   private DesiredTables appliedDesired;
   private Map<FlowKey, FlowCodec.Entry> appliedEntries;
   private OFVersion appliedVersion;
+  /** Pushes that went out diffed flow by flow (tests and the status of the sync path). */
+  private volatile long deltaPushes;
   /** More changed flows than this: diff the whole tables. */
   private static final int DELTA_LIMIT = 4_096;
   /** The UDP/SCTP backends of the last push this connection applied; null before the first (nothing known). */
@@ -560,6 +562,7 @@ final class SwitchSync {
         long tD = System.nanoTime();
         r = pf.get(5, TimeUnit.MINUTES);
         if (delta != null) {
+          deltaPushes++;
           if (r.applied()) {
             delta.applyTo(installed, appliedEntries);
             lastFlows = desired.flows();
@@ -778,6 +781,10 @@ final class SwitchSync {
       gone.forEach(encodings::remove);
       encodings.putAll(entries);
     }
+  }
+
+  long deltaPushes() {
+    return deltaPushes;
   }
 
   private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, Diff flows) {
