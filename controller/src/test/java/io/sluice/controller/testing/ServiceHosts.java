@@ -24,6 +24,16 @@ public final class ServiceHosts {
     return port;
   }
 
+  /**
+   * Gives a host an IPv6 address too (no duplicate address detection, so it is usable at once), with a default route
+   * through {@code gateway}, pinned to {@code gatewayMac}.
+   */
+  public static void addIpv6(Ovs ovs, String suffix, String cidr, String gateway, String gatewayMac) {
+    String dev = ovs.name(suffix) + "-e";
+    check(ovs.inHost(suffix, 5, "ip", "-6", "addr", "add", cidr, "dev", dev, "nodad"), "ip -6 addr add " + cidr);
+    route(ovs, suffix, "-6", gateway, gatewayMac);
+  }
+
   private static void route(Ovs ovs, String suffix, String family, String gateway, String gatewayMac) {
     String dev = ovs.name(suffix) + "-e";
     check(ovs.inHost(suffix, 5, "ip", family, "route", "add", "default", "via", gateway, "dev", dev), "default route");
