@@ -118,7 +118,7 @@ class UdpServiceIT {
       long tRealized = awaitRealized(rt, 3);
       int seen = replies.size();
       Reply moved = awaitReplyFrom(replies, "udp-" + stays, 5);
-      assertThat(moved).as("replies after the change: %s", replies.subList(seen, replies.size())).isNotNull();
+      assertThat(moved).as("replies after the change: %s", since(replies, seen)).isNotNull();
       double fromModel = (moved.nanos() - tModel) / 1e6;
       double fromRealized = (moved.nanos() - tRealized) / 1e6;
       System.out.printf("UDP switch-over: first reply from udp-%d %.0f ms after the slice file changed, %.0f ms after the "
@@ -138,7 +138,7 @@ class UdpServiceIT {
       // and it stays there: no reply from the endpoint that left
       int now = replies.size();
       awaitReplies(replies, now + 10, 10);
-      assertThat(replies.subList(now, replies.size())).extracting(Reply::name).containsOnly("udp-" + stays);
+      assertThat(since(replies, now)).extracting(Reply::name).containsOnly("udp-" + stays);
 
       // control: the endpoint comes back; nothing left the Service, so nothing is flushed, and the running client stays
       // pinned by its conntrack entry although the group offers both again (only a flush moves it)
@@ -147,7 +147,7 @@ class UdpServiceIT {
       awaitRealized(rt, 3);
       int back = replies.size();
       awaitReplies(replies, back + 20, 10);
-      assertThat(replies.subList(back, replies.size())).extracting(Reply::name).containsOnly("udp-" + stays);
+      assertThat(since(replies, back)).extracting(Reply::name).containsOnly("udp-" + stays);
       assertThat(rt.switches().backendFlushes(DPID).sent()).isEqualTo(flushes.sent());
       assertThat(conntrack(zone)).contains("sport=" + CLIENT_PORT + ",dport=53),reply=(src=" + staysIp + ",");
       client.getOutputStream().close();
@@ -173,6 +173,15 @@ class UdpServiceIT {
     } catch (java.io.IOException ignored) {
       // the client was stopped
     }
+  }
+
+  /**
+   * The replies from index {@code from} on, copied: a view of the list the reader thread appends to fails with a
+   * ConcurrentModificationException when read after an append (e.g. when an assertion prints it).
+   */
+  private static List<Reply> since(List<Reply> replies, int from) {
+    List<Reply> copy = List.copyOf(replies);
+    return copy.subList(Math.min(from, copy.size()), copy.size());
   }
 
   private static void awaitReplies(List<Reply> replies, int count, int seconds) {
