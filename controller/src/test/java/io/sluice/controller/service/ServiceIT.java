@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.controller.runtime.RuntimeConfig;
 import io.sluice.controller.runtime.SluiceRuntime;
-import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.testing.Ovs;
-import io.sluice.controller.testing.Sh;
+import io.sluice.controller.testing.ServiceHosts;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -141,7 +140,7 @@ class ServiceIT {
       assertThat(none.get("refused").asInt()).as(none.toString()).isEqualTo(20);
       in.close();
     } finally {
-      processes.forEach(Process::destroyForcibly);
+      ServiceHosts.stop(processes);
     }
   }
 
@@ -184,10 +183,7 @@ class ServiceIT {
       int n = 0;
       for (String[] p : all) {
         String mac = String.format("0a:58:0a:4a:00:%02x", ++n);
-        ovs.host(br, p[0], p[1] + "/24", mac, ns, p[0]);
-        ovs.inHost(p[0], 5, "ip", "route", "add", "default", "via", "10.74.0.254");
-        ovs.inHost(p[0], 5, "ip", "neigh", "replace", "10.74.0.254", "lladdr", GATEWAY_MAC, "dev", ovs.name(p[0]) + "-e",
-            "nud", "permanent");
+        ServiceHosts.host(ovs, br, p[0], p[1] + "/24", mac, ns, p[0], "10.74.0.254", GATEWAY_MAC);
         if (!p[0].equals("fe") && !p[0].equals("other")) {
           processes.add(start(ovs, p[0], "/usr/bin/python3", scripts.resolve("named_server.py").toString(), p[0], "8080", "120"));
         }
@@ -206,7 +202,7 @@ class ServiceIT {
       assertThat(egress.get("failed").asInt()).as("frontend to db: its egress allows only the backends: " + egress)
           .isEqualTo(4);
     } finally {
-      processes.forEach(Process::destroyForcibly);
+      ServiceHosts.stop(processes);
     }
   }
 
@@ -224,22 +220,6 @@ class ServiceIT {
     try (InputStream s = getClass().getResourceAsStream("/service/" + resource)) {
       Files.copy(s, scripts.resolve(resource));
     }
-  }
-
-  /** A pod host at 10.72.0.N/24 whose default route goes through a gateway no port owns (pinned neighbour). */
-  private static void host(Ovs ovs, String br, String suffix, String pod, int n) {
-    String mac = String.format("0a:58:0a:48:00:%02x", n);
-    ovs.host(br, suffix, "10.72.0." + n + "/24", mac, "svc72", pod);
-    String dev = ovs.name(suffix) + "-e";
-    assertThat(ovs.inHost(suffix, 5, "ip", "route", "add", "default", "via", GATEWAY).code()).isZero();
-    assertThat(ovs.inHost(suffix, 5, "ip", "neigh", "replace", GATEWAY, "lladdr", GATEWAY_MAC, "dev", dev,
-        "nud", "permanent").code()).isZero();
-  }
-
-  private static Process start(Ovs ovs, String suffix, String... cmd) throws Exception {
-    List<String> c = new ArrayList<>(List.of("timeout", "300", "ip", "netns", "exec", ovs.name(suffix)));
-    c.addAll(List.of(cmd));
-    return new ProcessBuilder(c).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 
   private JsonNode ask(Writer in, BufferedReader out, String command) throws Exception {
@@ -273,34 +253,25 @@ class ServiceIT {
     return out;
   }
 
+  /** A pod host at 10.72.0.N/24 whose default route goes through a gateway no port owns. */
+  private static void host(Ovs ovs, String br, String suffix, String pod, int n) {
+    ServiceHosts.host(ovs, br, suffix, "10.72.0." + n + "/24", String.format("0a:58:0a:48:00:%02x", n), "svc72", pod,
+        GATEWAY, GATEWAY_MAC);
+  }
+
+  private static Process start(Ovs ovs, String suffix, String... cmd) throws Exception {
+    return ServiceHosts.start(ovs, suffix, 300, cmd);
+  }
+
   private static void awaitSlice(SluiceRuntime rt, int endpoints) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      var slices = rt.model().snapshot().endpointSlices().values();
-      if (slices.stream().anyMatch(s -> s.serviceName().equals("web") && s.endpoints().size() == endpoints)) {
-        return;
-      }
-      Ovs.sleep(20);
-    }
-    throw new AssertionError("the slice never had " + endpoints + " endpoints: " + rt.model().snapshot().endpointSlices());
+    ServiceHosts.awaitSlice(rt, "web", endpoints);
   }
 
   private static void awaitRealized(SluiceRuntime rt, int pods) {
-    awaitRealized(rt, "svc72", pods);
+    ServiceHosts.awaitRealizedAndPurge(rt, "svc72", pods);
   }
 
   private static void awaitRealized(SluiceRuntime rt, String namespace, int pods) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      List<SwitchStatus> st = rt.switches().statuses();
-      long bound = rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals(namespace)).count();
-      if (bound == pods && !st.isEmpty()
-          && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation())) {
-        Sh.run("ovs-appctl", "revalidator/purge");
-        return;
-      }
-      Ovs.sleep(20);
-    }
-    throw new AssertionError("not realized: generation " + rt.model().generation() + ", " + rt.switches().statuses());
+    ServiceHosts.awaitRealizedAndPurge(rt, namespace, pods);
   }
 }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.controller.runtime.RuntimeConfig;
 import io.sluice.controller.runtime.SluiceRuntime;
 import io.sluice.controller.sync.SwitchManager;
-import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.testing.Ovs;
+import io.sluice.controller.testing.ServiceHosts;
 import io.sluice.controller.testing.Sh;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import java.io.BufferedReader;
@@ -118,7 +118,7 @@ class UdpServiceIT {
       long tRealized = awaitRealized(rt, 3);
       int seen = replies.size();
       Reply moved = awaitReplyFrom(replies, "udp-" + stays, 5);
-      assertThat(moved).as("replies after the change: %s", replies.subList(seen, replies.size())).isNotNull();
+      assertThat(moved).as("replies after the change: %s", since(replies, seen)).isNotNull();
       double fromModel = (moved.nanos() - tModel) / 1e6;
       double fromRealized = (moved.nanos() - tRealized) / 1e6;
       System.out.printf("UDP switch-over: first reply from udp-%d %.0f ms after the slice file changed, %.0f ms after the "
@@ -138,7 +138,7 @@ class UdpServiceIT {
       // and it stays there: no reply from the endpoint that left
       int now = replies.size();
       awaitReplies(replies, now + 10, 10);
-      assertThat(replies.subList(now, replies.size())).extracting(Reply::name).containsOnly("udp-" + stays);
+      assertThat(since(replies, now)).extracting(Reply::name).containsOnly("udp-" + stays);
 
       // control: the endpoint comes back; nothing left the Service, so nothing is flushed, and the running client stays
       // pinned by its conntrack entry although the group offers both again (only a flush moves it)
@@ -147,12 +147,12 @@ class UdpServiceIT {
       awaitRealized(rt, 3);
       int back = replies.size();
       awaitReplies(replies, back + 20, 10);
-      assertThat(replies.subList(back, replies.size())).extracting(Reply::name).containsOnly("udp-" + stays);
+      assertThat(since(replies, back)).extracting(Reply::name).containsOnly("udp-" + stays);
       assertThat(rt.switches().backendFlushes(DPID).sent()).isEqualTo(flushes.sent());
       assertThat(conntrack(zone)).contains("sport=" + CLIENT_PORT + ",dport=53),reply=(src=" + staysIp + ",");
       client.getOutputStream().close();
     } finally {
-      processes.forEach(Process::destroyForcibly);
+      ServiceHosts.stop(processes);
     }
   }
 
@@ -173,6 +173,15 @@ class UdpServiceIT {
     } catch (java.io.IOException ignored) {
       // the client was stopped
     }
+  }
+
+  /**
+   * The replies from index {@code from} on, copied: a view of the list the reader thread appends to fails with a
+   * ConcurrentModificationException when read after an append (e.g. when an assertion prints it).
+   */
+  private static List<Reply> since(List<Reply> replies, int from) {
+    List<Reply> copy = List.copyOf(replies);
+    return copy.subList(Math.min(from, copy.size()), copy.size());
   }
 
   private static void awaitReplies(List<Reply> replies, int count, int seconds) {
@@ -201,47 +210,21 @@ class UdpServiceIT {
     return Sh.run("ovs-appctl", "dpctl/dump-conntrack", "zone=" + zone);
   }
 
-  /** A pod host at 10.73.0.N/24 whose default route goes through a gateway no port owns (pinned neighbour). */
+  /** A pod host at 10.73.0.N/24 whose default route goes through a gateway no port owns. */
   private static void host(Ovs ovs, String br, String suffix, String pod, int n) {
-    String mac = String.format("0a:58:0a:49:00:%02x", n);
-    ovs.host(br, suffix, "10.73.0." + n + "/24", mac, "svc73", pod);
-    String dev = ovs.name(suffix) + "-e";
-    assertThat(ovs.inHost(suffix, 5, "ip", "route", "add", "default", "via", GATEWAY).code()).isZero();
-    assertThat(ovs.inHost(suffix, 5, "ip", "neigh", "replace", GATEWAY, "lladdr", GATEWAY_MAC, "dev", dev,
-        "nud", "permanent").code()).isZero();
+    ServiceHosts.host(ovs, br, suffix, "10.73.0." + n + "/24", String.format("0a:58:0a:49:00:%02x", n), "svc73", pod,
+        GATEWAY, GATEWAY_MAC);
   }
 
   private static Process start(Ovs ovs, String suffix, String... cmd) throws Exception {
-    List<String> c = new ArrayList<>(List.of("timeout", "120", "ip", "netns", "exec", ovs.name(suffix)));
-    c.addAll(List.of(cmd));
-    return new ProcessBuilder(c).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    return ServiceHosts.start(ovs, suffix, 120, cmd);
   }
 
-  /** Waits until the model holds the slice with that many endpoints; returns when it saw it (System.nanoTime). */
   private static long awaitSlice(SluiceRuntime rt, int endpoints) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      var slices = rt.model().snapshot().endpointSlices().values();
-      if (slices.stream().anyMatch(s -> s.serviceName().equals("dns") && s.endpoints().size() == endpoints)) {
-        return System.nanoTime();
-      }
-      Ovs.sleep(2);
-    }
-    throw new AssertionError("the slice never had " + endpoints + " endpoints: " + rt.model().snapshot().endpointSlices());
+    return ServiceHosts.awaitSlice(rt, "dns", endpoints);
   }
 
-  /** Waits until every switch realized the model's generation with all pods bound; returns when (System.nanoTime). */
   private static long awaitRealized(SluiceRuntime rt, int pods) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      List<SwitchStatus> st = rt.switches().statuses();
-      long bound = rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals("svc73")).count();
-      if (bound == pods && !st.isEmpty()
-          && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation())) {
-        return System.nanoTime();
-      }
-      Ovs.sleep(2);
-    }
-    throw new AssertionError("not realized: generation " + rt.model().generation() + ", " + rt.switches().statuses());
+    return ServiceHosts.awaitRealized(rt, "svc73", pods);
   }
 }
