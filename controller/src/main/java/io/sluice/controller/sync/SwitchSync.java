@@ -106,6 +106,8 @@ final class SwitchSync {
   private DesiredTables appliedDesired;
   private Map<FlowKey, FlowCodec.Entry> appliedEntries;
   private OFVersion appliedVersion;
+  /** When the conntrack entries of gone UDP/SCTP backends are cleared a second time (see flushGoneBackends). */
+  private static final Duration REFLUSH_AFTER = Duration.ofSeconds(1);
   /** Pushes that went out diffed flow by flow (tests and the status of the sync path). */
   private volatile long deltaPushes;
   /** More changed flows than this: diff the whole tables. */
@@ -689,6 +691,20 @@ final class SwitchSync {
     if (failure == null) {
       LOG.info("switch {}: cleared the conntrack entries of {} UDP/SCTP backend(s) no longer in its Services: {}", name,
           gone.size(), gone);
+      // Until the switch revalidates its datapath flow cache, a cached flow may still pick the old bucket for a client's
+      // next datagram and commit a new entry to the gone backend: clear once more when that has surely happened.
+      Executor later = CompletableFuture.delayedExecutor(REFLUSH_AFTER.toMillis(), TimeUnit.MILLISECONDS, serial);
+      later.execute(() -> {
+        if (session == s && s.isActive()) {
+          List<NatBackend> stillGone = new ArrayList<>(gone);
+          if (realizedBackends != null) {
+            stillGone.removeAll(realizedBackends);
+          }
+          if (!stillGone.isEmpty()) {
+            writer.sendPlain(s, StaleBackends.flushes(stillGone, PipelineProfile.zone(dpid), s.version()));
+          }
+        }
+      });
       return;
     }
     backendFlushFailures.addAndGet(failed);
