@@ -240,14 +240,17 @@ public final class ServiceTables {
    * last compile, and the shared maps updated by what each recompiled Service no longer and now contributes.
    */
   /** The pods-to-Services index after {@code service}'s endpoints named {@code now} instead of {@code before}. */
-  private static PersistentMap<ObjectRef, Set<ObjectRef>> renamed(PersistentMap<ObjectRef, Set<ObjectRef>> byPod,
-                                                                 ObjectRef service, Set<ObjectRef> before,
-                                                                 Set<ObjectRef> now) {
+  private static void renamed(Staged<ObjectRef, Set<ObjectRef>> byPod, ObjectRef service, Set<ObjectRef> before,
+                              Set<ObjectRef> now) {
     for (ObjectRef pod : before) {
       if (!now.contains(pod)) {
         Set<ObjectRef> svcs = new HashSet<>(byPod.getOrDefault(pod, Set.of()));
         svcs.remove(service);
-        byPod = svcs.isEmpty() ? byPod.without(pod) : byPod.with(pod, Set.copyOf(svcs));
+        if (svcs.isEmpty()) {
+          byPod.without(pod);
+        } else {
+          byPod.with(pod, Set.copyOf(svcs));
+        }
       }
     }
     for (ObjectRef pod : now) {
@@ -255,18 +258,76 @@ public final class ServiceTables {
       if (!svcs.contains(service)) {
         Set<ObjectRef> more = new HashSet<>(svcs);
         more.add(service);
-        byPod = byPod.with(pod, Set.copyOf(more));
+        byPod.with(pod, Set.copyOf(more));
       }
     }
-    return byPod;
+  }
+
+  /**
+   * A persistent map being updated: entry by entry, or (bulk, from an empty map) in a plain map built into a
+   * persistent one at the end, bottom up, which is several times cheaper for a first compile of many Services.
+   */
+  private static final class Staged<K, V> {
+    private PersistentMap<K, V> persistent;
+    private final Map<K, V> plain;
+    private boolean changed;
+
+    Staged(PersistentMap<K, V> base, boolean bulk) {
+      persistent = base;
+      plain = bulk ? new java.util.HashMap<>(base) : null;
+    }
+
+    V get(K key) {
+      return plain != null ? plain.get(key) : persistent.get(key);
+    }
+
+    V getOrDefault(K key, V otherwise) {
+      V v = get(key);
+      return v != null ? v : otherwise;
+    }
+
+    boolean containsKey(K key) {
+      return get(key) != null;
+    }
+
+    void with(K key, V value) {
+      changed = true;
+      if (plain != null) {
+        plain.put(key, value);
+      } else {
+        persistent = persistent.with(key, value);
+      }
+    }
+
+    void without(K key) {
+      changed = true;
+      if (plain != null) {
+        plain.remove(key);
+      } else {
+        persistent = persistent.without(key);
+      }
+    }
+
+    boolean changed() {
+      return changed;
+    }
+
+    PersistentMap<K, V> result() {
+      if (plain != null && changed) {
+        persistent = PersistentMap.build(plain);
+        changed = false;
+      }
+      return persistent;
+    }
   }
 
   private static State update(PipelineProfile profile, int round, State st, SelectorIndex index, Set<ObjectRef> dirty) {
     Snapshot snap = index.snapshot();
     List<ObjectRef> order = new ArrayList<>(dirty);
     Collections.sort(order);
-    PersistentMap<GroupKey, Long> ids = st.ids();
-    PersistentMap<Long, GroupKey> used = st.used();
+    boolean bulk = st == State.EMPTY; // a first compile: fill plain maps, then build the persistent ones bottom up
+    Staged<GroupKey, Long> ids = new Staged<>(st.ids(), bulk);
+    Staged<Long, GroupKey> used = new Staged<>(st.used(), bulk);
     // group numbers: release those of ports that are gone, then give new ports theirs, in Service order
     for (ObjectRef ref : order) {
       Compiled old = st.byService().get(ref);
@@ -275,8 +336,8 @@ public final class ServiceTables {
       for (GroupKey k : old == null ? List.<GroupKey>of() : groupKeys(old.service())) {
         Long id = ids.get(k);
         if (id != null && !keep.contains(k)) {
-          ids = ids.without(k);
-          used = used.without(id & 0xff_ffffL);
+          ids.without(k);
+          used.without(id & 0xff_ffffL);
         }
       }
     }
@@ -288,16 +349,16 @@ public final class ServiceTables {
           while (used.containsKey(n)) {
             n = (n + 1) & 0xff_ffffL;
           }
-          used = used.with(n, k);
-          ids = ids.with(k, Group.ownedId(n));
+          used.with(n, k);
+          ids.with(k, Group.ownedId(n));
         }
       }
     }
     // recompile; the replaced compiles' contributions all leave before the new ones come (two Services may trade a key)
     List<Compiled> gone = new ArrayList<>();
     List<Compiled> added = new ArrayList<>();
-    PersistentMap<ObjectRef, Compiled> byService = st.byService();
-    PersistentMap<ObjectRef, Set<ObjectRef>> byPod = st.servicesByPod();
+    Staged<ObjectRef, Compiled> byService = new Staged<>(st.byService(), bulk);
+    Staged<ObjectRef, Set<ObjectRef>> byPod = new Staged<>(st.servicesByPod(), bulk);
     for (ObjectRef ref : order) {
       Compiled old = byService.get(ref);
       Service s = snap.services().get(ref);
@@ -314,51 +375,59 @@ public final class ServiceTables {
         c.flows().forEach(profile::check);
         c.endpointFlows().forEach(profile::check);
         if (old != null && c.sameOutput(old)) { // new inputs, the same tables (e.g. a not-ready endpoint added)
-          byService = byService.with(ref, c);
-          byPod = renamed(byPod, ref, old.pods(), c.pods());
+          byService.with(ref, c);
+          renamed(byPod, ref, old.pods(), c.pods());
           continue;
         }
       }
       if (old == null && c == null) {
         continue;
       }
-      byPod = renamed(byPod, ref, old == null ? Set.of() : old.pods(), c == null ? Set.of() : c.pods());
+      renamed(byPod, ref, old == null ? Set.of() : old.pods(), c == null ? Set.of() : c.pods());
       if (old != null) {
         gone.add(old);
       }
       if (c != null) {
         added.add(c);
-        byService = byService.with(ref, c);
+        byService.with(ref, c);
       } else {
-        byService = byService.without(ref);
+        byService.without(ref);
       }
     }
     if (gone.isEmpty() && added.isEmpty()) {
-      return byService == st.byService() && ids == st.ids() ? st : new State(byService, ids, used, byPod,
-          st.flows(), st.endpointRefs(), st.groups(), st.natRefs(), st.rejecting(), st.shared());
+      return !byService.changed() && !ids.changed() ? st : new State(byService.result(), ids.result(), used.result(),
+          byPod.result(), st.flows(), st.endpointRefs(), st.groups(), st.natRefs(), st.rejecting(), st.shared());
     }
-    PersistentMap<FlowKey, Flow> flows = st.flows();
-    PersistentMap<FlowKey, Integer> endpointRefs = st.endpointRefs();
-    PersistentMap<Long, Group> groups = st.groups();
-    PersistentMap<NatBackend, Integer> natRefs = st.natRefs();
+    Staged<FlowKey, Flow> flows = new Staged<>(st.flows(), bulk);
+    Staged<FlowKey, Integer> endpointRefs = new Staged<>(st.endpointRefs(), bulk);
+    Staged<Long, Group> groups = new Staged<>(st.groups(), bulk);
+    Staged<NatBackend, Integer> natRefs = new Staged<>(st.natRefs(), bulk);
     int rejecting = st.rejecting();
     for (Compiled c : gone) {
       for (Flow f : c.flows()) {
-        flows = flows.without(f.key());
+        flows.without(f.key());
       }
       for (Group g : c.groups()) {
-        groups = groups.without(g.id());
+        groups.without(g.id());
       }
       for (Flow f : c.endpointFlows()) {
         int n = endpointRefs.get(f.key()) - 1;
-        endpointRefs = n == 0 ? endpointRefs.without(f.key()) : endpointRefs.with(f.key(), n);
         if (n == 0) {
-          flows = flows.without(f.key());
+          endpointRefs.without(f.key());
+        } else {
+          endpointRefs.with(f.key(), n);
+        }
+        if (n == 0) {
+          flows.without(f.key());
         }
       }
       for (NatBackend b : c.natBackends()) {
         int n = natRefs.get(b) - 1;
-        natRefs = n == 0 ? natRefs.without(b) : natRefs.with(b, n);
+        if (n == 0) {
+          natRefs.without(b);
+        } else {
+          natRefs.with(b, n);
+        }
       }
       rejecting -= c.rejects() ? 1 : 0;
     }
@@ -370,36 +439,38 @@ public final class ServiceTables {
         if (old != null && !old.equals(f)) {
           throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
         }
-        flows = flows.with(f.key(), f);
+        flows.with(f.key(), f);
         newFlows.add(f);
       }
       for (Group g : c.groups()) {
-        groups = groups.with(g.id(), g);
+        groups.with(g.id(), g);
         newGroups.add(g);
       }
       for (Flow f : c.endpointFlows()) {
         Integer n = endpointRefs.get(f.key());
-        endpointRefs = endpointRefs.with(f.key(), n == null ? 1 : n + 1);
+        endpointRefs.with(f.key(), n == null ? 1 : n + 1);
         if (n == null) { // an endpoint of several Services: one flow
           Flow old = flows.get(f.key());
           if (old != null && !old.equals(f)) {
             throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
           }
-          flows = flows.with(f.key(), f);
+          flows.with(f.key(), f);
           newFlows.add(f);
         }
       }
       for (NatBackend b : c.natBackends()) {
         Integer n = natRefs.get(b);
-        natRefs = natRefs.with(b, n == null ? 1 : n + 1);
+        natRefs.with(b, n == null ? 1 : n + 1);
       }
       rejecting += c.rejects() ? 1 : 0;
     }
-    Set<NatBackend> nat = natRefs == st.natRefs() ? st.shared().natBackends()
-        : Collections.unmodifiableSet(new TreeSet<>(natRefs.keySet()));
-    SharedTables shared = SharedTables.keyed(flows, groups,
+    PersistentMap<NatBackend, Integer> natNow = natRefs.result();
+    Set<NatBackend> nat = natNow == st.natRefs() ? st.shared().natBackends()
+        : Collections.unmodifiableSet(new TreeSet<>(natNow.keySet()));
+    SharedTables shared = SharedTables.keyed(flows.result(), groups.result(),
         rejecting > 0 ? Map.of(REJECT_METER.id(), REJECT_METER) : Map.of(), nat, newFlows, newGroups);
-    return new State(byService, ids, used, byPod, flows, endpointRefs, groups, natRefs, rejecting, shared);
+    return new State(byService.result(), ids.result(), used.result(), byPod.result(), flows.result(),
+        endpointRefs.result(), groups.result(), natNow, rejecting, shared);
   }
 
   private static boolean sameElements(List<EndpointSlice> a, List<EndpointSlice> b) {
