@@ -38,8 +38,10 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
   }
 
   /**
-   * Parses {@code unix:PATH}, {@code tcp:HOST:PORT}, {@code ptcp:PORT[:HOST]} (ovs-vsctl order) and, for the
-   * {@code --ovsdb-listen} flag, a bare {@code HOST:PORT} as ptcp.
+   * Parses an OVSDB target as ovs-vsctl writes it: {@code unix:PATH}, {@code tcp:HOST:PORT} (port 1..65535) or
+   * {@code ptcp:PORT[:HOST]} (port 0..65535, 0 for any free one). Anything else is an error naming what is accepted:
+   * notably {@code ssl:}/{@code pssl:} (TLS is not offered yet; Sluice must not misread such a target as something it
+   * is not) and a bare {@code HOST:PORT} (only {@link #parseListen} takes that).
    */
   public static OvsdbEndpoint parse(String text) {
     Objects.requireNonNull(text, "endpoint");
@@ -50,21 +52,57 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
       }
       if (t.startsWith("tcp:")) {
         HostPort hp = HostPort.parse(t.substring(4));
+        if (hp.port == 0) {
+          throw new IllegalArgumentException("port 0");
+        }
         return tcp(hp.host, hp.port);
       }
       if (t.startsWith("ptcp:")) {
         String rest = t.substring(5);
         int colon = rest.indexOf(':');
-        int port = Integer.parseInt(colon < 0 ? rest : rest.substring(0, colon));
+        int port = port(colon < 0 ? rest : rest.substring(0, colon));
         String host = colon < 0 ? "0.0.0.0" : unbracket(rest.substring(colon + 1));
+        if (host.isEmpty()) {
+          throw new IllegalArgumentException("empty host");
+        }
         return ptcp(host, port);
       }
-      HostPort hp = HostPort.parse(t);
-      return ptcp(hp.host, hp.port);
+      if (t.startsWith("ssl:") || t.startsWith("pssl:")) {
+        throw new IllegalArgumentException("TLS targets (ssl:, pssl:) are not supported yet; use tcp:/ptcp: on a "
+            + "trusted network or unix:");
+      }
+      throw new IllegalArgumentException("unknown kind of target");
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("bad OVSDB endpoint '" + text
           + "': expected unix:PATH, tcp:HOST:PORT or ptcp:PORT[:HOST] (" + e.getMessage() + ")", e);
     }
+  }
+
+  /** For {@code --ovsdb-listen}: {@code ptcp:PORT[:HOST]} or a bare {@code HOST:PORT}; nothing that connects out. */
+  public static OvsdbEndpoint parseListen(String text) {
+    Objects.requireNonNull(text, "endpoint");
+    String t = text.trim();
+    if (t.startsWith("ptcp:") || t.startsWith("pssl:")) {
+      return parse(t);
+    }
+    if (t.indexOf(':') < 0 || t.startsWith("unix:") || t.startsWith("tcp:") || t.startsWith("ssl:")) {
+      throw new IllegalArgumentException("bad OVSDB listen address '" + text + "': expected HOST:PORT or ptcp:PORT[:HOST]");
+    }
+    try {
+      HostPort hp = HostPort.parse(t);
+      return ptcp(hp.host, hp.port);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("bad OVSDB listen address '" + text
+          + "': expected HOST:PORT or ptcp:PORT[:HOST] (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static int port(String s) {
+    int p = Integer.parseInt(s);
+    if (p < 0 || p > 65535) {
+      throw new IllegalArgumentException("port " + p + " out of range");
+    }
+    return p;
   }
 
   private record HostPort(String host, int port) {
@@ -73,7 +111,11 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
       if (colon <= 0) {
         throw new IllegalArgumentException("missing :PORT");
       }
-      return new HostPort(unbracket(s.substring(0, colon)), Integer.parseInt(s.substring(colon + 1)));
+      String host = unbracket(s.substring(0, colon));
+      if (host.isEmpty() || host.indexOf(':') >= 0 && !s.startsWith("[")) {
+        throw new IllegalArgumentException("bad host '" + s.substring(0, colon) + "' (bracket IPv6 addresses: [::1])");
+      }
+      return new HostPort(host, OvsdbEndpoint.port(s.substring(colon + 1)));
     }
   }
 

@@ -14,7 +14,8 @@ class OvsdbEndpointTest {
     assertThat(OvsdbEndpoint.parse("tcp:[::1]:6640")).isEqualTo(OvsdbEndpoint.tcp("::1", 6640));
     assertThat(OvsdbEndpoint.parse("ptcp:6640")).isEqualTo(OvsdbEndpoint.ptcp("0.0.0.0", 6640));
     assertThat(OvsdbEndpoint.parse("ptcp:6640:127.0.0.1")).isEqualTo(OvsdbEndpoint.ptcp("127.0.0.1", 6640));
-    assertThat(OvsdbEndpoint.parse("127.0.0.1:6641")).isEqualTo(OvsdbEndpoint.ptcp("127.0.0.1", 6641));
+    assertThat(OvsdbEndpoint.parseListen("127.0.0.1:6641")).isEqualTo(OvsdbEndpoint.ptcp("127.0.0.1", 6641));
+    assertThat(OvsdbEndpoint.parseListen("ptcp:6641:127.0.0.1")).isEqualTo(OvsdbEndpoint.ptcp("127.0.0.1", 6641));
   }
 
   @Test
@@ -29,5 +30,21 @@ class OvsdbEndpointTest {
     assertThatThrownBy(() -> OvsdbEndpoint.parse("tcp:host")).hasMessageContaining("tcp:HOST:PORT");
     assertThatThrownBy(() -> OvsdbEndpoint.parse("unix:")).hasMessageContaining("unix:PATH");
     assertThatThrownBy(() -> OvsdbEndpoint.parse("tcp:h:99999")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void neverMisreadsATargetItDoesNotOffer() {
+    // ssl:HOST:PORT used to be taken for a listener on host "ssl:HOST"
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("ssl:127.0.0.1:6640")).hasMessageContaining("ssl:")
+        .hasMessageContaining("not supported");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("pssl:6640")).hasMessageContaining("not supported");
+    assertThatThrownBy(() -> OvsdbEndpoint.parseListen("pssl:6640")).hasMessageContaining("not supported");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("127.0.0.1:6640")).hasMessageContaining("unix:PATH");
+    assertThatThrownBy(() -> OvsdbEndpoint.parseListen("tcp:127.0.0.1:6640")).hasMessageContaining("HOST:PORT");
+    assertThatThrownBy(() -> OvsdbEndpoint.parseListen("ssl:127.0.0.1:6640")).hasMessageContaining("HOST:PORT");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("tcp:ssl:1:6640")).hasMessageContaining("bracket");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("tcp:h:0")).hasMessageContaining("port 0");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("ptcp:70000")).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("udp:h:1")).hasMessageContaining("unknown kind");
   }
 }

@@ -14,6 +14,9 @@ import picocli.CommandLine.Option;
     description = {"Run the controller: accept OpenFlow switches, keep their tables equal to the desired state,",
         "and serve the status API. Runs until interrupted (Ctrl-C); switches keep their flows meanwhile (fail-mode secure)."})
 final class RunCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--listen", defaultValue = "0.0.0.0:6653", paramLabel = "HOST:PORT",
       description = "OpenFlow listen address (default: ${DEFAULT-VALUE}). Point bridges here with "
           + "ovs-vsctl set-controller BR tcp:HOST:PORT.")
@@ -66,8 +69,21 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    RuntimeConfig cfg = new RuntimeConfig(address(listen, "--listen"), address(http, "--http"),
-        parseDuration(echoInterval), role, generationId, workers, manifests, ovsdb, ovsdbListen, legacyIsolation);
+    RuntimeConfig cfg;
+    try { // every flag is read before anything starts: a malformed one stops start-up with exit code 2
+      cfg = new RuntimeConfig(address(listen, "--listen"), address(http, "--http"),
+          parseDuration(echoInterval), role, generationId, workers, manifests, ovsdb, ovsdbListen, legacyIsolation);
+      for (String target : ovsdb) {
+        flagged("--ovsdb", () -> io.sluice.ovsdb.OvsdbEndpoint.parse(target));
+      }
+      if (ovsdbListen != null) {
+        flagged("--ovsdb-listen", () -> io.sluice.ovsdb.OvsdbEndpoint.parseListen(ovsdbListen));
+      }
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("sluice run: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return 2;
+    }
     SluiceRuntime rt = SluiceRuntime.start(cfg);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -76,6 +92,14 @@ final class RunCommand implements Callable<Integer> {
     }, "sluice-shutdown"));
     stop.await();
     return 0;
+  }
+
+  private static void flagged(String flag, Runnable check) {
+    try {
+      check.run();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+    }
   }
 
   static InetSocketAddress address(String text, String flag) {

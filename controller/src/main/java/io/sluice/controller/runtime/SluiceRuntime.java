@@ -212,7 +212,7 @@ public final class SluiceRuntime implements AutoCloseable {
       try {
         cfg.ovsdb().forEach(e -> endpoints.add(OvsdbEndpoint.parse(e)));
         if (cfg.ovsdbListen() != null) {
-          endpoints.add(OvsdbEndpoint.parse(cfg.ovsdbListen()));
+          endpoints.add(OvsdbEndpoint.parseListen(cfg.ovsdbListen()));
         }
       } catch (RuntimeException e) {
         close();

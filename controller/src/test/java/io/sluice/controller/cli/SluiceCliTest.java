@@ -33,6 +33,21 @@ class SluiceCliTest {
   }
 
   @Test
+  void aMalformedTargetStopsStartUpWithExitCode2AndAMessage() {
+    for (String[] args : new String[][] {{"--ovsdb", "ssl:127.0.0.1:6640"}, {"--ovsdb", "127.0.0.1:6640"},
+        {"--ovsdb-listen", "tcp:127.0.0.1:6640"}, {"--listen", "6653"}, {"--echo-interval", "soon"}}) {
+      StringWriter err = new StringWriter();
+      CommandLine cl = new CommandLine(new SluiceCli());
+      cl.setErr(new PrintWriter(err));
+      String[] all = args[0].equals("--listen") ? new String[] {"run", "--http", "127.0.0.1:0", args[0], args[1]}
+          : new String[] {"run", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", args[0], args[1]};
+      assertThat(cl.execute(all)).as("exit code for %s %s", args[0], args[1]).isEqualTo(2);
+      assertThat(err.toString()).as("message for %s %s", args[0], args[1]).startsWith("sluice run: ")
+          .contains(args[0]).contains(args[1]);
+    }
+  }
+
+  @Test
   void addressesAndDurationsAreReadOrRejectedByName() {
     assertThat(RunCommand.address("[::1]:6653", "--listen").getPort()).isEqualTo(6653);
     assertThat(RunCommand.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
