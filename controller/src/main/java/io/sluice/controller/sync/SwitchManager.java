@@ -40,6 +40,10 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   private final AtomicInteger connected = new AtomicInteger();
   private volatile long generation;
 
+  /** The session that speaks for each datapath id (the first connected, while it is up). */
+  private final Map<Long, SwitchSession> owners = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong refusedDuplicates = new java.util.concurrent.atomic.AtomicLong();
+
   public SwitchManager(FlowCodec codec, LongFunction<DesiredTables> render, SyncMetrics metrics, Role role) {
     this.codec = codec;
     this.render = render;
@@ -57,6 +61,17 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   @Override
   public void active(SwitchSession session) {
     long dpid = session.dpid().getLong();
+    SwitchSession owner = owners.compute(dpid, (k, cur) -> cur == null || !cur.isActive() ? session : cur);
+    if (owner != session) {
+      // Another peer claiming a datapath id whose switch is connected and answering echoes: refused, or it would take
+      // the switch over (the real one would stop receiving changes while shown as connected). A switch that really
+      // reconnects gets in once its old connection is closed or stops answering.
+      refusedDuplicates.incrementAndGet();
+      LOG.warn("switch {}: refused a second connection from {} claiming its datapath id; the switch is connected from "
+          + "{} and answering", session.name(), session.remoteAddress(), owner.remoteAddress());
+      session.close("datapath id " + session.name() + " already connected from " + owner.remoteAddress());
+      return;
+    }
     SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
         MoreExecutors.newSequentialExecutor(pool), pool, codec, writer, render, metrics, () -> generation));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
@@ -96,6 +111,9 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
 
   @Override
   public void closed(SwitchSession session, String reason) {
+    if (session.dpid() == null || !owners.remove(session.dpid().getLong(), session)) {
+      return; // never this datapath's switch (refused as a duplicate)
+    }
     SwitchSync sync = switches.get(session.dpid().getLong());
     if (sync != null) {
       sync.detach(session);
@@ -217,6 +235,11 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   public SwitchSession session(long dpid) {
     SwitchSync s = switches.get(dpid);
     return s == null ? null : s.session();
+  }
+
+  /** Connections refused because they claimed the datapath id of a switch connected and answering. */
+  public long refusedDuplicates() {
+    return refusedDuplicates.get();
   }
 
   public int connectedCount() {
