@@ -70,8 +70,12 @@ public final class OvsRows {
     }
 
     /** A usable OpenFlow port number: present and positive. */
+    /**
+     * Whether the interface has a port number a flow can name: 1..0xfeff (OVS's own range; -1 is a failed interface,
+     * 0xff00 and above are reserved). Anything else a server sends (a hostile one: 99999999999) binds nothing.
+     */
     public boolean hasOfport() {
-      return ofport.isPresent() && ofport.getAsLong() > 0;
+      return ofport.isPresent() && ofport.getAsLong() >= 1 && ofport.getAsLong() <= 0xfeff;
     }
   }
 

@@ -51,6 +51,24 @@ class BindingsTest {
   }
 
   @Test
+  void anOfportNoFlowCanNameBindsNothing() {
+    for (long bad : new long[] {-1, 0, 0xff00, 0xfffffffeL, 99_999_999_999L}) {
+      ifaces.clear();
+      bridges.clear();
+      ports.clear();
+      bridge("00000000000000ab", port(iface(OptionalLong.of(bad), "02:00:00:00:00:01",
+          Map.of("pod-namespace", "ns", "pod-name", "a"))));
+      assertThat(compute()).as("ofport %d", bad).isEmpty();
+    }
+    ifaces.clear();
+    bridges.clear();
+    ports.clear();
+    bridge("00000000000000ab", port(iface(OptionalLong.of(0xfeff), "02:00:00:00:00:01",
+        Map.of("pod-namespace", "ns", "pod-name", "a"))));
+    assertThat(compute()).as("the highest usable ofport").containsKey(POD);
+  }
+
+  @Test
   void attachedMacWinsOverMacInUse() {
     bridge("00000000000000ab", port(iface(OptionalLong.of(5), "02:00:00:00:00:01",
         Map.of("pod-namespace", "ns", "pod-name", "a", "attached-mac", "0a:00:00:00:00:09"))));
