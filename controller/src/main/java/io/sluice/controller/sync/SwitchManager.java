@@ -43,6 +43,8 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   /** The session that speaks for each datapath id (the first connected, while it is up). */
   private final Map<Long, SwitchSession> owners = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong refusedDuplicates = new java.util.concurrent.atomic.AtomicLong();
+  private final io.sluice.controller.logging.LogLimiter logLimiter =
+      new io.sluice.controller.logging.LogLimiter(Duration.ofSeconds(10));
 
   public SwitchManager(FlowCodec codec, LongFunction<DesiredTables> render, SyncMetrics metrics, Role role) {
     this.codec = codec;
@@ -67,8 +69,12 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
       // the switch over (the real one would stop receiving changes while shown as connected). A switch that really
       // reconnects gets in once its old connection is closed or stops answering.
       refusedDuplicates.incrementAndGet();
-      LOG.warn("switch {}: refused a second connection from {} claiming its datapath id; the switch is connected from "
-          + "{} and answering", session.name(), session.remoteAddress(), owner.remoteAddress());
+      long suppressed = logLimiter.admit("duplicate " + session.name());
+      if (suppressed >= 0) {
+        LOG.warn("switch {}: refused a second connection from {} claiming its datapath id; the switch is connected "
+                + "from {} and answering{}", session.name(), session.remoteAddress(), owner.remoteAddress(),
+            logLimiter.suffix(suppressed));
+      }
       session.close("datapath id " + session.name() + " already connected from " + owner.remoteAddress());
       return;
     }
