@@ -161,13 +161,13 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   /** See {@link #backendFlushes}. */
   public record FlushReport(long sent, long failed, String lastFailure) { }
 
-  /** The last reconcile of a switch: messages it took and its duration (read, diff, push, barrier); or null. */
   /** How many pushes to the switch went out diffed flow by flow from the last applied one (not whole tables). */
   public long deltaPushes(long dpid) {
     SwitchSync s = switches.get(dpid);
     return s == null ? 0 : s.deltaPushes();
   }
 
+  /** The last reconcile of a switch: messages it took and its duration (read, diff, push, barrier); or null. */
   public ReconcileReport lastReconcile(long dpid) {
     SwitchSync s = switches.get(dpid);
     SwitchSync.Reconcile r = s == null ? null : s.lastReconcile();

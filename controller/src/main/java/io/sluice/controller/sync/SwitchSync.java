@@ -557,9 +557,8 @@ final class SwitchSync {
         Delta delta = delta(desired, actual, v);
         Diff diff = delta == null ? new Diff(desired, actual, v) : null;
         CompletableFuture<PushResult> pf = delta != null
-            ? writer.push(s, Iterators.concat(groups.upserts().iterator(), delta.ops.iterator(),
-                groups.deletes().iterator()), groups.upserts().size() + delta.ops.size() + groups.deletes().size(),
-                useBundle)
+            ? writer.push(s, bundled(groups, delta.ops.iterator()),
+                groups.upserts().size() + delta.ops.size() + groups.deletes().size(), useBundle)
             : writer.push(s, bundled(groups, diff), maxOps(groups, desired, actual), useBundle);
         long tD = System.nanoTime();
         r = pf.get(5, TimeUnit.MINUTES);
@@ -567,6 +566,7 @@ final class SwitchSync {
           deltaPushes++;
           if (r.applied()) {
             delta.applyTo(installed, appliedEntries);
+            appliedDesired = desired;
             lastFlows = desired.flows();
             lastEntries = appliedEntries;
           }
@@ -624,12 +624,7 @@ final class SwitchSync {
     }
     lastPush = r;
     if (r.applied()) {
-      if (want != installed) {
-        installed = want;
-      }
-      if (appliedDesired != null) {
-        appliedDesired = desired;
-      }
+      installed = want;
       installedGroups = groups.after();
       realizedGeneration = desired.generation();
       lastError = null;
@@ -724,7 +719,6 @@ final class SwitchSync {
   /** See {@link #backendFlushes()}. */
   record BackendFlushes(long sent, long failed, String lastFailure) { }
 
-  /** The bundle's messages in order: groups added or changed, then the flow diff (lazily), then groups removed. */
   /**
    * The flow ops of a push diffed flow by flow from the last applied one, when that is possible: the switch holds
    * exactly what that push sent ({@link #appliedDesired}), both tables can be diffed structurally
@@ -803,7 +797,8 @@ final class SwitchSync {
     return deltaPushes;
   }
 
-  private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, Diff flows) {
+  /** The bundle's messages in order: groups added or changed, then the flow ops (lazily), then groups removed. */
+  private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, java.util.Iterator<SwitchOp> flows) {
     return Iterators.concat(groups.upserts().iterator(), flows, groups.deletes().iterator());
   }
 

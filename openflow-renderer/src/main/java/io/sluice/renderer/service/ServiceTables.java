@@ -411,35 +411,18 @@ public final class ServiceTables {
         groups.without(g.id());
       }
       for (Flow f : c.endpointFlows()) {
-        int n = endpointRefs.get(f.key()) - 1;
-        if (n == 0) {
-          endpointRefs.without(f.key());
-        } else {
-          endpointRefs.with(f.key(), n);
-        }
-        if (n == 0) {
+        if (release(endpointRefs, f.key())) {
           flows.without(f.key());
         }
       }
-      for (NatBackend b : c.natBackends()) {
-        int n = natRefs.get(b) - 1;
-        if (n == 0) {
-          natRefs.without(b);
-        } else {
-          natRefs.with(b, n);
-        }
-      }
+      c.natBackends().forEach(b -> release(natRefs, b));
       rejecting -= c.rejects() ? 1 : 0;
     }
     List<Flow> newFlows = new ArrayList<>();
     List<Group> newGroups = new ArrayList<>();
     for (Compiled c : added) {
       for (Flow f : c.flows()) {
-        Flow old = flows.get(f.key());
-        if (old != null && !old.equals(f)) {
-          throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
-        }
-        flows.with(f.key(), f);
+        putFlow(flows, f);
         newFlows.add(f);
       }
       for (Group g : c.groups()) {
@@ -447,21 +430,12 @@ public final class ServiceTables {
         newGroups.add(g);
       }
       for (Flow f : c.endpointFlows()) {
-        Integer n = endpointRefs.get(f.key());
-        endpointRefs.with(f.key(), n == null ? 1 : n + 1);
-        if (n == null) { // an endpoint of several Services: one flow
-          Flow old = flows.get(f.key());
-          if (old != null && !old.equals(f)) {
-            throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
-          }
-          flows.with(f.key(), f);
+        if (hold(endpointRefs, f.key())) { // an endpoint of several Services: one flow
+          putFlow(flows, f);
           newFlows.add(f);
         }
       }
-      for (NatBackend b : c.natBackends()) {
-        Integer n = natRefs.get(b);
-        natRefs.with(b, n == null ? 1 : n + 1);
-      }
+      c.natBackends().forEach(b -> hold(natRefs, b));
       rejecting += c.rejects() ? 1 : 0;
     }
     PersistentMap<NatBackend, Integer> natNow = natRefs.result();
@@ -471,6 +445,33 @@ public final class ServiceTables {
         rejecting > 0 ? Map.of(REJECT_METER.id(), REJECT_METER) : Map.of(), nat, newFlows, newGroups);
     return new State(byService.result(), ids.result(), used.result(), byPod.result(), flows.result(),
         endpointRefs.result(), groups.result(), natNow, rejecting, shared);
+  }
+
+  /** Adds a shared flow; another flow with its identity is an error (two Services claiming one address and port). */
+  private static void putFlow(Staged<FlowKey, Flow> flows, Flow f) {
+    Flow old = flows.get(f.key());
+    if (old != null && !old.equals(f)) {
+      throw new IllegalArgumentException("two shared flows share table, priority and match:\n" + old + "\n" + f);
+    }
+    flows.with(f.key(), f);
+  }
+
+  /** One more user of {@code key}; true if it is the first. */
+  private static <K> boolean hold(Staged<K, Integer> refs, K key) {
+    Integer n = refs.get(key);
+    refs.with(key, n == null ? 1 : n + 1);
+    return n == null;
+  }
+
+  /** One user fewer of {@code key}; true if that was the last. */
+  private static <K> boolean release(Staged<K, Integer> refs, K key) {
+    int n = refs.get(key) - 1;
+    if (n == 0) {
+      refs.without(key);
+    } else {
+      refs.with(key, n);
+    }
+    return n == 0;
   }
 
   private static boolean sameElements(List<EndpointSlice> a, List<EndpointSlice> b) {
