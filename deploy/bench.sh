@@ -8,7 +8,18 @@
 #   labels      io.sluice.controller.bench.LabelChangeBench (one pod-label change at 100k pods, real OVS bridge)
 #   services-ovs io.sluice.controller.bench.ServiceChangeBench (endpoint change at 10k Services, reject latency,
 #               datapath ratio via a cluster IP; real OVS bridges)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, services-ovs, labels) runs one; `deploy/bench.sh gc` compares the
+#   k8s         io.sluice.controller.bench.KubernetesBench (informer start-up at 10k pods, heap, label change through
+#               the API; mock API server, real OVS bridge)
+#   ha          io.sluice.controller.bench.FailoverBench (leader killed -> new leader's confirmed barrier, median of 5)
+#   ovs         io.sluice.controller.bench.OvsBench (ovs-ctl restart and kill -9 of ovs-vswitchd under a 10 ms ping;
+#               a private OVS instance, never the system one)
+#   load        io.sluice.controller.bench.LoadBench (5,000 simulated switches held by one sluice run: RSS, threads;
+#               an echo flood whose replies are never read: RSS growth)
+#   audit       io.sluice.controller.bench.AuditBench (denied packets logged per second and lost; TCP connection rate
+#               with every allowed connection logged / without; real OVS bridge)
+#   trace       io.sluice.controller.bench.TraceBench (median time of one `sluice trace`: API, ovs-appctl ofproto/trace,
+#               parse; 3,000 pods, 100 policies on the traced pod; real OVS bridge)
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, services-ovs, labels, k8s, ha, ovs, load, audit, trace) runs one; `deploy/bench.sh gc` compares the
 # default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +36,7 @@ run() { # module main-class [args]
   local module=$1 main=$2; shift 2
   # sibling modules come from their fresh target/classes
   local cp
-  cp="$(classes "$module"):model/target/classes:openflow-renderer/target/classes:ovsdb/target/classes:k8s-watcher/target/classes"
+  cp="$(classes "$module"):model/target/classes:openflow-renderer/target/classes:ovsdb/target/classes:k8s-watcher/target/classes:k8s-watcher/target/test-classes"
   # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of options
   java $(sluice_java_options "${BENCH_JAVA_OPTS:-}") ${BENCH_JAVA_OPTS:-} -Xmx3g -cp "$cp" "$main" "$@"
 }
@@ -37,6 +48,12 @@ case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
 case "$which" in all|controller) run controller io.sluice.controller.bench.Bench ;; esac
 case "$which" in all|labels) run controller io.sluice.controller.bench.LabelChangeBench ;; esac
 case "$which" in all|services-ovs) run controller io.sluice.controller.bench.ServiceChangeBench ;; esac
+case "$which" in all|k8s) run controller io.sluice.controller.bench.KubernetesBench ;; esac
+case "$which" in all|ha) run controller io.sluice.controller.bench.FailoverBench ;; esac
+case "$which" in all|ovs) run controller io.sluice.controller.bench.OvsBench ;; esac
+case "$which" in all|load) run controller io.sluice.controller.bench.LoadBench ;; esac
+case "$which" in all|audit) run controller io.sluice.controller.bench.AuditBench ;; esac
+case "$which" in all|trace) run controller io.sluice.controller.bench.TraceBench ;; esac
 if [ "$which" = gc ]; then # not in "all": cold manifest loads, G1 and deploy/java-options alternating, side by side
   dir=$(mktemp -d)/manifests
   trap 'rm -rf "$(dirname "$dir")"' EXIT

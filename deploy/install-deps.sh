@@ -29,6 +29,8 @@ java_major() {
 jm=$(java_major); jm=${jm:-0}
 if [ "$jm" -lt 17 ]; then missing+=(default-jdk-headless); fi
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# kubectl drives one API-server test as a user would; any kubectl on PATH will do, else Debian's.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

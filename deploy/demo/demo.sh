@@ -231,6 +231,8 @@ if [ -z "$STANDALONE" ] && [ -d "$WORK/manifests" ]; then
   "${REPORT[@]}" policy-matrix "$SERVER_PORT" "$SLUICE" "$WORK/manifests" "${POD_ARGS[@]}" || policy_rc=$?
   [ "$policy_rc" -eq 0 ] || die "observed connectivity differs from what sluice explain predicts"
   echo "Per-rule counters: $API/api/v1/policies"
+  say "Audit log: connections the policies denied, and those db-from-api allowed, with pod names (newest first)"
+  "${REPORT[@]}" audit "$API" 12 || true
 fi
 
 if [ -n "$ONESHOT" ]; then

@@ -247,6 +247,25 @@ def policy_matrix(port, sluice, manifests, pods):
     return 0 if not wrong else 1
 
 
+def audit(base, n):
+    """The audit log's most recent entries (denied connections with pod names), newest first."""
+    time.sleep(1.5)  # repeats within a second are merged before an entry is written
+    status, body = get(base + '/api/v1/audit?limit=%d' % n)
+    if status != 200:
+        print('audit log not available: HTTP %d' % status)
+        return 1
+    entries = json.loads(body)
+
+    def who(p):
+        name = '%s/%s' % (p['namespace'], p['pod']) if 'pod' in p else p.get('ip', '?')
+        return name + (':%d' % p['port'] if 'port' in p else '')
+    rows = [(e['time'][11:19], e['verdict'], e['direction'], who(e['source']), who(e['destination']), e['protocol'],
+             e['policy'] + ('' if e.get('rule') is None else ' rule %d' % e['rule']), e['count']) for e in entries]
+    table(('time', 'verdict', 'direction', 'source', 'destination', 'proto', 'policy', 'count'), rows)
+    print('%d entries shown; all of them: %s/api/v1/audit' % (len(rows), base))
+    return 0
+
+
 def main(argv):
     cmd, args = argv[0], argv[1:]
     if cmd == 'wait-ready':
@@ -262,6 +281,8 @@ def main(argv):
         return switches(args[0], args[1])
     if cmd == 'matrix':
         return matrix(int(args[0]), args[1:])
+    if cmd == 'audit':
+        return audit(args[0], int(args[1]))
     if cmd == 'service':
         return service(args[0], args[1], int(args[2]), int(args[3]))
     print(__doc__, file=sys.stderr)

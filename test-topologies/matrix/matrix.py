@@ -481,10 +481,10 @@ class Topology:
             name = node.bridge.ovs_name
             addresses = [{'type': 'InternalIP', 'address': ip} for ip in node.ips] + \
                         [{'type': 'Hostname', 'address': name}]
-            items.append({'apiVersion': 'v1', 'kind': 'Node',
-                          'metadata': {'name': name, 'labels': {'kubernetes.io/hostname': name,
-                                                                'kubernetes.io/os': 'linux'}},
-                          'status': {'addresses': addresses}})
+            meta = {'name': name, 'labels': {'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux'}}
+            if node.bridge.dpid:   # which switch is this node's (NodePorts, Local traffic policies, masquerade)
+                meta['annotations'] = {'sluice.io/datapath-ids': '0x' + node.bridge.dpid}
+            items.append({'apiVersion': 'v1', 'kind': 'Node', 'metadata': meta, 'status': {'addresses': addresses}})
         for p in self.pods:
             container = {'name': 'main', 'image': 'busybox:1.36'}
             if p.ports:
@@ -1234,30 +1234,62 @@ def read_line(stream, timeout):
 # ---------------------------------------------------------------------------------------------------------------
 
 CLIENT_GROUPS = ('all', 'pods', 'nodes', 'externals')
+# How a failed Service connection ended, as service_connect() names it: no answer to the SYN (dropped), a RST to the
+# SYN, a RST later.
+FAILURE_KINDS = ('timeout', 'refused', 'reset')
 
 
 class ServiceCheck:
     """One line of services.txt: clients, a virtual address and port, how many connections each client opens, the
     endpoints that must answer (exactly those) and how many connections must fail."""
 
-    def __init__(self, where, line, clients, ip, port, connections, answered, failures):
+    def __init__(self, where, line, clients, ip, port, connections, answered, failures, source=None, failed_how=None):
         self.where, self.line = where, line
         self.clients, self.ip, self.port = clients, ip, port
         self.connections, self.answered, self.failures = connections, answered, failures
+        self.failed_how = failed_how   # None (any way), or how every failed connection must end: FAILURE_KINDS
+        self.source = source     # None (not checked), 'client', 'own-node' or a NodeHost
+
+    @property
+    def v6(self):
+        return ':' in self.ip
+
+    def source_of(self, client):
+        """The address every answering endpoint must have seen the connections come from, or None (not checked):
+        the client's own (source=client), the node of the bridge the client is on (source=own-node: a connection
+        translated and masqueraded where it enters), or a named node's (source=node:NAME), in the target's family."""
+        if self.source is None:
+            return None
+        who = client if self.source == 'client' else client.bridge.node if self.source == 'own-node' else self.source
+        return who.v6 if self.v6 else who.v4
+
+    def source_text(self):
+        if self.source is None:
+            return ''
+        return '; seen from %s' % ("the client's own address" if self.source == 'client' else
+                                   "the client's node's address" if self.source == 'own-node' else
+                                   "%s's address" % self.source.key)
 
     @property
     def target(self):
         return ('[%s]:%d' if ':' in self.ip else '%s:%d') % (self.ip, self.port)
 
-    def expectation(self):
-        return 'answered by %s; %d failed' % (' '.join(sorted(self.answered)) or 'nobody', self.failures)
+    def expectation(self, client=None):
+        text = 'answered by %s; %d failed' % (' '.join(sorted(self.answered)) or 'nobody', self.failures)
+        if self.failed_how:
+            text += ' (%s)' % self.failed_how
+        if client is not None and self.source is not None:
+            return text + '; seen from %s' % self.source_of(client)
+        return text + self.source_text()
 
 
 def parse_services(path, topo):
     """[ServiceCheck] from services.txt: FROM TO CONNECTIONS ANSWERED-BY... FAILED per line ('#' comments).
     FROM: comma-separated pods, nodes, externals, all, or keys (ns/pod, node:NAME, external:NAME).
     TO: IPv4:PORT or [IPv6]:PORT. ANSWERED-BY: the keys whose servers must answer (every one of them, no other),
-    or '-' for none. FAILED: how many of each client's connections must fail."""
+    or '-' for none. FAILED: how many of each client's connections must fail, N or N:HOW (every one ended so:
+    timeout, refused or reset). An optional last token
+    source=client|own-node|node:NAME: the address every answering endpoint saw the connections come from."""
     try:
         with open(path, encoding='utf-8') as f:
             lines = f.read().splitlines()
@@ -1274,8 +1306,19 @@ def parse_services(path, topo):
             continue
         where = '%s:%d' % (rel, n)
         tokens = line.split()
+        source = None
+        if tokens and tokens[-1].startswith('source='):
+            value = tokens.pop()[len('source='):]
+            if value in ('client', 'own-node'):
+                source = value
+            elif value.startswith('node:') and value in topo.by_key:
+                source = topo.by_key[value]
+            else:
+                raise ScenarioError('%s: %r: source= is client (the client\'s own address), own-node (the address of '
+                                    'the node whose bridge the client is on) or node:NAME of topology.json'
+                                    % (where, 'source=' + value))
         if len(tokens) < 5:
-            raise ScenarioError('%s: a check is FROM TO CONNECTIONS ANSWERED-BY... FAILED, e.g. '
+            raise ScenarioError('%s: a check is FROM TO CONNECTIONS ANSWERED-BY... FAILED [source=WHO], e.g. '
                                 '"pods 10.96.0.10:80 30 shop/web-1 shop/web-2 0"' % where)
         clients = []
         for c in tokens[0].split(','):
@@ -1301,10 +1344,14 @@ def parse_services(path, topo):
             raise ScenarioError('%s: %r is not IPv4:PORT or [IPv6]:PORT' % (where, tokens[1]))
         if ':' in ip and not topo.dual_stack:
             raise ScenarioError('%s: %s is IPv6, but the pods have no IPv6 addresses' % (where, ip))
+        failed, _, failed_why = tokens[-1].partition(':')
         try:
-            connections, failures = int(tokens[2]), int(tokens[-1])
+            connections, failures = int(tokens[2]), int(failed)
         except ValueError:
             raise ScenarioError('%s: CONNECTIONS (%r) and FAILED (%r) are numbers' % (where, tokens[2], tokens[-1]))
+        if failed_why and (failed_why not in FAILURE_KINDS or failures == 0):
+            raise ScenarioError('%s: FAILED is N or N:HOW, HOW one of %s (how every failed connection ended), not %r'
+                                % (where, ', '.join(FAILURE_KINDS), tokens[-1]))
         if not 1 <= connections <= 1000 or not 0 <= failures <= connections:
             raise ScenarioError('%s: CONNECTIONS is 1-1000 and FAILED 0-CONNECTIONS' % where)
         named = tokens[3:-1]
@@ -1316,7 +1363,16 @@ def parse_services(path, topo):
         if len(answered) > connections - failures:
             raise ScenarioError('%s: %d answering endpoints cannot all answer %d successful connections'
                                 % (where, len(answered), connections - failures))
-        checks.append(ServiceCheck(where, line, clients, ip, port, connections, answered, failures))
+        check = ServiceCheck(where, line, clients, ip, port, connections, answered, failures, source,
+                             failed_why or None)
+        if source is not None:
+            if not answered:
+                raise ScenarioError('%s: source= needs endpoints that answer' % where)
+            if source == 'own-node' and any(c.bridge.node is None for c in clients):
+                raise ScenarioError('%s: source=own-node needs bridges with a "node"' % where)
+            if any(check.source_of(c) is None for c in clients):
+                raise ScenarioError('%s: source= names an address the target\'s family does not have' % where)
+        checks.append(check)
     if not checks:
         raise ScenarioError('%s: no check (FROM TO CONNECTIONS ANSWERED-BY... FAILED per line)' % rel)
     return checks
@@ -1326,11 +1382,29 @@ def service_outcome_text(outcome):
     answers = ', '.join('%s x%d' % (k, v) for k, v in sorted(outcome['answers'].items())) or 'nobody answered'
     failed = sum(outcome['failures'].values())
     why = ' (%s)' % ', '.join('%s x%d' % (k, v) for k, v in sorted(outcome['failures'].items())) if failed else ''
-    return '%s; %d failed%s' % (answers, failed, why)
+    seen = outcome.get('sources') or {}
+    peers = '; seen from %s' % ', '.join('%s x%d' % (k, v) for k, v in sorted(seen.items())) if seen else ''
+    return '%s; %d failed%s%s' % (answers, failed, why, peers)
 
 
-def service_outcome_matches(check, outcome):
-    return set(outcome['answers']) == check.answered and sum(outcome['failures'].values()) == check.failures
+def same_address(a, b):
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
+def service_outcome_matches(check, outcome, client):
+    if set(outcome['answers']) != check.answered or sum(outcome['failures'].values()) != check.failures:
+        return False
+    if check.failed_how and set(outcome['failures']) - {check.failed_how}:
+        return False
+    want = check.source_of(client)
+    if want is None:
+        return True
+    # Every answer must have said where the connection came from, and that is the expected address.
+    seen = outcome.get('sources') or {}
+    return sum(seen.values()) == sum(outcome['answers'].values()) and all(same_address(a, want) for a in seen)
 
 
 def compare_services(run_, title, checks, retry=True):
@@ -1339,7 +1413,7 @@ def compare_services(run_, title, checks, retry=True):
     prints each check and its clients, and returns True when every one matched."""
     jobs = [(i, c) for i, ch in enumerate(checks) for c in ch.clients]
     outcomes = run_.probe_services(checks, jobs)
-    wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
+    wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j], j[1])]
     # Only where some connection got an answer: then the path works, and a missing endpoint or a failure may be
     # chance. Where every connection failed, probing again only doubles the wait.
     again = [j for j in wrong if outcomes[j]['answers']] if retry else []
@@ -1348,7 +1422,7 @@ def compare_services(run_, title, checks, retry=True):
             'connections: %s' % (title, len(again),
                                  ', '.join('%s -> %s' % (c.key, checks[i].target) for i, c in again)))
         outcomes.update(run_.probe_services(checks, again, factor=2))
-        wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j])]
+        wrong = [j for j in jobs if not service_outcome_matches(checks[j[0]], outcomes[j], j[1])]
     log('')
     log('%s: Service probes (%d clients x addresses; TCP connections, each endpoint answers with its name):'
         % (title, len(jobs)))
@@ -1364,7 +1438,7 @@ def compare_services(run_, title, checks, retry=True):
         log('%s: services MISMATCH in %d of %d Service probes:' % (title, len(wrong), len(jobs)))
         for i, c in wrong:
             log('  %s (%s) -> %s: expected %s; observed %s' % (
-                c.key, checks[i].where, checks[i].target, checks[i].expectation(),
+                c.key, checks[i].where, checks[i].target, checks[i].expectation(c),
                 service_outcome_text(outcomes[(i, c)])))
         return False
     log('%s: services OK' % title)
@@ -1544,8 +1618,8 @@ def main_run(args):
 # ---------------------------------------------------------------------------------------------------------------
 
 def serve(spec):
-    """TCP: accept, send the name of what owns the port and a newline, close. UDP: echo. On every port of the spec,
-    IPv4 and (if v6) IPv6. Prints READY."""
+    """TCP: accept, send the name of what owns the port and a newline, then 'from ' and the address the connection
+    came from and a newline, close. UDP: echo. On every port of the spec, IPv4 and (if v6) IPv6. Prints READY."""
     import selectors
     sel = selectors.DefaultSelector()
     families = [(socket.AF_INET, '0.0.0.0')] + ([(socket.AF_INET6, '::')] if spec.get('v6') else [])
@@ -1573,10 +1647,10 @@ def serve(spec):
             kind, answer = key.data
             try:
                 if kind == 'tcp':
-                    conn, _ = s.accept()
+                    conn, peer = s.accept()
                     try:
                         conn.settimeout(1)
-                        conn.sendall(answer)
+                        conn.sendall(answer + ('from %s\n' % peer[0]).encode())
                     finally:
                         conn.close()
                 else:
@@ -1627,43 +1701,59 @@ def probe_batch():
 
 
 def service_connect(ip, port, timeout):
-    """One TCP connection to a Service address: (name the endpoint answered, None) or (None, why it failed)."""
+    """One TCP connection to a Service address: (name the endpoint answered, the address it saw the connection come
+    from or None, None) or (None, None, why it failed)."""
     fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
     try:
         with socket.socket(fam, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
             s.connect((ip, port))
-            data, deadline = b'', time.monotonic() + timeout
-            while b'\n' not in data and len(data) < 512:
+            # The server sends two lines and closes: read both (or until it closes, or the timeout).
+            data, deadline, closed = b'', time.monotonic() + timeout, False
+            while data.count(b'\n') < 2 and len(data) < 512:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return None, 'connected, no answer'
+                    break
                 s.settimeout(left)
-                chunk = s.recv(512)
+                try:
+                    chunk = s.recv(512)
+                except socket.timeout:
+                    break
+                except ConnectionResetError:
+                    closed = True
+                    break
                 if not chunk:
+                    closed = True
                     break
                 data += chunk
-            name = data.split(b'\n', 1)[0].decode(errors='replace').strip()
-            return (name, None) if name else (None, 'closed without an answer')
+            lines = data.decode(errors='replace').split('\n')
+            name = lines[0].strip() if len(lines) > 1 else ''
+            peer = lines[1].strip() if len(lines) > 2 else ''
+            peer = peer[len('from '):] if peer.startswith('from ') else None
+            if not name:
+                return None, None, 'closed without an answer' if closed else 'connected, no answer'
+            return name, peer, None
     except socket.timeout:
-        return None, 'timeout'
+        return None, None, 'timeout'
     except ConnectionRefusedError:
-        return None, 'refused'
+        return None, None, 'refused'
     except ConnectionResetError:
-        return None, 'reset'
+        return None, None, 'reset'
     except OSError as e:
-        return None, 'error: %s' % (e.strerror or e)
+        return None, None, 'error: %s' % (e.strerror or e)
 
 
 def service_check(c):
-    answers, failures = {}, {}
+    answers, failures, sources = {}, {}, {}
     for _ in range(int(c['connections'])):
-        name, why = service_connect(c['ip'], int(c['port']), float(c['timeout']))
+        name, peer, why = service_connect(c['ip'], int(c['port']), float(c['timeout']))
         if name is not None:
             answers[name] = answers.get(name, 0) + 1
+            if peer is not None:
+                sources[peer] = sources.get(peer, 0) + 1
         else:
             failures[why] = failures.get(why, 0) + 1
-    return {'answers': answers, 'failures': failures}
+    return {'answers': answers, 'failures': failures, 'sources': sources}
 
 
 def service_probe_batch():

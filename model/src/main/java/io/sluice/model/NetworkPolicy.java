@@ -11,9 +11,36 @@ import java.util.Set;
  * A networking.k8s.io/v1 NetworkPolicy after API-server defaulting: {@code policyTypes} is never empty, every port
  * has a protocol. The policy selects pods in its own namespace with {@code podSelector}; for each policy type the
  * selected pods are isolated and the rules list what is allowed.
+ *
+ * <p>{@code allowOnly}: the pre-v1 meaning (an {@code extensions/v1beta1} policy of Kubernetes 1.3–1.6, read only
+ * with {@code --legacy-isolation}): the policy isolates nothing by itself, its rules only allow traffic to pods that
+ * something else isolates (their namespace's DefaultDeny annotation, or a v1 policy). So in a namespace without the
+ * annotation it has no effect, as that API's documentation states.
+ *
+ * <p>{@code log}: the annotation {@value #LOG_ANNOTATION} is {@code "true"}: new connections its rules allow are
+ * written to the audit log (denied ones always are).
  */
 public record NetworkPolicy(ObjectRef ref, LabelSelector podSelector, Set<PolicyType> policyTypes, List<Rule> ingress,
-                            List<Rule> egress) {
+                            List<Rule> egress, boolean allowOnly, boolean log) {
+  /** The annotation that asks for the connections a policy allows to be logged. */
+  public static final String LOG_ANNOTATION = "sluice.io/log";
+
+  /** A v1 policy: it isolates the pods it selects. */
+  public NetworkPolicy(ObjectRef ref, LabelSelector podSelector, Set<PolicyType> policyTypes, List<Rule> ingress,
+                       List<Rule> egress) {
+    this(ref, podSelector, policyTypes, ingress, egress, false, false);
+  }
+
+  public NetworkPolicy(ObjectRef ref, LabelSelector podSelector, Set<PolicyType> policyTypes, List<Rule> ingress,
+                       List<Rule> egress, boolean allowOnly) {
+    this(ref, podSelector, policyTypes, ingress, egress, allowOnly, false);
+  }
+
+  /** The same policy with its allowed connections logged, or not. */
+  public NetworkPolicy withLog(boolean log) {
+    return new NetworkPolicy(ref, podSelector, policyTypes, ingress, egress, allowOnly, log);
+  }
+
   public NetworkPolicy {
     Objects.requireNonNull(ref, "ref");
     Objects.requireNonNull(podSelector, "podSelector");
@@ -23,6 +50,11 @@ public record NetworkPolicy(ObjectRef ref, LabelSelector podSelector, Set<Policy
     policyTypes = Set.copyOf(EnumSet.copyOf(policyTypes));
     ingress = List.copyOf(ingress);
     egress = List.copyOf(egress);
+  }
+
+  /** The same policy with the pre-v1 meaning: it only allows (see the class comment). */
+  public NetworkPolicy asAllowOnly() {
+    return new NetworkPolicy(ref, podSelector, policyTypes, ingress, egress, true, log);
   }
 
   public boolean isolatesIngress() {

@@ -3,13 +3,22 @@ package io.sluice.model;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A Kubernetes node: its name, labels and the addresses of its {@code InternalIP} entries in
  * {@code status.addresses} (IPv4 or IPv6 literals, in the order given). Services need them for NodePorts and for
  * traffic a node sends to a Service on behalf of itself.
+ *
+ * @param datapathIds the switches (OpenFlow datapath ids) that are this node's datapath, from the Node's annotation
+ *                    {@value #DATAPATH_IDS_ANNOTATION} (comma-separated, hex with {@code 0x} or decimal): a switch
+ *                    listed here answers NodePorts on this node's addresses, and its "local" endpoints (traffic
+ *                    policies Local) are the ones whose {@code nodeName} is this node. Empty when not annotated.
  */
-public record Node(String name, Map<String, String> labels, List<String> internalIPs) {
+public record Node(String name, Map<String, String> labels, List<String> internalIPs, Set<Long> datapathIds) {
+  /** The Node annotation that names its switches' datapath ids. */
+  public static final String DATAPATH_IDS_ANNOTATION = "sluice.io/datapath-ids";
+
   public Node {
     Objects.requireNonNull(name, "name");
     if (name.isEmpty()) {
@@ -17,5 +26,11 @@ public record Node(String name, Map<String, String> labels, List<String> interna
     }
     labels = Map.copyOf(labels);
     internalIPs = List.copyOf(internalIPs);
+    datapathIds = Set.copyOf(datapathIds);
+  }
+
+  /** A node that names no switch. */
+  public Node(String name, Map<String, String> labels, List<String> internalIPs) {
+    this(name, labels, internalIPs, Set.of());
   }
 }

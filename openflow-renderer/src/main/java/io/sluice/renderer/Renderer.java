@@ -64,7 +64,7 @@ public final class Renderer {
    * (shared by every switch of a generation) they were combined with.
    */
   public record Rendered(long dpid, DesiredTables tables, Inputs inputs, List<Flow> policyFlows,
-                         ServiceTables services) { }
+                         ServiceTables services, String node) { }
 
   /** As {@link #render(PolicyIndex, ServiceTables, long, Rendered)}, compiling the Service tables of the index's snapshot. */
   public Rendered render(PolicyIndex index, long dpid, Rendered previous) {
@@ -82,9 +82,10 @@ public final class Renderer {
   public Rendered render(PolicyIndex index, ServiceTables services, long dpid, Rendered previous) {
     Snapshot snapshot = index.snapshot();
     boolean samePolicy = previous != null && previous.dpid() == dpid && previous.inputs().unchangedIn(index);
-    if (samePolicy && services.sameAs(previous.services())) {
+    String node = services.nodeOf(dpid);
+    if (samePolicy && services.sameAs(previous.services()) && node.equals(previous.node())) {
       return new Rendered(dpid, previous.tables().atGeneration(snapshot.generation()), previous.inputs(),
-          previous.policyFlows(), services);
+          previous.policyFlows(), services, node);
     }
     Inputs inputs;
     List<Flow> policy;
@@ -97,11 +98,13 @@ public final class Renderer {
       policy.forEach(profile::check);
     }
     List<Flow> base = profile.baseFlows(dpid, round);
-    List<Flow> own = new ArrayList<>(base.size() + policy.size());
+    List<Flow> nodeServices = services.nodeFlows(node); // NodePorts and Local traffic policies of this switch's node
+    List<Flow> own = new ArrayList<>(base.size() + policy.size() + nodeServices.size());
     own.addAll(base);
     own.addAll(policy);
+    own.addAll(nodeServices);
     base.forEach(profile::check); // (the Service tables checked their flows when they compiled them)
-    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), own, services.shared()),
-        inputs, policy, services);
+    return new Rendered(dpid, DesiredTables.of(dpid, snapshot.generation(), own, profile.baseMeters(), services.shared()),
+        inputs, policy, services, node);
   }
 }

@@ -53,6 +53,10 @@ final class NodeSession implements NotificationListener {
   private final BindingAggregator aggregator;
   private final OvsdbCache cache;
   private final Runnable onPassiveEnd;
+  private final SystemIds systemIds;
+  /** Holds its system-id's claim (synced and accepted); read by other sessions' claims without this one's lock. */
+  private volatile boolean live;
+  private boolean refusalLogged;
 
   private OvsdbClient client;
   private State state;
@@ -74,14 +78,15 @@ final class NodeSession implements NotificationListener {
 
   /** An active session (dials {@code endpoint} and keeps dialling). */
   NodeSession(OvsdbEndpoint endpoint, Transport transport, OvsdbSource.Options options,
-      BindingAggregator aggregator) {
-    this(endpoint, endpoint.toString(), transport, options, aggregator, null);
+      BindingAggregator aggregator, SystemIds systemIds) {
+    this(endpoint, endpoint.toString(), transport, options, aggregator, null, systemIds);
   }
 
   /** A passive session over a connection a server opened to our listener. */
   NodeSession(OvsdbEndpoint listener, String name, Transport transport, OvsdbSource.Options options,
-      BindingAggregator aggregator, Runnable onPassiveEnd) {
+      BindingAggregator aggregator, Runnable onPassiveEnd, SystemIds systemIds) {
     this.endpoint = listener;
+    this.systemIds = systemIds;
     this.name = name;
     this.transport = transport;
     this.options = options;
@@ -127,7 +132,8 @@ final class NodeSession implements NotificationListener {
     CompletableFuture<OvsdbClient> f = switch (endpoint.kind()) {
       case UNIX -> transport.connectUnix(endpoint.path(), options.connectTimeout(), this);
       case TCP -> transport.connectTcp(endpoint.host(), endpoint.port(), options.connectTimeout(), this);
-      case PTCP -> throw new IllegalStateException("passive endpoints are not dialled");
+      case SSL -> transport.connectSsl(endpoint.host(), endpoint.port(), options.connectTimeout(), this);
+      case PTCP, PSSL -> throw new IllegalStateException("passive endpoints are not dialled");
     };
     f.whenComplete((c, e) -> {
       if (e != null) {
@@ -231,6 +237,21 @@ final class NodeSession implements NotificationListener {
         resyncGraceUntil = System.nanoTime() + options.resyncGrace().toNanos();
         transport.group().schedule(this::publish, options.resyncGrace().toNanos(), TimeUnit.NANOSECONDS);
       }
+      String id = cache.switchesView().values().stream().map(x -> x.systemId()).filter(x -> !x.isEmpty())
+          .findFirst().orElse("");
+      String refusal = systemIds.claim(id, certificateName(c), this);
+      if (refusal != null) {
+        lastError = "refused: " + refusal;
+        if (!refusalLogged) {
+          refusalLogged = true;
+          LOG.warn("{}: {}: refused{}", name, refusal, refusal.contains(" is already connected from ")
+              ? " (one node, one server; the first keeps it until its connection is gone)" : "");
+        }
+        c.close();
+        return;
+      }
+      live = true;
+      refusalLogged = false;
       loadedOnce = true;
       backoff = options.backoffMin();
       lastError = "";
@@ -240,6 +261,12 @@ final class NodeSession implements NotificationListener {
           cache.interfaceCount(), systemId.isEmpty() ? "(none)" : systemId);
     }
     publish();
+  }
+
+  /** The name on the certificate the server presented over TLS, or null on a plain (tcp, unix) connection. */
+  private static String certificateName(OvsdbClient c) {
+    io.netty.handler.ssl.SslHandler ssl = c.channel().pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    return ssl == null ? null : CertificateName.ofPeer(ssl.engine().getSession());
   }
 
   /** Passive peers are known by system-id (stable across reconnects), else by their address. */
@@ -345,6 +372,7 @@ final class NodeSession implements NotificationListener {
         return;
       }
       client = null;
+      release();
       if (closed) {
         setState(State.CLOSED);
         return;
@@ -352,12 +380,20 @@ final class NodeSession implements NotificationListener {
       if (lastError.isEmpty()) {
         lastError = "connection lost";
       }
+      // a refused server was logged once by the refusal; its closing is not news each time it tries again
+      boolean refused = refusalLogged && lastError.startsWith("refused: ");
       if (endpoint.isPassive()) {
-        LOG.warn("{}: server disconnected; keeping its {} bindings until it reconnects", name,
-            aggregator.count(sourceKey));
+        if (!refused) {
+          LOG.warn("{}: server disconnected; keeping its {} bindings until it reconnects", name,
+              aggregator.count(sourceKey));
+        }
         setState(State.CLOSED);
       } else {
-        LOG.warn("{}: connection lost; keeping {} bindings, reconnecting", name, aggregator.count(sourceKey));
+        if (refused) {
+          LOG.debug("{}: closed after refusal; trying again with backoff", name);
+        } else {
+          LOG.warn("{}: connection lost; keeping {} bindings, reconnecting", name, aggregator.count(sourceKey));
+        }
         scheduleRetry();
       }
     }
@@ -379,6 +415,30 @@ final class NodeSession implements NotificationListener {
     retry = transport.group().next().schedule(this::start, jittered, TimeUnit.MILLISECONDS);
   }
 
+  /** Gives up its system-id's claim (its connection is gone). */
+  private void release() {
+    if (live) {
+      live = false;
+      systemIds.release(systemId, this);
+    }
+  }
+
+  boolean live() {
+    return live;
+  }
+
+  /**
+   * Who speaks for which node: one live session per system-id, and only listed ones when a list is given (with the
+   * certificate name listed, if any). {@link #claim} answers why a session is refused (another live session holds the
+   * id; not listed; not the listed certificate name), or null when the claim is granted. An empty id is granted unless
+   * a list is given. {@code certificateName} is null on a plain connection.
+   */
+  interface SystemIds {
+    String claim(String systemId, String certificateName, NodeSession session);
+
+    void release(String systemId, NodeSession session);
+  }
+
   private void setState(State s) {
     if (state != s) {
       state = s;
@@ -391,6 +451,7 @@ final class NodeSession implements NotificationListener {
     OvsdbClient c;
     synchronized (this) {
       closed = true;
+      release();
       if (retry != null) {
         retry.cancel(false);
       }

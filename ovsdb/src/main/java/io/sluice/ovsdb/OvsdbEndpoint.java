@@ -3,12 +3,13 @@ package io.sluice.ovsdb;
 import java.util.Objects;
 
 /**
- * Where to find an ovsdb-server, in ovs-vsctl's own notation: {@code unix:PATH} and {@code tcp:HOST:PORT} connect
- * to it (and reconnect); {@code ptcp:PORT[:HOST]} listens for servers that were told
- * {@code ovs-vsctl set-manager tcp:CONTROLLER:PORT}. IPv6 hosts go in brackets: {@code tcp:[::1]:6640}.
+ * Where to find an ovsdb-server, in ovs-vsctl's own notation: {@code unix:PATH}, {@code tcp:HOST:PORT} and
+ * {@code ssl:HOST:PORT} connect to it (and reconnect); {@code ptcp:PORT[:HOST]} and {@code pssl:PORT[:HOST]} listen
+ * for servers that were told {@code ovs-vsctl set-manager tcp:CONTROLLER:PORT} (or {@code ssl:}). The TLS kinds need
+ * a key, certificate and CA certificate (see {@link OvsdbTls}). IPv6 hosts go in brackets: {@code tcp:[::1]:6640}.
  */
 public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
-  public enum Kind { UNIX, TCP, PTCP }
+  public enum Kind { UNIX, TCP, PTCP, SSL, PSSL }
 
   public OvsdbEndpoint {
     Objects.requireNonNull(kind, "kind");
@@ -18,7 +19,7 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
       }
     } else {
       Objects.requireNonNull(host, "host");
-      if (port < 0 || port > 65535 || (kind == Kind.TCP && port == 0)) {
+      if (port < 0 || port > 65535 || ((kind == Kind.TCP || kind == Kind.SSL) && port == 0)) {
         throw new IllegalArgumentException("bad port " + port + " in " + kind.name().toLowerCase() + " endpoint");
       }
     }
@@ -32,16 +33,26 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
     return new OvsdbEndpoint(Kind.TCP, host, port, null);
   }
 
+  /** Connect over TLS to {@code host:port}. */
+  public static OvsdbEndpoint ssl(String host, int port) {
+    return new OvsdbEndpoint(Kind.SSL, host, port, null);
+  }
+
+  /** Listen over TLS on {@code host:port}; port 0 picks a free port. */
+  public static OvsdbEndpoint pssl(String host, int port) {
+    return new OvsdbEndpoint(Kind.PSSL, host, port, null);
+  }
+
   /** Listen on {@code host:port}; port 0 picks a free port (see {@link OvsdbSource#listenPort}). */
   public static OvsdbEndpoint ptcp(String host, int port) {
     return new OvsdbEndpoint(Kind.PTCP, host, port, null);
   }
 
   /**
-   * Parses an OVSDB target as ovs-vsctl writes it: {@code unix:PATH}, {@code tcp:HOST:PORT} (port 1..65535) or
-   * {@code ptcp:PORT[:HOST]} (port 0..65535, 0 for any free one). Anything else is an error naming what is accepted:
-   * notably {@code ssl:}/{@code pssl:} (TLS is not offered yet; Sluice must not misread such a target as something it
-   * is not) and a bare {@code HOST:PORT} (only {@link #parseListen} takes that).
+   * Parses an OVSDB target as ovs-vsctl writes it: {@code unix:PATH}, {@code tcp:HOST:PORT} or
+   * {@code ssl:HOST:PORT} (port 1..65535), {@code ptcp:PORT[:HOST]} or {@code pssl:PORT[:HOST]} (port 0..65535, 0 for
+   * any free one). Anything else is an error naming what is accepted, notably a bare {@code HOST:PORT} (only
+   * {@link #parseListen} takes that): a target is never misread as something it is not.
    */
   public static OvsdbEndpoint parse(String text) {
     Objects.requireNonNull(text, "endpoint");
@@ -50,14 +61,16 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
       if (t.startsWith("unix:")) {
         return unix(t.substring(5));
       }
-      if (t.startsWith("tcp:")) {
+      if (t.startsWith("tcp:") || t.startsWith("ssl:")) {
+        boolean tls = t.startsWith("ssl:");
         HostPort hp = HostPort.parse(t.substring(4));
         if (hp.port == 0) {
           throw new IllegalArgumentException("port 0");
         }
-        return tcp(hp.host, hp.port);
+        return tls ? ssl(hp.host, hp.port) : tcp(hp.host, hp.port);
       }
-      if (t.startsWith("ptcp:")) {
+      if (t.startsWith("ptcp:") || t.startsWith("pssl:")) {
+        boolean tls = t.startsWith("pssl:");
         String rest = t.substring(5);
         int colon = rest.indexOf(':');
         int port = port(colon < 0 ? rest : rest.substring(0, colon));
@@ -65,20 +78,20 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
         if (host.isEmpty()) {
           throw new IllegalArgumentException("empty host");
         }
-        return ptcp(host, port);
-      }
-      if (t.startsWith("ssl:") || t.startsWith("pssl:")) {
-        throw new IllegalArgumentException("TLS targets (ssl:, pssl:) are not supported yet; use tcp:/ptcp: on a "
-            + "trusted network or unix:");
+        return tls ? pssl(host, port) : ptcp(host, port);
       }
       throw new IllegalArgumentException("unknown kind of target");
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("bad OVSDB endpoint '" + text
-          + "': expected unix:PATH, tcp:HOST:PORT or ptcp:PORT[:HOST] (" + e.getMessage() + ")", e);
+          + "': expected unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, ptcp:PORT[:HOST] or pssl:PORT[:HOST] ("
+          + e.getMessage() + ")", e);
     }
   }
 
-  /** For {@code --ovsdb-listen}: {@code ptcp:PORT[:HOST]} or a bare {@code HOST:PORT}; nothing that connects out. */
+  /**
+   * For {@code --ovsdb-listen}: {@code ptcp:PORT[:HOST]}, {@code pssl:PORT[:HOST]} or a bare {@code HOST:PORT} (plain
+   * TCP); nothing that connects out.
+   */
   public static OvsdbEndpoint parseListen(String text) {
     Objects.requireNonNull(text, "endpoint");
     String t = text.trim();
@@ -86,14 +99,15 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
       return parse(t);
     }
     if (t.indexOf(':') < 0 || t.startsWith("unix:") || t.startsWith("tcp:") || t.startsWith("ssl:")) {
-      throw new IllegalArgumentException("bad OVSDB listen address '" + text + "': expected HOST:PORT or ptcp:PORT[:HOST]");
+      throw new IllegalArgumentException("bad OVSDB listen address '" + text
+          + "': expected HOST:PORT, ptcp:PORT[:HOST] or pssl:PORT[:HOST]");
     }
     try {
       HostPort hp = HostPort.parse(t);
       return ptcp(hp.host, hp.port);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("bad OVSDB listen address '" + text
-          + "': expected HOST:PORT or ptcp:PORT[:HOST] (" + e.getMessage() + ")", e);
+          + "': expected HOST:PORT, ptcp:PORT[:HOST] or pssl:PORT[:HOST] (" + e.getMessage() + ")", e);
     }
   }
 
@@ -124,7 +138,12 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
   }
 
   public boolean isPassive() {
-    return kind == Kind.PTCP;
+    return kind == Kind.PTCP || kind == Kind.PSSL;
+  }
+
+  /** True for {@code ssl:} and {@code pssl:}. */
+  public boolean isTls() {
+    return kind == Kind.SSL || kind == Kind.PSSL;
   }
 
   @Override
@@ -134,6 +153,8 @@ public record OvsdbEndpoint(Kind kind, String host, int port, String path) {
       case UNIX -> "unix:" + path;
       case TCP -> "tcp:" + h + ":" + port;
       case PTCP -> "ptcp:" + port + ":" + h;
+      case SSL -> "ssl:" + h + ":" + port;
+      case PSSL -> "pssl:" + port + ":" + h;
     };
   }
 }

@@ -61,7 +61,8 @@ public final class OvsdbSource implements Source {
    * (ovsdb-server restarted; ovs-vswitchd has not rewritten the ephemeral columns) keeps its binding.
    */
   public record Options(Duration requestTimeout, Duration connectTimeout, Duration probeInterval, Duration backoffMin,
-      Duration backoffMax, int maxFrameBytes, Duration passiveGrace, Duration resyncGrace) {
+      Duration backoffMax, int maxFrameBytes, Duration passiveGrace, Duration resyncGrace,
+      OvsdbNodeAllowList allowedNodes, int maxPeers) {
     public Options {
       Objects.requireNonNull(requestTimeout, "requestTimeout");
       Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -71,41 +72,119 @@ public final class OvsdbSource implements Source {
       }
       Objects.requireNonNull(passiveGrace, "passiveGrace");
       Objects.requireNonNull(resyncGrace, "resyncGrace");
+      if (maxPeers < 1) {
+        throw new IllegalArgumentException("maxPeers must be at least 1, got " + maxPeers);
+      }
     }
 
     public static Options defaults() {
       return new Options(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5),
-          Duration.ofMillis(200), Duration.ofSeconds(8), 256 * 1024 * 1024, Duration.ofSeconds(60),
-          Duration.ofSeconds(5));
+          Duration.ofMillis(200), Duration.ofSeconds(8), DEFAULT_MAX_FRAME_BYTES, Duration.ofSeconds(60),
+          Duration.ofSeconds(5), null, DEFAULT_MAX_PEERS);
+    }
+
+    /**
+     * The longest JSON-RPC message accepted by default: 32 MiB, several times a monitor reply for 10,000 pod ports
+     * (about 500 bytes each), and what one peer can make Sluice buffer.
+     */
+    public static final int DEFAULT_MAX_FRAME_BYTES = 32 * 1024 * 1024;
+
+    /**
+     * Servers connected to the listeners at once, by default: more are closed as they arrive (at most one log line
+     * per 10 s), so no flood of connections grows Sluice's memory; configured servers (active endpoints) do not count.
+     */
+    public static final int DEFAULT_MAX_PEERS = 4096;
+
+    public Options withMaxPeers(int peers) {
+      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes,
+          passiveGrace, resyncGrace, allowedNodes, peers);
+    }
+
+    /**
+     * Only servers whose {@code external_ids:system-id} is in {@code ids} are served (others, and servers without
+     * one, are refused and logged), whatever certificate they present; null serves any.
+     */
+    public Options withAllowedSystemIds(java.util.Set<String> ids) {
+      return withAllowedNodes(ids == null ? null : OvsdbNodeAllowList.of("--ovsdb-nodes", ids));
+    }
+
+    /**
+     * Only servers whose {@code external_ids:system-id} is listed are served, and one listed with a certificate name
+     * only over TLS presenting a certificate of that name (others, and servers without a system-id, are refused and
+     * logged); null serves any.
+     */
+    public Options withAllowedNodes(OvsdbNodeAllowList nodes) {
+      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes,
+          passiveGrace, resyncGrace, nodes, maxPeers);
+    }
+
+    public Options withMaxFrameBytes(int bytes) {
+      if (bytes < 65_536) {
+        throw new IllegalArgumentException("OVSDB message limit must be at least 65536 bytes, got " + bytes);
+      }
+      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, bytes, passiveGrace,
+          resyncGrace, allowedNodes, maxPeers);
     }
 
     public Options withBackoff(Duration min, Duration max) {
-      return new Options(requestTimeout, connectTimeout, probeInterval, min, max, maxFrameBytes, passiveGrace, resyncGrace);
+      return new Options(requestTimeout, connectTimeout, probeInterval, min, max, maxFrameBytes, passiveGrace, resyncGrace,
+          allowedNodes, maxPeers);
     }
 
     public Options withPassiveGrace(Duration grace) {
-      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes, grace, resyncGrace);
+      return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes, grace,
+          resyncGrace, allowedNodes, maxPeers);
     }
 
     public Options withRequestTimeout(Duration t) {
       return new Options(t, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes, passiveGrace,
-          resyncGrace);
+          resyncGrace, allowedNodes, maxPeers);
     }
 
     public Options withResyncGrace(Duration grace) {
       return new Options(requestTimeout, connectTimeout, probeInterval, backoffMin, backoffMax, maxFrameBytes,
-          passiveGrace, grace);
+          passiveGrace, grace, allowedNodes, maxPeers);
     }
   }
 
   private final List<OvsdbEndpoint> endpoints;
   private final Options options;
+  private final OvsdbTls tls;
   private final RpcStats stats = new RpcStats();
   /** Made by {@link #start}, which is given the sink. */
   private volatile BindingAggregator aggregator;
   private final Map<OvsdbEndpoint, NodeSession> active = new LinkedHashMap<>();
   private final List<NodeSession> passive = new CopyOnWriteArrayList<>();
   private final Map<OvsdbEndpoint, Listener> listeners = new LinkedHashMap<>();
+  /** System-id → the live session that speaks for that node. */
+  private final java.util.concurrent.ConcurrentHashMap<String, NodeSession> claims =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final NodeSession.SystemIds systemIds = new NodeSession.SystemIds() {
+    @Override
+    public String claim(String id, String certificateName, NodeSession s) {
+      String refusal = options.allowedNodes() == null ? null : options.allowedNodes().refusal(id, certificateName);
+      if (refusal != null) {
+        return refusal;
+      }
+      if (id.isEmpty()) {
+        return null; // nothing to claim: such a server is known by its address
+      }
+      NodeSession[] holder = new NodeSession[1];
+      claims.compute(id, (k, cur) -> {
+        if (cur == null || cur == s || !cur.live()) {
+          return s;
+        }
+        holder[0] = cur;
+        return cur;
+      });
+      return holder[0] == null ? null : "system-id " + id + " is already connected from " + holder[0].name();
+    }
+
+    @Override
+    public void release(String id, NodeSession s) {
+      claims.remove(id, s);
+    }
+  };
   private Transport transport;
   private boolean started;
   private boolean closed;
@@ -122,11 +201,22 @@ public final class OvsdbSource implements Source {
   }
 
   public OvsdbSource(List<OvsdbEndpoint> endpoints, Options options) {
+    this(endpoints, options, null);
+  }
+
+  /** With TLS for {@code ssl:} and {@code pssl:} endpoints; {@code tls} may be null when there are none. */
+  public OvsdbSource(List<OvsdbEndpoint> endpoints, Options options, OvsdbTls tls) {
     this.endpoints = List.copyOf(endpoints);
     if (this.endpoints.stream().distinct().count() != this.endpoints.size()) {
       throw new IllegalArgumentException("duplicate OVSDB endpoint in " + endpoints);
     }
     this.options = Objects.requireNonNull(options, "options");
+    this.tls = tls;
+    for (OvsdbEndpoint e : this.endpoints) {
+      if (e.isTls() && tls == null) {
+        throw new IllegalArgumentException(e + " needs a private key, a certificate and a CA certificate");
+      }
+    }
   }
 
   /**
@@ -146,12 +236,14 @@ public final class OvsdbSource implements Source {
     started = true;
     aggregator = new BindingAggregator(sink);
     transport = new Transport(new RpcPipeline.Settings(options.maxFrameBytes(), options.requestTimeout(),
-        options.probeInterval(), stats), 1);
+        options.probeInterval(), stats), 1,
+        tls == null ? null : new Transport.Tls(tls.client(), tls.handshakeTimeout()),
+        tls == null ? null : new Transport.Tls(tls.server(), tls.handshakeTimeout()));
     for (OvsdbEndpoint e : endpoints) {
       if (e.isPassive()) {
         listen(e);
       } else {
-        NodeSession s = new NodeSession(e, transport, options, aggregator);
+        NodeSession s = new NodeSession(e, transport, options, aggregator, systemIds);
         active.put(e, s);
         LOG.info("OVSDB {}: connecting", e);
         s.start();
@@ -162,7 +254,8 @@ public final class OvsdbSource implements Source {
   private void listen(OvsdbEndpoint e) {
     Listener l = new Listener();
     listeners.put(e, l);
-    transport.listenTcp(e.host(), e.port(), c -> accept(e, c)).whenComplete((ch, err) -> {
+    (e.isTls() ? transport.listenSsl(e.host(), e.port(), c -> accept(e, c))
+        : transport.listenTcp(e.host(), e.port(), c -> accept(e, c))).whenComplete((ch, err) -> {
       l.since = Instant.now();
       if (err != null) {
         l.state = OvsdbStatus.State.FAILED;
@@ -171,15 +264,41 @@ public final class OvsdbSource implements Source {
       } else {
         l.channel = ch;
         l.state = OvsdbStatus.State.LISTENING;
-        LOG.info("OVSDB {}: listening on {} for ovsdb-servers (ovs-vsctl set-manager tcp:THIS_HOST:{})", e,
-            ch.localAddress(), ((InetSocketAddress) ch.localAddress()).getPort());
+        LOG.info("OVSDB {}: listening on {} for ovsdb-servers (ovs-vsctl set-manager {}:THIS_HOST:{})", e,
+            ch.localAddress(), e.isTls() ? "ssl" : "tcp", ((InetSocketAddress) ch.localAddress()).getPort());
       }
     });
   }
 
+  private final java.util.concurrent.atomic.AtomicLong refusedPeers = new java.util.concurrent.atomic.AtomicLong();
+  /** Connections accepted by the listeners and not yet closed. */
+  private final java.util.concurrent.atomic.AtomicInteger connectedPeers = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile long refusalLoggedNanos;
+
+  /** Connections the listeners closed because {@link Options#maxPeers()} were already connected, so far. */
+  public long refusedPeers() {
+    return refusedPeers.get();
+  }
+
   private void accept(OvsdbEndpoint e, OvsdbClient c) {
+    int live = connectedPeers.get();
+    if (live >= options.maxPeers()) {
+      long n = refusedPeers.incrementAndGet();
+      long now = System.nanoTime();
+      if (now - refusalLoggedNanos > 10_000_000_000L) {
+        refusalLoggedNanos = now;
+        LOG.warn("OVSDB {}: {} servers connected, the most allowed (--ovsdb-max-peers); closing {} ({} refused so far)",
+            e, live, c.name(), n);
+      }
+      c.close();
+      return;
+    }
     NodeSession[] self = new NodeSession[1];
-    NodeSession s = new NodeSession(e, c.name(), transport, options, aggregator, () -> passiveEnded(self[0]));
+    connectedPeers.incrementAndGet();
+    NodeSession s = new NodeSession(e, c.name(), transport, options, aggregator, () -> {
+      connectedPeers.decrementAndGet();
+      passiveEnded(self[0]);
+    }, systemIds);
     self[0] = s;
     synchronized (this) {
       if (closed) {
@@ -232,14 +351,27 @@ public final class OvsdbSource implements Source {
   }
 
   /**
-   * True when every active endpoint is SYNCED and every listener is LISTENING. A server turns SYNCED just before its
+   * True when every configured active endpoint is SYNCED and every listener is LISTENING. Connections accepted by a
+   * listener do not count: anyone can open one and never speak (it would hold readiness until the request timeout),
+   * and one that has synced cannot fall back (it is SYNCED until it closes). A server turns SYNCED just before its
    * first bindings are queued for the sink, so they may reach the sink a moment after this turns true.
    */
   @Override
-  public boolean ready() {
-    return status().stream().allMatch(s -> s.state() == OvsdbStatus.State.SYNCED
-        || s.state() == OvsdbStatus.State.LISTENING
-        || (s.state() == OvsdbStatus.State.CLOSED && s.name().contains(" peer ")));
+  public synchronized boolean ready() {
+    for (OvsdbEndpoint e : endpoints) {
+      if (e.isPassive()) {
+        Listener l = listeners.get(e);
+        if (closed || l == null || l.state != OvsdbStatus.State.LISTENING) {
+          return false;
+        }
+      } else {
+        NodeSession s = active.get(e);
+        if (s == null || s.status().state() != OvsdbStatus.State.SYNCED) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Always empty: OVSDB rows are never refused. Connection problems are reported by {@link #status()}. */

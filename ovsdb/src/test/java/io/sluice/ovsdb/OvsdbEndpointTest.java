@@ -19,8 +19,21 @@ class OvsdbEndpointTest {
   }
 
   @Test
+  void readsTheTlsKindsAsOvsWritesThem() {
+    assertThat(OvsdbEndpoint.parse("ssl:10.0.0.1:6640")).isEqualTo(OvsdbEndpoint.ssl("10.0.0.1", 6640));
+    assertThat(OvsdbEndpoint.parse("ssl:[::1]:6640")).isEqualTo(OvsdbEndpoint.ssl("::1", 6640));
+    assertThat(OvsdbEndpoint.parse("pssl:6640")).isEqualTo(OvsdbEndpoint.pssl("0.0.0.0", 6640));
+    assertThat(OvsdbEndpoint.parseListen("pssl:6641:127.0.0.1")).isEqualTo(OvsdbEndpoint.pssl("127.0.0.1", 6641));
+    assertThat(OvsdbEndpoint.parse("ssl:h:1").isTls()).isTrue();
+    assertThat(OvsdbEndpoint.parse("ssl:h:1").isPassive()).isFalse();
+    assertThat(OvsdbEndpoint.parse("pssl:1").isPassive()).isTrue();
+    assertThat(OvsdbEndpoint.parse("tcp:h:1").isTls()).isFalse();
+  }
+
+  @Test
   void printsBackWhatItParses() {
-    for (String s : new String[] {"unix:/x.sock", "tcp:h:1", "tcp:[::1]:6640", "ptcp:6640:127.0.0.1"}) {
+    for (String s : new String[] {"unix:/x.sock", "tcp:h:1", "tcp:[::1]:6640", "ptcp:6640:127.0.0.1", "ssl:h:1",
+        "pssl:6640:127.0.0.1", "ssl:[::1]:6640"}) {
       assertThat(OvsdbEndpoint.parse(s).toString()).isEqualTo(s);
     }
   }
@@ -35,10 +48,9 @@ class OvsdbEndpointTest {
   @Test
   void neverMisreadsATargetItDoesNotOffer() {
     // ssl:HOST:PORT used to be taken for a listener on host "ssl:HOST"
-    assertThatThrownBy(() -> OvsdbEndpoint.parse("ssl:127.0.0.1:6640")).hasMessageContaining("ssl:")
-        .hasMessageContaining("not supported");
-    assertThatThrownBy(() -> OvsdbEndpoint.parse("pssl:6640")).hasMessageContaining("not supported");
-    assertThatThrownBy(() -> OvsdbEndpoint.parseListen("pssl:6640")).hasMessageContaining("not supported");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("ssl:127.0.0.1")).hasMessageContaining("ssl:HOST:PORT");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("ssl:h:0")).hasMessageContaining("port 0");
+    assertThatThrownBy(() -> OvsdbEndpoint.parse("pssl:x")).hasMessageContaining("pssl:PORT[:HOST]");
     assertThatThrownBy(() -> OvsdbEndpoint.parse("127.0.0.1:6640")).hasMessageContaining("unix:PATH");
     assertThatThrownBy(() -> OvsdbEndpoint.parseListen("tcp:127.0.0.1:6640")).hasMessageContaining("HOST:PORT");
     assertThatThrownBy(() -> OvsdbEndpoint.parseListen("ssl:127.0.0.1:6640")).hasMessageContaining("HOST:PORT");

@@ -74,4 +74,77 @@ class OvsdbSourceTest {
     source.stop();
     source.stop();
   }
+
+  @Test
+  void aSilentConnectionToTheListenerDoesNotHoldReadiness() throws Exception {
+    OvsdbEndpoint listen = OvsdbEndpoint.parseListen("127.0.0.1:0");
+    OvsdbSource source = new OvsdbSource(List.of(listen), FAST);
+    source.start(batches::add);
+    try (java.net.Socket silent = new java.net.Socket()) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (source.listenPort(listen).isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(source.ready()).as("listening").isTrue();
+      silent.connect(new java.net.InetSocketAddress("127.0.0.1", source.listenPort(listen).orElseThrow()));
+      while ((source.status().size() < 2 || source.status().get(1).state() != OvsdbStatus.State.SYNCING)
+          && System.nanoTime() < deadline) { // accepted, then waiting for the schema the peer never sends
+        Thread.sleep(10);
+      }
+      assertThat(source.status()).extracting(OvsdbStatus::state)
+          .containsExactly(OvsdbStatus.State.LISTENING, OvsdbStatus.State.SYNCING);
+      assertThat(source.ready()).as("a peer that never speaks does not make the source not ready").isTrue();
+    } finally {
+      source.stop();
+    }
+  }
+
+  @Test
+  void connectionsToTheListenerPastTheLimitAreClosedAsTheyArrive() throws Exception {
+    OvsdbEndpoint listen = OvsdbEndpoint.parseListen("127.0.0.1:0");
+    OvsdbSource source = new OvsdbSource(List.of(listen), FAST.withMaxPeers(2));
+    source.start(batches::add);
+    List<java.net.Socket> peers = new java.util.ArrayList<>();
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (source.listenPort(listen).isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      int port = source.listenPort(listen).orElseThrow();
+      for (int i = 0; i < 3; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+        s.setSoTimeout(3000);
+        peers.add(s);
+        if (i < 2) { // accepted and attached before the next one arrives
+          int expected = i + 2;
+          while (source.status().size() < expected && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+          }
+        }
+      }
+      assertThat(peers.get(2).getInputStream().read()).as("the third is closed by Sluice").isEqualTo(-1);
+      assertThat(source.refusedPeers()).as("counted (sluice_ovsdb_peers_refused_total)").isEqualTo(1);
+      // the first two are being served: Sluice asks them for the schema
+      byte[] buf = new byte[64];
+      assertThat(peers.get(0).getInputStream().read(buf)).isPositive();
+      assertThat(new String(buf, java.nio.charset.StandardCharsets.UTF_8)).contains("get_schema");
+      // one of them leaves: room for another
+      peers.get(1).close();
+      deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (source.status().stream().filter(x -> x.state() == OvsdbStatus.State.CLOSED).count() < 1
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      java.net.Socket again = new java.net.Socket("127.0.0.1", port);
+      again.setSoTimeout(3000);
+      peers.add(again);
+      assertThat(again.getInputStream().read(buf)).as("served again once a peer left").isPositive();
+      assertThat(source.refusedPeers()).isEqualTo(1);
+    } finally {
+      for (java.net.Socket s : peers) {
+        s.close();
+      }
+      source.stop();
+    }
+  }
 }

@@ -223,6 +223,56 @@ class PrivateServerBindingsIT {
   }
 
   @Test
+  void aSecondServerWithAConnectedSystemIdIsRefusedUntilTheFirstIsGone() throws Exception {
+    srv.vsctl("set", "open_vswitch", ".", "external_ids:system-id=node-1");
+    addPod("pa", A, 6);
+    OvsdbEndpoint listen = OvsdbEndpoint.parse("ptcp:0:127.0.0.1");
+    startSource(listen.toString());
+    EventLog.await(() -> source.listenPort(listen).isPresent(), WAIT, "listening");
+    int port = source.listenPort(listen).orElseThrow();
+    srv.vsctl("set-manager", "tcp:127.0.0.1:" + port);
+    assertThat(log.take(1, WAIT)).containsExactly(bound(A, 6));
+
+    // an impostor: another server claiming node-1, with a pod on a bridge of its own
+    try (PrivateOvsdbServer impostor = new PrivateOvsdbServer()) {
+      impostor.vsctl("set", "open_vswitch", ".", "external_ids:system-id=node-1");
+      impostor.vsctl("add-br", "br1", "--", "set", "bridge", "br1", "other_config:datapath-id=00000000000000bb");
+      impostor.vsctl("add-port", "br1", "pb", "--", "set", "interface", "pb", "external_ids:pod-namespace=ns",
+          "external_ids:pod-name=b", "ofport=7");
+      impostor.vsctl("set-manager", "tcp:127.0.0.1:" + port);
+      EventLog.await(() -> source.status().stream().anyMatch(x -> x.lastError().contains(
+          "refused: system-id node-1 is already connected from ptcp:" + port + " peer 127.0.0.1:")), WAIT, "refusal");
+      Thread.sleep(300);
+      assertThat(log.drain()).as("nothing of the impostor's is bound").isEmpty();
+      assertThat(source.bindings()).containsOnlyKeys(A);
+
+      // the first server goes: the next one claiming node-1 (it reconnects by itself) is accepted and speaks for
+      // the node from then on (same source, system-id:node-1: what it reports replaces what the first reported)
+      srv.vsctl("del-manager");
+      assertThat(log.take(2, Duration.ofSeconds(30))).containsExactly(new PortUnbound(A),
+          new PortBound(new PortBinding(B, 0xbb, 7, "")));
+    }
+  }
+
+  @Test
+  void withAListOnlyListedSystemIdsAreServed() throws Exception {
+    srv.vsctl("set", "open_vswitch", ".", "external_ids:system-id=node-9");
+    addPod("pa", A, 6);
+    OvsdbEndpoint listen = OvsdbEndpoint.parse("ptcp:0:127.0.0.1");
+    source = new OvsdbSource(List.of(listen), FAST.withAllowedSystemIds(java.util.Set.of("node-1")));
+    source.start(log);
+    EventLog.await(() -> source.listenPort(listen).isPresent(), WAIT, "listening");
+    srv.vsctl("set-manager", "tcp:127.0.0.1:" + source.listenPort(listen).orElseThrow());
+    EventLog.await(() -> source.status().stream().anyMatch(x -> x.lastError().equals(
+        "refused: system-id node-9 is not in the --ovsdb-nodes list")), WAIT, "refusal");
+    Thread.sleep(300);
+    assertThat(log.drain()).as("an unlisted node binds nothing").isEmpty();
+    // listed: served (the server reconnects by itself)
+    srv.vsctl("set", "open_vswitch", ".", "external_ids:system-id=node-1");
+    assertThat(log.take(1, Duration.ofSeconds(30))).containsExactly(bound(A, 6));
+  }
+
+  @Test
   void passivePeerThatStaysAwayIsUnboundAfterTheGracePeriod() throws Exception {
     addPod("pa", A, 6);
     OvsdbEndpoint listen = OvsdbEndpoint.parse("ptcp:0:127.0.0.1");

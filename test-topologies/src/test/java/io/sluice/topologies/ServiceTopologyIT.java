@@ -20,7 +20,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * harness users run: each bridge a node with its host network (sluice-role=node) and Node manifest, an external host
  * behind an uplink port, a gateway no port owns. Every pod, node and the external host reach each other (the
  * scenario's expected.txt), and every client reaches every endpoint of each Service, ClusterIP and externalIP, with no
- * connection failing (its services.txt). Nothing of the run is left behind.
+ * connection failing (its services.txt). {@code services-three-nodes} joins its three bridges by veth links (a new
+ * datapath pass per node, as with a vswitchd per node) and also checks NodePorts across nodes, who each endpoint saw
+ * the connection come from (the translating node's address under externalTrafficPolicy Cluster, the client's under
+ * Local) and that a Local NodePort on a node without endpoints drops every connection. Nothing of the run is left
+ * behind.
  */
 class ServiceTopologyIT {
 
@@ -41,7 +45,7 @@ class ServiceTopologyIT {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"services-one-bridge", "services-three-bridges"})
+  @ValueSource(strings = {"services-one-bridge", "services-three-bridges", "services-three-nodes"})
   void everyClientReachesEveryEndpointAndNothingIsLeft(String scenario) throws Exception {
     assertThat(MatrixScript.SLUICE).exists();
     String prefix = "sv" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));

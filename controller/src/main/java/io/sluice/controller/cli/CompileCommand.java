@@ -42,6 +42,19 @@ final class CompileCommand implements Callable<Integer> {
       description = "Datapath id to print (default: the virtual switch), e.g. 00:00:00:00:00:00:00:00 or 0.")
   String dpid;
 
+  @Option(names = "--legacy-isolation",
+      description = "As sluice run --legacy-isolation: the pre-v1 namespace annotation net.beta.kubernetes.io/"
+          + "network-policy isolates, and extensions/v1beta1 NetworkPolicies are read with that API's meaning.")
+  boolean legacyIsolation;
+
+  @Option(names = "--profile", defaultValue = "ovs", paramLabel = "NAME",
+      description = "The pipeline profile to compile for (default: ${DEFAULT-VALUE}); prints the flows per table against "
+          + "the profile's table sizes, and what a profile cannot carry (exit code 1).")
+  String profile;
+
+  @Option(names = "--profiles", paramLabel = "DIR", description = "A directory of profile files besides the shipped ones.")
+  Path profilesDir;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -61,7 +74,8 @@ final class CompileCommand implements Callable<Integer> {
       return 2;
     }
     ClusterModel model = new ClusterModel(1);
-    ManifestSource source = new ManifestSource(manifests);
+    ManifestSource source = new ManifestSource(manifests, ManifestSource.DEFAULT_DEBOUNCE,
+        Math.min(4, Runtime.getRuntime().availableProcessors()), ManifestSource.Limits.defaults(), legacyIsolation);
     try {
       source.start(model::apply);
     } finally {
@@ -70,8 +84,33 @@ final class CompileCommand implements Callable<Integer> {
     for (SourceError e : source.errors()) {
       err.println("warning: skipped " + e);
     }
+    for (SourceError w : source.warnings()) {
+      err.println("warning: " + w);
+    }
+    io.sluice.controller.profile.Profiles.Declared declared;
+    try {
+      declared = io.sluice.controller.profile.Profiles.all(profilesDir).get(profile);
+      if (declared == null) {
+        throw new IllegalArgumentException("no profile named " + profile + " (known: "
+            + String.join(", ", io.sluice.controller.profile.Profiles.all(profilesDir).keySet()) + ")");
+      }
+    } catch (IllegalArgumentException e) {
+      err.println("sluice compile: --profile: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
     Snapshot snap = placeOnVirtualSwitch(model);
-    DesiredTables tables = new Renderer(PipelineProfile.ovs(), 0).render(snap, sw);
+    if (!declared.name().equals("ovs")) {
+      List<String> lacks = io.sluice.controller.profile.ProfileChoice.cannotCarry(declared.profile(), snap);
+      out.println("# profile " + declared.name() + " (" + declared.description() + ") cannot carry "
+          + (lacks.isEmpty() ? "Sluice's ovs pipeline" : String.join("; ", lacks)) + ".");
+      out.println("# Sluice compiles only the ovs pipeline so far: a switch with this profile gets one drop-all flow"
+          + " (fail closed). Its tables and their budgets:");
+      budget(out, declared.profile(), List.of());
+      out.flush();
+      return 1;
+    }
+    DesiredTables tables = new Renderer(PipelineProfile.ovs(), 0, legacyIsolation).render(snap, sw);
     List<Flow> flows = new ArrayList<>(tables.flows().values());
     flows.sort(Comparator.comparingInt(Flow::table).thenComparing(Comparator.comparingInt(Flow::priority).reversed())
         .thenComparing(Flow::toString));
@@ -83,8 +122,24 @@ final class CompileCommand implements Callable<Integer> {
     for (Group g : tables.groups().values()) {
       out.println(g);
     }
+    out.println("# flows per table, against the profile's table sizes (profile " + declared.name() + ")");
+    budget(out, declared.profile(), flows);
     out.flush();
-    return 0;
+    return declared.profile().overBudget(flows).isEmpty() ? 0 : 1;
+  }
+
+  /** One line per table: its flows of {@code flows} and its size, marked when over. */
+  static void budget(PrintWriter out, PipelineProfile profile, List<Flow> flows) {
+    java.util.Map<Integer, Integer> use = new java.util.TreeMap<>();
+    for (Flow f : flows) {
+      use.merge(f.table(), 1, Integer::sum);
+    }
+    for (var t : profile.tables().values()) {
+      int n = use.getOrDefault(t.id(), 0);
+      String size = t.size() == io.sluice.renderer.pipeline.Table.UNLIMITED ? "no limit" : Integer.toString(t.size());
+      out.printf("#   table %3d %-24s %7d flows  size %s%s%n", t.id(), t.name(), n, size,
+          n > t.size() ? "  OVER BUDGET" : "");
+    }
   }
 
   /** A virtual port's MAC: 0a:58 and the IPv4 address's bytes (as many CNIs choose), none for IPv6. */

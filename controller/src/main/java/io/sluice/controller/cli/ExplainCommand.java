@@ -63,7 +63,8 @@ final class ExplainCommand implements Callable<Integer> {
 
   @Option(names = "--legacy-isolation",
       description = "Honour the pre-v1 namespace annotation net.beta.kubernetes.io/network-policy: "
-          + "{\"ingress\": {\"isolation\": \"DefaultDeny\"}} (ingress-isolates every pod of the namespace).")
+          + "{\"ingress\": {\"isolation\": \"DefaultDeny\"}} (ingress-isolates every pod of the namespace), and read "
+          + "extensions/v1beta1 NetworkPolicies with that API's meaning (they only allow), as sluice run does.")
   boolean legacyIsolation;
 
   @Override
@@ -82,7 +83,7 @@ final class ExplainCommand implements Callable<Integer> {
       Endpoint destination = endpoint(to, "--to");
       Protocol protocol = protocol(port);
       int number = portNumber(port);
-      Snapshot snapshot = load(manifests, err);
+      Snapshot snapshot = load(manifests, legacyIsolation, err);
       if (destination instanceof Endpoint.Address a) {
         var vip = ServiceResolver.byVirtualAddress(snapshot, a.ip(), protocol, number);
         if (vip.isPresent()) {
@@ -118,7 +119,7 @@ final class ExplainCommand implements Callable<Integer> {
     if (slash == 0 || name.isEmpty() || servicePort.isEmpty()) {
       throw new IllegalArgumentException("--to " + to + ": expected NS/SERVICE:PORT (a port name or number)");
     }
-    Snapshot snapshot = load(manifests, spec.commandLine().getErr());
+    Snapshot snapshot = load(manifests, legacyIsolation, spec.commandLine().getErr());
     boolean v6 = sourceIsV6(snapshot, source);
     ServiceResolver.Resolved r = ServiceResolver.byName(snapshot,
         new io.sluice.model.ObjectRef(to.substring(0, slash), name), servicePort, v6);
@@ -159,7 +160,7 @@ final class ExplainCommand implements Callable<Integer> {
     return all ? ALLOWED : DENIED;
   }
 
-  private static Endpoint endpoint(String text, String flag) {
+  static Endpoint endpoint(String text, String flag) {
     try {
       return Endpoint.parse(text);
     } catch (IllegalArgumentException e) {
@@ -194,9 +195,10 @@ final class ExplainCommand implements Callable<Integer> {
   }
 
   /** Reads the directory once into a fresh model; invalid documents become warnings on {@code err}. */
-  private static Snapshot load(Path dir, PrintWriter err) {
+  static Snapshot load(Path dir, boolean legacyIsolation, PrintWriter err) {
     ClusterModel model = new ClusterModel(1);
-    ManifestSource source = new ManifestSource(dir);
+    ManifestSource source = new ManifestSource(dir, ManifestSource.DEFAULT_DEBOUNCE,
+        Math.min(4, Runtime.getRuntime().availableProcessors()), ManifestSource.Limits.defaults(), legacyIsolation);
     // The source logs each invalid document; here they are printed once, as warnings, so quiet it meanwhile.
     org.slf4j.Logger log = LoggerFactory.getLogger("io.sluice.watcher");
     Level before = log instanceof Logger l ? l.getLevel() : null;
@@ -215,6 +217,9 @@ final class ExplainCommand implements Callable<Integer> {
     }
     for (SourceError e : source.errors()) {
       err.println("warning: " + e);
+    }
+    for (SourceError w : source.warnings()) {
+      err.println("warning: " + w);
     }
     err.flush();
     return model.snapshot();

@@ -33,16 +33,46 @@ public final class StatusServer implements AutoCloseable {
     /** null when ready, else why not. */
     String notReadyReason();
 
+    /** null while the process does its job, else what stopped working that only a restart mends. */
+    default String unhealthyReason() {
+      return null;
+    }
+
     byte[] metrics();
 
     /** Problems sources found in their input (invalid manifests), newest state. */
     List<?> errors();
+
+    /** What sources read but warn about (deprecated forms accepted, annotations ignored), newest state. */
+    default List<?> warnings() {
+      return List.of();
+    }
 
     /** Pods bound to switch ports, and the OVSDB connections they come from. */
     Object ports();
 
     /** Policies, the pods they select and their rules' packet counters. */
     Object policies();
+
+    /** The audit log's recent entries, newest first, filtered (null: any). */
+    default List<?> audit(String namespace, String pod, String policy, int limit) {
+      return List.of();
+    }
+
+    /**
+     * What {@code sluice trace} needs to trace a new connection on the switches: both ends' pods, addresses, MACs,
+     * switches, bridges and ports, and the reference evaluator's verdict.
+     *
+     * @throws IllegalArgumentException for bad or unknown endpoints and ports (answered 400 with its message)
+     */
+    default Object trace(String from, String to, String port) {
+      throw new IllegalArgumentException("not served here");
+    }
+
+    /** The policy rules behind the given policy cookies (hex, comma separated). */
+    default Object traceRules(String cookies) {
+      return Map.of();
+    }
   }
 
   private final HttpServer server;
@@ -55,7 +85,10 @@ public final class StatusServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     }));
-    route("/healthz", ex -> send(ex, 200, "text/plain", "ok\n"));
+    route("/healthz", ex -> {
+      String why = views.unhealthyReason();
+      send(ex, why == null ? 200 : 503, "text/plain", why == null ? "ok\n" : "unhealthy: " + why + "\n");
+    });
     route("/readyz", ex -> {
       String why = views.notReadyReason();
       send(ex, why == null ? 200 : 503, "text/plain", why == null ? "ready\n" : "not ready: " + why + "\n");
@@ -81,8 +114,35 @@ public final class StatusServer implements AutoCloseable {
     });
     route("/api/v1/switches", ex -> sendJson(ex, views.switches()));
     route("/api/v1/errors", ex -> sendJson(ex, views.errors()));
+    route("/api/v1/warnings", ex -> sendJson(ex, views.warnings()));
     route("/api/v1/ports", ex -> sendJson(ex, views.ports()));
     route("/api/v1/policies", ex -> sendJson(ex, views.policies()));
+    route("/api/v1/audit", ex -> {
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      int limit;
+      try {
+        limit = Integer.parseInt(q.getOrDefault("limit", "100"));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > 10_000) {
+        send(ex, 400, "text/plain", "limit: a number of entries, 1..10000 (default 100), got " + q.get("limit") + "\n");
+        return;
+      }
+      sendJson(ex, views.audit(q.get("namespace"), q.get("pod"), q.get("policy"), limit));
+    });
+    route("/api/v1/trace", ex -> {
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      Object body;
+      try {
+        body = q.containsKey("cookies") ? views.traceRules(q.get("cookies"))
+            : views.trace(q.get("from"), q.get("to"), q.get("port"));
+      } catch (IllegalArgumentException e) {
+        send(ex, 400, "text/plain", e.getMessage() + "\n");
+        return;
+      }
+      sendJson(ex, body);
+    });
     server.start();
     LOG.info("HTTP status API on http://{}:{}/", listen.getHostString(), server.getAddress().getPort());
   }
@@ -114,6 +174,21 @@ public final class StatusServer implements AutoCloseable {
         }
       }
     });
+  }
+
+  /** A query string's parameters (the first of each name), decoded. */
+  static Map<String, String> query(String raw) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return out;
+    }
+    for (String part : raw.split("&", 64)) {
+      int eq = part.indexOf('=');
+      String k = java.net.URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
+      String v = eq < 0 ? "" : java.net.URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+      out.putIfAbsent(k, v);
+    }
+    return out;
   }
 
   private void sendJson(HttpExchange ex, Object body) throws IOException {

@@ -19,11 +19,25 @@ public final class NiciraActions {
   public static final int SUBTYPE_REG_MOVE = 6;
   public static final int SUBTYPE_REG_LOAD = 7;
   public static final int SUBTYPE_RESUBMIT_TABLE = 14;
+  public static final int SUBTYPE_LEARN = 16;
   public static final int SUBTYPE_REG_LOAD2 = 33;
   public static final int SUBTYPE_CONJUNCTION = 34;
   public static final int SUBTYPE_CT = 35;
   public static final int SUBTYPE_NAT = 36;
   public static final int SUBTYPE_CT_CLEAR = 43;
+
+  /** A learn spec's source: a field of the packet (then its NXM header and offset follow). */
+  public static final int LEARN_SRC_FIELD = 0;
+  /** A learn spec's source: an immediate value (n_bits rounded up to 16-bit units follow). */
+  public static final int LEARN_SRC_IMMEDIATE = 1 << 13;
+  /** A learn spec's destination: the learned flow's match. */
+  public static final int LEARN_DST_MATCH = 0;
+  /** A learn spec's destination: a load action of the learned flow. */
+  public static final int LEARN_DST_LOAD = 1 << 11;
+  /** learn flag NX_LEARN_F_SEND_FLOW_REM. */
+  public static final int LEARN_SEND_FLOW_REM = 1;
+  /** learn flag NX_LEARN_F_DELETE_LEARNED. */
+  public static final int LEARN_DELETE_LEARNED = 2;
 
   /** resubmit's in_port meaning "keep the packet's in_port" (OFPP_IN_PORT as 16 bits). */
   public static final int IN_PORT_UNCHANGED = 0xfff8;
@@ -185,6 +199,61 @@ public final class NiciraActions {
       }
     }
     out.setShort(presentAt, present);
+    finish(out, start);
+  }
+
+  /**
+   * Starts a learn action (subtype 16): idle_timeout, hard_timeout, priority, cookie, flags, table_id, pad,
+   * fin_idle_timeout, fin_hard_timeout (32 bytes so far). Append the flow_mod_specs next with {@link #learnFieldSpec}
+   * and {@link #learnImmediateSpec}, then call {@link #learnEnd}. Returns the start offset to pass to {@code learnEnd}.
+   */
+  public static int learnBegin(ByteBuf out, int idleTimeout, int hardTimeout, int priority, long cookie, int flags,
+                               int table, int finIdleTimeout, int finHardTimeout) {
+    int start = header(out, 0, SUBTYPE_LEARN);
+    out.writeShort(idleTimeout);
+    out.writeShort(hardTimeout);
+    out.writeShort(priority);
+    out.writeLong(cookie);
+    out.writeShort(flags);
+    out.writeByte(table);
+    out.writeZero(1);
+    out.writeShort(finIdleTimeout);
+    out.writeShort(finHardTimeout);
+    return start;
+  }
+
+  /**
+   * A flow_mod_spec whose source is {@code nBits} of a packet field: header u16 ({@link #LEARN_SRC_FIELD} | dstType |
+   * n_bits), source NXM header u32 and offset u16, destination (match or load) NXM header u32 and offset u16.
+   */
+  public static void learnFieldSpec(ByteBuf out, int dstType, int srcHeader, int srcOfs, int dstHeader, int dstOfs,
+                                    int nBits) {
+    out.writeShort(LEARN_SRC_FIELD | dstType | nBits);
+    out.writeInt(srcHeader);
+    out.writeShort(srcOfs);
+    out.writeInt(dstHeader);
+    out.writeShort(dstOfs);
+  }
+
+  /**
+   * A flow_mod_spec whose source is an immediate {@code value} of {@code nBits} (at most 64): header u16, the value
+   * right-aligned in n_bits rounded up to 16-bit units, then the destination NXM header u32 and offset u16.
+   */
+  public static void learnImmediateSpec(ByteBuf out, int dstType, long value, int dstHeader, int dstOfs, int nBits) {
+    if (nBits < 1 || nBits > 64) {
+      throw new IllegalArgumentException("learn immediate of " + nBits + " bits: 1 to 64 are written here");
+    }
+    out.writeShort(LEARN_SRC_IMMEDIATE | dstType | nBits);
+    int bytes = 2 * ((nBits + 15) / 16);
+    for (int i = bytes - 1; i >= 0; i--) {
+      out.writeByte(i >= 8 ? 0 : (int) (value >>> (8 * i)));
+    }
+    out.writeInt(dstHeader);
+    out.writeShort(dstOfs);
+  }
+
+  /** Closes a learn action: zero-padded to 8 (a zero spec header ends the specs), its length written. */
+  public static void learnEnd(ByteBuf out, int start) {
     finish(out, start);
   }
 

@@ -45,6 +45,11 @@ final class PolicyIndexes {
     return s;
   }
 
+  /** The Service tables of the latest generation rendered, or null before the first. */
+  synchronized ServiceTables latestServices() {
+    return services;
+  }
+
   /** A switch's tables at {@code snap}: its last render, restamped, when nothing it read has changed. */
   DesiredTables render(Renderer renderer, Snapshot snap, long dpid) {
     PolicyIndex index = of(snap);

@@ -19,6 +19,7 @@ import io.sluice.model.NetworkPolicy;
 import io.sluice.model.ObjectRef;
 import io.sluice.model.Snapshot;
 import io.sluice.model.source.Source;
+import io.sluice.renderer.flow.Cookie;
 import io.sluice.renderer.policy.PolicyCompiler;
 import io.sluice.renderer.policy.PolicyIndex;
 import java.util.Map;
@@ -26,6 +27,9 @@ import io.sluice.model.ModelEvent;
 import io.sluice.ovsdb.OvsdbEndpoint;
 import io.sluice.ovsdb.OvsdbSource;
 import io.sluice.ovsdb.OvsdbStatus;
+import io.sluice.watcher.informer.Clients;
+import io.sluice.watcher.informer.InformerSource;
+import io.sluice.watcher.informer.ObjectEvents;
 import io.sluice.watcher.manifest.ManifestSource;
 import io.sluice.renderer.Renderer;
 import io.sluice.renderer.pipeline.PipelineProfile;
@@ -41,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SluiceRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SluiceRuntime.class);
+  /** Policy counters older than this are read again in the background when the status API is asked for them. */
+  static final java.time.Duration COUNTERS_MAX_AGE = java.time.Duration.ofSeconds(1);
 
   private final ClusterModel model;
   private final SwitchManager switches;
@@ -48,17 +54,42 @@ public final class SluiceRuntime implements AutoCloseable {
   private final StatusServer http;
   private final ControllerMetrics metrics;
   private final Source manifests;
+  private final io.fabric8.kubernetes.client.KubernetesClient kube;
+  private final InformerSource informers;
+  private final ObjectEvents kubeEvents;
+  private final io.sluice.controller.ha.Leadership leadership;
+  private final java.util.concurrent.ScheduledExecutorService eventTimer;
   private final PolicyIndexes indexes;
   private final OvsdbSource ovsdb;
+  private final PolicyCounterCache counters;
+  private final io.sluice.controller.audit.AuditLog audit;
+  private final io.sluice.controller.profile.ProfileChoice profiles;
+  private io.sluice.controller.profile.ProfileCheck profileCheck;
+  /** Addresses to pods and rule ids to rules, for the audit log: rebuilt when the model's generation moves. */
+  private volatile AuditNames auditNames;
 
   private SluiceRuntime(Injector injector, RuntimeConfig cfg) throws IOException, InterruptedException {
     model = injector.getInstance(ClusterModel.class);
     metrics = injector.getInstance(ControllerMetrics.class);
     switches = injector.getInstance(SwitchManager.class);
     indexes = injector.getInstance(PolicyIndexes.class);
+    counters = new PolicyCounterCache(switches::policyCounters, COUNTERS_MAX_AGE);
+    profiles = cfg.profiles();
+    audit = new io.sluice.controller.audit.AuditLog(cfg.audit(), new io.sluice.controller.audit.AuditLog.Names() {
+      @Override
+      public java.util.Optional<io.sluice.model.ObjectRef> podAt(String ip) {
+        return java.util.Optional.ofNullable(auditNames().pods().get(ip));
+      }
+
+      @Override
+      public java.util.Optional<PolicyCompiler.RuleRef> rule(long id) {
+        return java.util.Optional.ofNullable(auditNames().rules().get(id));
+      }
+    }, metrics);
     model.subscribe(s -> switches.modelChanged(s.generation()));
     switches.modelChanged(model.generation());
-    SessionConfig sessionConfig = new SessionConfig(cfg.echoInterval(), SessionConfig.DEFAULT.handshakeTimeout());
+    SessionConfig sessionConfig = new SessionConfig(cfg.echoInterval(), SessionConfig.DEFAULT.handshakeTimeout(),
+        cfg.bounds().writeStallTimeout(), cfg.bounds().replyMaxBytes(), cfg.bounds().replyTimeout());
     http = new StatusServer(cfg.http(), new StatusServer.Views() {
       @Override
       public long generation() {
@@ -78,6 +109,9 @@ public final class SluiceRuntime implements AutoCloseable {
         if (manifests != null && !manifests.ready()) {
           return "manifest directory " + cfg.manifests() + " not loaded yet";
         }
+        if (informers != null && informers.notReadyReason() != null) {
+          return informers.notReadyReason();
+        }
         if (ovsdb != null && !ovsdb.ready()) {
           return "OVSDB not in sync: " + ovsdb.status().stream()
               .filter(st -> st.state() != OvsdbStatus.State.SYNCED && st.state() != OvsdbStatus.State.LISTENING)
@@ -88,19 +122,75 @@ public final class SluiceRuntime implements AutoCloseable {
       }
 
       @Override
+      public List<?> warnings() {
+        List<io.sluice.model.source.SourceError> all = new java.util.ArrayList<>(
+            manifests instanceof ManifestSource m ? m.warnings() : List.of());
+        all.addAll(ignoredAnnotations);
+        if (profileCheck != null) {
+          profileCheck.mismatches().forEach((dpid, text) -> all.add(new io.sluice.model.source.SourceError("switch", 0, 0,
+              "Switch", "", org.projectfloodlight.openflow.types.DatapathId.of(dpid).toString(), "profile", text)));
+        }
+        return all.stream().map(SluiceRuntime::errorJson).toList();
+      }
+
+      @Override
+      public String unhealthyReason() {
+        return manifests instanceof ManifestSource m ? m.failure() : null;
+      }
+
+      @Override
       public byte[] metrics() {
         Map<Long, long[]> counters = readPolicyCounters();
         if (counters != null) {
-          Map<String[], Long> rules = new java.util.LinkedHashMap<>();
-          for (PolicyCompiler.RuleRef r : indexes.of(model.snapshot()).rules()) {
-            long[] c = counters.get(r.id());
-            String[] key = {r.policy().toString(), r.direction(), Integer.toString(r.rule())};
-            rules.merge(key, c == null ? 0 : c[0], Long::sum);
+          long[] deny = counters.getOrDefault(io.sluice.controller.sync.SwitchManager.AUDIT_DENY_METER_KEY, new long[2]);
+          long[] allow = counters.getOrDefault(io.sluice.controller.sync.SwitchManager.AUDIT_ALLOW_METER_KEY, new long[2]);
+          metrics.auditMeterDropped(deny[0], allow[0]);
+          // each rule has several ids (both parts): summed under its labels, compared by value, not by array identity
+          Snapshot snap = model.snapshot();
+          Map<String, long[]> perPolicy = new java.util.TreeMap<>();
+          for (ObjectRef p : snap.networkPolicies().keySet()) {
+            perPolicy.put(p.toString(), new long[2]); // a policy without rules (or traffic) shows as 0
           }
-          long[] dropped = counters.get(0L);
-          metrics.policyCounters(rules, dropped == null ? 0 : dropped[0]);
+          Map<List<String>, long[]> perRule = new java.util.LinkedHashMap<>();
+          for (PolicyCompiler.RuleRef r : indexes.of(snap).rules()) {
+            long[] c = counters.get(ruleCookie(r.id()));
+            long[] p = perPolicy.computeIfAbsent(r.policy().toString(), k -> new long[2]);
+            long[] t = metrics.perRule() ? perRule.computeIfAbsent(
+                List.of(r.policy().toString(), r.direction(), Integer.toString(r.rule())), k -> new long[2]) : null;
+            if (c != null) {
+              p[0] += c[0];
+              p[1] += c[1];
+              if (t != null) {
+                t[0] += c[0];
+                t[1] += c[1];
+              }
+            }
+          }
+          long[] dropped = new long[2];
+          for (Map.Entry<Long, long[]> e : counters.entrySet()) {
+            if (new Cookie(e.getKey()).isIsolationDrop()) {
+              dropped[0] += e.getValue()[0];
+              dropped[1] += e.getValue()[1];
+            }
+          }
+          metrics.policyCounters(new ControllerMetrics.PolicyCounts(perPolicy, perRule, dropped));
         }
         return metrics.scrape();
+      }
+
+      @Override
+      public List<?> audit(String namespace, String pod, String policy, int limit) {
+        return audit.recent(namespace, pod, policy, limit);
+      }
+
+      @Override
+      public Object trace(String from, String to, String port) {
+        return TraceContext.of(model.snapshot(), switches.statuses(), cfg.legacyIsolation(), from, to, port);
+      }
+
+      @Override
+      public Object traceRules(String cookies) {
+        return TraceContext.rules(indexes.of(model.snapshot()), cookies);
       }
 
       @Override
@@ -129,7 +219,7 @@ public final class SluiceRuntime implements AutoCloseable {
             if (withheld.containsKey(r.id())) {
               refused.put(r.direction() + "/" + r.rule(), withheld.get(r.id()));
             }
-            long[] c = counters == null ? null : counters.get(r.id());
+            long[] c = counters == null ? null : counters.get(ruleCookie(r.id()));
             long[] t = perRule.computeIfAbsent(r.direction() + "/" + r.rule(), k -> new long[2]);
             if (c != null) {
               t[0] += c[0];
@@ -186,22 +276,44 @@ public final class SluiceRuntime implements AutoCloseable {
 
       @Override
       public List<?> errors() {
-        return manifests == null ? List.of() : manifests.errors().stream().map(e -> {
-          java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-          m.put("file", e.file());
-          m.put("document", e.document());
-          m.put("line", e.line());
-          m.put("object", e.object());
-          m.put("field", e.field());
-          m.put("reason", e.reason());
-          m.put("message", e.message());
-          return m;
-        }).toList();
+        List<io.sluice.model.source.SourceError> all = new java.util.ArrayList<>();
+        if (manifests != null) {
+          all.addAll(manifests.errors());
+        }
+        if (informers != null) {
+          all.addAll(informers.errors());
+        }
+        all.addAll(SluiceRuntime.this.realizationErrors());
+        return all.stream().map(SluiceRuntime::errorJson).toList();
       }
     });
-    RejectResponder rejects = new RejectResponder(switches);
+    if (cfg.manifests() != null || cfg.kubernetes() != null) {
+      switches.hold(); // until the intent source has its whole first state
+    }
+    RejectResponder rejects = new RejectResponder(switches, (dpid, port) -> {
+      var st = indexes.latestServices();
+      return st == null ? java.util.Optional.empty() : st.health(st.nodeOf(dpid), port);
+    });
     try {
-      openflow = new OpenFlowServer(cfg.openflow(), () -> new SwitchSession(sessionConfig, rejects, metrics), cfg.workers());
+      RuntimeConfig.Security sec = cfg.security();
+      io.sluice.controller.session.Admission admission = sec.switches() != null ? sec.switches()
+          : io.sluice.controller.session.Admission.ALL;
+      io.sluice.controller.audit.AuditListener audited = new io.sluice.controller.audit.AuditListener(
+          profileCheck = new io.sluice.controller.profile.ProfileCheck(rejects, profiles), audit);
+      openflow = new OpenFlowServer(cfg.openflow(), () -> new SwitchSession(sessionConfig, audited, metrics, admission),
+          cfg.workers(),
+          OpenFlowServer.Limits.defaults().withConnections(cfg.bounds().maxSwitches(), cfg.bounds().maxPerAddress()),
+          sec.openflowTls()
+              ? new OpenFlowServer.Tls(sec.tls().server(), io.sluice.controller.tls.TlsFiles.HANDSHAKE_TIMEOUT)
+              : null);
+      if (!sec.openflowTls()) {
+        warnIfExposed("OpenFlow", cfg.openflow().getAddress() != null ? cfg.openflow().getAddress()
+            : openflow.localAddress().getAddress(), "--listen pssl:PORT[:HOST]");
+      }
+      if (sec.switches() != null) {
+        LOG.info("OpenFlow: only the {} datapath ids listed in {} may connect (--switches)",
+            sec.switches().entries().size(), sec.switches().source());
+      }
     } catch (RuntimeException | InterruptedException e) {
       http.close();
       throw e;
@@ -218,7 +330,22 @@ public final class SluiceRuntime implements AutoCloseable {
         close();
         throw new IllegalArgumentException("--ovsdb: " + e.getMessage(), e);
       }
-      ovsdb = new OvsdbSource(endpoints);
+      io.sluice.controller.tls.TlsFiles tls = cfg.security().tls();
+      ovsdb = new OvsdbSource(endpoints, OvsdbSource.Options.defaults().withMaxFrameBytes(
+          cfg.bounds().ovsdbMaxMessageBytes()).withAllowedNodes(cfg.security().ovsdbNodes())
+          .withMaxPeers(cfg.bounds().ovsdbMaxPeers()), tls == null ? null
+          : new io.sluice.ovsdb.OvsdbTls(tls.client(), tls.server(),
+              io.sluice.controller.tls.TlsFiles.HANDSHAKE_TIMEOUT));
+      metrics.ovsdbRefusedPeers(ovsdb::refusedPeers);
+      for (OvsdbEndpoint e : endpoints) {
+        if (e.kind() == OvsdbEndpoint.Kind.PTCP) {
+          try {
+            warnIfExposed("OVSDB", java.net.InetAddress.getByName(e.host()), "--ovsdb-listen pssl:PORT[:HOST]");
+          } catch (java.net.UnknownHostException x) {
+            LOG.debug("OVSDB {}: host not resolved for the exposure check: {}", e, x.getMessage());
+          }
+        }
+      }
       ovsdb.start(events -> {
         for (ModelEvent e : events) {
           if (e instanceof ModelEvent.PortBound b) {
@@ -235,7 +362,9 @@ public final class SluiceRuntime implements AutoCloseable {
       ovsdb = null;
     }
     if (cfg.manifests() != null) {
-      Source src = new ManifestSource(cfg.manifests());
+      Source src = new ManifestSource(cfg.manifests(), ManifestSource.DEFAULT_DEBOUNCE,
+          Math.min(4, Runtime.getRuntime().availableProcessors()),
+          ManifestSource.Limits.defaults().withMaxFileBytes(cfg.bounds().maxManifestBytes()), cfg.legacyIsolation());
       try {
         src.start(model::apply);
       } catch (RuntimeException e) {
@@ -243,22 +372,68 @@ public final class SluiceRuntime implements AutoCloseable {
         throw new IllegalArgumentException("--manifests " + cfg.manifests() + ": " + e.getMessage(), e);
       }
       manifests = src;
+      switches.release();
       LOG.info("manifests from {} loaded: model generation {}, {} namespaces, {} pods, {} network policies, {} invalid documents",
           cfg.manifests(), model.generation(), model.snapshot().namespaces().size(), model.snapshot().pods().size(),
           model.snapshot().networkPolicies().size(), src.errors().size());
     } else {
       manifests = null;
     }
+    if (cfg.kubernetes() != null) {
+      try {
+        kube = Clients.create(cfg.kubernetes().kubeconfig());
+      } catch (RuntimeException e) {
+        close();
+        throw new IllegalArgumentException(cfg.kubernetes().kubeconfig() == null ? "--in-cluster: " + e.getMessage()
+            : "--kubeconfig: " + e.getMessage(), e);
+      }
+      kubeEvents = new ObjectEvents(kube);
+      eventTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sluice-realization-events");
+        t.setDaemon(true);
+        return t;
+      });
+      eventTimer.scheduleWithFixedDelay(this::reportRealizationErrors, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
+      informers = new InformerSource(kube, InformerSource.Settings.DEFAULT, kubeEvents::report);
+      if (cfg.leaderElection() != null) {
+        leadership = new io.sluice.controller.ha.Leadership(kube, cfg.leaderElection(), switches);
+        leadership.start();
+      } else {
+        leadership = null;
+      }
+      informers.start(batch -> {
+        model.apply(batch);
+        if (!cfg.legacyIsolation()) {
+          noteIgnoredAnnotations(model.snapshot());
+        }
+        if (switches.holding()) {
+          LOG.info("Kubernetes API: first state applied as model generation {}: {} namespaces, {} pods, {} network "
+                  + "policies, {} services; switches are reconciled now", model.generation(),
+              model.snapshot().namespaces().size(), model.snapshot().pods().size(),
+              model.snapshot().networkPolicies().size(), model.snapshot().services().size());
+          switches.release();
+        }
+      });
+    } else {
+      kube = null;
+      kubeEvents = null;
+      eventTimer = null;
+      informers = null;
+      leadership = null;
+    }
   }
 
-  /** Per-rule counters from every connected switch, or null when they could not be read in time. */
+  /**
+   * Per-rule counters as last read from the connected switches (null before the first read), never waiting on a
+   * switch: a stale copy starts one background read, so the status API answers from what Sluice holds.
+   */
+  /** The key of a rule's allow flows in {@link #readPolicyCounters}: its cookie without the round. */
+  private static long ruleCookie(long ruleId) {
+    return Cookie.of(Cookie.Category.POLICY, 0, ruleId).value();
+  }
+
   private Map<Long, long[]> readPolicyCounters() {
-    try {
-      return switches.policyCounters().get(2, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.debug("policy counters not read: {}", e.toString());
-      return null;
-    }
+    return counters.current();
   }
 
   /** Starts everything; throws if a listen address is taken. */
@@ -282,6 +457,19 @@ public final class SluiceRuntime implements AutoCloseable {
     return openflow.localAddress().getPort();
   }
 
+  /** The OpenFlow connections open now (peers in the handshake included). */
+  /** One line at start when a plain listener is reachable from other hosts: anyone there can speak to it. */
+  private static void warnIfExposed(String protocol, java.net.InetAddress bound, String instead) {
+    if (!bound.isLoopbackAddress()) {
+      LOG.warn("{} listens on {} without TLS: any host that reaches it is trusted as a peer; for labs only "
+          + "(use {} with --private-key, --certificate and --ca-cert)", protocol, bound.getHostAddress(), instead);
+    }
+  }
+
+  public List<OpenFlowServer.Connection> openflowConnections() {
+    return openflow.connections();
+  }
+
   public int httpPort() {
     return http.address().getPort();
   }
@@ -292,15 +480,167 @@ public final class SluiceRuntime implements AutoCloseable {
     if (manifests != null) {
       manifests.stop();
     }
+    if (leadership != null) {
+      leadership.close(); // gives the Leases up: a standby takes over at once
+    }
+    if (informers != null) {
+      informers.stop();
+    }
+    if (eventTimer != null) {
+      eventTimer.shutdownNow();
+    }
+    if (kubeEvents != null) {
+      kubeEvents.close();
+    }
+    if (kube != null) {
+      kube.close();
+    }
     if (ovsdb != null) {
       ovsdb.stop();
     }
     http.close();
     openflow.close();
     switches.close();
+    audit.close();
+  }
+
+  /** What the audit log names things with, for one model generation. */
+  private record AuditNames(long generation, Map<String, io.sluice.model.ObjectRef> pods,
+                            Map<Long, PolicyCompiler.RuleRef> rules) { }
+
+  private AuditNames auditNames() {
+    AuditNames n = auditNames;
+    Snapshot snap = model.snapshot();
+    if (n != null && n.generation() == snap.generation()) {
+      return n;
+    }
+    Map<String, io.sluice.model.ObjectRef> pods = new java.util.HashMap<>();
+    for (io.sluice.model.Pod p : snap.pods().values()) {
+      if (!p.hostNetwork()) {
+        for (String ip : p.ips()) {
+          pods.put(canonicalIp(ip), p.ref());
+        }
+      }
+    }
+    Map<Long, PolicyCompiler.RuleRef> rules = new java.util.HashMap<>();
+    for (PolicyCompiler.RuleRef r : indexes.of(snap).rules()) {
+      rules.put(r.id(), r);
+    }
+    n = new AuditNames(snap.generation(), pods, rules);
+    auditNames = n;
+    return n;
+  }
+
+  /** An address as the audit log writes it ({@link java.net.InetAddress#getHostAddress()}). */
+  private static String canonicalIp(String ip) {
+    if (!ip.matches("[0-9A-Fa-f:.]+")) {
+      return ip; // not an address literal: never looked up
+    }
+    try {
+      return java.net.InetAddress.getByName(ip).getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      return ip;
+    }
   }
 
   /** Guice wiring: one instance of each service. */
+  /**
+   * Policy rules a switch refused (their pods stay isolated: fail closed), one error per policy rule, in the form
+   * {@code /api/v1/errors} and the Kubernetes Events use: file {@code switch}, the rule's field path.
+   */
+  /** Namespaces from the API whose pre-v1 isolation annotation is ignored (no --legacy-isolation), as warnings. */
+  private volatile List<io.sluice.model.source.SourceError> ignoredAnnotations = List.of();
+
+  /**
+   * Lists the cluster's Namespaces that carry the pre-v1 isolation annotation while --legacy-isolation is off, and
+   * logs each once when it first appears (the manifest source does the same for its files).
+   */
+  private void noteIgnoredAnnotations(Snapshot snap) {
+    List<io.sluice.model.source.SourceError> now = new java.util.ArrayList<>();
+    for (io.sluice.model.Namespace ns : new java.util.TreeMap<>(snap.namespaces()).values()) {
+      if (ns.annotations().containsKey(io.sluice.renderer.reference.ReferenceEvaluator.LEGACY_ISOLATION_ANNOTATION)) {
+        now.add(new io.sluice.model.source.SourceError("informer:namespaces", -1, 0, "Namespace", "", ns.name(),
+            "metadata.annotations[" + io.sluice.renderer.reference.ReferenceEvaluator.LEGACY_ISOLATION_ANNOTATION + "]", "Ignored: this pre-v1 "
+            + "isolation annotation has no effect unless Sluice runs with --legacy-isolation; NetworkPolicies alone "
+            + "isolate pods"));
+      }
+    }
+    java.util.Set<io.sluice.model.source.SourceError> before = new java.util.HashSet<>(ignoredAnnotations);
+    for (io.sluice.model.source.SourceError w : now) {
+      if (!before.contains(w)) {
+        LOG.warn("Kubernetes API: warning: {}", w);
+      }
+    }
+    ignoredAnnotations = List.copyOf(now);
+  }
+
+  /** One entry of /api/v1/errors or /api/v1/warnings. */
+  private static Map<String, Object> errorJson(io.sluice.model.source.SourceError e) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("file", e.file());
+    m.put("document", e.document());
+    m.put("line", e.line());
+    m.put("object", e.object());
+    m.put("field", e.field());
+    m.put("reason", e.reason());
+    m.put("message", e.message());
+    return m;
+  }
+
+  List<io.sluice.model.source.SourceError> realizationErrors() {
+    List<io.sluice.model.source.SourceError> out = new java.util.ArrayList<>(profileErrors());
+    out.addAll(withheldRuleErrors());
+    return out;
+  }
+
+  /** One error per connected switch whose profile cannot carry the pipeline (it drops everything meanwhile). */
+  private List<io.sluice.model.source.SourceError> profileErrors() {
+    List<io.sluice.model.source.SourceError> out = new java.util.ArrayList<>();
+    for (SwitchStatus st : switches.statuses()) {
+      long dpid = org.projectfloodlight.openflow.types.DatapathId.of(st.datapathId()).getLong();
+      if (!st.connected() || profiles.compiles(dpid)) {
+        continue;
+      }
+      var d = profiles.of(dpid);
+      List<String> lacks = io.sluice.controller.profile.ProfileChoice.cannotCarry(d.profile(), model.snapshot());
+      out.add(new io.sluice.model.source.SourceError("switch", 0, 0, "Switch", "", st.datapathId(), "profile",
+          "profile " + d.name() + " (" + d.source() + ") cannot carry " + (lacks.isEmpty() ? "Sluice's ovs pipeline"
+              : String.join("; ", lacks)) + "; Sluice compiles only the ovs pipeline so far, so this switch drops "
+              + "everything (fail closed). Give it --profile " + st.datapathId() + "=ovs if it is Open vSwitch."));
+    }
+    return out;
+  }
+
+  private List<io.sluice.model.source.SourceError> withheldRuleErrors() {
+    Map<Long, String> withheld = switches.withheldRules();
+    if (withheld.isEmpty()) {
+      return List.of();
+    }
+    Map<String, io.sluice.model.source.SourceError> out = new java.util.TreeMap<>();
+    for (PolicyCompiler.RuleRef r : indexes.of(model.snapshot()).rules()) {
+      String why = withheld.get(r.id());
+      if (why != null) {
+        String field = "spec." + r.direction().toLowerCase(java.util.Locale.ROOT) + "[" + r.rule() + "]";
+        out.putIfAbsent(r.policy() + " " + field, new io.sluice.model.source.SourceError("switch", -1, 0,
+            "NetworkPolicy", r.policy().namespace(), r.policy().name(), field,
+            "Not realized: " + why + "; the pods it selects stay isolated"));
+      }
+    }
+    return List.copyOf(out.values());
+  }
+
+  /** Reports each rule a switch refused as a Kubernetes Event on its policy (ObjectEvents drops repeats). */
+  private void reportRealizationErrors() {
+    try {
+      for (io.sluice.model.source.SourceError e : realizationErrors()) {
+        kubeEvents.report(new ObjectEvents.Refusal(io.sluice.watcher.convert.ObjectKind.NETWORK_POLICY, e.namespace(),
+            e.name(), null, null, e.message()));
+      }
+    } catch (RuntimeException ex) {
+      LOG.debug("realization errors not reported: {}", ex.toString());
+    }
+  }
+
   static final class Wiring extends AbstractModule {
     private final RuntimeConfig cfg;
 
@@ -311,9 +651,14 @@ public final class SluiceRuntime implements AutoCloseable {
     @Override
     protected void configure() {
       bind(RuntimeConfig.class).toInstance(cfg);
-      bind(ControllerMetrics.class).in(Singleton.class);
       bind(FlowCodec.class).to(OvsFlowCodec.class).in(Singleton.class);
       bind(PolicyIndexes.class).in(Singleton.class);
+    }
+
+    @Provides
+    @Singleton
+    ControllerMetrics metrics() {
+      return new ControllerMetrics(cfg.metricsPerRule());
     }
 
     @Provides
@@ -326,7 +671,8 @@ public final class SluiceRuntime implements AutoCloseable {
     @Singleton
     Renderer renderer() {
       // the round stamped into cookies: which incarnation wrote a flow (diffs ignore it)
-      return new Renderer(PipelineProfile.ovs(), (int) ((System.currentTimeMillis() / 1000) & 0xffff), cfg.legacyIsolation());
+      return new Renderer(PipelineProfile.ovs().withAuditRates(cfg.audit().denyRate(), cfg.audit().allowRate()),
+          (int) ((System.currentTimeMillis() / 1000) & 0xffff), cfg.legacyIsolation());
     }
 
     @Provides
@@ -338,8 +684,19 @@ public final class SluiceRuntime implements AutoCloseable {
         case SLAVE -> OFControllerRole.ROLE_SLAVE;
         case EQUAL -> OFControllerRole.ROLE_EQUAL;
       };
-      return new SwitchManager(codec, dpid -> indexes.render(renderer, model.snapshot(), dpid), metrics,
-          new SwitchManager.Role(role, cfg.roleGenerationId()));
+      // a switch whose profile cannot carry the pipeline gets a drop-all flow (fail closed; reported as an error)
+      io.sluice.controller.profile.ProfileChoice profiles = cfg.profiles();
+      java.util.function.LongFunction<io.sluice.renderer.flow.DesiredTables> render = dpid -> {
+        Snapshot snap = model.snapshot();
+        return profiles.compiles(dpid) ? indexes.render(renderer, snap, dpid)
+            : io.sluice.controller.profile.ProfileChoice.failClosed(dpid, snap.generation());
+      };
+      if (cfg.leaderElection() != null) {
+        // Every shard starts as a standby: no role asked, nothing written, until its Lease says who leads.
+        return new SwitchManager(codec, render::apply, metrics,
+            SwitchManager.Role.STANDBY, cfg.leaderElection().shards(), SwitchManager.Options.defaults());
+      }
+      return new SwitchManager(codec, render::apply, metrics, new SwitchManager.Role(role, cfg.roleGenerationId()));
     }
   }
 }

@@ -20,9 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers the packets a switch sends for Services without a usable endpoint (table ServiceLB, cookie category
- * SERVICE) with a TCP RST or an ICMP port unreachable, as a packet-out through the port the packet came in on; every
- * other session event goes to the delegate unchanged. Runs on the session's event loop and never blocks. Besides
+ * Answers the packets a switch sends for Services: those without a usable endpoint (table ServiceLB, cookie category
+ * SERVICE) with a TCP RST or an ICMP port unreachable, and a load balancer's probes of a {@code healthCheckNodePort}
+ * (table ConntrackZone, the health cookie) with kube-proxy's HTTP answer for the switch's node ({@link HealthChecks}),
+ * each as a packet-out through the port the packet came in on; every other session event goes to the delegate
+ * unchanged. Runs on the session's event loop and never blocks. Besides
  * the switch's meter, each switch may make it answer at most {@link #PER_SWITCH_PER_SECOND} packets a second, so no
  * switch (or whoever speaks for one) can make the controller work for it without bound; the rest is counted.
  */
@@ -31,13 +33,26 @@ public final class RejectResponder implements SessionListener {
   static final int PER_SWITCH_PER_SECOND = 500;
 
   private final SessionListener delegate;
+  private final HealthSource health;
+  private final AtomicLong probes = new AtomicLong();
   private final Map<SwitchSession, Budget> budgets = new ConcurrentHashMap<>();
   private final AtomicLong answered = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong unreadable = new AtomicLong();
 
+  /** What a switch's node says about a {@code healthCheckNodePort}: the Service and its ready local endpoints. */
+  @FunctionalInterface
+  public interface HealthSource {
+    Optional<io.sluice.renderer.service.ServiceTables.Health> health(long dpid, int port);
+  }
+
   public RejectResponder(SessionListener delegate) {
+    this(delegate, (dpid, port) -> Optional.empty());
+  }
+
+  public RejectResponder(SessionListener delegate, HealthSource health) {
     this.delegate = delegate;
+    this.health = health;
   }
 
   @Override
@@ -68,14 +83,29 @@ public final class RejectResponder implements SessionListener {
       return;
     }
     Cookie c = new Cookie(in.cookie());
-    if (!c.owned() || c.category() != Cookie.Category.SERVICE || in.tableId() != PipelineProfile.SERVICE_LB) {
-      return; // not a refused Service connection: nothing of Sluice's asked for it
+    boolean probe = c.owned() && c.category() == Cookie.Category.SERVICE && in.tableId() == PipelineProfile.CT_ZONE
+        && c.objectId() == io.sluice.renderer.service.ServiceTables.HEALTH_OBJECT;
+    if (!probe && (!c.owned() || c.category() != Cookie.Category.SERVICE || in.tableId() != PipelineProfile.SERVICE_LB)) {
+      return; // not a refused Service connection nor a health probe: nothing of Sluice's asked for it
     }
     if (!budgets.computeIfAbsent(session, s -> new Budget()).take(System.nanoTime())) {
       dropped.incrementAndGet();
       return;
     }
-    Optional<byte[]> reply = Rejects.answer(in.data());
+    Optional<byte[]> reply;
+    if (probe) {
+      int port = HealthChecks.destinationPort(in.data());
+      var h = port < 0 ? Optional.<io.sluice.renderer.service.ServiceTables.Health>empty()
+          : health.health(session.dpid().getLong(), port);
+      if (h.isEmpty()) {
+        return; // the port's Service went away since the flow was installed: the client's retries find no flow
+      }
+      reply = HealthChecks.answer(in.data(), h.get().service().namespace(), h.get().service().name(),
+          h.get().localEndpoints());
+      probes.incrementAndGet();
+    } else {
+      reply = Rejects.answer(in.data());
+    }
     if (reply.isEmpty()) {
       return;
     }
@@ -98,6 +128,11 @@ public final class RejectResponder implements SessionListener {
   /** Refused connections answered, and those not answered because a switch exceeded its budget. */
   public long answered() {
     return answered.get();
+  }
+
+  /** Health-check probe segments answered or looked at. */
+  public long probes() {
+    return probes.get();
   }
 
   public long dropped() {

@@ -110,35 +110,35 @@ final class Rejects {
     return t.array();
   }
 
-  private static ByteBuffer ethernet(byte[] pkt, int type, int l3Length) {
+  static ByteBuffer ethernet(byte[] pkt, int type, int l3Length) {
     ByteBuffer b = ByteBuffer.allocate(ETH + l3Length);
     b.put(pkt, 6, 6).put(pkt, 0, 6).putShort((short) type);
     return b;
   }
 
-  private static void ipv4Header(ByteBuffer b, int proto, byte[] src, byte[] dst, int total) {
+  static void ipv4Header(ByteBuffer b, int proto, byte[] src, byte[] dst, int total) {
     int at = b.position();
     b.put((byte) 0x45).put((byte) 0).putShort((short) total).putShort((short) 0).putShort((short) 0x4000)
         .put((byte) 64).put((byte) proto).putShort((short) 0).put(src).put(dst);
     b.putShort(at + 10, (short) checksum(b.array(), at, 20, 0));
   }
 
-  private static void ipv6Header(ByteBuffer b, int next, byte[] src, byte[] dst, int payload) {
+  static void ipv6Header(ByteBuffer b, int next, byte[] src, byte[] dst, int payload) {
     b.putInt(0x60000000).putShort((short) payload).put((byte) next).put((byte) 64).put(src).put(dst);
   }
 
   /** Appends a transport segment with its checksum (at offset {@code at} within it) over it and a pseudo-header sum. */
-  private static void putChecksummed(ByteBuffer b, byte[] seg, int at, long pseudo) {
+  static void putChecksummed(ByteBuffer b, byte[] seg, int at, long pseudo) {
     int start = b.position();
     b.put(seg);
     b.putShort(start + at, (short) checksum(b.array(), start, seg.length, pseudo));
   }
 
-  private static long pseudo4(byte[] src, byte[] dst, int proto, int len) {
+  static long pseudo4(byte[] src, byte[] dst, int proto, int len) {
     return sum(src) + sum(dst) + proto + len;
   }
 
-  private static long pseudo6(byte[] src, byte[] dst, int next, int len) {
+  static long pseudo6(byte[] src, byte[] dst, int next, int len) {
     return sum(src) + sum(dst) + len + next;
   }
 
@@ -162,11 +162,11 @@ final class Rejects {
     return (int) (~s & 0xffff);
   }
 
-  private static int u16(byte[] a, int i) {
+  static int u16(byte[] a, int i) {
     return ((a[i] & 0xff) << 8) | (a[i + 1] & 0xff);
   }
 
-  private static long u32(byte[] a, int i) {
+  static long u32(byte[] a, int i) {
     return ((long) u16(a, i) << 16) | u16(a, i + 2);
   }
 }

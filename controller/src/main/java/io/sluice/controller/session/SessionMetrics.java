@@ -7,7 +7,7 @@ public interface SessionMetrics {
   /** A message OpenFlowJ could not decode (the connection stays up). */
   default void decodeFailure(int version, int type) { }
 
-  /** A switch was refused at HELLO (no common OpenFlow version). */
+  /** A switch was refused in the handshake: no common OpenFlow version, or its datapath id not admitted. */
   default void handshakeRefused() { }
 
   /** One echo round trip. */

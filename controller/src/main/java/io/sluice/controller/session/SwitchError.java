@@ -21,7 +21,9 @@ public record SwitchError(long xid, int type, int code, long experimenter, Strin
     }
     int n = Math.max(0, Math.min(64, base + len - dataStart));
     byte[] data = new byte[n];
-    f.getBytes(dataStart, data);
+    if (n > 0) { // an error shorter than its fixed part (8 to 11 bytes) has none, and no byte at dataStart either
+      f.getBytes(dataStart, data);
+    }
     String desc = description != null ? description
         : type == 0xffff ? "experimenter error 0x" + Long.toHexString(experimenter) + " code " + code
         : "error type " + type + " code " + code;

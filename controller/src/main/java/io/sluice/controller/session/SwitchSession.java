@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.sluice.controller.logging.LogLimiter;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -65,6 +66,10 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
         if (m instanceof OFFeaturesReply r) {
           s.dpid = r.getDatapathId();
           s.dpidText = s.dpid.toString();
+          s.tableCount = r.getNTables();
+          if (!s.admitted()) {
+            return;
+          }
           s.requestPortDescriptions();
           s.state = WAIT_PORT_DESC;
         } else {
@@ -151,6 +156,14 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
   }
 
   private static final int OFPT_PACKET_IN = 10;
+  /** The most ports one switch may describe; more are ignored (a switch inventing ports cannot grow the table). */
+  static final int MAX_PORTS = 65_536;
+  /** While reading from a peer is paused, how often one batch is read from it anyway. */
+  static final long PAUSED_READ_MILLIS = 50;
+  /** One line per kind of bound a peer breaks, per peer address, per 10 s. */
+  private static final LogLimiter LIMITER = new LogLimiter(java.time.Duration.ofSeconds(10));
+  /** A refused switch reconnects every few seconds: its refusal is logged once an hour. */
+  private static final LogLimiter REFUSALS = new LogLimiter(java.time.Duration.ofHours(1));
 
   private final SessionConfig config;
   private final SessionListener listener;
@@ -163,6 +176,8 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
   private volatile OFVersion version;
   private volatile OFFactory factory;
   private volatile DatapathId dpid;
+  /** The number of tables the FEATURES_REPLY announced (0 until then). */
+  private volatile short tableCount;
   private volatile String dpidText;
   private volatile long lastRxNanos;
   private volatile double lastEchoRttSeconds = Double.NaN;
@@ -174,14 +189,27 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
   private final Map<Long, Long> echoSent = new LinkedHashMap<>();
   private final Map<Long, SwitchPort> ports = new ConcurrentHashMap<>();
   private ScheduledFuture<?> ticker;
+  /** While reading is paused: reads one batch every {@link #PAUSED_READ_MILLIS} (see {@link #channelWritabilityChanged}). */
+  private ScheduledFuture<?> pausedReader;
   private ScheduledFuture<?> handshakeTimer;
+  private final Admission admission;
   private long nextEchoNanos;
   private String closeReason;
+  /** Reading is paused because the peer is not taking what Sluice writes (its outbound buffer is past the high mark). */
+  private volatile boolean readPaused;
+  private long stalledSinceNanos;
+  private long stalledPendingBytes;
 
   public SwitchSession(SessionConfig config, SessionListener listener, SessionMetrics metrics) {
+    this(config, listener, metrics, Admission.ALL);
+  }
+
+  /** A session that lets in only the switches {@code admission} admits, once their datapath id is known. */
+  public SwitchSession(SessionConfig config, SessionListener listener, SessionMetrics metrics, Admission admission) {
     this.config = config;
     this.listener = listener;
     this.metrics = metrics;
+    this.admission = java.util.Objects.requireNonNull(admission, "admission");
   }
 
   // ---------------------------------------------------------------- public view
@@ -196,6 +224,11 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
 
   public OFFactory factory() {
     return factory;
+  }
+
+  /** Tables the switch announced in its FEATURES_REPLY (0: not yet). */
+  public int tableCount() {
+    return tableCount & 0xff;
   }
 
   public DatapathId dpid() {
@@ -225,6 +258,34 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
 
   public Channel channel() {
     return channel;
+  }
+
+  /** Bytes written to this connection that the peer has not taken yet (0 once closed). */
+  public long pendingOutboundBytes() {
+    Channel c = channel;
+    if (c == null) {
+      return 0;
+    }
+    io.netty.channel.ChannelOutboundBuffer b = c.unsafe().outboundBuffer();
+    return b == null ? 0 : b.totalPendingWriteBytes();
+  }
+
+  /** Whether reading from the peer is paused because it does not take what Sluice writes. */
+  public boolean readPaused() {
+    return readPaused;
+  }
+
+  /** Bytes of multipart replies received for requests still waiting for their last part, and how many wait. */
+  public CompletableFuture<long[]> pendingReplies() {
+    CompletableFuture<long[]> f = new CompletableFuture<>();
+    execute(() -> {
+      long n = 0;
+      for (Pending p : pending.values()) {
+        n += p.bytes;
+      }
+      f.complete(new long[] {n, pending.size()});
+    });
+    return f;
   }
 
   /** Runs a task on this session's event loop. */
@@ -453,10 +514,52 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Past the high water mark the peer is not taking what Sluice writes: stop reading from it, so what it sends (echo
+   * requests, packet-ins) cannot make Sluice write more; below the low mark, read again. A peer that stays past the
+   * mark with nothing drained for {@link SessionConfig#writeStallTimeout} is closed (see {@link #tick}).
+   *
+   * <p>While paused, one read batch every {@value #PAUSED_READ_MILLIS} ms: a switch may stop reading until its own
+   * replies to us are taken (OVS stops reading a controller with 100 replies unsent), and without this both sides
+   * would wait for each other until the stall timeout. What is read meanwhile makes Sluice write nothing (echo requests
+   * go unanswered while paused; replies are bounded by the reply bounds), so this cannot grow what the peer leaves
+   * unwritten. The cadence is its own, not the echo interval's, so a long echo interval does not slow the drain.
+   */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      if (readPaused) {
+        readPaused = false;
+        lastRxNanos = System.nanoTime(); // nothing was read meanwhile by our choice: not a sign of a dead peer
+        ctx.channel().config().setAutoRead(true);
+        cancelPausedReader();
+      }
+    } else if (!readPaused) {
+      readPaused = true;
+      stalledSinceNanos = System.nanoTime();
+      stalledPendingBytes = pendingOutboundBytes();
+      ctx.channel().config().setAutoRead(false);
+      pausedReader = ctx.executor().scheduleAtFixedRate(() -> {
+        if (readPaused && state != State.CLOSED) {
+          channel.read();
+        }
+      }, PAUSED_READ_MILLIS, PAUSED_READ_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  private void cancelPausedReader() {
+    if (pausedReader != null) {
+      pausedReader.cancel(false);
+      pausedReader = null;
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     State was = state;
     state = State.CLOSED;
+    cancelPausedReader();
     if (ticker != null) {
       ticker.cancel(false);
     }
@@ -477,6 +580,11 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (closeReason != null || state == State.CLOSED || !ctx.channel().isActive()) {
+      // writes still queued when the connection closed fail one by one (void promises report here): one close, no lines
+      LOG.debug("switch {}: after close: {}", name(), cause.toString());
+      return;
+    }
     LOG.warn("switch {}: connection error, closing: {}", name(), cause.toString());
     closeReason = cause.toString();
     ctx.close();
@@ -502,7 +610,13 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       return false;
     }
     long x = Frames.xid(frame);
+    if (type == Frames.OFPT_MULTIPART_REPLY && !replyWithinBound(x, frame.readableBytes())) {
+      return false;
+    }
     if (type == 2) { // ECHO_REQUEST: answer at once with the same xid and data
+      if (readPaused) {
+        return false; // the peer is not taking what we write: an answer would only add to it (see tick)
+      }
       ByteBuf reply = frame.retainedDuplicate();
       reply.setByte(reply.readerIndex() + 1, 3);
       channel.writeAndFlush(reply, channel.voidPromise());
@@ -513,7 +627,7 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (type == OFPT_PACKET_IN) {
-      if (state == State.ACTIVE) {
+      if (state == State.ACTIVE && !readPaused) { // while paused, nothing read may make Sluice write
         listener.packetIn(this, frame);
       }
       return false;
@@ -576,6 +690,27 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     return false;
   }
 
+  /** Counts a reply part against its request's bound; past it the request fails and the connection is closed. */
+  private boolean replyWithinBound(long x, int length) {
+    Pending p = pending.get(x);
+    if (p == null) {
+      return true;
+    }
+    p.bytes += length;
+    long held = 0;
+    for (Pending q : pending.values()) {
+      held += q.bytes;
+    }
+    if (held <= config.replyMaxBytes()) {
+      return true;
+    }
+    pending.remove(x);
+    p.fail(new OpenFlowException("switch " + name() + " sent more than " + config.replyMaxBytes()
+        + " bytes in reply to request " + x + "; request failed and connection closed"));
+    cutOff("reply-too-large", "sent a multipart reply past " + config.replyMaxBytes() + " bytes");
+    return false;
+  }
+
   private static boolean isOnf(ByteBuf f) {
     return f.readableBytes() >= 16 && f.getUnsignedInt(f.readerIndex() + 8) == ONF_EXPERIMENTER;
   }
@@ -602,7 +737,17 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     return null;
   }
 
+  /** Distinct (version, type) kinds logged per connection; past it only counted (a peer cycling bytes floods nothing). */
+  static final int MAX_LOGGED_KINDS = 16;
+
   private void logUndecodableOnce(int v, int type, String why) {
+    if (loggedUndecodable.size() >= MAX_LOGGED_KINDS) {
+      if (loggedUndecodable.putIfAbsent(-1, Boolean.TRUE) == null) {
+        LOG.warn("switch {}: more than {} kinds of OpenFlow messages could not be decoded; further ones are only counted "
+            + "in sluice_openflow_decode_failures_total", name(), MAX_LOGGED_KINDS);
+      }
+      return;
+    }
     if (loggedUndecodable.putIfAbsent(v << 8 | type, Boolean.TRUE) == null) {
       LOG.warn("switch {}: could not decode an OpenFlow message (version {}, type {}): {}; counted, connection kept "
           + "(further ones of this type are only counted in sluice_openflow_decode_failures_total)", name(), v, type, why);
@@ -661,6 +806,35 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     return 0;
   }
 
+  /**
+   * Asks {@link #admission} about the datapath id just learned (and the peer's certificate name over TLS); a refused
+   * switch is closed, logged once per datapath id and address per hour.
+   */
+  private boolean admitted() {
+    String why = admission.refusal(dpid, certificateName());
+    if (why == null) {
+      return true;
+    }
+    SocketAddress remote = channel.remoteAddress();
+    String host = remote instanceof java.net.InetSocketAddress a ? a.getHostString() : String.valueOf(remote);
+    long suppressed = REFUSALS.admit(dpidText + " " + host);
+    if (suppressed >= 0) {
+      LOG.warn("switch {} at {} refused: {}{}", dpidText, remote, why, REFUSALS.suffix(suppressed));
+    }
+    metrics.handshakeRefused();
+    closeReason = "refused: " + why;
+    state = State.CLOSED;
+    channel.close();
+    return false;
+  }
+
+  /** The CN of the certificate the peer presented over TLS, or null on a plain connection. */
+  public String certificateName() {
+    io.netty.handler.ssl.SslHandler ssl = channel == null ? null
+        : channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    return ssl == null ? null : io.sluice.controller.tls.TlsFiles.peerName(ssl.engine().getSession());
+  }
+
   private void refuse(int peerVersion, long peerBitmap) {
     List<String> offered = new ArrayList<>();
     for (int i = 1; i < 32; i++) {
@@ -712,13 +886,16 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
   private void becomeActive() {
     state = State.ACTIVE;
     handshakeTimer.cancel(false);
-    LOG.info("switch {} connected from {} (OpenFlow {}, {} ports)", dpidText, channel.remoteAddress(),
-        versionName(version.getWireVersion()), ports.size());
+    String cn = certificateName();
+    LOG.info("switch {} connected from {} (OpenFlow {}, {} ports{})", dpidText, channel.remoteAddress(),
+        versionName(version.getWireVersion()), ports.size(), cn == null ? "" : ", TLS certificate '" + cn + "'");
     listener.active(this);
   }
 
   private void putPort(SwitchPort p) {
-    ports.put(p.portNo(), p);
+    if (ports.size() < MAX_PORTS || ports.containsKey(p.portNo())) {
+      ports.put(p.portNo(), p);
+    }
   }
 
   private void portStatus(PortDescriptions.Status st) {
@@ -771,7 +948,18 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     if (state == State.CLOSED) {
       return;
     }
-    if (now - lastRxNanos > config.deadAfterNanos()) {
+    if (readPaused) {
+      long held = pendingOutboundBytes();
+      if (held < stalledPendingBytes) { // the peer is taking some: not stalled
+        stalledSinceNanos = now;
+      }
+      stalledPendingBytes = held;
+      if (now - stalledSinceNanos > config.writeStallTimeout().toNanos()) {
+        cutOff("write-stall", "did not take what Sluice wrote for " + config.writeStallTimeout().toMillis() + " ms ("
+            + held + " bytes unwritten; Sluice stopped reading from it meanwhile)");
+        return;
+      }
+    } else if (now - lastRxNanos > config.deadAfterNanos()) {
       LOG.warn("switch {} stopped answering: nothing received for {} ms (echo interval {} ms); declared gone",
           name(), (now - lastRxNanos) / 1_000_000, config.echoInterval().toMillis());
       closeReason = "echo timeout";
@@ -788,6 +976,39 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       OFEchoRequest req = factory.buildEchoRequest().setXid(x).setData(new byte[0]).build();
       channel.writeAndFlush(req, channel.voidPromise());
     }
+    expireRequests(now);
+  }
+
+  /** Fails requests that waited past the reply timeout; a multipart reply still arriving then closes the connection. */
+  private void expireRequests(long now) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    long limit = config.replyTimeout().toNanos();
+    boolean streaming = false;
+    // collected first: failing a request runs its callbacks, which may register new ones
+    for (Pending p : pending.values().stream().filter(p -> now - p.startedNanos > limit).toList()) {
+      pending.remove(p.xid);
+      streaming |= p.bytes > 0;
+      p.fail(new OpenFlowException("switch " + name() + " did not complete its reply to request " + p.xid
+          + " within " + config.replyTimeout().toMillis() + " ms (" + p.bytes + " bytes received)"));
+    }
+    if (streaming) {
+      cutOff("reply-timeout", "kept a multipart reply going past " + config.replyTimeout().toMillis() + " ms");
+    }
+  }
+
+  /** Closes the connection of a peer that broke a bound: one log line per kind and peer address per 10 s. */
+  private void cutOff(String kind, String what) {
+    SocketAddress remote = channel.remoteAddress();
+    String host = remote instanceof java.net.InetSocketAddress a ? a.getHostString() : String.valueOf(remote);
+    long suppressed = LIMITER.admit(kind + " " + host);
+    if (suppressed >= 0) {
+      LOG.warn("switch {} at {} {}: closing the connection{}", dpidText != null ? dpidText : "(no datapath id yet)",
+          remote, what, LIMITER.suffix(suppressed));
+    }
+    closeReason = kind + ": " + what;
+    channel.close();
   }
 
   private void echoReply(long x) {
@@ -811,6 +1032,9 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     final CompletableFuture<List<Object>> multi;
     final boolean raw;
     final List<Object> parts = new ArrayList<>();
+    final long startedNanos = System.nanoTime();
+    /** Bytes of multipart reply parts received so far. */
+    long bytes;
     /** When set, parts go here as they arrive instead of into {@link #parts}. */
     final Consumer<Object> onPart;
     boolean done;

@@ -81,7 +81,7 @@ final class SwitchSync {
 
   /**
    * How the last reconcile went: from reading the switch's flows, groups and meters to the confirming barrier.
-   * {@code foreign}: flows not Sluice's; {@code foreignGroups}: groups outside Sluice's id range (both left alone).
+   * {@code foreign}: flows sync leaves alone (not Sluice's, or learned by the switch); {@code foreignGroups}: groups outside Sluice's id range (both left alone).
    */
   record Reconcile(long generation, int flowsRead, int foreign, int groupsRead, int foreignGroups,
                    PushResult.Sent sent, java.time.Duration elapsed) { }
@@ -143,10 +143,53 @@ final class SwitchSync {
     serial.execute(() -> reconcile(s));
   }
 
-  void detach(SwitchSession s) {
+  /**
+   * A session that finished its handshake while the runtime holds switches back: shown as connected, neither read
+   * nor written until {@link #attach}.
+   */
+  void hold(SwitchSession s) {
+    session = s;
+    reconciled = false;
+    realizedGeneration = 0;
+    lastError = "held: the intent source does not have its first state yet (see /readyz)";
+  }
+
+  /** Stops writing at once (leadership lost): pushes already queued find the switch not writable and skip. */
+  void stopWriting(String newRole) {
+    writable = false;
+    role = newRole;
+  }
+
+  /** The switch's connection is gone, and why (shown as its last error: a reconcile it cut short says less). */
+  void detach(SwitchSession s, String reason) {
     if (session == s) {
       session = null;
+      lastError = "switch " + name + " disconnected: " + reason;
+      serial.execute(this::dropTables);
     }
+  }
+
+  /**
+   * Serial work: a switch gone lets go of what it held and the encodings cached for it (a reconnect reads the switch
+   * again anyway), so a switch remembered until it is forgotten costs its status, not its tables.
+   */
+  private void dropTables() {
+    if (session != null) {
+      return; // it came back meanwhile: its reconcile (queued after this) owns the tables
+    }
+    installed = new HashMap<>();
+    installedGroups = new HashMap<>();
+    installedMeters = new HashMap<>();
+    encodedFor = null;
+    lastFlows = Map.of();
+    lastEntries = Map.of();
+    groupsEncodedFor = null;
+    lastGroups = Map.of();
+    lastGroupEntries = Map.of();
+    appliedDesired = null;
+    appliedEntries = null;
+    appliedVersion = null;
+    realizedBackends = null;
   }
 
   /** The model changed: render and push the difference (coalesced: only the newest state is pushed). */
@@ -254,7 +297,9 @@ final class SwitchSync {
       dump.close();
       groupDump.abandon();
       meterDump.abandon();
-      lastError = "reconcile failed: " + e.getMessage();
+      if (session == s) { // else the disconnect, with its reason, is the error to show
+        lastError = "reconcile failed: " + e.getMessage();
+      }
       LOG.warn("switch {}: could not render its tables or read its flows, groups and meters to reconcile ({}); will "
           + "retry on reconnect", name, e.toString());
       return;
@@ -267,7 +312,7 @@ final class SwitchSync {
     if (foreign > 0) {
       owned = new HashMap<>(actual.flows.size() * 4 / 3 + 1);
       for (FlowCodec.Entry e : actual.flows.values()) {
-        if (Cookie.isOwned(e.cookie())) {
+        if (Cookie.isSynced(e.cookie())) {
           owned.put(e.key(), e);
         }
       }
@@ -454,7 +499,7 @@ final class SwitchSync {
       try {
         parts++;
         skipped += codec.parsePart(part, version, e -> {
-          if (!Cookie.isOwned(e.cookie())) {
+          if (!Cookie.isSynced(e.cookie())) {
             foreign++;
           }
           flows.put(e.key(), e);
@@ -482,7 +527,7 @@ final class SwitchSync {
       boolean more = false;
       for (PushResult.Refusal f : r.refused()) {
         Cookie c = new Cookie(f.cookie());
-        if (c.owned() && c.category() == Cookie.Category.POLICY && c.objectId() != 0
+        if (c.isRuleAllow()
             && withhold.putIfAbsent(c.objectId(), f.reason() + " (" + f.what().trim() + ")") == null) {
           more = true;
         }
@@ -492,7 +537,7 @@ final class SwitchSync {
       }
       List<Flow> kept = new ArrayList<>();
       for (Flow f : desired.flows().values()) {
-        if (!(f.cookie().category() == Cookie.Category.POLICY && withhold.containsKey(f.cookie().objectId()))) {
+        if (!(f.cookie().isRuleAllow() && withhold.containsKey(f.cookie().objectId()))) {
           kept.add(f);
         }
       }
@@ -900,10 +945,10 @@ final class SwitchSync {
           FlowCodec.Entry d = nextDesired();
           boolean firstWithThisKey = want.put(d.key(), d) == null;
           FlowCodec.Entry a = have.get(d.key());
-          if (firstWithThisKey && a != null && Cookie.isOwned(a.cookie())) {
+          if (firstWithThisKey && a != null && Cookie.isSynced(a.cookie())) {
             haveOwnedMatched++;
           }
-          if (a == null || !Cookie.isOwned(a.cookie())) {
+          if (a == null || !Cookie.isSynced(a.cookie())) {
             next = op(d, SwitchOp.Kind.ADD, v);
           } else if (!new Cookie(d.cookie()).sameObject(a.cookie())) {
             next = op(d, SwitchOp.Kind.ADD, v); // another object's flow: replace it, cookie included
@@ -918,7 +963,7 @@ final class SwitchSync {
           }
         } else if (haveIt != null && haveIt.hasNext()) {
           FlowCodec.Entry a = haveIt.next();
-          if (Cookie.isOwned(a.cookie()) && !want.containsKey(a.key())) {
+          if (Cookie.isSynced(a.cookie()) && !want.containsKey(a.key())) {
             next = op(a, SwitchOp.Kind.DELETE, v);
           }
         } else {

@@ -218,12 +218,14 @@ public final class FlowEncoder {
       out.writeShort(8);
       out.writeInt(0);
     } else if (a instanceof Action.SetField s) {
-      checkWritable(s.value().field(), inCt);
+      if (s.value().field() != Field.IN_PORT || inCt || s.value().isMasked()) { // in_port: whole, as set-field only
+        checkWritable(s.value().field(), inCt);
+      }
       setField(out, s.value());
     } else if (a instanceof Action.Load l) {
       load(out, l, v, inCt);
     } else if (a instanceof Action.Move m) {
-      checkWritable(m.dst(), false);
+      checkWritable(m.dst(), inCt);
       checkReadable(m.src());
       if (of15(v)) {
         NiciraActions.copyField(out, Nxm.oxmHeader(m.src()), m.srcOfs(), Nxm.oxmHeader(m.dst()), m.dstOfs(), m.nBits());
@@ -241,6 +243,8 @@ public final class FlowEncoder {
         throw new IllegalArgumentException("OVS refuses nat outside ct: " + n);
       }
       nat(out, n);
+    } else if (a instanceof Action.Learn l) {
+      learn(out, l);
     } else if (a instanceof Action.CtClear) {
       NiciraActions.ctClear(out);
     } else if (a instanceof Action.GotoTable) {
@@ -273,6 +277,20 @@ public final class FlowEncoder {
 
   /** Full-field standard OFPAT_SET_FIELD. */
   private static void setField(ByteBuf out, FieldValue fv) {
+    if (fv.field() == Field.IN_PORT) {
+      // as ovs-ofctl sends set_field:PORT->in_port: a set-field of the 16-bit NXM_OF_IN_PORT, OpenFlow 1.0 numbering
+      long p = fv.value().longValue();
+      if (p >= 0xff00 && p < 0xffffff00L || p > 0xffffffffL) {
+        throw new IllegalArgumentException("in_port " + p + " has no 16-bit number for set_field");
+      }
+      int start = out.writerIndex();
+      out.writeShort(OFPAT_SET_FIELD);
+      out.writeShort(0);
+      out.writeInt(Nxm.nxmHeader(Field.IN_PORT));
+      out.writeShort((int) (p & 0xffff));
+      NiciraActions.finish(out, start);
+      return;
+    }
     int header = Nxm.oxmHeader(fv.field());
     int start = out.writerIndex();
     out.writeShort(OFPAT_SET_FIELD);
@@ -354,6 +372,28 @@ public final class FlowEncoder {
       writeAction(out, a, v, true);
     }
     NiciraActions.ctEnd(out, start);
+  }
+
+  /**
+   * learn as OVS encodes OfctlFormat's text of it: no flags, no fin timeouts; a copied field matches itself (source
+   * and destination the same NXM header, whole field), constants are matches of eth_type/nw_proto or register loads.
+   */
+  private static void learn(ByteBuf out, Action.Learn l) {
+    int start = NiciraActions.learnBegin(out, l.idleTimeout(), l.hardTimeout(), l.priority(), l.cookie(), 0, l.table(), 0, 0);
+    for (Action.LearnSpec spec : l.specs()) {
+      if (spec instanceof Action.LearnSpec.MatchField m) {
+        checkReadable(m.field());
+        int h = Nxm.nxmHeader(m.field());
+        NiciraActions.learnFieldSpec(out, NiciraActions.LEARN_DST_MATCH, h, 0, h, 0, m.field().bits());
+      } else if (spec instanceof Action.LearnSpec.MatchValue v) {
+        NiciraActions.learnImmediateSpec(out, NiciraActions.LEARN_DST_MATCH, v.value(), Nxm.nxmHeader(v.field()), 0,
+            v.field().bits());
+      } else if (spec instanceof Action.LearnSpec.Load ld) {
+        NiciraActions.learnImmediateSpec(out, NiciraActions.LEARN_DST_LOAD, ld.value(), Nxm.nxmHeader(ld.field()),
+            ld.ofs(), ld.nBits());
+      }
+    }
+    NiciraActions.learnEnd(out, start);
   }
 
   /** nat as OVS parses OfctlFormat's text of it: a max address or port only when it differs from the min. */

@@ -126,6 +126,66 @@ class ExplainCommandTest {
   }
 
   @Test
+  void theV16ExampleBehavesAsItsDocumentSaysUnderLegacyIsolation() throws IOException {
+    // examples/legacy-v1.6: the v1.6 documentation's policy verbatim (extensions/v1beta1, protocol: tcp).
+    Path example = Path.of("..", "examples", "legacy-v1.6");
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    try (var files = Files.list(example)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, dir.resolve(f.getFileName()));
+      }
+    }
+    String[] legacy = {"--port", "6379", "--legacy-isolation"};
+    // With the DefaultDeny annotation, only what the policy allows reaches the pods.
+    assertThat(explain(with(legacy, "--from", "default/frontend", "--to", "default/db"))).as(out).isZero();
+    assertThat(err).contains("apiVersion: Deprecated: extensions/v1beta1 NetworkPolicy")
+        .contains("spec.ingress[0].ports[0].protocol: Deprecated: \"tcp\" read as \"TCP\"");
+    assertThat(explain(with(legacy, "--from", "myproject/client", "--to", "default/db"))).as(out).isZero();
+    assertThat(explain(with(legacy, "--from", "default/other", "--to", "default/db"))).as(out).isEqualTo(1);
+    assertThat(explain("--from", "default/frontend", "--to", "default/db", "--port", "80", "--legacy-isolation"))
+        .as(out).isEqualTo(1);
+    assertThat(explain(with(legacy, "--from", "default/db", "--to", "default/frontend"))).as(out).isEqualTo(1);
+
+    // Without the annotation the policy has no effect.
+    Files.writeString(dir.resolve("00-namespaces.yaml"), Files.readString(dir.resolve("00-namespaces.yaml"))
+        .replace("net.beta.kubernetes.io/network-policy", "example.com/unused"));
+    assertThat(explain(with(legacy, "--from", "default/other", "--to", "default/db"))).as(out).isZero();
+    assertThat(out).contains("ingress of default/db: not isolated");
+
+    // Without the flag the policy is refused as the API server refuses it.
+    assertThat(explain("--from", "default/other", "--to", "default/db", "--port", "6379")).isZero();
+    assertThat(err).contains("apiVersion: Unsupported value: \"extensions/v1beta1\"");
+  }
+
+  private static String[] with(String[] tail, String... head) {
+    List<String> all = new ArrayList<>(List.of(head));
+    all.addAll(List.of(tail));
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void theIgnoredLegacyAnnotationIsAWarningWithoutTheFlag() throws IOException {
+    Files.writeString(dir.resolve("00-namespaces.yaml"), """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: frontend
+          annotations:
+            net.beta.kubernetes.io/network-policy: '{"ingress": {"isolation": "DefaultDeny"}}'
+        """);
+    assertThat(explain("--from", "backend/db-1", "--to", "frontend/web-1", "--port", "80")).isZero();
+    assertThat(err).contains("Namespace frontend: metadata.annotations[net.beta.kubernetes.io/network-policy]: "
+        + "Ignored: ");
+    assertThat(explain("--from", "backend/db-1", "--to", "frontend/web-1", "--port", "80", "--legacy-isolation"))
+        .isEqualTo(1);
+    assertThat(err).doesNotContain("Ignored");
+  }
+
+  @Test
   void invalidDocumentsAreWarningsOnStderr() throws IOException {
     Files.writeString(dir.resolve("30-bad.yaml"), """
         apiVersion: networking.k8s.io/v1

@@ -28,7 +28,9 @@ class NiciraActionsTest {
 
   /** The apply-actions payload of the FLOW_MOD ovs-ofctl sends for {@code ip,actions=TEXT}. */
   static String ovsActions(OFVersion v, String actions) {
-    String proto = actions.contains("[fe80") ? "ipv6" : "ip";
+    // learn copies fields from the packet: the flow must match their prerequisites
+    String proto = actions.contains("OXM_OF_SCTP_DST[]") ? "sctp6" : actions.contains("NXM_OF_TCP_DST[]") ? "tcp"
+        : actions.contains("[fe80") ? "ipv6" : "ip";
     byte[] fm = OfctlCapture.addFlow(v, "priority=1," + proto + ",actions=" + actions);
     int mlen = (fm[50] & 0xff) << 8 | (fm[51] & 0xff);
     int instr = 48 + ((mlen + 7) & ~7);
@@ -120,6 +122,50 @@ class NiciraActionsTest {
     same("move:NXM_NX_REG0[0..15]->NXM_NX_REG1[16..31]", b -> NiciraActions.copyField(b, r0, 0, r1, 16, 16), OFVersion.OF_15);
     int md = Nxm.oxmHeader(io.sluice.renderer.flow.Field.METADATA);
     same("move:OXM_OF_METADATA[0..31]->NXM_NX_REG1[]", b -> NiciraActions.copyField(b, md, 0, r1, 0, 32), OFVersion.OF_15);
+  }
+
+  /** The learn of a ClientIP Service's bucket: client, virtual address and port copied, the endpoint loaded. */
+  @Test
+  void learnAsASessionAffinityBucketWritesIt() {
+    int ipSrc = Nxm.nxmHeader(io.sluice.renderer.flow.Field.IPV4_SRC);
+    int ipDst = Nxm.nxmHeader(io.sluice.renderer.flow.Field.IPV4_DST);
+    int tcpDst = Nxm.nxmHeader(io.sluice.renderer.flow.Field.TCP_DST);
+    int reg0 = Nxm.nxmHeader(io.sluice.renderer.flow.Field.REG0);
+    int reg4 = Nxm.nxmHeader(io.sluice.renderer.flow.Field.REG4);
+    same("learn(table=14,idle_timeout=2,priority=200,cookie=0x5c04000000fcfac3,eth_type=0x800,nw_proto=6,"
+        + "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],NXM_OF_TCP_DST[],load:0xa00000b->NXM_NX_REG0[],load:0x11f90->NXM_NX_REG4[0..16])",
+        b -> {
+          int s = NiciraActions.learnBegin(b, 2, 0, 200, 0x5c04000000fcfac3L, 0, 14, 0, 0);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_MATCH, 0x800, Nxm.header(Nxm.CLASS_NXM0, 3, 2), 0, 16);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_MATCH, 6, Nxm.header(Nxm.CLASS_NXM0, 6, 1), 0, 8);
+          NiciraActions.learnFieldSpec(b, NiciraActions.LEARN_DST_MATCH, ipSrc, 0, ipSrc, 0, 32);
+          NiciraActions.learnFieldSpec(b, NiciraActions.LEARN_DST_MATCH, ipDst, 0, ipDst, 0, 32);
+          NiciraActions.learnFieldSpec(b, NiciraActions.LEARN_DST_MATCH, tcpDst, 0, tcpDst, 0, 16);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_LOAD, 0x0a00000bL, reg0, 0, 32);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_LOAD, 0x11f90, reg4, 0, 17);
+          NiciraActions.learnEnd(b, s);
+        }, OFVersion.OF_13, OFVersion.OF_15);
+  }
+
+  /** IPv6 and SCTP (an OXM-only field), zero immediates, hard timeout, flags, a load at an offset, the longest timeout. */
+  @Test
+  void learnWithIpv6SctpFlagsAndOffsets() {
+    int src = Nxm.nxmHeader(io.sluice.renderer.flow.Field.IPV6_SRC);
+    int sctpDst = Nxm.nxmHeader(io.sluice.renderer.flow.Field.SCTP_DST);
+    int reg1 = Nxm.nxmHeader(io.sluice.renderer.flow.Field.REG1);
+    int reg5 = Nxm.nxmHeader(io.sluice.renderer.flow.Field.REG5);
+    NiciraActionsTest.same("learn(table=254,idle_timeout=65535,hard_timeout=7,priority=0,delete_learned,"
+        + "eth_type=0x86dd,nw_proto=132,NXM_NX_IPV6_SRC[],OXM_OF_SCTP_DST[],load:0->NXM_NX_REG1[],"
+        + "load:0x5->NXM_NX_REG5[3..10])", b -> {
+          int s = NiciraActions.learnBegin(b, 65535, 7, 0, 0, NiciraActions.LEARN_DELETE_LEARNED, 254, 0, 0);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_MATCH, 0x86dd, Nxm.header(Nxm.CLASS_NXM0, 3, 2), 0, 16);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_MATCH, 132, Nxm.header(Nxm.CLASS_NXM0, 6, 1), 0, 8);
+          NiciraActions.learnFieldSpec(b, NiciraActions.LEARN_DST_MATCH, src, 0, src, 0, 128);
+          NiciraActions.learnFieldSpec(b, NiciraActions.LEARN_DST_MATCH, sctpDst, 0, sctpDst, 0, 16);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_LOAD, 0, reg1, 0, 32);
+          NiciraActions.learnImmediateSpec(b, NiciraActions.LEARN_DST_LOAD, 5, reg5, 3, 8);
+          NiciraActions.learnEnd(b, s);
+        }, OFVersion.OF_13, OFVersion.OF_15);
   }
 
   @Test

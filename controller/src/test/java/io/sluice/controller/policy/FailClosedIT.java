@@ -70,13 +70,22 @@ class FailClosedIT {
 
       assertThat(ovs.inHost("web", 10, "nc", "-z", "-w", "1", "10.72.0.2", "7000").code())
           .as("web -> db:7000 must be denied: the allowing rule could not be installed (fail closed)").isNotZero();
-      assertThat(ovs.flows(br)).anyMatch(l -> l.contains("table=40") && l.contains("nw_dst=10.72.0.2 actions=drop"));
+      assertThat(ovs.flows(br)).anyMatch(l -> l.contains("table=40") && l.contains("nw_dst=10.72.0.2 actions=meter:23554,CONTROLLER:128"));
 
       HttpResponse<String> policies = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + rt.httpPort() + "/api/v1/policies")).build(), HttpResponse.BodyHandlers.ofString());
       JsonNode rule = new ObjectMapper().readTree(policies.body()).get(0).get("rules").get(0);
       assertThat(rule.get("realized").asBoolean()).as(policies.body()).isFalse();
       assertThat(rule.get("error").asText()).contains("stay isolated").contains("TABLE_FULL");
+      // and on /api/v1/errors, with the policy and the rule's field (the text Kubernetes Events carry)
+      HttpResponse<String> errors = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + rt.httpPort() + "/api/v1/errors")).build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode err = new ObjectMapper().readTree(errors.body());
+      assertThat(err).as(errors.body()).hasSize(1);
+      assertThat(err.get(0).get("file").asText()).isEqualTo("switch");
+      assertThat(err.get(0).get("object").asText()).startsWith("NetworkPolicy shop/");
+      assertThat(err.get(0).get("field").asText()).isEqualTo("spec.ingress[0]");
+      assertThat(err.get(0).get("message").asText()).contains("TABLE_FULL").contains("stay isolated");
     } finally {
       if (server != null) {
         server.destroyForcibly();

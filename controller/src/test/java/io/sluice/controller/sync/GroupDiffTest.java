@@ -137,6 +137,24 @@ class GroupDiffTest {
     assertThat(del.after()).isEmpty();
   }
 
+  /** A Service port growing past one group's endpoints, and shrinking back (renderer.service's group of groups). */
+  @Test
+  void aGroupBecomingAParentOfLeavesIsModifiedAfterTheLeavesAreAddedAndBackBeforeTheyAreDeleted() {
+    long parent = Group.ownedId(1); // the port's group keeps its id; its leaves get higher ones here
+    long leaf1 = Group.ownedId(7);
+    long leaf2 = Group.ownedId(8);
+    Map<Long, WireGroup> plain = wire(V15, select(parent, 1, 2, 3));
+    Group split = new Group(parent, Group.Type.SELECT, List.of(new Group.Bucket(2, List.of(new Action.Group(leaf1))),
+        new Group.Bucket(1, List.of(new Action.Group(leaf2)))));
+    GroupDiff.Plan grow = GroupDiff.plan(wire(V15, split, select(leaf1, 1, 3), select(leaf2, 2)), plain, V15);
+    assertThat(grow.upserts()).extracting(o -> ((WireGroup) o.subject()).id()).containsExactly(leaf1, leaf2, parent);
+    assertThat(kinds(grow.upserts())).containsExactly("GROUP ADD", "GROUP ADD", "GROUP MODIFY");
+    assertThat(grow.deletes()).isEmpty();
+    GroupDiff.Plan shrink = GroupDiff.plan(plain, grow.after(), V15);
+    assertThat(kinds(shrink.upserts())).containsExactly("GROUP MODIFY");
+    assertThat(shrink.deletes()).extracting(o -> ((WireGroup) o.subject()).id()).containsExactlyInAnyOrder(leaf1, leaf2);
+  }
+
   @Test
   void anUnreadableGroupIsRewrittenWhole() {
     Map<Long, WireGroup> have = Map.of(G, WireGroup.unreadable(G));

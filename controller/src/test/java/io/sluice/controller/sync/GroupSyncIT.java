@@ -90,9 +90,18 @@ class GroupSyncIT {
   }
 
   /** What the controller sent that changes the switch, in order (no echoes, no requests). */
+  /**
+   * What changed the switch since the tap was cleared, and the barriers among it. Barriers before the first change are
+   * left out: the previous push's closing barrier can pass the tap just after a clear (seen in a loaded run).
+   */
   static List<String> changes(OpenFlowTap tap) {
-    return tap.sent().stream().filter(m -> m.startsWith("BUNDLE") || m.startsWith("[") || m.startsWith("FLOW_MOD")
-        || m.startsWith("GROUP_MOD") || m.startsWith("METER_MOD") || m.equals("BARRIER")).toList();
+    List<String> out = new java.util.ArrayList<>(tap.sent().stream().filter(m -> m.startsWith("BUNDLE")
+        || m.startsWith("[") || m.startsWith("FLOW_MOD") || m.startsWith("GROUP_MOD") || m.startsWith("METER_MOD")
+        || m.equals("BARRIER")).toList());
+    while (!out.isEmpty() && out.get(0).equals("BARRIER")) {
+      out.remove(0);
+    }
+    return out;
   }
 
   static long dpid(String protocol, int n) {
@@ -184,7 +193,8 @@ class GroupSyncIT {
       assertThat(c.manager().lastPush(dpid).sent()).isEqualTo(new PushResult.Sent(1, 0, 0, 0, 1));
       assertThat(meters(br)).contains(OfctlFormat.meter(METER));
       assertThat(ovs.flows(br)).contains(punt.toString());
-      assertThat(c.status(dpid).meters()).isEqualTo(1);
+      assertThat(c.status(dpid).meters()).as("this one and the audit log's").isEqualTo(
+          1 + io.sluice.renderer.pipeline.PipelineProfile.ovs().baseMeters().size());
 
       Meter faster = new Meter(METER.id(), true, 500, 50);
       tap.clear();
@@ -199,7 +209,7 @@ class GroupSyncIT {
       assertThat(changes(tap)).containsExactly("BUNDLE OPEN", "[FLOW_MOD DELETE_STRICT]", "BARRIER", "BUNDLE COMMIT",
           "BARRIER", "METER_MOD DELETE", "BARRIER");
       assertThat(meters(br)).doesNotContain("meter=" + METER.id());
-      assertThat(ovs.flows(br)).noneMatch(l -> l.contains("meter:"));
+      assertThat(ovs.flows(br)).noneMatch(l -> l.contains("meter:" + METER.id()));
     }
   }
 

@@ -15,10 +15,35 @@ public final class Ovs implements AutoCloseable {
   private final List<String> bridges = Collections.synchronizedList(new ArrayList<>());
   private final List<String> namespaces = Collections.synchronizedList(new ArrayList<>());
   private final List<String> links = Collections.synchronizedList(new ArrayList<>());
+  /** Prepended to ovs-vsctl and ovs-ofctl: empty for the system instance, {@code env OVS_RUNDIR=...} for a private one. */
+  private final List<String> env;
+  private final String datapathType;
 
   public Ovs() {
     ensureRunning();
     prefix = "t" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
+    env = List.of();
+    datapathType = "netdev";
+  }
+
+  /**
+   * Bridges and hosts on a test's own Open vSwitch instance instead of the system one: its tools run with its run
+   * directory, and bridges use its userspace datapath type ({@code dummy}, see {@link PrivateOvs}).
+   */
+  public Ovs(PrivateOvs instance) {
+    prefix = "t" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
+    env = List.of(instance.env());
+    datapathType = PrivateOvs.DATAPATH_TYPE;
+  }
+
+  /** A command for this instance: ovs-* tools get its environment. */
+  private String[] c(String... cmd) {
+    if (env.isEmpty() || !cmd[0].startsWith("ovs-")) {
+      return cmd;
+    }
+    List<String> all = new ArrayList<>(env);
+    all.addAll(List.of(cmd));
+    return Sh.cmd(all);
   }
 
   /** Starts ovsdb-server and ovs-vswitchd with ovs-ctl unless they answer already. */
@@ -63,8 +88,8 @@ public final class Ovs implements AutoCloseable {
   public String bridge(String suffix, long dpid, String protocols, int controllerPort) {
     String br = name(suffix);
     bridges.add(br);
-    Sh.run("ovs-vsctl", "--may-exist", "add-br", br, "--", "set", "bridge", br, "datapath_type=netdev",
-        "protocols=" + protocols, "fail-mode=secure", String.format("other-config:datapath-id=%016x", dpid));
+    Sh.run(c("ovs-vsctl", "--may-exist", "add-br", br, "--", "set", "bridge", br, "datapath_type=" + datapathType,
+        "protocols=" + protocols, "fail-mode=secure", String.format("other-config:datapath-id=%016x", dpid)));
     if (controllerPort > 0) {
       setController(br, controllerPort);
     }
@@ -73,8 +98,24 @@ public final class Ovs implements AutoCloseable {
 
   /** Points the bridge at a controller on 127.0.0.1, reconnecting quickly (max_backoff 1 s). */
   public void setController(String br, int port) {
-    Sh.run("ovs-vsctl", "set-controller", br, "tcp:127.0.0.1:" + port, "--",
-        "set", "controller", br, "max_backoff=1000", "inactivity_probe=0");
+    Sh.run(c("ovs-vsctl", "set-controller", br, "tcp:127.0.0.1:" + port, "--",
+        "set", "controller", br, "max_backoff=1000", "inactivity_probe=0"));
+  }
+
+  /**
+   * Points the bridge at several controllers on 127.0.0.1 at once (replicas), each reconnecting within a second; the
+   * bridge must have had a controller before, or OVS flushes its flows. System instance only.
+   */
+  public static void setControllers(String br, int... ports) {
+    List<String> cmd = new ArrayList<>(List.of("ovs-vsctl"));
+    StringBuilder refs = new StringBuilder();
+    for (int i = 0; i < ports.length; i++) {
+      cmd.addAll(List.of("--id=@c" + i, "create", "controller", "target=\"tcp:127.0.0.1:" + ports[i] + "\"",
+          "max_backoff=1000", "inactivity_probe=0", "--"));
+      refs.append(i == 0 ? "" : ",").append("@c").append(i);
+    }
+    cmd.addAll(List.of("set", "bridge", br, "controller=[" + refs + "]"));
+    Sh.run(cmd.toArray(String[]::new));
   }
 
   /** A namespace host with one veth into the bridge, tx offload off on both ends; returns the bridge-side name. */
@@ -104,7 +145,7 @@ public final class Ovs implements AutoCloseable {
         add.add("external_ids:attached-mac=" + mac);
       }
     }
-    Sh.run(Sh.cmd(add));
+    Sh.run(c(Sh.cmd(add)));
     return outside;
   }
 
@@ -129,7 +170,7 @@ public final class Ovs implements AutoCloseable {
     List<String> c = new ArrayList<>(List.of("ovs-ofctl", "-O", "OpenFlow13,OpenFlow14,OpenFlow15", "dump-flows", br));
     c.addAll(List.of(extra));
     List<String> lines = new ArrayList<>();
-    for (String l : Sh.run(Sh.cmd(c)).split("\n")) {
+    for (String l : Sh.run(c(Sh.cmd(c))).split("\n")) {
       if (!l.isBlank() && !l.startsWith("OFPST_FLOW") && !l.startsWith("NXST_FLOW")) {
         lines.add(l);
       }
@@ -150,7 +191,7 @@ public final class Ovs implements AutoCloseable {
   @Override
   public void close() {
     for (String br : bridges) {
-      Sh.quiet("ovs-vsctl", "--if-exists", "del-br", br);
+      Sh.quiet(c("ovs-vsctl", "--if-exists", "del-br", br));
     }
     for (String l : links) {
       Sh.quiet("ip", "link", "del", l);

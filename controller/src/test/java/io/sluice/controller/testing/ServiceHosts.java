@@ -56,6 +56,23 @@ public final class ServiceHosts {
   }
 
   /**
+   * Waits (at most 30 s) until something in the host's namespace listens on TCP at {@code address} as {@code ss}
+   * prints it ({@code 0.0.0.0:8080}, {@code [::]:8080}): a server process answers nothing before, and on a loaded
+   * machine a client started right after it would be refused by the endpoint itself.
+   */
+  public static void awaitListening(Ovs ovs, String suffix, String address) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      String out = Sh.run("ip", "netns", "exec", ovs.name(suffix), "ss", "-Hltn");
+      if (java.util.Arrays.stream(out.split("\n")).anyMatch(l -> l.contains(" " + address + " "))) {
+        return;
+      }
+      Ovs.sleep(20);
+    }
+    throw new AssertionError("nothing listens on " + address + " in " + ovs.name(suffix));
+  }
+
+  /**
    * Kills the processes and what they started: killing {@code timeout} alone leaves its command running, holding the
    * test JVM's stderr (and so the build) until it exits by itself.
    */

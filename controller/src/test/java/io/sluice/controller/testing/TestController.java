@@ -43,18 +43,43 @@ public final class TestController implements AutoCloseable {
 
   /** round: the incarnation stamped into cookies (a restarted controller has a new one). */
   public TestController(int port, Duration echoInterval, SwitchManager.Role role, int round) throws InterruptedException {
+    this(port, new SessionConfig(echoInterval, Duration.ofSeconds(10)), OpenFlowServer.Limits.defaults(),
+        SwitchManager.Options.defaults(), role, round);
+  }
+
+  /** With the given session bounds, listener limits and sync options. */
+  public TestController(int port, SessionConfig cfg, OpenFlowServer.Limits limits, SwitchManager.Options options,
+                        SwitchManager.Role role, int round) throws InterruptedException {
+    this(port, cfg, limits, options, role, round, null, io.sluice.controller.session.Admission.ALL);
+  }
+
+  /** Speaking TLS ({@code tls} not null) and admitting only the switches {@code admission} admits. */
+  public TestController(Duration echoInterval, OpenFlowServer.Tls tls, io.sluice.controller.session.Admission admission)
+      throws InterruptedException {
+    this(0, new SessionConfig(echoInterval, Duration.ofSeconds(10)), OpenFlowServer.Limits.defaults(),
+        SwitchManager.Options.defaults(), null, 1, tls, admission);
+  }
+
+  private TestController(int port, SessionConfig cfg, OpenFlowServer.Limits limits, SwitchManager.Options options,
+                         SwitchManager.Role role, int round, OpenFlowServer.Tls tls,
+                         io.sluice.controller.session.Admission admission) throws InterruptedException {
     this.round = round;
-    manager = new SwitchManager(new OvsFlowCodec(), this::desired, metrics, role);
-    SessionConfig cfg = new SessionConfig(echoInterval, Duration.ofSeconds(10));
+    manager = new SwitchManager(new OvsFlowCodec(), this::desired, metrics, role, options);
     manager.modelChanged(generation.get());
-    server = new OpenFlowServer(new InetSocketAddress("127.0.0.1", port), () -> new SwitchSession(cfg, manager, metrics), 2);
+    server = new OpenFlowServer(new InetSocketAddress("127.0.0.1", port),
+        () -> new SwitchSession(cfg, manager, metrics, admission), 2, limits, tls);
+  }
+
+  public OpenFlowServer server() {
+    return server;
   }
 
   private DesiredTables desired(long dpid) {
     List<Flow> flows = new ArrayList<>(profile.baseFlows(dpid, round));
     flows.addAll(extra.getOrDefault(dpid, List.of()));
-    return DesiredTables.of(dpid, generation.get(), flows, groups.getOrDefault(dpid, List.of()),
-        meters.getOrDefault(dpid, List.of()));
+    List<io.sluice.renderer.flow.Meter> m = new ArrayList<>(profile.baseMeters());
+    m.addAll(meters.getOrDefault(dpid, List.of()));
+    return DesiredTables.of(dpid, generation.get(), flows, groups.getOrDefault(dpid, List.of()), m);
   }
 
   public int port() {

@@ -35,7 +35,7 @@ class FlowEncoderGoldenTest {
     // OF1.4 for a few: it has 1.3's registers, tcp_flags and meter instruction but 1.5's flow-mod header
     for (Case c : GoldenFlows.all()) {
       if (c.name().contains("tcp") || c.name().startsWith("meter") || c.name().contains("reg0-15") || c.name().startsWith("move")
-          || c.name().startsWith("load") || c.name().contains("ct nat and exec") || c.name().contains("ct exec load")) {
+          || c.name().startsWith("load") || c.name().contains("ct nat and exec") || c.name().contains("ct exec load") || c.name().contains("masquerade")) {
         a.add(Arguments.of(OFVersion.OF_14, c));
       }
     }

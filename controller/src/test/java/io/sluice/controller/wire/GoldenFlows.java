@@ -51,6 +51,16 @@ public final class GoldenFlows {
     return new Nat(k, min, max, minPort, maxPort, persistent, hash, random);
   }
 
+  /** A session-affinity learn into table 14: eth_type, nw_proto, source, destination, port, then the loads. */
+  static Action.Learn learn(boolean v6, int proto, Field port, int idle, Action.LearnSpec... loads) {
+    List<Action.LearnSpec> specs = new ArrayList<>(List.of(
+        new Action.LearnSpec.MatchValue(ETH_TYPE, v6 ? 0x86dd : 0x0800), new Action.LearnSpec.MatchValue(IP_PROTO, proto),
+        new Action.LearnSpec.MatchField(v6 ? IPV6_SRC : IPV4_SRC), new Action.LearnSpec.MatchField(v6 ? IPV6_DST : IPV4_DST),
+        new Action.LearnSpec.MatchField(port)));
+    specs.addAll(List.of(loads));
+    return new Action.Learn(14, idle, 0, 200, 0x5c04000000fcfac3L, specs);
+  }
+
   static FieldValue big(Field f, String hexValue, String hexMask) {
     return new FieldValue(f, new BigInteger(hexValue, 16), hexMask == null ? null : new BigInteger(hexMask, 16));
   }
@@ -152,6 +162,12 @@ public final class GoldenFlows {
     c.add(new Case("ct nat and exec", flow(0, 1, ip(),
         ct(true, true, 9, null, 0, 7, nat(NatKind.DST, "10.96.0.10", null, 53, 0, false, false, false),
             new Action.SetField(FieldValue.exact(CT_MARK, 1)), new Action.SetField(FieldValue.exact(CT_LABEL, 5))))));
+    c.add(new Case("ct nat src and exec move eth_src to ct_label (masquerade)", flow(0, 1, ip(),
+        ct(true, false, 65533, null, 0, 90, nat(NatKind.SRC, "192.168.76.1", null, 0, 0, false, false, false),
+            new Action.Move(ETH_SRC, 0, CT_LABEL, 0, 48), new Action.Load(CT_MARK, 3, 1, 1)))));
+    c.add(new Case("masquerade routed: set eth_src, set in_port LOCAL", flow(0, 1, ip(),
+        new Action.SetField(FieldValue.exact(ETH_SRC, 0x0e00c0a84c01L)),
+        new Action.SetField(FieldValue.exact(Field.IN_PORT, 0xfffffffeL)), new Action.GotoTable(90))));
     c.add(new Case("ct_clear", flow(0, 1, ip(), new Action.CtClear(), new Action.Resubmit(0))));
     c.add(new Case("resubmit", flow(0, 1, Match.ALL, new Action.Resubmit(7), new Action.Resubmit(254))));
     c.add(new Case("conjunction", flow(1, 100, m().ipv4().exact(IPV4_SRC, 0x0a000001L).build(),
@@ -184,6 +200,25 @@ public final class GoldenFlows {
     c.add(new Case("meter then goto", flow(11, 91, ip(), new Action.Meter(METER), new Action.GotoTable(12))));
     c.add(new Case("meter only", flow(11, 92, ip(), new Action.Meter(METER))));
     c.add(new Case("drop", flow(5, 65535, ip())));
+    // ---- learn (session affinity): fields copied, constants matched and loaded, then resubmit and goto
+    c.add(new Case("learn tcp affinity", flow(11, 200, m().ipv4().exact(IP_PROTO, 6).build(),
+        learn(false, 6, TCP_DST, 2, new Action.LearnSpec.Load(REG0, 0, 32, 0x0a00000bL),
+            new Action.LearnSpec.Load(REG4, 0, 17, 0x11f90)),
+        new Action.Resubmit(14), new Action.GotoTable(15))));
+    c.add(new Case("move tcp_src to reg5 (affinity scratch)", flow(15, 100, m().ipv4().exact(IP_PROTO, 6).build(),
+        new Action.Move(TCP_SRC, 0, REG5, 0, 16), new Action.Normal())));
+    c.add(new Case("move sctp_src to reg5 (affinity scratch)", flow(15, 100, m().ipv6().exact(IP_PROTO, 132).build(),
+        new Action.Move(SCTP_SRC, 0, REG5, 0, 16), new Action.Normal())));
+    c.add(new Case("learn then ct dnat (table 15)", flow(15, 200, m().ipv4().exact(IP_PROTO, 6).exact(REG0, 0x0a00000bL)
+        .masked(REG4, 0x11f90, 0x1ffff).build(),
+        learn(false, 6, TCP_DST, 600, new Action.LearnSpec.Load(REG0, 0, 32, 0x0a00000bL),
+            new Action.LearnSpec.Load(REG4, 0, 17, 0x11f90)),
+        ct(true, false, 0, CT_ZONE, 0, 12, nat(NatKind.DST, "10.0.0.11", null, 8080, 0, false, false, false),
+            new Action.Load(CT_MARK, 0, 1, 1)))));
+    c.add(new Case("learn sctp6 affinity", flow(11, 200, m().ipv6().exact(IP_PROTO, 132).build(),
+        learn(true, 132, SCTP_DST, 65535, new Action.LearnSpec.Load(REG0, 0, 32, 0xfd000000L),
+            new Action.LearnSpec.Load(REG1, 0, 32, 0), new Action.LearnSpec.Load(REG2, 0, 32, 0),
+            new Action.LearnSpec.Load(REG3, 0, 32, 0x11), new Action.LearnSpec.Load(REG4, 0, 17, 0x10035)))));
     return c;
   }
 }

@@ -24,6 +24,7 @@ public final class GoldenGroups {
   static final long ALL = Group.ownedId(0x11);
   static final long INDIRECT = Group.ownedId(0x12);
   static final long EMPTY = Group.ownedId(0x13);
+  static final long AFFINITY = Group.ownedId(0x14);
 
   static Group.Bucket bucket(int weight, Action... actions) {
     return new Group.Bucket(weight, List.of(actions));
@@ -56,6 +57,13 @@ public final class GoldenGroups {
     g.add(new Group(INDIRECT, Group.Type.INDIRECT, List.of(
         bucket(1, new Action.CtClear(), new Action.SetField(FieldValue.exact(ETH_DST, 0x001122334455L)), new Action.InPort()))));
     g.add(new Group(EMPTY, Group.Type.SELECT, List.of()));
+    // session affinity: each bucket loads its endpoint into the affinity registers and resubmits (OVS runs a bucket as
+    // an action set, which drops a learn: table 15 learns instead)
+    g.add(new Group(AFFINITY, Group.Type.SELECT, List.of(
+        bucket(100, new Action.SetField(FieldValue.exact(REG0, 0x0a00000bL)), new Action.Load(REG4, 0, 17, 0x11f90),
+            new Action.Resubmit(15)),
+        bucket(100, new Action.SetField(FieldValue.exact(REG0, 0xfd000001L)), new Action.SetField(FieldValue.exact(REG1, 0)),
+            new Action.Load(REG4, 0, 17, 0x11f90), new Action.Resubmit(15)))));
     return g;
   }
 

@@ -253,7 +253,10 @@ public final class ObjectConverter {
         }
       }
     }
-    return done(key, errs, () -> new NetworkPolicy(key.ref(), podSelector, types, ingress, egress));
+    var meta = np.getMetadata();
+    boolean log = meta != null && meta.getAnnotations() != null
+        && "true".equals(meta.getAnnotations().get(NetworkPolicy.LOG_ANNOTATION));
+    return done(key, errs, () -> new NetworkPolicy(key.ref(), podSelector, types, ingress, egress).withLog(log));
   }
 
   private static List<NetworkPolicy.Port> policyPorts(List<NetworkPolicyPort> ports, String path,
@@ -659,7 +662,41 @@ public final class ObjectConverter {
         }
       }
     }
-    return done(key, errs, () -> new Node(key.ref().name(), labels(node.getMetadata()), internal));
+    java.util.Set<Long> dpids = datapathIds(node.getMetadata(), errs);
+    return done(key, errs, () -> new Node(key.ref().name(), labels(node.getMetadata()), internal, dpids));
+  }
+
+  /**
+   * The switches a Node names as its datapath ({@value Node#DATAPATH_IDS_ANNOTATION}): datapath ids separated by
+   * commas, each hex with {@code 0x} (as {@code ovs-vsctl get Bridge BR datapath_id} prints it, with or without the
+   * quotes removed) or decimal. A malformed entry refuses the Node, naming the annotation.
+   */
+  private static java.util.Set<Long> datapathIds(ObjectMeta meta, List<FieldError> errs) {
+    String text = meta == null || meta.getAnnotations() == null ? null
+        : meta.getAnnotations().get(Node.DATAPATH_IDS_ANNOTATION);
+    java.util.Set<Long> out = new java.util.TreeSet<>();
+    if (text == null || text.isBlank()) {
+      return out;
+    }
+    String field = "metadata.annotations[" + Node.DATAPATH_IDS_ANNOTATION + "]";
+    for (String part : text.split(",")) {
+      String t = part.trim().replace("\"", "");
+      try {
+        if (t.startsWith("0x") || t.startsWith("0X")) {
+          out.add(Long.parseUnsignedLong(t.substring(2), 16));
+        } else if (t.length() == 16 && t.chars().allMatch(c -> Character.digit(c, 16) >= 0)
+            && !t.chars().allMatch(Character::isDigit)) {
+          out.add(Long.parseUnsignedLong(t, 16)); // OVSDB's datapath_id column: 16 hex digits
+        } else {
+          out.add(Long.parseUnsignedLong(t));
+        }
+      } catch (NumberFormatException e) {
+        errs.add(FieldError.invalid(field, text, "each comma-separated entry must be a datapath id, hex with 0x "
+            + "(e.g. 0x00005c0000000001) or decimal"));
+        return out;
+      }
+    }
+    return out;
   }
 
   // ---- EndpointSlice ----

@@ -70,19 +70,32 @@ final class FastReader {
   private final ObjectConverter converter;
   private final Map<Class<?>, BeanDeserializerBase> beans = new ConcurrentHashMap<>();
 
+  private final int maxDocuments;
+
   FastReader(ObjectMapper mapper, ObjectConverter converter) {
+    this(mapper, converter, Integer.MAX_VALUE);
+  }
+
+  /** @param maxDocuments more documents than this: give up (the general path reports the limit) */
+  FastReader(ObjectMapper mapper, ObjectConverter converter, int maxDocuments) {
     this.mapper = mapper;
     this.converter = converter;
+    this.maxDocuments = maxDocuments;
   }
 
   /** The file's objects, or null if the general path must read it. */
   ManifestParser.Result read(byte[] bytes) {
     try (JsonParser p = mapper.getFactory().createParser(bytes)) {
+      // A key given twice gives up on the file: the general path names it (strict field validation).
+      p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
       DeserializationContext ctxt = ((DefaultDeserializationContext) mapper.getDeserializationContext())
           .createInstance(mapper.getDeserializationConfig(), p, mapper.getInjectableValues());
       List<ManifestParser.Parsed> objects = new ArrayList<>();
       int document = 0;
       for (JsonToken t = p.nextToken(); t != null; t = p.nextToken(), document++) {
+        if (document >= maxDocuments) {
+          return null;
+        }
         if (t == JsonToken.VALUE_NULL) {
           continue; // an empty document
         }

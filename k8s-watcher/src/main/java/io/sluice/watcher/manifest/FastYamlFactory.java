@@ -2,9 +2,12 @@ package io.sluice.watcher.manifest;
 
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.ObjectCodec;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.IOContext;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.FilterReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -25,24 +28,83 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * {@code web}, {@code Running}) start with a character that has no candidate, or are words that the literal
  * alternatives (booleans, nulls) do not list; for those the answer is "string" without running a pattern. The table is
  * read from SnakeYAML's own resolver at start; every scalar it cannot decide that way goes to Jackson as before.
+ *
+ * <p>Hostile input is bounded here too: a scalar longer than {@code maxScalarChars} fails the parse (SnakeYAML hands
+ * over whole scalars, so Jackson's own string limit is checked here for every scalar), SnakeYAML's document size and
+ * nesting limits are set from the caller's, and the character source checks {@link ParseBudget} before each read,
+ * so a parse gives up at its deadline or when its source stops, whatever SnakeYAML is scanning.
  */
 final class FastYamlFactory extends YAMLFactory {
   private static final long serialVersionUID = 1L;
+  private final int maxScalarChars;
+
+  /** Without limits beyond Jackson's and SnakeYAML's defaults. */
+  FastYamlFactory() {
+    super();
+    this.maxScalarChars = Integer.MAX_VALUE;
+  }
+
+  /**
+   * @param maxScalarChars longest scalar accepted
+   * @param maxDepth deepest nesting of mappings and sequences
+   * @param maxDocumentChars most characters in one YAML document (SnakeYAML's code point limit)
+   */
+  FastYamlFactory(int maxScalarChars, int maxDepth, int maxDocumentChars) {
+    super(builder(maxScalarChars, maxDepth, maxDocumentChars));
+    this.maxScalarChars = maxScalarChars;
+  }
+
+  private static com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder builder(int maxScalarChars, int maxDepth,
+      int maxDocumentChars) {
+    LoaderOptions lo = new LoaderOptions();
+    lo.setCodePointLimit(maxDocumentChars);
+    lo.setNestingDepthLimit(maxDepth);
+    // The builder starts from no YAML features, unlike new YAMLFactory(): keep an empty document a null
+    return YAMLFactory.builder().loaderOptions(lo).enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+        .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(maxScalarChars)
+            .maxNestingDepth(maxDepth).build());
+  }
 
   @Override
   protected YAMLParser _createParser(byte[] data, int offset, int len, IOContext ctxt) throws IOException {
     return new Parser(ctxt, _parserFeatures, _yamlParserFeatures, _loaderOptions, _objectCodec,
-        _createReader(data, offset, len, null, ctxt));
+        new BudgetedReader(_createReader(data, offset, len, null, ctxt)), maxScalarChars);
+  }
+
+  /** Checks the current {@link ParseBudget} before every read SnakeYAML makes (it reads about 1,024 chars at a time). */
+  private static final class BudgetedReader extends FilterReader {
+    BudgetedReader(Reader in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      ParseBudget.check();
+      return super.read();
+    }
+
+    @Override
+    public int read(char[] buf, int off, int len) throws IOException {
+      ParseBudget.check();
+      return super.read(buf, off, len);
+    }
   }
 
   private static final class Parser extends YAMLParser {
+    private final int maxScalarChars;
+
     Parser(IOContext ctxt, int parserFeatures, int formatFeatures, LoaderOptions loaderOptions, ObjectCodec codec,
-           Reader reader) {
+           Reader reader, int maxScalarChars) {
       super(ctxt, parserFeatures, formatFeatures, loaderOptions, codec, reader);
+      this.maxScalarChars = maxScalarChars;
     }
 
     @Override
     protected JsonToken _decodeScalar(ScalarEvent scalar) throws IOException {
+      if (scalar.getValue().length() > maxScalarChars) {
+        throw new StreamConstraintsException("a scalar of " + scalar.getValue().length() + " characters, more than "
+            + "the limit of " + maxScalarChars, getCurrentLocation());
+      }
       String tag = scalar.getTag();
       if (tag == null || tag.equals("!")) {
         String value = scalar.getValue();

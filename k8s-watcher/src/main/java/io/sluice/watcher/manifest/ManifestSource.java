@@ -71,21 +71,69 @@ public final class ManifestSource implements Source {
   private static final Logger LOG = LoggerFactory.getLogger(ManifestSource.class);
   public static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(75);
 
+  /**
+   * What one file may cost. {@code maxFileBytes}: a larger file is refused from its size alone, before any byte is
+   * read ({@code sluice run --max-manifest-bytes}). {@code maxScalarChars}: the longest scalar (string), and in YAML
+   * the longest line. {@code maxDepth}: deepest nesting. {@code maxDocuments}: most documents in one file.
+   * {@code parseTimeout}: a parse still running after this is abandoned. A file over a limit is an error in
+   * {@link #errors()} naming the limit; the objects it held before stay in force, as after a syntax error.
+   */
+  public record Limits(long maxFileBytes, int maxScalarChars, int maxDepth, int maxDocuments, Duration parseTimeout) {
+    /** 4 MiB: more than a few thousand objects; the API server itself refuses requests over 3 MiB. */
+    public static final long DEFAULT_MAX_FILE_BYTES = 4L << 20;
+    /** 256 KiB: the API server's limit for all annotations of one object together. */
+    public static final int DEFAULT_MAX_SCALAR_CHARS = 256 << 10;
+
+    public Limits {
+      if (maxFileBytes < 1 || maxScalarChars < 1 || maxDepth < 1 || maxDocuments < 1) {
+        throw new IllegalArgumentException("manifest limits must be positive, got " + maxFileBytes + " bytes, "
+            + maxScalarChars + " characters, depth " + maxDepth + ", " + maxDocuments + " documents");
+      }
+      if (parseTimeout.isNegative() || parseTimeout.isZero()) {
+        throw new IllegalArgumentException("parseTimeout must be positive, got " + parseTimeout);
+      }
+    }
+
+    public static Limits defaults() {
+      return new Limits(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_SCALAR_CHARS, 100, 10_000, Duration.ofSeconds(15));
+    }
+
+    public Limits withMaxFileBytes(long bytes) {
+      return new Limits(bytes, maxScalarChars, maxDepth, maxDocuments, parseTimeout);
+    }
+
+    public Limits withMaxScalarChars(int chars) {
+      return new Limits(maxFileBytes, chars, maxDepth, maxDocuments, parseTimeout);
+    }
+
+    public Limits withParseTimeout(Duration timeout) {
+      return new Limits(maxFileBytes, maxScalarChars, maxDepth, maxDocuments, timeout);
+    }
+  }
+
   private final Path root;
   private final Duration debounce;
   private final int parserThreads;
-  private final ManifestParser parser = new ManifestParser(new ObjectConverter());
+  private final Limits limits;
+  private final ManifestParser parser;
   private final ManifestState state;
   /** Size, mtime and file key of each known file's target, to find changed files cheaply on rescans. */
   private final Map<String, List<Object>> stats = new HashMap<>();
   private final Map<WatchKey, Path> watched = new HashMap<>();
-  private ExecutorService pool;
-  private WatchService watchService;
-  private Thread watcher;
+  /** The key of the directory itself: when it is no longer valid, nothing below can be watched any more. */
+  private volatile WatchKey rootKey;
+  private volatile ExecutorService pool;
+  private volatile WatchService watchService;
+  private volatile Thread watcher;
   private EventSink sink;
+  /** Guards {@link #running} alone, so {@link #stop} never waits for a parse that holds the source's monitor. */
+  private final Object lifecycle = new Object();
   private volatile boolean running;
   private volatile boolean ready;
   private volatile List<SourceError> errors = List.of();
+  private volatile List<SourceError> warnings = List.of();
+  /** Why hot reload stopped while the source was running; null while it works. */
+  private volatile String failure;
 
   /** A source for {@code dir} with the default debounce and up to 4 parser threads. */
   public ManifestSource(Path dir) {
@@ -93,7 +141,22 @@ public final class ManifestSource implements Source {
   }
 
   public ManifestSource(Path dir, Duration debounce, int parserThreads) {
+    this(dir, debounce, parserThreads, Limits.defaults());
+  }
+
+  public ManifestSource(Path dir, Duration debounce, int parserThreads, Limits limits) {
+    this(dir, debounce, parserThreads, limits, false);
+  }
+
+  /**
+   * {@code legacyIsolation}: as {@code sluice run --legacy-isolation}: {@code extensions/v1beta1} NetworkPolicies are
+   * read (with that API's meaning and a deprecation warning); without it they are refused, and a Namespace's pre-v1
+   * isolation annotation is a warning, since it is then ignored.
+   */
+  public ManifestSource(Path dir, Duration debounce, int parserThreads, Limits limits, boolean legacyIsolation) {
     this.root = Objects.requireNonNull(dir, "dir");
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.parser = new ManifestParser(new ObjectConverter(), limits, legacyIsolation);
     this.debounce = Objects.requireNonNull(debounce, "debounce");
     if (parserThreads < 1) {
       throw new IllegalArgumentException("parserThreads must be at least 1");
@@ -130,48 +193,72 @@ public final class ManifestSource implements Source {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot watch " + root, e);
     }
-    running = true;
+    synchronized (lifecycle) {
+      running = true;
+    }
     List<Path> files = new ArrayList<>();
     walk(root, new HashSet<>(), files);
     // In path order, so each run of parsed files can be applied while the later ones are still being parsed.
     files = inPathOrder(files);
     ManifestState.Staging staging = state.begin();
     Batch batch = read(files, Set.of(), staging::add);
+    if (!running) {
+      return; // stopped while loading
+    }
     List<ModelEvent> events = staging.finish();
     publishErrors(); // before the sink: whoever sees the new generation sees its errors
     deliver(events);
     ready = true;
     LOG.info("manifests: loaded {} from {} files under {} in {} ms; {} EndpointSlices derived from Services; {} errors{}",
-        state.counts(), files.size(), root, (System.nanoTime() - t0) / 1_000_000, state.derivedSlices(), errors.size(),
-        ignored(batch.ignoredKinds));
-    watcher = new Thread(this::watchLoop, "sluice-manifest-watcher");
-    watcher.setDaemon(true);
-    watcher.start();
+        state.counts(), files.size(), LogText.escape(root.toString()), (System.nanoTime() - t0) / 1_000_000,
+        state.derivedSlices(), errors.size(), LogText.escape(ignored(batch.ignoredKinds)));
+    Thread w = new Thread(this::watchLoop, "sluice-manifest-watcher");
+    w.setDaemon(true);
+    synchronized (lifecycle) {
+      if (!running) {
+        return;
+      }
+      watcher = w;
+      w.start();
+    }
   }
 
+  /**
+   * Stops watching and abandons any parse in progress (parsers poll for it, and their threads are interrupted), so
+   * this returns within a few seconds whatever file is being read. No batch reaches the sink after it returns, except
+   * one the watcher had already begun handing over.
+   */
   @Override
   public void stop() {
     Thread w;
-    synchronized (this) {
+    synchronized (lifecycle) {
       if (!running) {
         return;
       }
       running = false;
       w = watcher;
-      try {
-        watchService.close();
-      } catch (IOException e) {
-        LOG.warn("manifests: closing the watch service of {} failed: {}", root, e.toString());
-      }
+    }
+    try {
+      watchService.close();
+    } catch (IOException e) {
+      LOG.warn("manifests: closing the watch service of {} failed: {}", LogText.escape(root.toString()), e.toString());
+    }
+    ExecutorService p = pool;
+    if (p != null) {
+      p.shutdownNow(); // interrupts parser threads
     }
     if (w != null && w != Thread.currentThread()) {
+      w.interrupt();
       try {
-        w.join(5_000);
+        w.join(4_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      if (w.isAlive()) {
+        LOG.warn("manifests: the watcher of {} did not stop within 4 s; leaving it (a daemon thread)",
+            LogText.escape(root.toString()));
+      }
     }
-    pool.shutdownNow();
   }
 
   @Override
@@ -179,9 +266,26 @@ public final class ManifestSource implements Source {
     return errors;
   }
 
+  /**
+   * What was read but deserves a word: deprecated forms accepted under --legacy-isolation, the pre-v1 isolation
+   * annotation ignored without it. Nothing here is refused; each is logged once, when it first appears.
+   */
+  public List<SourceError> warnings() {
+    return warnings;
+  }
+
   @Override
   public boolean ready() {
     return ready;
+  }
+
+  /**
+   * Null while changes to the directory are being applied; otherwise why they no longer are (the watcher failed, or
+   * the directory itself was deleted), for {@code /healthz}: the objects last read stay in force, but nothing
+   * changes them until a restart.
+   */
+  public String failure() {
+    return failure;
   }
 
   /** The directory this source reads. */
@@ -195,36 +299,54 @@ public final class ManifestSource implements Source {
     return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json"));
   }
 
-  /** Registers {@code dir} and every directory below it, and collects the manifest files. */
+  /**
+   * Registers {@code dir} and every directory below it, and collects the manifest files. {@code seen}: the real
+   * paths of directories already read under another path; a directory reached again (a symlink loop, a link to an
+   * ancestor, a second link to one directory) is skipped, so its files have one name each. Entries are taken in
+   * name order, so the same tree always gives the same names. A manifest name that cannot be stat'ed (a symlink
+   * loop) or is no regular file is collected too: reading it makes the error. A dangling link is skipped.
+   */
   private void walk(Path dir, Set<Path> seen, List<Path> files) {
     try {
       if (!seen.add(dir.toRealPath())) {
-        return; // a symlink loop
+        return; // a symlink loop, or a directory already read under another name
       }
-      watched.put(dir.register(watchService, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY), dir);
+      WatchKey key = dir.register(watchService, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      watched.put(key, dir);
+      if (dir.equals(root)) {
+        rootKey = key;
+      }
+      List<Path> sorted = new ArrayList<>();
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-        for (Path p : entries) {
-          String name = p.getFileName().toString();
-          if (name.startsWith(".")) {
-            continue;
+        entries.forEach(sorted::add);
+      }
+      sorted.sort(null);
+      for (Path p : sorted) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(".")) {
+          continue;
+        }
+        BasicFileAttributes a;
+        try {
+          a = Files.readAttributes(p, BasicFileAttributes.class); // one stat, following symlinks
+        } catch (NoSuchFileException e) {
+          continue; // gone, or a dangling link: neither a directory nor a file
+        } catch (IOException e) {
+          if (isManifest(name)) {
+            files.add(p); // e.g. a link loop: reading it reports why
           }
-          BasicFileAttributes a;
-          try {
-            a = Files.readAttributes(p, BasicFileAttributes.class); // one stat, following symlinks
-          } catch (IOException e) {
-            continue; // gone, or a dangling link: neither a directory nor a file
-          }
-          if (a.isDirectory()) {
-            walk(p, seen, files);
-          } else if (a.isRegularFile() && isManifest(name)) {
-            files.add(p);
-          }
+          continue;
+        }
+        if (a.isDirectory()) {
+          walk(p, seen, files);
+        } else if (isManifest(name)) {
+          files.add(p);
         }
       }
     } catch (NoSuchFileException e) {
       // Gone while we looked: its delete event follows.
     } catch (IOException e) {
-      LOG.warn("manifests: cannot list {}: {}", dir, e.toString());
+      LOG.warn("manifests: cannot list {}: {}", LogText.escape(dir.toString()), LogText.escape(e.toString()));
     }
   }
 
@@ -322,6 +444,9 @@ public final class ManifestSource implements Source {
         f.get();
       }
       if (failed.get() != null) {
+        if (!this.running || failed.get() instanceof ParseBudget.Cancelled) {
+          return new Batch(List.of(), ignored); // stopped: the parse was abandoned
+        }
         throw new IllegalStateException("manifest parser failed", failed.get());
       }
     } catch (InterruptedException e) {
@@ -359,18 +484,41 @@ public final class ManifestSource implements Source {
     String rel = rel(p);
     byte[] bytes;
     List<Object> stat;
+    long size;
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-      stat = List.of(a.size(), a.lastModifiedTime().toMillis(), String.valueOf(a.fileKey()));
-      bytes = Files.readAllBytes(p);
+      if (!a.isRegularFile()) {
+        // A FIFO would block the reader for good, a device never end: neither is opened.
+        return unreadable(rel, known, "not a regular file (" + (a.isDirectory() ? "a directory" : "a FIFO, socket or "
+            + "device") + "); not read");
+      }
+      size = a.size();
+      stat = List.of(size, a.lastModifiedTime().toMillis(), String.valueOf(a.fileKey()));
+      // Never more than the limit plus one byte, also when the file grows between the stat and the read.
+      bytes = size > limits.maxFileBytes() ? null : readAtMost(p, limits.maxFileBytes() + 1);
     } catch (NoSuchFileException e) {
       return !known || state.file(rel) == null ? null : new ManifestState.Change(rel, 0, null);
     } catch (IOException e) {
-      LOG.warn("manifests: cannot read {}: {}; keeping what it held", p, e.toString());
-      return null;
+      String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+          : String.valueOf(e.getMessage());
+      return unreadable(rel, known, "cannot read: " + why);
     }
     synchronized (stats) {
       stats.put(rel, stat);
+    }
+    if (bytes != null && bytes.length > limits.maxFileBytes()) {
+      bytes = null;
+      size = Math.max(size, limits.maxFileBytes() + 1);
+    }
+    if (bytes == null) {
+      // Refused unread; the same size again is the same error (no new parse, no new log line).
+      long hash = Long.MIN_VALUE ^ size;
+      ManifestState.FileState was = known ? state.file(rel) : null;
+      if (was != null && was.hash() == hash) {
+        return null;
+      }
+      return new ManifestState.Change(rel, hash, ManifestParser.refused(state.display(rel), "file is " + size
+          + " bytes, more than --max-manifest-bytes " + limits.maxFileBytes() + "; not read"));
     }
     long hash = hash(bytes);
     ManifestState.FileState was = known ? state.file(rel) : null;
@@ -378,7 +526,27 @@ public final class ManifestSource implements Source {
       return null;
     }
     String name = p.getFileName().toString();
-    return new ManifestState.Change(rel, hash, parser.parse(state.display(rel), bytes, name.endsWith(".json")));
+    return new ManifestState.Change(rel, hash, parser.parse(state.display(rel), bytes, name.endsWith(".json"),
+        () -> !running));
+  }
+
+  /**
+   * A file that is there but cannot be read: one error (logged when it first appears); the objects it held stay in
+   * force, as after a syntax error. The same reason again is no change.
+   */
+  private ManifestState.Change unreadable(String rel, boolean known, String reason) {
+    long hash = Long.MIN_VALUE ^ ((long) reason.hashCode() << 8) ^ 0x5a;
+    ManifestState.FileState was = known ? state.file(rel) : null;
+    if (was != null && was.hash() == hash) {
+      return null;
+    }
+    return new ManifestState.Change(rel, hash, ManifestParser.refused(state.display(rel), reason));
+  }
+
+  private static byte[] readAtMost(Path p, long max) throws IOException {
+    try (java.io.InputStream in = Files.newInputStream(p)) {
+      return in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max));
+    }
   }
 
   private static long hash(byte[] bytes) {
@@ -400,7 +568,8 @@ public final class ManifestSource implements Source {
     try {
       sink.accept(List.copyOf(events));
     } catch (RuntimeException e) {
-      LOG.error("manifests: the model rejected a batch of {} events from {}: {}", events.size(), root, e.toString(), e);
+      LOG.error("manifests: the model rejected a batch of {} events from {}: {}", events.size(),
+          LogText.escape(root.toString()), LogText.escape(e.toString()), e);
     }
   }
 
@@ -420,9 +589,23 @@ public final class ManifestSource implements Source {
       for (SourceError e : doc.subList(1, doc.size())) {
         b.append("; ").append(e.message());
       }
-      LOG.warn("manifests: document skipped (the last valid version of its object stays in force): {}", b);
+      // Names and values come from the files: escaped, so a file cannot write lines of its own into the log.
+      if (first.document() < 0) {
+        LOG.warn("manifests: file refused (the objects it held stay in force): {}", LogText.escape(b.toString()));
+      } else {
+        LOG.warn("manifests: document skipped (the last valid version of its object stays in force): {}",
+            LogText.escape(b.toString()));
+      }
     }
     errors = now;
+    List<SourceError> warned = state.warnings();
+    Set<SourceError> known = new HashSet<>(warnings);
+    for (SourceError w : warned) {
+      if (!known.contains(w)) {
+        LOG.warn("manifests: warning: {}", LogText.escape(w.toString()));
+      }
+    }
+    warnings = warned;
   }
 
   private static String ignored(Map<String, Integer> kinds) {
@@ -432,6 +615,20 @@ public final class ManifestSource implements Source {
   // ---- watching ----
 
   private void watchLoop() {
+    try {
+      watchChanges();
+    } catch (Throwable t) { // whatever ends the loop must show on /healthz, not only in a thread dump
+      if (running) {
+        failure = "the watcher of manifest directory " + root + " failed: " + t + "; changes are no longer applied";
+        LOG.error("manifests: {}", LogText.escape(failure), t);
+      }
+      if (t instanceof Error e && !(t instanceof StackOverflowError)) {
+        throw e;
+      }
+    }
+  }
+
+  private void watchChanges() {
     long maxDelayNanos = debounce.toNanos() * 5;
     while (running) {
       Set<Path> dirty = new LinkedHashSet<>();
@@ -462,7 +659,10 @@ public final class ManifestSource implements Source {
           }
         }
       } catch (RuntimeException e) {
-        LOG.error("manifests: applying changes under {} failed: {}", root, e.toString(), e);
+        if (running) {
+          LOG.error("manifests: applying changes under {} failed: {}", LogText.escape(root.toString()),
+              LogText.escape(e.toString()), e);
+        }
       }
     }
   }
@@ -478,6 +678,11 @@ public final class ManifestSource implements Source {
     }
     if (!key.reset()) {
       watched.remove(key);
+      if (key == rootKey && running && failure == null) {
+        failure = "manifest directory " + root + " was deleted or unmounted; changes are no longer applied (the "
+            + "objects last read stay in force until a restart)";
+        LOG.error("manifests: {}", LogText.escape(failure));
+      }
     }
   }
 
@@ -485,8 +690,9 @@ public final class ManifestSource implements Source {
     long t0 = System.nanoTime();
     Set<Path> toRead = new LinkedHashSet<>();
     Set<String> deleted = new HashSet<>();
+    boolean rescanAll = false;
     if (overflow) {
-      LOG.info("manifests: too many changes at once under {}; rescanning everything", root);
+      LOG.info("manifests: too many changes at once under {}; rescanning everything", LogText.escape(root.toString()));
       rescan(root, toRead, deleted);
     }
     for (Path p : dirty) {
@@ -499,22 +705,32 @@ public final class ManifestSource implements Source {
         continue; // editors' swap and temp files
       } else if (Files.isDirectory(p)) {
         rescan(p, toRead, deleted);
-      } else if (isManifest(name) && Files.isRegularFile(p)) {
-        toRead.add(p);
+      } else if (watched.containsValue(p)) {
+        // A directory, or a link to one, went: a directory it stood for may now be visible under another name.
+        rescanAll = true;
+      } else if (isManifest(name) && Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        toRead.add(p); // a file, or a link to one (reading it reports a link that leads nowhere readable)
       } else {
         gone(rel(p), deleted);
       }
     }
+    if (rescanAll) {
+      watched.values().removeIf(d -> !Files.isDirectory(d));
+      rescan(root, toRead, deleted);
+    }
     toRead.removeIf(p -> deleted.contains(rel(p)));
     Batch batch = read(new ArrayList<>(toRead), deleted, null);
+    if (!running) {
+      return; // stopped while reading: nothing of this batch applies
+    }
     List<ModelEvent> events = state.apply(batch.changes);
     publishErrors(); // before the sink: whoever sees the new generation sees its errors
     deliver(events);
     if (!batch.changes.isEmpty()) {
       List<String> changed = batch.changes.stream().map(ManifestState.Change::file).sorted().toList();
       LOG.info("manifests: {} changed objects from {} changed files {} applied in {} ms; {} errors{}", events.size(),
-          changed.size(), changed.size() <= 5 ? changed : changed.subList(0, 5) + "…",
-          (System.nanoTime() - t0) / 1_000_000, errors.size(), ignored(batch.ignoredKinds));
+          changed.size(), LogText.escape(String.valueOf(changed.size() <= 5 ? changed : changed.subList(0, 5) + "…")),
+          (System.nanoTime() - t0) / 1_000_000, errors.size(), LogText.escape(ignored(batch.ignoredKinds)));
     }
   }
 
@@ -532,7 +748,19 @@ public final class ManifestSource implements Source {
   private void rescan(Path dir, Set<Path> toRead, Set<String> deleted) {
     List<Path> now = new ArrayList<>();
     if (Files.isDirectory(dir)) {
-      walk(dir, new HashSet<>(), now);
+      // Directories watched outside this one keep their names: reaching one of them again from here (a link to an
+      // ancestor, say) must not read its files a second time under new names.
+      Set<Path> seen = new HashSet<>();
+      for (Path w : watched.values()) {
+        if (!w.startsWith(dir)) {
+          try {
+            seen.add(w.toRealPath());
+          } catch (IOException e) {
+            // gone: nothing to protect
+          }
+        }
+      }
+      walk(dir, seen, now);
     }
     Set<String> present = new HashSet<>();
     for (Path p : now) {
@@ -543,6 +771,7 @@ public final class ManifestSource implements Source {
         BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
         stat = List.of(a.size(), a.lastModifiedTime().toMillis(), String.valueOf(a.fileKey()));
       } catch (IOException e) {
+        toRead.add(p); // unreadable: read again, which keeps (or reports) its error
         continue;
       }
       if (state.file(rel) == null || !stat.equals(stats.get(rel))) {

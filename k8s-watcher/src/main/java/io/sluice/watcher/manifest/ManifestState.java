@@ -39,6 +39,8 @@ final class ManifestState {
 
   private final String root;
   private final Map<String, FileState> files = new HashMap<>();
+  /** Per file, the warnings of its last read (files without any are absent). */
+  private final Map<String, List<SourceError>> warnings = new HashMap<>();
   /** Key → defining file (a String) or, when several define it, a TreeSet of them. */
   private final Map<ObjectKey, Object> owners = new HashMap<>();
   private final Set<ObjectKey> duplicated = new HashSet<>();
@@ -151,8 +153,14 @@ final class ManifestState {
       }
       if (ch.result() == null) {
         files.remove(ch.file());
+        warnings.remove(ch.file());
       } else {
         files.put(ch.file(), new FileState(ch.hash(), objects, List.copyOf(errors)));
+        if (ch.result().warnings().isEmpty()) {
+          warnings.remove(ch.file());
+        } else {
+          warnings.put(ch.file(), List.copyOf(ch.result().warnings()));
+        }
       }
     }
   }
@@ -267,6 +275,15 @@ final class ManifestState {
         duplicated.remove(k);
       }
     }
+  }
+
+  /** Every file's warnings (deprecated forms read, annotations ignored), sorted by file and document. */
+  List<SourceError> warnings() {
+    List<SourceError> out = new ArrayList<>();
+    warnings.values().forEach(out::addAll);
+    out.sort(Comparator.comparing(SourceError::file).thenComparingInt(SourceError::document)
+        .thenComparing(SourceError::field));
+    return List.copyOf(out);
   }
 
   /** Every file's errors and one error per losing copy of a duplicated object, sorted by file and document. */

@@ -664,6 +664,25 @@ class ObjectConverterTest {
   }
 
   @Test
+  void nodeNamesItsSwitchesInAnAnnotation() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Node.class, """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, annotations: {sluice.io/datapath-ids: '0x5c00000000000001, 42,00005c00000000ab'}}
+        status: {addresses: [{type: InternalIP, address: 192.168.1.4}]}
+        """);
+    assertThat(((Node) c.value()).datapathIds()).containsExactlyInAnyOrder(0x5c00000000000001L, 42L, 0x5c00000000abL);
+    Converted bad = convert(io.fabric8.kubernetes.api.model.Node.class, """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, annotations: {sluice.io/datapath-ids: 'br-int'}}
+        """);
+    assertThat(bad.errors()).map(FieldError::toString).containsExactly(
+        "metadata.annotations[sluice.io/datapath-ids]: Invalid value: \"br-int\": each comma-separated entry must be a "
+            + "datapath id, hex with 0x (e.g. 0x00005c0000000001) or decimal");
+  }
+
+  @Test
   void nodeInternalIpsMustBeIpsAndNodesHaveNoNamespace() {
     Converted c = convert(io.fabric8.kubernetes.api.model.Node.class, """
         apiVersion: v1

@@ -108,4 +108,123 @@ class ManifestParserTest {
     assertThat(r.errors()).singleElement().hasToString("dir/f.yaml doc 2 (line 11) Node node-2: "
         + "status.addresses[0].address: Invalid value: \"x\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
   }
+
+  @Test
+  void aKeyGivenTwiceRefusesItsDocumentAndNamesTheKey() {
+    String twice = pod("shop", "web", "web", "10.0.0.2").replace("    app: web\n", "    app: web\n    app: db\n");
+    ManifestParser.Result r = yaml(docs(namespace("shop"), twice, pod("shop", "other", "x", "10.0.0.3")));
+    assertThat(r.complete()).isTrue();
+    assertThat(r.objects()).extracting(p -> p.key().ref().name()).containsExactly("shop", "other");
+    assertThat(r.rejected()).containsExactly(new ObjectKey(ObjectKind.POD, new ObjectRef("shop", "web")));
+    assertThat(r.errors()).singleElement().satisfies(e -> {
+      assertThat(e.document()).isEqualTo(1);
+      assertThat(e.object()).isEqualTo("Pod shop/web");
+      assertThat(e.field()).isEqualTo("metadata.labels.app");
+      assertThat(e.reason()).startsWith("Duplicate value: \"app\": the key is given more than once");
+    });
+  }
+
+  @Test
+  void aTopLevelKeyGivenTwiceIsNamedWhereverItIs() {
+    String spec = "spec:\n  podSelector: {}\n";
+    ManifestParser.Result r = yaml("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, "
+        + "namespace: shop}\n" + spec + spec.replace("{}", "{matchLabels: {app: web}}"));
+    assertThat(r.objects()).isEmpty();
+    assertThat(r.errors()).extracting(SourceError::message).containsExactly("spec: Duplicate value: \"spec\": the key "
+        + "is given more than once in the same object; strict field validation refuses the document (the last value "
+        + "does not win): keep one");
+  }
+
+  @Test
+  void jsonAndListItemsAreCheckedForKeysGivenTwiceToo() {
+    String json = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},"
+        + "\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":80,\"containerPort\":81}]}]}}";
+    ManifestParser.Result r = parser.parse("f.json", json.getBytes(StandardCharsets.UTF_8), true);
+    assertThat(r.objects()).isEmpty();
+    assertThat(r.errors()).extracting(SourceError::field).containsExactly("spec.containers[0].ports[0].containerPort");
+
+    String list = "apiVersion: v1\nkind: List\nitems:\n- " + namespace("a").replace("\n", "\n  ")
+        + "\n- " + namespace("b").replace("\n", "\n  ") + "kind: Namespace\n";
+    ManifestParser.Result l = yaml(list);
+    assertThat(l.objects()).extracting(p -> p.key().ref().name()).containsExactly("a");
+    assertThat(l.errors()).singleElement().satisfies(e -> {
+      assertThat(e.field()).isEqualTo("items[1].kind");
+      assertThat(e.object()).isEqualTo("Namespace b");
+    });
+  }
+
+  /** The v1.6 documentation's example policy, verbatim. */
+  static final String V1_6_POLICY = """
+      apiVersion: extensions/v1beta1
+      kind: NetworkPolicy
+      metadata:
+        name: test-network-policy
+        namespace: default
+      spec:
+        podSelector:
+          matchLabels:
+            role: db
+        ingress:
+        - from:
+          - namespaceSelector:
+              matchLabels:
+                project: myproject
+          - podSelector:
+              matchLabels:
+                role: frontend
+          ports:
+          - protocol: tcp
+            port: 6379
+      """;
+
+  private static final String ANNOTATED = """
+      apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: default
+        annotations:
+          net.beta.kubernetes.io/network-policy: |
+            {
+              "ingress": {
+                "isolation": "DefaultDeny"
+              }
+            }
+      """;
+
+  @Test
+  void theV16ExampleIsReadUnderLegacyIsolationWithDeprecationWarnings() {
+    ManifestParser legacy = new ManifestParser(new ObjectConverter(), ManifestSource.Limits.defaults(), true);
+    ManifestParser.Result r = legacy.parse("dir/np.yaml", V1_6_POLICY.getBytes(StandardCharsets.UTF_8), false);
+    assertThat(r.errors()).isEmpty();
+    assertThat(r.objects()).singleElement().satisfies(p -> {
+      io.sluice.model.NetworkPolicy np = (io.sluice.model.NetworkPolicy) p.value();
+      assertThat(np.ref()).isEqualTo(new ObjectRef("default", "test-network-policy"));
+      assertThat(np.allowOnly()).isTrue();
+      assertThat(np.ingress().get(0).ports().get(0).protocol()).isEqualTo(io.sluice.model.Protocol.TCP);
+    });
+    assertThat(r.warnings()).extracting(SourceError::field).containsExactly("apiVersion",
+        "spec.ingress[0].ports[0].protocol");
+    assertThat(r.warnings()).allSatisfy(w -> assertThat(w.reason()).startsWith("Deprecated: "));
+    assertThat(r.warnings().get(1).reason()).startsWith("Deprecated: \"tcp\" read as \"TCP\"");
+
+    // Without the flag it is refused as the API server refuses it, and lowercase tcp stays invalid in v1.
+    assertThat(yaml(V1_6_POLICY).errors()).extracting(SourceError::message).containsExactly(
+        "apiVersion: Unsupported value: \"extensions/v1beta1\": supported values: \"networking.k8s.io/v1\"");
+    ManifestParser.Result v1 = legacy.parse("dir/np.yaml", V1_6_POLICY.replace("extensions/v1beta1",
+        "networking.k8s.io/v1").getBytes(StandardCharsets.UTF_8), false);
+    assertThat(v1.objects()).isEmpty();
+    assertThat(v1.errors()).extracting(SourceError::field).containsExactly("spec.ingress[0].ports[0].protocol");
+  }
+
+  @Test
+  void theLegacyAnnotationWithoutTheFlagIsAWarningAndTheNamespaceIsRead() {
+    ManifestParser.Result r = yaml(ANNOTATED);
+    assertThat(r.errors()).isEmpty();
+    assertThat(r.objects()).hasSize(1);
+    assertThat(r.warnings()).singleElement().hasToString("dir/f.yaml doc 0 (line 1) Namespace default: "
+        + "metadata.annotations[net.beta.kubernetes.io/network-policy]: Ignored: this pre-v1 isolation annotation has "
+        + "no effect unless Sluice runs with --legacy-isolation; NetworkPolicies alone isolate pods");
+    ManifestParser legacy = new ManifestParser(new ObjectConverter(), ManifestSource.Limits.defaults(), true);
+    assertThat(legacy.parse("f.yaml", ANNOTATED.getBytes(StandardCharsets.UTF_8), false).warnings()).isEmpty();
+  }
 }

@@ -258,6 +258,127 @@ class ManifestSourceTest {
     assertNoNewGeneration(0);
   }
 
+  /** Waits (up to 20 s: the machine may be busy; the promise is checked by the tests above) for the condition. */
+  private Snapshot awaitLong(Predicate<Snapshot> condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.test(model.snapshot())) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not applied within 20 s; model at generation " + model.generation() + ", errors "
+            + source.errors());
+      }
+      Thread.sleep(10);
+    }
+    return model.snapshot();
+  }
+
+  @Test
+  void linksToAnAncestorMakeNoDuplicatesAndEditsStillApply() throws Exception {
+    write(dir.resolve("ns.yaml"), namespace("shop"));
+    write(dir.resolve("sub/web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    Files.createSymbolicLink(dir.resolve("sub/up-at-start"), Path.of(".."));
+    start();
+    assertThat(source.errors()).isEmpty();
+
+    // Links made while watching: to the directory's parent, to itself, and two links that point at each other.
+    Files.createSymbolicLink(dir.resolve("sub/up"), Path.of(".."));
+    Files.createSymbolicLink(dir.resolve("sub/self"), Path.of("."));
+    Files.createSymbolicLink(dir.resolve("sub/loop-a"), Path.of("loop-b"));
+    Files.createSymbolicLink(dir.resolve("sub/loop-b"), Path.of("loop-a"));
+    write(dir.resolve("sub/marker.yaml"), namespace("marker"));
+    awaitLong(s -> s.namespaces().containsKey("marker"));
+    assertThat(source.errors()).isEmpty();
+    assertThat(model.snapshot().pods()).containsOnlyKeys(WEB);
+
+    // Hot reload goes on, under the files' own names, at the top and below.
+    write(dir.resolve("sub/web.yaml"), pod("shop", "web", "web", "10.0.0.3"));
+    awaitLong(s -> podIp(s, WEB).equals("10.0.0.3"));
+    write(dir.resolve("ns.yaml"), namespace("shop") + "  labels: {team: a}\n");
+    awaitLong(s -> "a".equals(s.namespaces().get("shop").labels().get("team")));
+    Files.delete(dir.resolve("ns.yaml"));
+    awaitLong(s -> !s.namespaces().containsKey("shop"));
+    assertThat(source.errors()).isEmpty();
+    assertThat(source.failure()).isNull();
+  }
+
+  @Test
+  void removingTheLinkADirectoryWasReadThroughKeepsItsObjects() throws Exception {
+    // "a-link" sorts before "z", so z's files are read as a-link/...; when the link goes, they are z/... again.
+    write(dir.resolve("z/web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    Files.createSymbolicLink(dir.resolve("a-link"), Path.of("z"));
+    start();
+    assertThat(source.errors()).isEmpty();
+    assertThat(model.snapshot().pods()).containsOnlyKeys(WEB);
+
+    Files.delete(dir.resolve("a-link"));
+    write(dir.resolve("marker.yaml"), namespace("marker"));
+    awaitLong(s -> s.namespaces().containsKey("marker"));
+    assertThat(model.snapshot().pods()).containsOnlyKeys(WEB);
+    write(dir.resolve("z/web.yaml"), pod("shop", "web", "web", "10.0.0.3"));
+    awaitLong(s -> podIp(s, WEB).equals("10.0.0.3"));
+    assertThat(source.errors()).isEmpty();
+  }
+
+  @Test
+  void anUnreadableFileIsAnErrorAndWhatItHeldStays() throws Exception {
+    write(dir.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    // Tests run as root, so no permission bits make a file unreadable: a read that fails with EIO (/proc/self/mem
+    // at offset 0) and a link that leads to itself are two files that exist and cannot be read.
+    Files.createSymbolicLink(dir.resolve("eio.yaml"), Path.of("/proc/self/mem"));
+    Files.createSymbolicLink(dir.resolve("loop.yaml"), Path.of("loop.yaml"));
+    start();
+    assertThat(model.snapshot().pods()).containsOnlyKeys(WEB);
+    assertThat(source.errors()).satisfiesExactly(
+        e -> assertThat(e).hasToString(dir.resolve("eio.yaml") + ": cannot read: Input/output error"),
+        e -> assertThat(e.toString()).startsWith(dir.resolve("loop.yaml") + ": cannot read: Too many levels of "
+            + "symbolic links"));
+
+    // A file that becomes unreadable keeps its objects in force and is an error until it is readable again.
+    Files.delete(dir.resolve("web.yaml"));
+    Files.createSymbolicLink(dir.resolve("web.yaml"), Path.of("/proc/self/mem"));
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (source.errors().size() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(source.errors()).extracting(SourceError::file).contains(dir.resolve("web.yaml").toString());
+    assertThat(model.snapshot().pods()).containsOnlyKeys(WEB);
+    Files.delete(dir.resolve("eio.yaml"));
+    Files.delete(dir.resolve("loop.yaml"));
+    Files.delete(dir.resolve("web.yaml"));
+    awaitLong(s -> s.pods().isEmpty());
+    assertThat(source.errors()).isEmpty();
+  }
+
+  @Test
+  void aDeletedDirectoryIsAFailureNotSilence() throws Exception {
+    Path sub = dir.resolve("manifests");
+    write(sub.resolve("web.yaml"), pod("shop", "web", "web", "10.0.0.2"));
+    source = new ManifestSource(sub, Duration.ofMillis(50), 2);
+    source.start(model::apply);
+    assertThat(source.failure()).isNull();
+    deleteTree(sub);
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (source.failure() == null && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(source.failure()).contains(sub.toString()).contains("no longer applied");
+  }
+
+  @Test
+  void anIgnoredLegacyAnnotationIsAWarningWhileItIsThere() throws Exception {
+    String annotated = namespace("shop") + "  annotations: {net.beta.kubernetes.io/network-policy: "
+        + "'{\"ingress\": {\"isolation\": \"DefaultDeny\"}}'}\n";
+    write(dir.resolve("ns.yaml"), annotated);
+    start();
+    assertThat(source.errors()).isEmpty();
+    assertThat(source.warnings()).singleElement().satisfies(w -> {
+      assertThat(w.object()).isEqualTo("Namespace shop");
+      assertThat(w.reason()).startsWith("Ignored: ").contains("--legacy-isolation");
+    });
+    write(dir.resolve("ns.yaml"), namespace("shop") + "  labels: {a: b}\n");
+    awaitLong(s -> "b".equals(s.namespaces().get("shop").labels().get("a")));
+    assertThat(source.warnings()).isEmpty();
+  }
+
   private static void deleteTree(Path p) throws IOException {
     try (var paths = Files.walk(p)) {
       for (Path x : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * Actions (and the goto-table instruction) a flow may carry. The renderer builds these; the controller encodes them.
- * Nicira extensions (ct, nat, ct_clear, resubmit, conjunction, load, move) are plain variants here.
+ * Nicira extensions (ct, nat, ct_clear, resubmit, conjunction, load, move, learn) are plain variants here.
  */
 public sealed interface Action {
 
@@ -108,7 +108,8 @@ public sealed interface Action {
       }
       for (Action a : exec) {
         boolean ok = a instanceof SetField s && (s.value().field() == Field.CT_MARK || s.value().field() == Field.CT_LABEL)
-            || a instanceof Load l && (l.field() == Field.CT_MARK || l.field() == Field.CT_LABEL);
+            || a instanceof Load l && (l.field() == Field.CT_MARK || l.field() == Field.CT_LABEL)
+            || a instanceof Move m && (m.dst() == Field.CT_MARK || m.dst() == Field.CT_LABEL);
         if (!ok) {
           throw new IllegalArgumentException("ct exec may only set ct_mark or ct_label, got " + a);
         }
@@ -152,6 +153,66 @@ public sealed interface Action {
   }
 
   enum NatKind { NONE, SRC, DST }
+
+  /**
+   * Nicira learn: when executed, adds (or replaces) a flow in {@code table}, built from the packet by {@code specs}. The
+   * learned flow carries {@code cookie} and the timeouts (seconds, 0 = none); it can only load fields (OVS's
+   * learn has no goto_table), so a flow that wants its result resubmits to its table and reads the fields afterwards.
+   */
+  record Learn(int table, int idleTimeout, int hardTimeout, int priority, long cookie, List<LearnSpec> specs)
+      implements Action {
+    public Learn {
+      checkTable(table);
+      specs = List.copyOf(specs);
+      if (idleTimeout < 0 || idleTimeout > 0xffff || hardTimeout < 0 || hardTimeout > 0xffff) {
+        throw new IllegalArgumentException("learn timeouts are 16 bits: idle " + idleTimeout + ", hard " + hardTimeout);
+      }
+      if (priority < 0 || priority > 0xffff) {
+        throw new IllegalArgumentException("learn priority out of range: " + priority);
+      }
+      if (specs.isEmpty()) {
+        throw new IllegalArgumentException("learn needs at least one spec");
+      }
+    }
+  }
+
+  /** One part of a learned flow: a match on the packet's own value of a field, a match on a constant, or a load. */
+  sealed interface LearnSpec {
+    /** The learned flow matches {@code field} with the value the learning packet has ({@code NXM_OF_IP_SRC[]}). */
+    record MatchField(Field field) implements LearnSpec {
+      public MatchField {
+        Objects.requireNonNull(field, "field");
+        if (field == Field.ETH_TYPE || field == Field.IP_PROTO || field == Field.CT_STATE) {
+          throw new IllegalArgumentException("learn copies " + field.ofctlName() + " only as a constant here");
+        }
+      }
+    }
+
+    /** The learned flow matches a constant: only {@code eth_type} and {@code nw_proto} (the prerequisites). */
+    record MatchValue(Field field, long value) implements LearnSpec {
+      public MatchValue {
+        if (field != Field.ETH_TYPE && field != Field.IP_PROTO) {
+          throw new IllegalArgumentException("learn matches a constant only for eth_type and nw_proto, not " + field);
+        }
+        if ((value >>> field.bits()) != 0) {
+          throw new IllegalArgumentException(field.ofctlName() + " value " + value + " does not fit");
+        }
+      }
+    }
+
+    /** The learned flow loads a constant into bits [ofs, ofs+nBits) of a register. */
+    record Load(Field field, int ofs, int nBits, long value) implements LearnSpec {
+      public Load {
+        checkRange(field, ofs, nBits);
+        if (field.registerIndex() < 0) {
+          throw new IllegalArgumentException("learned flows load registers here, not " + field.ofctlName());
+        }
+        if (nBits < 64 && (value >>> nBits) != 0) {
+          throw new IllegalArgumentException("learn load value " + value + " does not fit " + nBits + " bits");
+        }
+      }
+    }
+  }
 
   /** Nicira ct_clear. */
   record CtClear() implements Action { }

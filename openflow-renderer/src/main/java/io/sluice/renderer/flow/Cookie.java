@@ -4,7 +4,8 @@ package io.sluice.renderer.flow;
  * A flow cookie that names what installed the flow. Layout (64 bits):
  * <pre>
  *  63..56  owner tag 0x5c: flows without it are not Sluice's and are never touched
- *  55..48  category (base pipeline, policy rule, service, ...)
+ *  55..48  category: what the flow is (base pipeline, policy rule allow, isolation drop, exemption, admission,
+ *          service, learned by the switch, ...); callers ask the named predicates, never compare numbers
  *  47..32  round: the controller incarnation that last wrote the flow (informational, ignored when diffing)
  *  31..0   object id within the category (e.g. a policy rule's id)
  * </pre>
@@ -29,6 +30,14 @@ public record Cookie(long value) {
     return (cookie & OWNER_MASK) == OWNER_TAG << 56;
   }
 
+  /**
+   * True for a flow the controller keeps in line with the desired tables: Sluice's, but not one a switch learned
+   * itself ({@link Category#LEARNED}: session-affinity entries, which come and go with traffic and idle out).
+   */
+  public static boolean isSynced(long cookie) {
+    return isOwned(cookie) && ((cookie >>> 48) & 0xff) != Category.LEARNED.code;
+  }
+
   public boolean owned() {
     return isOwned(value);
   }
@@ -43,6 +52,41 @@ public record Cookie(long value) {
 
   public long objectId() {
     return value & 0xffffffffL;
+  }
+
+  /** A base pipeline flow (table misses, fixed forwarding). */
+  public boolean isBase() {
+    return owned() && category() == Category.BASE;
+  }
+
+  /** A flow of an allow rule of a NetworkPolicy (its match parts and conjunction): the object id is the rule's id. */
+  public boolean isRuleAllow() {
+    return owned() && category() == Category.POLICY;
+  }
+
+  /** A default-deny flow of an isolated pod: a packet it counts was dropped because no rule allowed it. */
+  public boolean isIsolationDrop() {
+    return owned() && category() == Category.ISOLATION;
+  }
+
+  /** A flow that lets an isolated pod reach itself or its own node, whatever the policies say. */
+  public boolean isExemption() {
+    return owned() && category() == Category.EXEMPTION;
+  }
+
+  /** A port admission flow (admit, anti-spoofing, closed port): which ports and sources may send at all. */
+  public boolean isAdmission() {
+    return owned() && category() == Category.ADMISSION;
+  }
+
+  /** A flow of the audit log: it sends what a logged rule allowed to the controller (table AuditLog). */
+  public boolean isAudit() {
+    return owned() && category() == Category.AUDIT;
+  }
+
+  /** A flow a switch learned itself: sync never touches it. */
+  public boolean isLearned() {
+    return owned() && category() == Category.LEARNED;
   }
 
   /** The same cookie stamped with another round. */
@@ -62,7 +106,15 @@ public record Cookie(long value) {
 
   /** What kind of object put a flow there. */
   public enum Category {
-    BASE(1), POLICY(2), SERVICE(3), BENCH(0x7f), UNKNOWN(0);
+    /**
+     * BASE: the base pipeline; POLICY: an allow rule of a policy; SERVICE: a Service port; LEARNED: a flow a switch
+     * learned (a learn action's cookie: session affinity), never diffed, modified or deleted by sync; ISOLATION: the
+     * default-deny drops of isolated pods; EXEMPTION: an isolated pod's traffic with itself and its own node, never
+     * governed; ADMISSION: which ports and source addresses may send (table 0) and closed pods' MACs; AUDIT: the
+     * audit log's flows (a logged rule's allowed connection sent to the controller after forwarding).
+     */
+    BASE(1), POLICY(2), SERVICE(3), LEARNED(4), ISOLATION(5), EXEMPTION(6), ADMISSION(7), AUDIT(8), BENCH(0x7f),
+    UNKNOWN(0);
 
     final int code;
 

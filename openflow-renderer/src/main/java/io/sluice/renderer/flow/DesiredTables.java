@@ -95,9 +95,26 @@ public final class DesiredTables {
    * this switch's.
    */
   public static DesiredTables of(long dpid, long generation, Collection<Flow> own, SharedTables shared) {
+    return of(dpid, generation, own, List.of(), shared);
+  }
+
+  /** As {@link #of(long, long, Collection, SharedTables)}, with meters of the switch's own besides the shared ones. */
+  public static DesiredTables of(long dpid, long generation, Collection<Flow> own, Collection<Meter> ownMeters,
+                                 SharedTables shared) {
     if (shared.flows().isEmpty() && shared.groups().isEmpty() && shared.meters().isEmpty()
         && shared.natBackends().isEmpty()) {
-      return of(dpid, generation, own);
+      return of(dpid, generation, own, List.of(), ownMeters);
+    }
+    Map<Long, Meter> meters = shared.meters();
+    if (!ownMeters.isEmpty()) {
+      Map<Long, Meter> mt = new TreeMap<>(shared.meters());
+      for (Meter x : ownMeters) {
+        Meter old = mt.put(x.id(), x);
+        if (old != null && !old.equals(x)) {
+          throw new IllegalArgumentException("two meters share id " + x.id() + ": " + old + " / " + x);
+        }
+      }
+      meters = Collections.unmodifiableMap(mt);
     }
     Map<FlowKey, Flow> m = new LinkedHashMap<>(Math.max(16, own.size() * 4 / 3 + 1));
     for (Flow f : own) {
@@ -106,10 +123,10 @@ public final class DesiredTables {
         throw new IllegalArgumentException("two flows share table, priority and match:\n"
             + (old != null ? old : shared.flows().get(f.key())) + "\n" + f);
       }
-      checkRefs(f.actions(), shared.groups(), shared.meters(), f);
+      checkRefs(f.actions(), shared.groups(), meters, f);
     }
     return new DesiredTables(dpid, generation, new UnionMap<>(Collections.unmodifiableMap(m), shared.flows()),
-        shared.groups(), shared.meters(), shared.natBackends());
+        shared.groups(), meters, shared.natBackends());
   }
 
   /** The same tables, stamped with a later generation (a switch whose tables a model change did not touch). */

@@ -352,6 +352,8 @@ public final class OfctlFormat {
       ct(sb, ct);
     } else if (a instanceof Action.Nat n) {
       nat(sb, n);
+    } else if (a instanceof Action.Learn l) {
+      learn(sb, l);
     } else if (a instanceof Action.CtClear) {
       sb.append("ct_clear");
     } else if (a instanceof Action.DecTtl) {
@@ -367,6 +369,10 @@ public final class OfctlFormat {
     return switch (v.field()) {
       case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA, IPV6_SRC, IPV6_DST, ETH_SRC, ETH_DST -> value(v);
       case TCP_SRC, TCP_DST, UDP_SRC, UDP_DST, SCTP_SRC, SCTP_DST -> v.value().toString();
+      case IN_PORT -> {
+        String name = reservedPort(v.value().longValue());
+        yield name != null ? name : v.value().toString();
+      }
       default -> hex(v.value());
     };
   }
@@ -416,6 +422,10 @@ public final class OfctlFormat {
       case TCP_DST -> "NXM_OF_TCP_DST";
       case UDP_SRC -> "NXM_OF_UDP_SRC";
       case UDP_DST -> "NXM_OF_UDP_DST";
+      case SCTP_SRC -> "OXM_OF_SCTP_SRC";
+      case SCTP_DST -> "OXM_OF_SCTP_DST";
+      case IPV6_SRC -> "NXM_NX_IPV6_SRC";
+      case IPV6_DST -> "NXM_NX_IPV6_DST";
       default -> throw new IllegalArgumentException("no NXM name for " + f);
     };
   }
@@ -447,6 +457,43 @@ public final class OfctlFormat {
       in.setLength(in.length() - 1);
     }
     sb.append("ct(").append(in).append(')');
+  }
+
+  /**
+   * learn as OVS's learn_format prints it: table, the timeouts and priority when not the defaults (0, 0, 32768), the
+   * cookie when not 0, then the specs: {@code NXM_OF_IP_SRC[]} (match the packet's own value), {@code eth_type=0x800}
+   * (match a constant), {@code load:0xa00000b->NXM_NX_REG0[]} (load a constant).
+   */
+  private static void learn(StringBuilder sb, Action.Learn l) {
+    sb.append("learn(table=").append(l.table());
+    if (l.idleTimeout() != 0) {
+      sb.append(",idle_timeout=").append(l.idleTimeout());
+    }
+    if (l.hardTimeout() != 0) {
+      sb.append(",hard_timeout=").append(l.hardTimeout());
+    }
+    if (l.priority() != 32768) {
+      sb.append(",priority=").append(l.priority());
+    }
+    if (l.cookie() != 0) {
+      sb.append(",cookie=0x").append(Long.toHexString(l.cookie()));
+    }
+    for (Action.LearnSpec spec : l.specs()) {
+      sb.append(',');
+      if (spec instanceof Action.LearnSpec.MatchField m) {
+        sb.append(nxmRange(m.field(), 0, m.field().bits()));
+      } else if (spec instanceof Action.LearnSpec.MatchValue v) {
+        if (v.field() == Field.ETH_TYPE) {
+          sb.append("eth_type=").append(hex(FieldValue.unsigned(v.value())));
+        } else {
+          sb.append("nw_proto=").append(v.value());
+        }
+      } else if (spec instanceof Action.LearnSpec.Load ld) {
+        sb.append("load:").append(hex(FieldValue.unsigned(ld.value()))).append("->")
+            .append(nxmRange(ld.field(), ld.ofs(), ld.nBits()));
+      }
+    }
+    sb.append(')');
   }
 
   private static void nat(StringBuilder sb, Action.Nat n) {

@@ -189,14 +189,17 @@ public final class PolicyCompiler {
         }
       }
     }
-    Cookie isolation = Cookie.of(Cookie.Category.POLICY, round, 0);
+    Cookie isolation = Cookie.of(Cookie.Category.ISOLATION, round, 0);
+    Cookie exemption = Cookie.of(Cookie.Category.EXEMPTION, round, 0);
+    // an isolated pod's default drop: the new connection goes nowhere but, metered, to the audit log
     for (ObjectRef ref : egressIsolated) {
       put(PipelineProfile.EGRESS_RULE, ISOLATION_PRIORITY, Match.builder().exact(Field.IN_PORT, local.get(ref).ofport()).build(),
-          List.of(), isolation);
+          PipelineProfile.AUDITED_DROP, isolation);
     }
     for (ObjectRef ref : ingressIsolated) {
       for (String ip : localPods.get(ref).ips()) {
-        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, index.hostMatch(index.cidr(ip), false), List.of(), isolation);
+        put(PipelineProfile.INGRESS_RULE, ISOLATION_PRIORITY, index.hostMatch(index.cidr(ip), false),
+            PipelineProfile.AUDITED_DROP, isolation);
       }
     }
     for (ObjectRef ref : local.keySet()) {
@@ -204,7 +207,7 @@ public final class PolicyCompiler {
         for (String ip : localPods.get(ref).ips()) {
           Match.Builder m = family(index.cidr(ip).v6()).exact(Field.IN_PORT, local.get(ref).ofport());
           addAddress(m, index.cidr(ip), false);
-          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), isolation);
+          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), exemption);
         }
       }
     }
@@ -218,7 +221,7 @@ public final class PolicyCompiler {
         if (egressIsolated.contains(ref)) {
           Match.Builder m = family(node.v6()).exact(Field.IN_PORT, local.get(ref).ofport());
           addAddress(m, node, false);
-          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), isolation);
+          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), exemption);
         }
         if (ingressIsolated.contains(ref)) {
           for (String ip : p.ips()) {
@@ -227,20 +230,21 @@ public final class PolicyCompiler {
               Match.Builder m = family(node.v6());
               addAddress(m, node, true);
               addAddress(m, pod, false);
-              put(PipelineProfile.INGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), isolation);
+              put(PipelineProfile.INGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), exemption);
             }
           }
         }
       }
     }
-    admission(isolation);
-    // isolation and self flows first: where a switch takes only part (a table limit), default-deny gets in first
+    admission(Cookie.of(Cookie.Category.ADMISSION, round, 0));
+    // isolation, exemption and admission flows first: where a switch takes only part (a table limit),
+    // default-deny gets in first
     List<Flow> out = new ArrayList<>(flows.size());
     List<Flow> rules = new ArrayList<>(flows.size());
     for (Map.Entry<FlowSlot, FlowBody> e : flows.entrySet()) {
       FlowSlot s = e.getKey();
       Flow f = new Flow(s.table, s.priority, s.match, e.getValue().actions, e.getValue().cookie);
-      (f.cookie().objectId() == 0 ? out : rules).add(f);
+      (f.cookie().isRuleAllow() ? rules : out).add(f);
     }
     out.addAll(rules);
     return out;
@@ -268,9 +272,24 @@ public final class PolicyCompiler {
     Action next = new Action.GotoTable(PipelineProfile.CT_ZONE);
     java.util.SortedSet<Long> open = new java.util.TreeSet<>(ports.openPorts());
     open.add(OFPP_LOCAL);
+    // the MACs of the pods this switch admits: a closed port's MAC drop never touches them (OVSDB external_ids can
+    // name anything, a MAC a real pod has included)
+    Set<String> admittedMacs = new java.util.HashSet<>();
     for (PortBinding b : index.bindingsOn(dpid)) {
       Pod p = snap.pods().get(b.pod());
-      if (p != null && p.hostNetwork()) {
+      if (p != null && (p.hostNetwork() || !p.ips().isEmpty()) && b.mac() != null) {
+        admittedMacs.add(b.mac().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    for (PortBinding b : index.bindingsOn(dpid)) {
+      Pod p = snap.pods().get(b.pod());
+      if (p == null) {
+        // a pod the model does not know: its port stays closed by the catch-all below, and unicast to its MAC is
+        // dropped, unless an admitted pod has that MAC
+        closedMac(b, admittedMacs, cookie);
+        continue;
+      }
+      if (p.hostNetwork()) {
         open.add(b.ofport());
       } else if (p != null && !p.ips().isEmpty()) {
         // a pod sends IP only from its own addresses: policy (and the own-node exemption) trust source addresses
@@ -285,16 +304,23 @@ public final class PolicyCompiler {
         }
         put(PipelineProfile.CLASSIFIER, NON_IP_PRIORITY, Match.builder().exact(Field.IN_PORT, b.ofport()).build(),
             List.of(next), cookie);
-      } else if (b.mac() != null && MAC.matcher(b.mac()).matches()) {
-        // nothing may reach the closed pod either: unicast to its MAC (attached-mac) is dropped before forwarding
-        put(PipelineProfile.L2_FORWARDING, ADMIT_PRIORITY,
-            Match.builder().exact(Field.ETH_DST, macValue(b.mac())).build(), List.of(), cookie);
+      } else {
+        closedMac(b, admittedMacs, cookie);
       }
     }
     for (long port : open) {
       put(PipelineProfile.CLASSIFIER, ADMIT_PRIORITY, Match.builder().exact(Field.IN_PORT, port).build(), List.of(next), cookie);
     }
     put(PipelineProfile.CLASSIFIER, CLOSED_PRIORITY, Match.ALL, List.of(), cookie);
+  }
+
+  /** Nothing may reach a closed pod port either: unicast to its MAC (attached-mac) is dropped before forwarding. */
+  private void closedMac(PortBinding b, Set<String> admittedMacs, Cookie cookie) {
+    if (b.mac() != null && MAC.matcher(b.mac()).matches()
+        && !admittedMacs.contains(b.mac().toLowerCase(java.util.Locale.ROOT))) {
+      put(PipelineProfile.L2_FORWARDING, ADMIT_PRIORITY,
+          Match.builder().exact(Field.ETH_DST, macValue(b.mac())).build(), List.of(), cookie);
+    }
   }
 
   /**
@@ -309,7 +335,9 @@ public final class PolicyCompiler {
       return;
     }
     seenDirections.set(directionId);
-    targets.forEach(p -> isolated.add(p.ref()));
+    if (!np.allowOnly()) { // a pre-v1 policy only allows; isolation comes from elsewhere (the namespace annotation)
+      targets.forEach(p -> isolated.add(p.ref()));
+    }
     for (int i = 0; i < rules.size(); i++) {
       if (!seenRules.get(ruleIds[i])) {
         seenRules.set(ruleIds[i]);
@@ -336,7 +364,11 @@ public final class PolicyCompiler {
     }
     boolean anyPort = rule.ports().isEmpty();
     int table = dir == Direction.EGRESS ? PipelineProfile.EGRESS_RULE : PipelineProfile.INGRESS_RULE;
-    Action allow = new Action.GotoTable(dir == Direction.EGRESS ? PipelineProfile.INGRESS_RULE : PipelineProfile.CT_COMMIT);
+    Action next = new Action.GotoTable(dir == Direction.EGRESS ? PipelineProfile.INGRESS_RULE : PipelineProfile.CT_COMMIT);
+    java.util.function.LongFunction<List<Action>> allow = id -> !np.log() ? List.of(next) : List.of(
+        new Action.Load(PipelineProfile.LOG_REG, 1, 1, 1),
+        new Action.Load(dir == Direction.EGRESS ? PipelineProfile.EGRESS_RULE_REG : PipelineProfile.INGRESS_RULE_REG, 0, 32, id),
+        next);
 
     if (anyPort || !numeric.isEmpty()) {
       long id = index.ids().id(np.ref(), dir, ruleIndex, 0);
@@ -359,7 +391,7 @@ public final class PolicyCompiler {
         }
         clauses.add(q);
       }
-      emit(table, clauses, allow, id, cookie);
+      emit(table, clauses, allow.apply(id), id, cookie);
     }
     if (!named.isEmpty()) {
       long id = index.ids().id(np.ref(), dir, ruleIndex, 1);
@@ -380,12 +412,12 @@ public final class PolicyCompiler {
         // only the destination addresses the peers cover: an ipBlock of one family does not reach the pod's other one
         clauses.add(namedPortPairs(destinations, named, c -> anyPeer || peerAddrs.stream().anyMatch(p -> p.contains(c))));
       }
-      emit(table, clauses, allow, id, cookie);
+      emit(table, clauses, allow.apply(id), id, cookie);
     }
   }
 
   /** Writes a rule: plain flows when one dimension is left, else a conjunction and its conj_id flow. */
-  private void emit(int table, List<List<Match>> clauses, Action allow, long id, Cookie cookie) {
+  private void emit(int table, List<List<Match>> clauses, List<Action> allow, long id, Cookie cookie) {
     if (clauses.isEmpty() || clauses.stream().anyMatch(List::isEmpty)) {
       // a dimension that matches nothing (no target of the peers' family, no pod with the named port): the rule
       // allows nothing. Dropping the empty clause instead would leave the others as an allow of everything they match.
@@ -393,7 +425,7 @@ public final class PolicyCompiler {
     }
     if (clauses.size() == 1) {
       for (Match m : clauses.get(0)) {
-        put(table, DIRECT_PRIORITY, m, List.of(allow), cookie);
+        put(table, DIRECT_PRIORITY, m, allow, cookie);
       }
       return;
     }
@@ -403,7 +435,7 @@ public final class PolicyCompiler {
         addConjunction(table, m, new Action.Conjunction(id, k + 1, n), cookie);
       }
     }
-    put(table, RULE_PRIORITY, Match.builder().exact(Field.CONJ_ID, id).build(), List.of(allow), cookie);
+    put(table, RULE_PRIORITY, Match.builder().exact(Field.CONJ_ID, id).build(), allow, cookie);
   }
 
   private List<Match> targetClause(Direction dir, List<Pod> targets, Set<Boolean> families) {

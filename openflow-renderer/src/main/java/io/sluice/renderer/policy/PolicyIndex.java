@@ -177,8 +177,10 @@ public final class PolicyIndex {
 
     static Shape of(NetworkPolicy np, Interner ids) {
       String ns = np.ref().namespace();
-      int in = ids.id(List.of(ns, np.podSelector(), "in", np.ingress()));
-      int eg = ids.id(List.of(ns, np.podSelector(), "out", np.egress()));
+      // A direction that isolates differs from the same rules that only allow (a pre-v1 policy); their rules do not.
+      String kind = np.allowOnly() ? "allow-only" : "isolates";
+      int in = ids.id(List.of(ns, np.podSelector(), "in", kind, np.ingress()));
+      int eg = ids.id(List.of(ns, np.podSelector(), "out", kind, np.egress()));
       int[] inRules = new int[np.ingress().size()];
       for (int i = 0; i < inRules.length; i++) {
         inRules[i] = ids.id(List.of(ns, np.podSelector(), "in", np.ingress().get(i)));

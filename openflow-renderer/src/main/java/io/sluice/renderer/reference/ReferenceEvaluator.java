@@ -126,7 +126,8 @@ public final class ReferenceEvaluator {
         .toList();
     boolean byAnnotation = direction == PolicyType.INGRESS && legacyIsolation
         && LegacyIsolation.defaultDenyIngress(namespace(snapshot, ns).annotations());
-    if (isolating.isEmpty() && !byAnnotation) {
+    // A pre-v1 (allowOnly) policy adds what it allows, but does not isolate by itself.
+    if (isolating.stream().allMatch(NetworkPolicy::allowOnly) && !byAnnotation) {
       return Side.unisolated(direction, Isolation.NOT_ISOLATED);
     }
     List<RuleRef> allowedBy = new ArrayList<>();

@@ -5,6 +5,16 @@
  * {@code sluice explain} prints, so it is written straight from the API's rules and shares no code with the compiler
  * (nor any flow type). Pure: no I/O, no state.
  *
+ * <p>Services: {@link io.sluice.renderer.reference.ServiceResolver} reads which endpoints a connection to a Service
+ * port may be translated to, as kube-proxy does (see its documentation), and
+ * {@link io.sluice.renderer.reference.ServiceVerdict} judges a new connection to a virtual address and port: no usable
+ * endpoint, the client is refused; otherwise, for each endpoint, the NetworkPolicy verdict on the translated
+ * connection, from the client to the endpoint's address and target port (upstream judges the endpoint pod's ingress
+ * and the client's egress toward the endpoint, never toward the virtual address). Which endpoint a connection gets is
+ * the data plane's choice, so the reference gives one verdict per endpoint. Session affinity, traffic policies Local,
+ * NodePorts and masquerade are not modelled: they choose among endpoints or change the client's address, and their
+ * tests check the compiled tables directly.
+ *
  * <p>The rules, as the API documents them and the upstream e2e tests expect:
  * <ul>
  *   <li>A connection passes if the source's egress side and the destination's ingress side both allow it. A side
@@ -44,6 +54,9 @@
  *   <li>With {@code legacyIsolation}, a namespace annotated {@code net.beta.kubernetes.io/network-policy:
  *       {"ingress": {"isolation": "DefaultDeny"}}} makes its pods ingress-isolated (in addition to any policy); a
  *       value that is not JSON, or any other isolation value, isolates nothing.</li>
+ *   <li>A policy marked {@code allowOnly} (an {@code extensions/v1beta1} policy, Kubernetes 1.3–1.6) isolates
+ *       nothing by itself: its rules allow traffic only to pods isolated otherwise (the annotation, or a v1 policy),
+ *       so without the annotation it has no effect, as that API's documentation states.</li>
  * </ul>
  */
 package io.sluice.renderer.reference;

@@ -26,6 +26,12 @@ final class Endpoints {
   }
 
   static List<Backend> of(Service.Port sp, boolean v6, List<EndpointSlice> slices) {
+    return of(sp, v6, slices, e -> true);
+  }
+
+  /** The same among the endpoints {@code which} accepts (a node's own, for a Local traffic policy). */
+  static List<Backend> of(Service.Port sp, boolean v6, List<EndpointSlice> slices,
+                          java.util.function.Predicate<EndpointSlice.Endpoint> which) {
     Map<String, Backend> ready = new LinkedHashMap<>();
     Map<String, Backend> terminating = new LinkedHashMap<>();
     for (EndpointSlice s : slices) {
@@ -37,6 +43,9 @@ final class Endpoints {
         continue;
       }
       for (EndpointSlice.Endpoint e : s.endpoints()) {
+        if (!which.test(e)) {
+          continue;
+        }
         byte[] raw;
         try {
           raw = Addresses.parse(e.addresses().get(0));

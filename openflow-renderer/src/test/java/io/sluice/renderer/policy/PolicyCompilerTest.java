@@ -69,6 +69,30 @@ class PolicyCompilerTest {
         .containsExactlyInAnyOrderElementsOf(io.sluice.renderer.DocsExamples.block("policy"));
   }
 
+  /**
+   * A policy annotated {@code sluice.io/log: "true"}: each of its allowing flows marks the packet (reg6 bit 1) and
+   * names the rule (reg8 for ingress), and nothing else changes; the base pipeline forwards such a packet, then sends
+   * a copy through the allow meter to the controller.
+   */
+  @Test
+  void aLoggedPolicysAllowingFlowsNameTheirRuleForTheAuditLog() {
+    List<String> plain = PolicyCompiler.compile(cluster(List.of(dbAllowsWebOnPg())), DPID, 1).stream()
+        .map(Flow::toString).toList();
+    List<String> logged = PolicyCompiler.compile(cluster(List.of(dbAllowsWebOnPg().withLog(true))), DPID, 1).stream()
+        .map(Flow::toString).toList();
+    assertThat(logged).hasSameSizeAs(plain).contains(
+        " cookie=0x5c02000171de9e12, table=40, priority=200,conj_id=1910414866"
+            + " actions=set_field:0x2/0x2->reg6,set_field:0x71de9e12->reg8,goto_table:50",
+        " cookie=0x5c0200017ce66dda, table=40, priority=200,conj_id=2095476186"
+            + " actions=set_field:0x2/0x2->reg6,set_field:0x7ce66dda->reg8,goto_table:50");
+    // everything but the two allowing flows is the same
+    assertThat(logged.stream().filter(plain::contains)).hasSize(plain.size() - 2);
+    List<String> base = PipelineProfile.ovs().baseFlows(DPID, 1).stream().map(Flow::toString).toList();
+    assertThat(base).contains(
+        " cookie=0x5c08000100000000, table=90, priority=50,reg6=0x2/0x2 actions=NORMAL,resubmit(,95)",
+        " cookie=0x5c08000100000001, table=95, priority=100 actions=meter:23555,CONTROLLER:128");
+  }
+
   @Test
   void aRuleWithPPeersAndQPortsCostsAboutPPlusQFlows() {
     List<NetworkPolicy.Peer> peers = new ArrayList<>();
@@ -95,9 +119,39 @@ class PolicyCompilerTest {
         new ModelEvent.PortBound(s.bindings().get(new ObjectRef("shop", "db")))));
     assertThat(PolicyCompiler.compile(s, DPID, 1, false)).isEmpty();
     assertThat(PolicyCompiler.compile(s, DPID, 1, true)).extracting(Flow::toString)
-        .contains(" cookie=0x5c02000100000000, table=40, priority=100,ip,nw_dst=10.0.0.2 actions=drop");
+        .contains(" cookie=0x5c05000100000000, table=40, priority=100,ip,nw_dst=10.0.0.2 actions=meter:23554,CONTROLLER:128");
     assertThat(PolicyCompiler.legacyDefaultDeny(new Namespace("x", Map.of(), Map.of(PolicyCompiler.LEGACY_ANNOTATION,
         "{\"ingress\": {\"isolation\": \"Allow\"}}")))).isFalse();
+  }
+
+  @Test
+  void aPreV1PolicyIsolatesNothingByItselfAndAllowsUnderTheAnnotation() {
+    NetworkPolicy beta = dbAllowsWebOnPg().asAllowOnly();
+    String isolation = " cookie=0x5c05000100000000, table=40, priority=100,ip,nw_dst=10.0.0.2 actions=meter:23554,CONTROLLER:128";
+    // Without the namespace's DefaultDeny, it has no effect: no isolation drop for db.
+    assertThat(PolicyCompiler.compile(cluster(List.of(beta)), DPID, 1, true)).extracting(Flow::toString)
+        .doesNotContain(isolation);
+    // With it, db is isolated by the annotation and the policy's rule is what gets through.
+    Snapshot plain = cluster(List.of(beta));
+    List<ModelEvent> events = new ArrayList<>();
+    events.add(new ModelEvent.NamespaceUpserted(new Namespace("shop", Map.of("team", "shop"),
+        Map.of(PolicyCompiler.LEGACY_ANNOTATION, "{\"ingress\": {\"isolation\": \"DefaultDeny\"}}"))));
+    events.add(new ModelEvent.NamespaceUpserted(plain.namespaces().get("ops")));
+    plain.pods().values().forEach(p -> events.add(new ModelEvent.PodUpserted(p)));
+    plain.bindings().values().forEach(b -> events.add(new ModelEvent.PortBound(b)));
+    events.add(new ModelEvent.NetworkPolicyUpserted(beta));
+    Snapshot s = new ClusterModel(1).apply(events);
+    List<String> annotated = PolicyCompiler.compile(s, DPID, 1, true).stream().map(Flow::toString).toList();
+    assertThat(annotated).contains(isolation);
+    // The same rules as the v1 policy's, under the same cookie: only the isolation's origin differs.
+    List<String> v1 = PolicyCompiler.compile(cluster(List.of(dbAllowsWebOnPg())), DPID, 1, false).stream()
+        .map(Flow::toString).filter(f -> !f.contains("0x5c05000100000000")).toList();
+    assertThat(annotated).containsAll(v1);
+    // A v1 policy of the same shape beside it still isolates (the shapes are told apart).
+    NetworkPolicy v1Twin = new NetworkPolicy(new ObjectRef("shop", "z-v1"), beta.podSelector(), beta.policyTypes(),
+        beta.ingress(), beta.egress());
+    assertThat(PolicyCompiler.compile(cluster(List.of(beta, v1Twin)), DPID, 1, true)).extracting(Flow::toString)
+        .contains(isolation);
   }
 
   @Test
@@ -149,14 +203,48 @@ class PolicyCompilerTest {
         new ModelEvent.PortBound(new PortBinding(new ObjectRef("shop", "unknown"), DPID, 8, "")),
         new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(DPID, Set.of(20L, 21L)))));
     assertThat(PolicyCompiler.compile(s, DPID, 1)).extracting(Flow::toString).containsExactlyInAnyOrder(
-        " cookie=0x5c02000100000000, priority=100,ip,in_port=1,nw_src=10.0.0.1 actions=goto_table:10",
-        " cookie=0x5c02000100000000, priority=90,ip,in_port=1 actions=drop",
-        " cookie=0x5c02000100000000, priority=90,ipv6,in_port=1 actions=drop",
-        " cookie=0x5c02000100000000, priority=80,in_port=1 actions=goto_table:10",
-        " cookie=0x5c02000100000000, priority=100,in_port=20 actions=goto_table:10",
-        " cookie=0x5c02000100000000, priority=100,in_port=21 actions=goto_table:10",
-        " cookie=0x5c02000100000000, priority=100,in_port=LOCAL actions=goto_table:10",
-        " cookie=0x5c02000100000000, priority=10 actions=drop",
-        " cookie=0x5c02000100000000, table=90, priority=100,dl_dst=0a:58:00:00:00:07 actions=drop");
+        " cookie=0x5c07000100000000, priority=100,ip,in_port=1,nw_src=10.0.0.1 actions=goto_table:10",
+        " cookie=0x5c07000100000000, priority=90,ip,in_port=1 actions=drop",
+        " cookie=0x5c07000100000000, priority=90,ipv6,in_port=1 actions=drop",
+        " cookie=0x5c07000100000000, priority=80,in_port=1 actions=goto_table:10",
+        " cookie=0x5c07000100000000, priority=100,in_port=20 actions=goto_table:10",
+        " cookie=0x5c07000100000000, priority=100,in_port=21 actions=goto_table:10",
+        " cookie=0x5c07000100000000, priority=100,in_port=LOCAL actions=goto_table:10",
+        " cookie=0x5c07000100000000, priority=10 actions=drop",
+        " cookie=0x5c07000100000000, table=90, priority=100,dl_dst=0a:58:00:00:00:07 actions=drop");
+  }
+
+  @Test
+  void aBindingForAPodTheModelDoesNotKnowClosesOnlyItsOwnMac() {
+    Snapshot s = cluster(List.of());
+    List<ModelEvent> known = List.of(
+        new ModelEvent.PodUpserted(s.pods().get(new ObjectRef("shop", "web"))),
+        new ModelEvent.PortBound(s.bindings().get(new ObjectRef("shop", "web"))),
+        new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(DPID, Set.of(20L))));
+    List<ModelEvent> withGhost = new java.util.ArrayList<>(known);
+    withGhost.add(new ModelEvent.PortBound(new PortBinding(new ObjectRef("ghost-ns", "nobody"), DPID, 9,
+        "0a:58:0a:00:00:99")));
+    List<String> without = PolicyCompiler.compile(new ClusterModel(1).apply(known), DPID, 1).stream()
+        .map(Object::toString).toList();
+    List<String> with = PolicyCompiler.compile(new ClusterModel(1).apply(withGhost), DPID, 1).stream()
+        .map(Object::toString).toList();
+    // a port not yet reported by the cluster is closed both ways: nothing it sends passes table 0 (the catch-all),
+    // nothing reaches its MAC
+    assertThat(with).containsAll(without).hasSize(without.size() + 1)
+        .contains(" cookie=0x5c07000100000000, table=90, priority=100,dl_dst=0a:58:0a:00:00:99 actions=drop");
+  }
+
+  @Test
+  void aBindingForAPodTheModelDoesNotKnowCannotCloseTheMacOfAnAdmittedPod() {
+    Snapshot s = cluster(List.of());
+    List<ModelEvent> known = List.of(
+        new ModelEvent.PodUpserted(s.pods().get(new ObjectRef("shop", "web"))),
+        new ModelEvent.PortBound(s.bindings().get(new ObjectRef("shop", "web"))),
+        new ModelEvent.SwitchPortsUpserted(new io.sluice.model.SwitchPorts(DPID, Set.of(20L))));
+    List<ModelEvent> withGhost = new java.util.ArrayList<>(known);
+    withGhost.add(new ModelEvent.PortBound(new PortBinding(new ObjectRef("ghost-ns", "nobody"), DPID, 9,
+        s.bindings().get(new ObjectRef("shop", "web")).mac())));
+    assertThat(PolicyCompiler.compile(new ClusterModel(1).apply(withGhost), DPID, 1))
+        .isEqualTo(PolicyCompiler.compile(new ClusterModel(1).apply(known), DPID, 1));
   }
 }

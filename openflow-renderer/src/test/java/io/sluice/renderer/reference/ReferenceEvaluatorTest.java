@@ -546,6 +546,19 @@ class ReferenceEvaluatorTest {
   }
 
   @Test
+  void aPreV1PolicyHasNoEffectWithoutTheAnnotationAndAllowsWithIt() {
+    evaluator = new ReferenceEvaluator(true);
+    policy(ingress("x", "from-b", selector("pod", "a"), rule(List.of(pods(selector("pod", "b"))), List.of()))
+        .asAllowOnly());
+    assertThat(allowed("x/c", "x/a", TCP, 80)).as("no DefaultDeny: the policy isolates nothing").isTrue();
+    assertThat(check("x/c", "x/a", TCP, 80).ingress().isolation()).isEqualTo(Verdict.Isolation.NOT_ISOLATED);
+    namespace("x", Map.of("ns", "x"), Map.of(ReferenceEvaluator.LEGACY_ISOLATION_ANNOTATION, DEFAULT_DENY));
+    assertThat(allowed("x/b", "x/a", TCP, 80)).isTrue();
+    assertThat(allowed("x/c", "x/a", TCP, 80)).isFalse();
+    assertThat(allowed("x/c", "x/b", TCP, 80)).as("isolated by the annotation alone").isFalse();
+  }
+
+  @Test
   void legacyAnnotationIsReadAsKubernetesReadIt() {
     evaluator = new ReferenceEvaluator(true);
     Map<String, Boolean> cases = Map.of(

@@ -196,9 +196,11 @@ class ServiceTablesTest {
     assertThat(t.groups()).hasSize(1);
     assertThat(t.flows()).extracting(Flow::toString).filteredOn(f -> f.contains("table=11"))
         .hasSize(3) // the cluster IP once though also listed as an externalIP
-        .allSatisfy(f -> assertThat(f).endsWith("actions=group:" + t.groups().get(0).id()))
-        .anySatisfy(f -> assertThat(f).contains("nw_dst=192.0.2.10,tp_dst=443"))
-        .anySatisfy(f -> assertThat(f).contains("nw_dst=198.51.100.7,tp_dst=443"));
+        .allSatisfy(f -> assertThat(f).endsWith("group:" + t.groups().get(0).id()))
+        .anySatisfy(f -> assertThat(f).contains("nw_dst=10.96.0.50,tp_dst=443 actions=group:"))
+        // external traffic under externalTrafficPolicy Cluster: table 50 is told to masquerade it (reg6 bit 0)
+        .anySatisfy(f -> assertThat(f).contains("nw_dst=192.0.2.10,tp_dst=443 actions=set_field:0x1/0x1->reg6,group:"))
+        .anySatisfy(f -> assertThat(f).contains("nw_dst=198.51.100.7,tp_dst=443 actions=set_field:0x1/0x1->reg6,group:"));
   }
 
   @Test

@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * into {@link ModelEvent.PortBound} / {@link ModelEvent.PortUnbound} events, in order, on one delivery thread.
  * Only real changes are emitted: the same binding reported again (after a reconnect, say) emits nothing.
  * A pod reported by two servers (moving between nodes) keeps its current binding until the old one disappears.
+ *
+ * <p>A switch belongs to the first server that reports its bridge (datapath id) among its ports; while it does, a
+ * binding another server reports on that switch is refused (logged once per server and switch): a server speaks only
+ * for its own bridges, so one that claims another node's datapath id cannot rebind that node's pods.
  */
 public final class BindingAggregator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BindingAggregator.class);
@@ -57,6 +61,9 @@ public final class BindingAggregator implements AutoCloseable {
         return; // the same bindings again (most monitor updates touch no binding): nothing can change
       }
       bySource.put(source, Map.copyOf(bindings));
+      if (gone.remove(source)) {
+        ownersChanged();
+      }
       recomputeAndDeliver();
     }
   }
@@ -68,6 +75,8 @@ public final class BindingAggregator implements AutoCloseable {
       if (bySource.remove(source) == null) {
         return;
       }
+      gone.add(source); // ...but no longer owns them: a server that replaces it (a reinstalled node) may bind there
+      ownersChanged();
       recomputeAndDeliver();
     }
   }
@@ -75,6 +84,12 @@ public final class BindingAggregator implements AutoCloseable {
   /** Source key → the non-pod ports of each bridge it reports. */
   private final Map<String, Map<Long, SwitchPorts>> portsBySource = new LinkedHashMap<>();
   private final Map<Long, SwitchPorts> mergedPorts = new HashMap<>();
+  /** Datapath id → the source that owns it: the first (in source order) whose ports report the bridge. */
+  private Map<Long, String> dpidOwners = Map.of();
+  /** Sources removed for good (their ports still close their bridges' pod ports, but they own nothing). */
+  private final java.util.Set<String> gone = new java.util.HashSet<>();
+  /** "source|dpid" of refusals already logged. */
+  private final java.util.Set<String> refusalsLogged = new java.util.HashSet<>();
 
   /**
    * Replaces the non-pod ports {@code source} reports per bridge; emits {@link ModelEvent.SwitchPortsUpserted} for
@@ -88,8 +103,47 @@ public final class BindingAggregator implements AutoCloseable {
         return;
       }
       portsBySource.put(source, Map.copyOf(ports));
+      gone.remove(source);
       deliverPorts();
+      if (ownersChanged()) {
+        recomputeAndDeliver();
+      }
     }
+  }
+
+  /** Recomputes who owns each datapath id; true when that changed (bindings are then looked at again). */
+  private boolean ownersChanged() {
+    Map<Long, String> next = new HashMap<>();
+    portsBySource.forEach((source, m) -> {
+      if (!gone.contains(source)) {
+        m.keySet().forEach(dpid -> next.putIfAbsent(dpid, source));
+      }
+    });
+    if (next.equals(dpidOwners)) {
+      return false;
+    }
+    dpidOwners = next;
+    return true;
+  }
+
+  /** {@code bindings} without those on a switch another source owns (each refusal logged once). */
+  private Map<ObjectRef, PortBinding> ownBindings(String source, Map<ObjectRef, PortBinding> bindings) {
+    Map<ObjectRef, PortBinding> out = null;
+    for (Map.Entry<ObjectRef, PortBinding> e : bindings.entrySet()) {
+      String owner = dpidOwners.get(e.getValue().dpid());
+      if (owner != null && !owner.equals(source)) {
+        if (out == null) {
+          out = new HashMap<>(bindings);
+        }
+        out.remove(e.getKey());
+        if (refusalsLogged.size() < 10_000 && refusalsLogged.add(source + "|" + e.getValue().dpid())) {
+          LOG.warn("OVSDB {}: reports pod {} on switch {}, whose bridge belongs to OVSDB {}: binding refused (a server "
+              + "binds pods only on its own bridges; check the node's datapath-id)", source, e.getKey(),
+              dpidText(e.getValue().dpid()), owner);
+        }
+      }
+    }
+    return out == null ? bindings : out;
   }
 
   private void deliverPorts() {
@@ -144,14 +198,14 @@ public final class BindingAggregator implements AutoCloseable {
     String nextSoleOwner = null;
     if (bySource.size() == 1) {
       Map.Entry<String, Map<ObjectRef, PortBinding>> only = bySource.entrySet().iterator().next();
-      next = only.getValue();
+      next = ownBindings(only.getKey(), only.getValue());
       nextOwner = null; // every pod belongs to the one source
       nextSoleOwner = only.getKey();
     } else {
       next = new HashMap<>();
       nextOwner = new HashMap<>();
       for (Map.Entry<String, Map<ObjectRef, PortBinding>> s : bySource.entrySet()) {
-        for (Map.Entry<ObjectRef, PortBinding> e : s.getValue().entrySet()) {
+        for (Map.Entry<ObjectRef, PortBinding> e : ownBindings(s.getKey(), s.getValue()).entrySet()) {
           ObjectRef pod = e.getKey();
           String cur = nextOwner.get(pod);
           String was = ownerOf(pod);

@@ -135,7 +135,8 @@ final class JsonFrameSplitter extends ByteToMessageDecoder {
         if (discarding) {
           in.skipBytes(length);
           discarding = false;
-          LOG.warn("{}: dropped a JSON-RPC message of {} bytes (limit {} bytes)", ctx.channel().remoteAddress(),
+          LOG.warn("{}: dropped a JSON-RPC message of {} bytes (limit {} bytes; if this server is really that large, "
+              + "raise sluice run --ovsdb-max-message-bytes)", ctx.channel().remoteAddress(),
               discardedBytes + length, maxFrameBytes);
           discardedBytes = 0;
         } else {

@@ -168,4 +168,29 @@ class BindingAggregatorTest {
     agg.remove("n1");
     assertThat(events()).as("a lost server leaves its switches managed").containsExactly(new PortUnbound(A));
   }
+
+  @Test
+  void aServerCannotBindPodsOnABridgeAnotherServerReports() {
+    io.sluice.model.SwitchPorts n1Bridge = new io.sluice.model.SwitchPorts(1, java.util.Set.of(7L));
+    agg.updatePorts("n1", Map.of(1L, n1Bridge));
+    PortBinding a1 = new PortBinding(A, 1, 5, "m");
+    agg.update("n1", Map.of(A, a1));
+    assertThat(events()).containsExactly(new io.sluice.model.ModelEvent.SwitchPortsUpserted(n1Bridge), new PortBound(a1));
+    // a hostile server claims dpid 1 too: its bridge's ports do not replace n1's, and its bindings there are refused
+    agg.updatePorts("evil", Map.of(1L, new io.sluice.model.SwitchPorts(1, java.util.Set.of(1L, 2L, 3L))));
+    PortBinding ghost = new PortBinding(B, 1, 7, "m");
+    agg.update("evil", Map.of(A, new PortBinding(A, 1, 9, "m"), B, ghost));
+    assertThat(events()).as("nothing moves, nothing new is bound").isEmpty();
+    assertThat(agg.current()).containsExactly(Map.entry(A, a1));
+    // on its own bridge (dpid 2) it binds as any server does
+    PortBinding own = new PortBinding(B, 2, 4, "m");
+    agg.updatePorts("evil", Map.of(1L, new io.sluice.model.SwitchPorts(1, java.util.Set.of(1L)),
+        2L, new io.sluice.model.SwitchPorts(2, java.util.Set.of())));
+    agg.update("evil", Map.of(B, own));
+    assertThat(events()).contains(new PortBound(own));
+    // once n1 is gone for good it owns nothing: the bridge's next server may bind there
+    agg.remove("n1");
+    agg.update("evil", Map.of(B, own, A, new PortBinding(A, 1, 9, "m")));
+    assertThat(agg.current()).containsEntry(A, new PortBinding(A, 1, 9, "m"));
+  }
 }

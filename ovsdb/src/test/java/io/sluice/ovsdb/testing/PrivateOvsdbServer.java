@@ -20,9 +20,16 @@ public final class PrivateOvsdbServer implements AutoCloseable {
   private final Path sock;
   private final Path ctl;
   private final Path pid;
+  private final List<String> extraArgs;
   private boolean running;
 
   public PrivateOvsdbServer() {
+    this(new String[0]);
+  }
+
+  /** With more ovsdb-server options, e.g. {@code --remote=pssl:PORT:127.0.0.1 --private-key=...}. */
+  public PrivateOvsdbServer(String... extraArgs) {
+    this.extraArgs = List.of(extraArgs);
     try {
       dir = Files.createTempDirectory("sluice-ovsdb-");
     } catch (IOException e) {
@@ -50,9 +57,12 @@ public final class PrivateOvsdbServer implements AutoCloseable {
   }
 
   public void start() {
-    Sh.run("ovsdb-server", "--remote=punix:" + sock, "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
-        "--pidfile=" + pid, "--unixctl=" + ctl, "--log-file=" + dir.resolve("ovsdb-server.log"), "--detach",
-        "--no-chdir", db.toString());
+    List<String> cmd = new ArrayList<>(List.of("ovsdb-server", "--remote=punix:" + sock,
+        "--remote=db:Open_vSwitch,Open_vSwitch,manager_options", "--pidfile=" + pid, "--unixctl=" + ctl,
+        "--log-file=" + dir.resolve("ovsdb-server.log"), "--detach", "--no-chdir"));
+    cmd.addAll(extraArgs);
+    cmd.add(db.toString());
+    Sh.run(cmd);
     running = true;
   }
 

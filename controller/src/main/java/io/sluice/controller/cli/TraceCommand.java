@@ -1,0 +1,458 @@
+package io.sluice.controller.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.renderer.flow.Cookie;
+import io.sluice.renderer.pipeline.PipelineProfile;
+import io.sluice.renderer.pipeline.Table;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice trace}: the verdict of the flows that really carry traffic, next to the reference evaluator's. Asks
+ * the running controller where both ends are ({@code /api/v1/trace}), traces a new connection's first packet with
+ * {@code ovs-appctl ofproto/trace} on the source's bridge (OVS follows patch ports into other bridges of the same
+ * ovs-vswitchd), names the policy and rule behind each flow's cookie, and compares.
+ */
+@Command(name = "trace", mixinStandardHelpOptions = true,
+    description = {"Trace a new connection FROM -> TO on a port through the flows installed on the switch (ovs-appctl",
+        "ofproto/trace on the source's bridge), print each table's verdict with the policy and rule behind each flow's",
+        "cookie, and the reference evaluator's answer (sluice explain's) from the running controller's model.",
+        "Run it on the node whose Open vSwitch holds the source's bridge.",
+        "Exit code: 0 the switch and the reference agree (allowed or denied), 3 DISAGREEMENT, 2 bad flags, unknown",
+        "endpoints, controller or ovs-appctl not reachable."})
+final class TraceCommand implements Callable<Integer> {
+  static final int AGREE = 0;
+  static final int USAGE = 2;
+  static final int DISAGREE = 3;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--from", required = true, paramLabel = "NS/POD|IP",
+      description = "The source: a pod, or a pod's address. It must be bound to a switch port Sluice knows (OVSDB).")
+  String from;
+
+  @Option(names = "--to", required = true, paramLabel = "NS/POD|IP",
+      description = "The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
+  String to;
+
+  @Option(names = "--port", required = true, paramLabel = "N[/PROTO]",
+      description = "Destination port, optionally with protocol TCP, UDP or SCTP (default TCP), e.g. 5432, 53/udp.")
+  String port;
+
+  @Option(names = "--api", defaultValue = "http://127.0.0.1:8181", paramLabel = "URL",
+      description = "The controller's status API (sluice run --http), default ${DEFAULT-VALUE}.")
+  String api;
+
+  @Option(names = "--ovs-appctl", defaultValue = "ovs-appctl", paramLabel = "PATH",
+      description = "The ovs-appctl to run (default ${DEFAULT-VALUE}, from PATH).")
+  String appctl;
+
+  @Option(names = "--source-port", defaultValue = "49152", paramLabel = "N",
+      description = "The traced packet's source port (default ${DEFAULT-VALUE}); policies never match on it.")
+  int sourcePort;
+
+  @Option(names = "--quiet", description = "Print only the verdict lines (and a disagreement).")
+  boolean quiet;
+
+  private final ObjectMapper json = new ObjectMapper();
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      return trace(out);
+    } catch (Failure e) {
+      err.println("sluice trace: " + e.getMessage());
+      err.flush();
+      return USAGE;
+    } finally {
+      out.flush();
+    }
+  }
+
+  /** Bad input, or something needed that is not reachable: exit 2 with this message. */
+  static final class Failure extends RuntimeException {
+    Failure(String message) {
+      super(message);
+    }
+  }
+
+  private int trace(PrintWriter out) {
+    if (sourcePort < 1 || sourcePort > 65535) {
+      throw new Failure("--source-port " + sourcePort + ": 1-65535");
+    }
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    JsonNode ctx = get(http, "/api/v1/trace?from=" + enc(from) + "&to=" + enc(to) + "&port=" + enc(port));
+    JsonNode src = ctx.path("from");
+    JsonNode dst = ctx.path("to");
+    String srcName = name(src);
+    String dstName = name(dst);
+    if (!src.has("ofport")) {
+      throw new Failure("--from " + from + ": " + srcName + (src.has("pod") ? " is not bound to a switch port Sluice "
+          + "knows (no OVSDB binding" + (src.path("hostNetwork").asBoolean() ? ", a hostNetwork pod" : "") + ")"
+          : " is not a pod's address") + ": there is no port to trace its packet from");
+    }
+    if (!src.has("bridge")) {
+      throw new Failure("--from " + from + ": the controller does not know the bridge name of switch "
+          + src.path("datapathId").asText() + " (not connected?)");
+    }
+    String bridge = src.path("bridge").asText();
+    DatapathPorts dp = DatapathPorts.parse(run(List.of(appctl, "dpif/show"), "dpif/show"));
+    if (!dp.hasBridge(bridge)) {
+      throw new Failure("bridge " + bridge + " (switch " + src.path("datapathId").asText() + ", of " + srcName
+          + ") is not on the Open vSwitch that " + appctl + " reaches here: run sluice trace on that node");
+    }
+    String flow = flow(ctx, sourcePort);
+    List<String> cmd = List.of(appctl, "ofproto/trace", bridge, flow, "--ct-next", "trk,new", "--ct-next", "trk,new");
+    String text = run(cmd, "ofproto/trace");
+    OfprotoTrace trace;
+    try {
+      trace = OfprotoTrace.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new Failure(e.getMessage());
+    }
+    Set<String> policyCookies = new LinkedHashSet<>();
+    for (OfprotoTrace.Step s : trace.steps()) {
+      if (s.matched() && new Cookie(s.cookie()).owned() && new Cookie(s.cookie()).isRuleAllow()) {
+        policyCookies.add(new Cookie(s.cookie()).toString());
+      }
+    }
+    JsonNode rules = policyCookies.isEmpty() ? json.createObjectNode()
+        : get(http, "/api/v1/trace?cookies=" + enc(String.join(",", policyCookies)));
+    String protocol = ctx.path("protocol").asText();
+    int number = ctx.path("port").asInt();
+    if (!quiet) {
+      out.println("Trace " + srcName + " (" + src.path("ip").asText() + ") -> " + dstName + " (" + dst.path("ip").asText()
+          + ") " + protocol + " " + number + ", a new connection, on bridge " + bridge + " (switch "
+          + src.path("datapathId").asText() + ", model generation " + ctx.path("generation").asLong() + ")");
+      out.println("$ " + String.join(" ", cmd.stream().map(TraceCommand::shellQuote).toList()));
+    }
+    boolean foreign = false;
+    Map<Integer, Table> tables = PipelineProfile.ovs().tables();
+    for (OfprotoTrace.Pass p : trace.passes()) {
+      if (!quiet && p.resumed() != null) {
+        out.println("  -- " + p.resumed());
+      }
+      for (OfprotoTrace.Step s : p.steps()) {
+        Meaning m = meaning(s, ctx, rules);
+        foreign |= m.foreign();
+        if (!quiet) {
+          Table t = tables.get(s.table());
+          out.printf(Locale.ROOT, "  %s table %2d %-17s %s%s%n", s.bridge(), s.table(),
+              t == null ? "?" : t.name(), m.text(),
+              s.matched() ? "  [priority " + s.priority() + ", cookie " + new Cookie(s.cookie()) + "]" : "");
+          if (!s.actions().isEmpty()) {
+            out.println("        " + abbreviate(String.join(" ", s.actions()), 160));
+          }
+        }
+      }
+      if (!quiet) {
+        out.println("  Datapath actions: " + p.datapathActions());
+      }
+    }
+    // the switch's verdict: did the packet leave by the destination's port?
+    String actions = trace.finalActions();
+    // every pass outputs where it goes before it recirculates (NORMAL may flood into a patch port and on): the
+    // packet leaves by the union of all passes' outputs
+    List<Long> outputs = new ArrayList<>();
+    trace.passes().forEach(p -> outputs.addAll(OfprotoTrace.outputs(p.datapathActions())));
+    Long dstDp = dst.has("bridge") && dst.has("ofport")
+        ? dp.datapathPort(dst.path("bridge").asText(), dst.path("ofport").asLong()) : null;
+    boolean dstLocal = dstDp != null;
+    boolean switchAllows = dstLocal ? outputs.contains(dstDp) : !outputs.isEmpty();
+    boolean audited = actions != null && actions.contains("userspace(") && actions.contains("controller(");
+    String how;
+    if (switchAllows) {
+      how = dstLocal ? "out of " + dstName + "'s port " + dst.path("portName").asText(dst.path("ofport").asText())
+          + " (datapath port " + dstDp + ")" : "out of datapath port(s) " + outputs + " toward " + dstName;
+    } else {
+      how = actions == null ? "no datapath actions" : "drop".equals(actions) ? "dropped"
+          : audited ? "dropped; to the controller through a meter" + (actions.contains("rule_cookie=")
+              ? ", " + actions.substring(actions.indexOf("rule_cookie=")).split("[,)]")[0] : "")
+          : "not out of " + dstName + "'s port (" + abbreviate(actions, 120) + ")";
+      if (!outputs.isEmpty()) {
+        how += "; out of datapath port(s) " + outputs;
+      }
+    }
+    JsonNode ref = ctx.path("reference");
+    boolean refAllows;
+    String scope;
+    if (dstLocal || !dst.has("ofport")) {
+      refAllows = ref.path("allowed").asBoolean();
+      scope = "";
+    } else {
+      // the destination's switch is not here: only the source's switch (its egress) was traced
+      JsonNode eg = ref.path("egress");
+      refAllows = !"ISOLATED".equals(eg.path("isolation").asText()) || eg.path("allowedBy").size() > 0;
+      scope = " (egress only: " + dstName + "'s switch " + dst.path("datapathId").asText()
+          + " is not on this Open vSwitch, its ingress was not traced)";
+    }
+    out.println("Switch:    " + (switchAllows ? "ALLOWED" : "DENIED") + " (" + how + ")" + scope);
+    out.println("Reference: " + (ref.path("allowed").asBoolean() ? "ALLOWED" : "DENIED"));
+    ref.path("explanation").forEach(l -> out.println("  " + l.asText()));
+    if (foreign) {
+      out.println("WARNING: the packet matched flows Sluice did not install (marked NOT SLUICE'S above)");
+    }
+    long generation = ctx.path("generation").asLong();
+    List<String> stale = new ArrayList<>();
+    for (JsonNode party : List.of(src, dst)) {
+      if (party.has("realizedGeneration") && (!party.path("connected").asBoolean()
+          || party.path("realizedGeneration").asLong() != generation)) {
+        String sw = party.path("datapathId").asText();
+        String line = "switch " + sw + " (" + name(party) + ") " + (party.path("connected").asBoolean()
+            ? "has realized generation " + party.path("realizedGeneration").asLong() + ", not yet the model's "
+            + generation : "is not connected: its flows are those it last had");
+        if (!stale.contains(line)) {
+          stale.add(line);
+        }
+      }
+    }
+    stale.forEach(l -> out.println("NOTE: " + l));
+    if (switchAllows != refAllows) {
+      out.println("DISAGREEMENT: the switch " + (switchAllows ? "allows" : "denies") + " this connection, the reference "
+          + "evaluator " + (refAllows ? "allows" : "denies") + " it" + (foreign
+          ? "; flows that are not Sluice's are on its path" : !stale.isEmpty()
+          ? "; the switch has not realized the model yet (see NOTE)"
+          : "; the switch's flows differ from what the model compiles to (a Sluice bug, or a change in flight: "
+          + "trace again, and see /api/v1/realization and /api/v1/errors)"));
+      return DISAGREE;
+    }
+    out.println("AGREE: " + (switchAllows ? "allowed" : "denied") + " by the switch and by the reference evaluator");
+    return AGREE;
+  }
+
+  /** What one table step means, and whether its flow is not Sluice's. */
+  record Meaning(String text, boolean foreign) { }
+
+  static Meaning meaning(OfprotoTrace.Step s, JsonNode ctx, JsonNode rules) {
+    if (!s.matched()) {
+      return new Meaning("no flow matched (no table-miss flow)", false);
+    }
+    Cookie c = new Cookie(s.cookie());
+    if (!c.owned()) {
+      return new Meaning("NOT SLUICE'S: a flow Sluice did not install (cookie " + c + ", " + s.match() + ")", true);
+    }
+    String src = name(ctx.path("from"));
+    String dst = name(ctx.path("to"));
+    boolean egressTable = s.table() == PipelineProfile.EGRESS_RULE;
+    boolean drops = s.actions().isEmpty() || s.actions().stream().allMatch(a -> a.equals("drop"))
+        || s.actions().stream().anyMatch(a -> a.startsWith("CONTROLLER") || a.startsWith("controller("));
+    return new Meaning(switch (c.category()) {
+      case POLICY -> {
+        JsonNode r = rules.path(c.toString());
+        yield r.isMissingNode() ? "allowed by a policy rule (id " + c.objectId() + ") the controller's model no longer has"
+            : "allowed by " + r.path("policy").asText() + " " + r.path("direction").asText() + " rule "
+            + r.path("rule").asInt();
+      }
+      case ISOLATION -> {
+        JsonNode side = ctx.path("reference").path(egressTable ? "egress" : "ingress");
+        String who = egressTable ? src : dst;
+        List<String> by = new ArrayList<>();
+        side.path("isolatingPolicies").forEach(p -> by.add(p.asText()));
+        if (side.path("byNamespaceAnnotation").asBoolean()) {
+          by.add("its namespace's annotation");
+        }
+        yield "dropped: " + (egressTable ? "egress" : "ingress") + " isolation of " + who
+            + (by.isEmpty() ? "" : " (by " + String.join(", ", by) + ")") + ", no rule allowed it";
+      }
+      case EXEMPTION -> "not governed: a pod with itself or its own node";
+      case ADMISSION -> s.table() == PipelineProfile.CLASSIFIER
+          ? (drops ? "dropped: the port may not send this (closed port, or a source address not the pod's)"
+              : s.match().contains("nw_src=") || s.match().contains("ipv6_src=")
+              ? "admitted: the pod's port, sending from its own address"
+              : "admitted: a port that is not a pod's (LOCAL, uplink, patch, tunnel)")
+          : drops ? "dropped: the destination's pod port is still closed" : "admission";
+      case SERVICE -> "Service (group " + c.objectId() + ")";
+      case LEARNED -> "learned by the switch (session affinity)";
+      case AUDIT -> "audit log: a copy to the controller (a logged policy allowed it)";
+      case BASE -> base(s, drops, src, dst);
+      default -> "category " + c.category();
+    }, false);
+  }
+
+  private static String base(OfprotoTrace.Step s, boolean drops, String src, String dst) {
+    boolean onward = s.actions().stream().anyMatch(a -> a.startsWith("ct(") || a.startsWith("goto") || a.equals("NORMAL"));
+    if (drops && !onward) {
+      return "base pipeline: dropped";
+    }
+    if (s.priority() != 0) {
+      return "base pipeline";
+    }
+    return switch (s.table()) {
+      case PipelineProfile.SERVICE_LB -> "table-miss: not a new connection to a Service";
+      case PipelineProfile.SERVICE_ENDPOINT -> "table-miss: not translated by a Service";
+      case PipelineProfile.CT_STATE -> "table-miss: a new connection, judged by policy";
+      case PipelineProfile.EGRESS_RULE -> "table-miss: " + src + " is not egress-isolated";
+      case PipelineProfile.INGRESS_RULE -> "table-miss: " + dst + " is not ingress-isolated";
+      case PipelineProfile.L2_FORWARDING -> "forwarded (NORMAL)";
+      default -> "table-miss";
+    };
+  }
+
+  /** The ofproto/trace flow of the connection's first packet, from the context's ports, MACs and addresses. */
+  static String flow(JsonNode ctx, int sourcePort) {
+    JsonNode src = ctx.path("from");
+    JsonNode dst = ctx.path("to");
+    return flowOf(ctx.path("protocol").asText(), src.path("ofport").asLong(), src.path("mac").asText(null),
+        dst.path("mac").asText(null), src.path("ip").asText(), dst.path("ip").asText(), sourcePort,
+        ctx.path("port").asInt());
+  }
+
+  /** A new connection's first packet (a TCP SYN) in ofproto/trace's flow syntax; a null MAC is left out. */
+  static String flowOf(String protocol, long inPort, String srcMac, String dstMac, String srcIp, String dstIp,
+                       int sourcePort, int port) {
+    boolean v6 = srcIp.indexOf(':') >= 0;
+    String proto = protocol.toLowerCase(Locale.ROOT);
+    StringBuilder f = new StringBuilder(proto).append(v6 ? "6" : "").append(",in_port=").append(inPort);
+    if (srcMac != null) {
+      f.append(",dl_src=").append(srcMac);
+    }
+    if (dstMac != null) {
+      f.append(",dl_dst=").append(dstMac);
+    }
+    f.append(v6 ? ",ipv6_src=" : ",nw_src=").append(srcIp)
+        .append(v6 ? ",ipv6_dst=" : ",nw_dst=").append(dstIp)
+        .append(",nw_ttl=64")
+        .append(",").append(proto).append("_src=").append(sourcePort).append(",").append(proto).append("_dst=").append(port);
+    if ("tcp".equals(proto)) {
+      f.append(",tcp_flags=syn");
+    }
+    return f.toString();
+  }
+
+  /** {@link #flowOf} from the default source port. */
+  static String flowOf(String protocol, long inPort, String srcMac, String dstMac, String srcIp, String dstIp,
+                       int port) {
+    return flowOf(protocol, inPort, srcMac, dstMac, srcIp, dstIp, 49152, port);
+  }
+
+  private static String name(JsonNode party) {
+    return party.has("pod") ? party.path("pod").asText() : party.path("ip").asText();
+  }
+
+  private JsonNode get(HttpClient http, String path) {
+    URI uri = URI.create(api.replaceAll("/+$", "") + path);
+    HttpResponse<String> r;
+    try {
+      r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new Failure("the controller's status API at " + api + " is not reachable (" + e + "); give it with --api");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Failure("interrupted");
+    } catch (IllegalArgumentException e) {
+      throw new Failure("--api " + api + ": " + e.getMessage());
+    }
+    if (r.statusCode() == 400) {
+      throw new Failure(r.body().strip());
+    }
+    if (r.statusCode() == 404) {
+      throw new Failure(uri + ": 404, the controller at " + api + " has no trace API (an older Sluice?)");
+    }
+    if (r.statusCode() != 200) {
+      throw new Failure(uri + ": HTTP " + r.statusCode() + " " + r.body().strip());
+    }
+    try {
+      return json.readTree(r.body());
+    } catch (IOException e) {
+      throw new Failure(uri + ": not JSON: " + e.getMessage());
+    }
+  }
+
+  /** Runs a command (10 s at most); its standard output, or a Failure saying why not. */
+  static String run(List<String> cmd, String what) {
+    Process p;
+    try {
+      p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+    } catch (IOException e) {
+      throw new Failure(cmd.get(0) + " cannot be run (" + e.getMessage() + "): install Open vSwitch's tools or give "
+          + "--ovs-appctl");
+    }
+    try (InputStream stdout = p.getInputStream(); InputStream stderr = p.getErrorStream()) {
+      byte[] o = stdout.readAllBytes();
+      byte[] e = stderr.readAllBytes();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new Failure(String.join(" ", cmd) + ": no answer in 10 s");
+      }
+      if (p.exitValue() != 0) {
+        throw new Failure(cmd.get(0) + " " + what + " failed (exit " + p.exitValue() + "): "
+            + new String(e, StandardCharsets.UTF_8).strip() + " -- is ovs-vswitchd running here, and may this user "
+            + "reach its control socket?");
+      }
+      return new String(o, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new Failure(String.join(" ", cmd) + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Failure("interrupted");
+    }
+  }
+
+  /** ovs-appctl dpif/show: each bridge's OpenFlow ports and their datapath port numbers. */
+  record DatapathPorts(Map<String, Map<Long, Long>> bridges) {
+    boolean hasBridge(String bridge) {
+      return bridges.containsKey(bridge);
+    }
+
+    /** The datapath port of a bridge's OpenFlow port, or null. */
+    Long datapathPort(String bridge, long ofport) {
+      Map<Long, Long> m = bridges.get(bridge);
+      return m == null ? null : m.get(ofport);
+    }
+
+    static DatapathPorts parse(String text) {
+      Map<String, Map<Long, Long>> out = new HashMap<>();
+      Map<Long, Long> current = null;
+      for (String line : text.split("\n")) {
+        if (line.matches("^  \\S.*:\\s*$")) {
+          current = new HashMap<>();
+          out.put(line.trim().substring(0, line.trim().length() - 1), current);
+        } else if (current != null && line.startsWith("    ")) {
+          java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s+\\S+ (\\d+)/(\\d+):.*").matcher(line);
+          if (m.matches()) {
+            current.put(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+          }
+        }
+      }
+      return new DatapathPorts(out);
+    }
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static String shellQuote(String s) {
+    return s.matches("[A-Za-z0-9_./:=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+  }
+
+  private static String abbreviate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+  }
+}

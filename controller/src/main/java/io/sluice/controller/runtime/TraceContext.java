@@ -1,0 +1,182 @@
+package io.sluice.controller.runtime;
+
+import io.sluice.controller.session.SwitchPort;
+import io.sluice.controller.sync.SwitchStatus;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.PortBinding;
+import io.sluice.model.Protocol;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.flow.Cookie;
+import io.sluice.renderer.policy.PolicyCompiler;
+import io.sluice.renderer.policy.PolicyIndex;
+import io.sluice.renderer.reference.Endpoint;
+import io.sluice.renderer.reference.EndpointException;
+import io.sluice.renderer.reference.ReferenceEvaluator;
+import io.sluice.renderer.reference.ServiceResolver;
+import io.sluice.renderer.reference.Verdict;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.projectfloodlight.openflow.types.DatapathId;
+
+/**
+ * What {@code sluice trace} needs from the running controller, read from the model it holds: where each end of a
+ * connection is (pod, address, MAC, switch, bridge name, OpenFlow port), the reference evaluator's verdict on the
+ * connection, and what the rule ids in policy cookies stand for. No policy logic of its own: the verdict is
+ * {@link ReferenceEvaluator}'s, the rule names are {@link PolicyIndex#rules()}.
+ */
+final class TraceContext {
+  /** OpenFlow's LOCAL port: its name is the bridge's. */
+  private static final long LOCAL = 0xfffffffeL;
+
+  private TraceContext() { }
+
+  /**
+   * The context of a new connection {@code from -> to} on {@code port} ({@code N[/PROTO]}).
+   *
+   * @throws IllegalArgumentException for bad input (the message says which parameter)
+   */
+  static Map<String, Object> of(Snapshot snap, List<SwitchStatus> switches, boolean legacyIsolation, String from,
+                                String to, String port) {
+    if (from == null || to == null || port == null) {
+      throw new IllegalArgumentException("from, to and port are required (from=NS/POD|IP&to=NS/POD|IP&port=N[/PROTO])");
+    }
+    Endpoint src = endpoint(from, "from");
+    Endpoint dst = endpoint(to, "to");
+    Protocol protocol = protocol(port);
+    int number = portNumber(port);
+    if (dst instanceof Endpoint.Address a && ServiceResolver.byVirtualAddress(snap, a.ip(), protocol, number).isPresent()) {
+      throw new IllegalArgumentException("to: " + a.ip() + " is a Service's virtual address; trace to one of its "
+          + "endpoints (sluice explain shows them): a traced packet does not carry the hash that picks a bucket");
+    }
+    Verdict v;
+    try {
+      v = new ReferenceEvaluator(legacyIsolation).evaluate(snap, src, dst, protocol, number);
+    } catch (EndpointException e) {
+      throw new IllegalArgumentException((e.source() ? "from " : "to ") + e.endpoint() + ": " + e.reason(), e);
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("generation", snap.generation());
+    body.put("protocol", protocol.name());
+    body.put("port", number);
+    body.put("from", party(snap, switches, v.from()));
+    body.put("to", party(snap, switches, v.to()));
+    Map<String, Object> verdict = new LinkedHashMap<>();
+    verdict.put("allowed", v.allowed());
+    verdict.put("explanation", v.explanation());
+    verdict.put("egress", side(v.egress()));
+    verdict.put("ingress", side(v.ingress()));
+    body.put("reference", verdict);
+    return body;
+  }
+
+  /** What each cookie's rule id names, for the policy rule cookies among {@code cookies} (hex, comma separated). */
+  static Map<String, Object> rules(PolicyIndex index, String cookies) {
+    Map<Long, PolicyCompiler.RuleRef> byId = new java.util.HashMap<>();
+    for (PolicyCompiler.RuleRef r : index.rules()) {
+      byId.putIfAbsent(r.id(), r);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (cookies == null || cookies.isBlank()) {
+      return out;
+    }
+    for (String c : cookies.split(",", 256)) {
+      String hex = c.trim().toLowerCase(Locale.ROOT);
+      long value;
+      try {
+        value = Long.parseUnsignedLong(hex.startsWith("0x") ? hex.substring(2) : hex, 16);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("cookies: '" + c + "' is not a hexadecimal cookie", e);
+      }
+      Cookie cookie = new Cookie(value);
+      if (cookie.owned() && cookie.isRuleAllow()) {
+        PolicyCompiler.RuleRef r = byId.get(cookie.objectId());
+        if (r != null) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("policy", r.policy().toString());
+          m.put("direction", r.direction().toLowerCase(Locale.ROOT));
+          m.put("rule", r.rule());
+          out.put(cookie.toString(), m);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, Object> party(Snapshot snap, List<SwitchStatus> switches, Verdict.Party p) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    p.pod().ifPresent(ref -> m.put("pod", ref.toString()));
+    m.put("ip", p.address());
+    m.put("hostNetwork", p.hostNetwork());
+    PortBinding b = p.pod().map(ref -> snap.bindings().get(ref)).orElse(null);
+    if (b != null && !p.hostNetwork()) {
+      m.put("datapathId", DatapathId.of(b.dpid()).toString());
+      m.put("ofport", b.ofport());
+      if (b.mac() != null) {
+        m.put("mac", b.mac());
+      }
+      for (SwitchStatus s : switches) {
+        if (DatapathId.of(s.datapathId()).getLong() == b.dpid()) {
+          m.put("connected", s.connected());
+          m.put("realizedGeneration", s.realizedGeneration());
+          for (SwitchPort sp : s.ports()) {
+            if (sp.portNo() == LOCAL) {
+              m.put("bridge", sp.name());
+            }
+            if (sp.portNo() == b.ofport()) {
+              m.put("portName", sp.name());
+            }
+          }
+        }
+      }
+    }
+    return m;
+  }
+
+  private static Map<String, Object> side(Verdict.Side s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("isolation", s.isolation().name());
+    m.put("isolatingPolicies", s.isolatingPolicies().stream().map(ObjectRef::toString).toList());
+    m.put("byNamespaceAnnotation", s.byNamespaceAnnotation());
+    List<String> rules = new ArrayList<>();
+    s.allowedBy().forEach(r -> rules.add(r.toString()));
+    m.put("allowedBy", rules);
+    return m;
+  }
+
+  private static Endpoint endpoint(String text, String name) {
+    try {
+      return Endpoint.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The protocol after the slash of N/PROTO, TCP if none. */
+  static Protocol protocol(String text) {
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      return Protocol.TCP;
+    }
+    String name = text.substring(slash + 1).toUpperCase(Locale.ROOT);
+    for (Protocol p : Protocol.values()) {
+      if (p.name().equals(name)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException("port " + text + ": protocol must be TCP, UDP or SCTP");
+  }
+
+  /** The number of N/PROTO: 1–65535. */
+  static int portNumber(String text) {
+    int slash = text.indexOf('/');
+    String digits = slash < 0 ? text : text.substring(0, slash);
+    if (!digits.matches("[0-9]{1,5}") || Integer.parseInt(digits) < 1 || Integer.parseInt(digits) > 65535) {
+      throw new IllegalArgumentException("port " + text + ": expected a port number 1-65535, optionally with "
+          + "/TCP, /UDP or /SCTP");
+    }
+    return Integer.parseInt(digits);
+  }
+}

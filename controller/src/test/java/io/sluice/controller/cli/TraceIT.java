@@ -1,0 +1,216 @@
+package io.sluice.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.controller.runtime.RuntimeConfig;
+import io.sluice.controller.runtime.SluiceRuntime;
+import io.sluice.controller.sync.SwitchStatus;
+import io.sluice.controller.testing.Ovs;
+import io.sluice.controller.testing.Sh;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code sluice trace} against a running Sluice on real OVS. db admits web on TCP 5432 (policy {@code db-allow},
+ * rule 0); probe is denied by db's ingress isolation. Each is traced through the installed flows and must agree with
+ * the reference evaluator, naming the rule or the isolation; a connection no rule allows on a port the rule does not
+ * name is denied too. probe's egress is isolated (only 10.75.0.0/24 on 5432): a connection out of the cluster is
+ * dropped in table 30, one to an address in the block is allowed there. far is on a second bridge behind patch ports:
+ * its ingress is judged there. Then a flow that is not Sluice's (foreign cookie, higher priority) lets probe through: the
+ * switch now allows what the reference denies, and trace must say so and exit 3. Bad endpoints, an unreachable API
+ * exit 2. The raw traces are kept under target/trace-captures (the parser's test resources come from there).
+ */
+class TraceIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void tracesAgreeWithTheReferenceAndADisagreementFails() throws Exception {
+    Files.writeString(dir.resolve("cluster.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: trc}", "---",
+        pod("web", "10.75.0.1", "web"), pod("db", "10.75.0.2", "db"), pod("probe", "10.75.0.3", "probe"),
+        pod("far", "10.75.0.4", "far"),
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: far-allow, namespace: trc}",
+        "spec:", "  podSelector: {matchLabels: {app: far}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: web}}}]", "    ports: [{port: 8080}]", "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: probe-egress, namespace: trc}",
+        "spec:", "  podSelector: {matchLabels: {app: probe}}", "  policyTypes: [Egress]", "  egress:",
+        "  - to: [{ipBlock: {cidr: 10.75.0.0/24}}]", "    ports: [{port: 5432}]", "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: db-allow, namespace: trc}",
+        "spec:", "  podSelector: {matchLabels: {app: db}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: web}}}]", "    ports: [{port: 5432}]", ""));
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null);
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String br = ovs.bridge("tr", 0x7e75, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      ovs.host(br, "web", "10.75.0.1/24", "0a:58:0a:4b:00:01", "trc", "web");
+      String dbPort = ovs.host(br, "db", "10.75.0.2/24", "0a:58:0a:4b:00:02", "trc", "db");
+      ovs.host(br, "prb", "10.75.0.3/24", "0a:58:0a:4b:00:03", "trc", "probe");
+      // far is on a second bridge of the same ovs-vswitchd, reached through a pair of patch ports
+      String br2 = ovs.bridge("tr2", 0x7e77, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      String pa = ovs.name("pa");
+      String pb = ovs.name("pb");
+      Sh.run("ovs-vsctl", "add-port", br, pa, "--", "set", "Interface", pa, "type=patch", "options:peer=" + pb, "--",
+          "add-port", br2, pb, "--", "set", "Interface", pb, "type=patch", "options:peer=" + pa);
+      String farPort = ovs.host(br2, "far", "10.75.0.4/24", "0a:58:0a:4b:00:04", "trc", "far");
+      awaitRealized(rt);
+      String api = "http://127.0.0.1:" + rt.httpPort();
+
+      Run allowed = trace(api, "trc/web", "trc/db", "5432");
+      assertThat(allowed.code()).as(allowed.out() + allowed.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(allowed.out())
+          .contains("table 40 IngressRule")
+          .contains("allowed by trc/db-allow ingress rule 0")
+          .contains("table-miss: trc/web is not egress-isolated")
+          .contains("Switch:    ALLOWED (out of trc/db's port " + dbPort)
+          .contains("Reference: ALLOWED")
+          .contains("AGREE: allowed")
+          .doesNotContain("NOT SLUICE'S")
+          .doesNotContain("NOTE: ");
+
+      Run denied = trace(api, "trc/probe", "10.75.0.2", "5432/tcp");
+      assertThat(denied.code()).as(denied.out() + denied.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(denied.out())
+          .contains("dropped: ingress isolation of trc/db (by trc/db-allow), no rule allowed it")
+          .contains("Switch:    DENIED (dropped; to the controller through a meter, rule_cookie=0x5c05")
+          .contains("Reference: DENIED")
+          .contains("AGREE: denied")
+          .doesNotContain("allowed by trc/db-allow");
+
+      Run otherPort = trace(api, "trc/web", "trc/db", "5433");
+      assertThat(otherPort.code()).as(otherPort.out() + otherPort.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(otherPort.out()).contains("Switch:    DENIED").contains("Reference: DENIED");
+
+      Run udp = trace(api, "trc/db", "trc/web", "53/udp");
+      assertThat(udp.code()).as(udp.out() + udp.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(udp.out()).contains("Switch:    ALLOWED").contains("Reference: ALLOWED");
+
+      // egress: probe may open connections only into 10.75.0.0/24 on 5432
+      Run egressDenied = trace(api, "trc/probe", "192.0.2.1", "80");
+      assertThat(egressDenied.code()).as(egressDenied.out() + egressDenied.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(egressDenied.out())
+          .contains("table 30 EgressRule        dropped: egress isolation of trc/probe (by trc/probe-egress), no rule "
+              + "allowed it")
+          .contains("Switch:    DENIED").contains("Reference: DENIED");
+      Run egressAllowed = trace(api, "trc/probe", "10.75.0.9", "5432");
+      assertThat(egressAllowed.code()).as(egressAllowed.out() + egressAllowed.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(egressAllowed.out())
+          .contains("table 30 EgressRule        allowed by trc/probe-egress egress rule 0")
+          .contains("Switch:    ALLOWED (out of datapath port(s)")
+          .contains("Reference: ALLOWED");
+
+      // raw captures for the parser's unit test
+      Path captures = Path.of("target", "trace-captures");
+      Files.createDirectories(captures);
+      Files.writeString(captures.resolve("allowed.txt"), Sh.exec(10, "ovs-appctl", "ofproto/trace", br,
+          TraceCommand.flowOf("tcp", 1, "0a:58:0a:4b:00:01", "0a:58:0a:4b:00:02", "10.75.0.1", "10.75.0.2", 5432),
+          "--ct-next", "trk,new", "--ct-next", "trk,new").out());
+
+      Files.writeString(captures.resolve("allowed.cli.txt"), allowed.out());
+      Files.writeString(captures.resolve("denied.cli.txt"), denied.out());
+
+      // bad input and unreachable things: exit 2
+      assertThat(trace(api, "trc/nope", "trc/db", "5432").code()).isEqualTo(TraceCommand.USAGE);
+      assertThat(trace(api, "trc/web", "trc/db", "99999").code()).isEqualTo(TraceCommand.USAGE);
+      Run noApi = trace("http://127.0.0.1:1", "trc/web", "trc/db", "5432");
+      assertThat(noApi.code()).isEqualTo(TraceCommand.USAGE);
+      assertThat(noApi.err()).contains("not reachable");
+      Run noAppctl = trace(api, "trc/web", "trc/db", "5432", "--ovs-appctl", "/nonexistent/ovs-appctl");
+      assertThat(noAppctl.code()).isEqualTo(TraceCommand.USAGE);
+      assertThat(noAppctl.err()).contains("cannot be run");
+
+      // across the patch ports: OVS's trace follows the packet into the second bridge, whose ingress rules judge it
+      Files.writeString(captures.resolve("patch.txt"), Sh.exec(10, "ovs-appctl", "ofproto/trace", br,
+          TraceCommand.flowOf("tcp", 1, "0a:58:0a:4b:00:01", "0a:58:0a:4b:00:04", "10.75.0.1", "10.75.0.4", 8080),
+          "--ct-next", "trk,new", "--ct-next", "trk,new").out());
+      Run across = trace(api, "trc/web", "trc/far", "8080");
+      assertThat(across.code()).as(across.out() + across.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(across.out())
+          .contains(br2 + " table 40 IngressRule       allowed by trc/far-allow ingress rule 0")
+          .contains("Switch:    ALLOWED (out of trc/far's port " + farPort)
+          .contains("AGREE: allowed");
+      Run acrossDenied = trace(api, "trc/db", "trc/far", "8080");
+      assertThat(acrossDenied.code()).as(acrossDenied.out() + acrossDenied.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(acrossDenied.out())
+          .contains(br2 + " table 40 IngressRule       dropped: ingress isolation of trc/far (by trc/far-allow)")
+          .contains("Switch:    DENIED")
+          .contains("AGREE: denied");
+      Files.writeString(captures.resolve("patch.cli.txt"), across.out());
+
+      // a flow that is not Sluice's lets probe reach db: the switch and the reference now disagree
+      Sh.run("ovs-ofctl", "-O", "OpenFlow15", "add-flow", br,
+          "cookie=0x1234,table=40,priority=250,ip,nw_src=10.75.0.3,nw_dst=10.75.0.2,actions=goto_table:50");
+      Run forged = trace(api, "trc/probe", "trc/db", "5432");
+      assertThat(forged.code()).as(forged.out() + forged.err()).isEqualTo(TraceCommand.DISAGREE);
+      assertThat(forged.out())
+          .contains("NOT SLUICE'S: a flow Sluice did not install (cookie 0x1234")
+          .contains("Switch:    ALLOWED")
+          .contains("Reference: DENIED")
+          .contains("DISAGREEMENT: the switch allows this connection, the reference evaluator denies it");
+      Files.writeString(captures.resolve("disagreement.cli.txt"), forged.out());
+      Files.writeString(captures.resolve("disagreement.txt"), Sh.exec(10, "ovs-appctl", "ofproto/trace", br,
+          TraceCommand.flowOf("tcp", 3, "0a:58:0a:4b:00:03", "0a:58:0a:4b:00:02", "10.75.0.3", "10.75.0.2", 5432),
+          "--ct-next", "trk,new", "--ct-next", "trk,new").out());
+      // and one that drops what the policy allows: the other way round
+      Sh.run("ovs-ofctl", "-O", "OpenFlow15", "add-flow", br,
+          "cookie=0x5678,table=40,priority=260,tcp,nw_src=10.75.0.1,nw_dst=10.75.0.2,tp_dst=5432,actions=drop");
+      Run dropped = trace(api, "trc/web", "trc/db", "5432");
+      assertThat(dropped.code()).as(dropped.out() + dropped.err()).isEqualTo(TraceCommand.DISAGREE);
+      assertThat(dropped.out())
+          .contains("NOT SLUICE'S: a flow Sluice did not install (cookie 0x5678")
+          .contains("Switch:    DENIED (dropped)")
+          .contains("Reference: ALLOWED")
+          .contains("DISAGREEMENT: the switch denies this connection, the reference evaluator allows it");
+      Sh.run("ovs-ofctl", "-O", "OpenFlow15", "del-flows", br, "cookie=0x5678/-1");
+      // once it is gone, they agree again
+      Sh.run("ovs-ofctl", "-O", "OpenFlow15", "del-flows", br, "cookie=0x1234/-1");
+      Files.writeString(captures.resolve("denied.txt"), Sh.exec(10, "ovs-appctl", "ofproto/trace", br,
+          TraceCommand.flowOf("tcp", 3, "0a:58:0a:4b:00:03", "0a:58:0a:4b:00:02", "10.75.0.3", "10.75.0.2", 5432),
+          "--ct-next", "trk,new", "--ct-next", "trk,new").out());
+      assertThat(trace(api, "trc/probe", "trc/db", "5432").code()).isEqualTo(TraceCommand.AGREE);
+    }
+  }
+
+  record Run(int code, String out, String err) { }
+
+  static Run trace(String api, String from, String to, String port, String... more) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new SluiceCli());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    List<String> args = new java.util.ArrayList<>(List.of("trace", "--api", api, "--from", from, "--to", to,
+        "--port", port));
+    args.addAll(List.of(more));
+    int code = cli.execute(args.toArray(String[]::new));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static String pod(String name, String ip, String app) {
+    return String.join("\n", "apiVersion: v1", "kind: Pod",
+        "metadata: {name: " + name + ", namespace: trc, labels: {app: " + app + "}}",
+        "spec: {containers: [{name: c, image: x}]}", "status: {podIP: " + ip + "}", "---", "");
+  }
+
+  private static void awaitRealized(SluiceRuntime rt) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      List<SwitchStatus> st = rt.switches().statuses();
+      long bound = rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals("trc")).count();
+      if (bound == 4 && st.size() == 2
+          && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation())) {
+        return;
+      }
+      Ovs.sleep(20);
+    }
+    throw new AssertionError("not realized: generation " + rt.model().generation() + ", " + rt.switches().statuses());
+  }
+}
