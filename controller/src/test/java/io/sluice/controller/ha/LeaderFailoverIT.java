@@ -132,7 +132,17 @@ class LeaderFailoverIT {
           await(20, "the stale master is refused", () -> stale.log().contains("refused role MASTER (generation id "
               + term + ")"));
           assertThat(standby.realizedAsMaster(DPID)).isTrue();
-          assertThat(roles(br)).doesNotContain("other").hasSize(2);
+          // The switch keeps the new leader as its master; the stale replica, refused, closes its connection and OVS
+          // dials it again (it is "other" until it asks and is refused once more). OVS refreshes the role column every
+          // few seconds, so wait for the master to show there and then watch that the stale one never becomes master.
+          String standbyTarget = "tcp:127.0.0.1:" + standby.openflowPort;
+          String staleTarget = "tcp:127.0.0.1:" + stale.openflowPort;
+          await(15, "OVS shows the new leader as master", () -> "master".equals(roleOf(br, standbyTarget)));
+          for (int i = 0; i < 10; i++) {
+            assertThat(roleOf(br, staleTarget)).as("role of the stale replica on %s", br).isNotEqualTo("master");
+            assertThat(roleOf(br, standbyTarget)).as("role of the leader on %s", br).isEqualTo("master");
+            Ovs.sleep(300);
+          }
         }
       }
     }
@@ -152,6 +162,18 @@ class LeaderFailoverIT {
 
 
   /** The role OVS reports for each controller connection of the bridge. */
+  /** The role column of the bridge's controller row with this target (empty until OVS has refreshed it). */
+  private static String roleOf(String br, String target) {
+    for (String uuid : Sh.run("ovs-vsctl", "--bare", "get", "bridge", br, "controller").replaceAll("[\\[\\],]", " ")
+        .trim().split("\\s+")) {
+      if (!uuid.isBlank() && Sh.run("ovs-vsctl", "--bare", "get", "controller", uuid, "target").trim()
+          .replace("\"", "").equals(target)) {
+        return Sh.run("ovs-vsctl", "--bare", "get", "controller", uuid, "role").trim();
+      }
+    }
+    return "";
+  }
+
   private static List<String> roles(String br) {
     List<String> out = new java.util.ArrayList<>();
     for (String uuid : Sh.run("ovs-vsctl", "--bare", "get", "bridge", br, "controller").replaceAll("[\\[\\],]", " ")
