@@ -6,6 +6,7 @@ import io.sluice.controller.session.SwitchPort;
 import io.sluice.controller.session.SwitchSession;
 import io.sluice.renderer.flow.DesiredTables;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +90,9 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   private final Object holdLock = new Object();
   private boolean holding;
   private final List<Runnable> held = new java.util.ArrayList<>();
+
+  /** Orders role changes against attaching sessions (see {@link #attachIfCurrent}). */
+  private final Object roleLock = new Object();
 
   public SwitchManager(FlowCodec codec, LongFunction<DesiredTables> render, SyncMetrics metrics, Role role) {
     this(codec, render, metrics, role, 1, Options.defaults());
@@ -182,24 +186,46 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
    * role, and one that grants a writing role is reconciled (read back and corrected, never flushed).
    */
   public void changeRole(int shard, Role role) {
-    Role was = roles.getAndSet(shard, role);
-    if (role.equals(was)) {
-      return;
+    List<Map.Entry<SwitchSession, SwitchSync>> ask = new ArrayList<>();
+    synchronized (roleLock) {
+      Role was = roles.getAndSet(shard, role);
+      if (role.equals(was)) {
+        return;
+      }
+      LOG.info("shard {}: role {} (generation id {}), was {}", shard, role.describe(), role.generationId(),
+          was.describe());
+      for (Map.Entry<Long, SwitchSession> e : owners.entrySet()) {
+        if (shardOf(e.getKey(), roles.length()) != shard || !e.getValue().isActive()) {
+          continue;
+        }
+        SwitchSync sync = switches.get(e.getKey());
+        if (sync == null) {
+          continue;
+        }
+        if (!role.writes()) {
+          sync.stopWriting(role.describe());
+        }
+        ask.add(Map.entry(e.getValue(), sync));
+      }
     }
-    LOG.info("shard {}: role {} (generation id {}), was {}", shard, role.describe(), role.generationId(),
-        was.describe());
-    for (Map.Entry<Long, SwitchSession> e : owners.entrySet()) {
-      if (shardOf(e.getKey(), roles.length()) != shard || !e.getValue().isActive()) {
-        continue;
+    for (Map.Entry<SwitchSession, SwitchSync> e : ask) {
+      applyRole(e.getKey(), e.getValue(), role, false);
+    }
+  }
+
+  /**
+   * Attaches the session with the role it was granted, unless its shard has been asked for another role since (that
+   * request's answer attaches it): an answer that arrives, or a held switch released, after a newer role was asked
+   * for must not undo it (a STANDBY attach run after a MASTER one would leave the leader not writing).
+   */
+  private void attachIfCurrent(SwitchSession session, SwitchSync sync, Role role, String granted) {
+    synchronized (roleLock) {
+      if (!role.equals(roles.get(shardOf(session.dpid().getLong(), roles.length())))) {
+        LOG.debug("switch {}: role {} answered after a newer role was asked for; its answer decides", session.name(),
+            role.describe());
+        return;
       }
-      SwitchSync sync = switches.get(e.getKey());
-      if (sync == null) {
-        continue;
-      }
-      if (!role.writes()) {
-        sync.stopWriting(role.describe());
-      }
-      applyRole(e.getValue(), sync, role, false);
+      sync.attach(session, role.writes(), granted);
     }
   }
 
@@ -216,7 +242,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
             } else if (role.equals(roles.get(shardOf(session.dpid().getLong(), roles.length())))) {
               String granted = reply instanceof OFRoleReply rr ? roleName(rr.getRole()) : roleName(role.role());
               LOG.info("switch {}: role {} granted (generation id {})", session.name(), granted, role.generationId());
-              whenReleased(session, sync, () -> sync.attach(session, mayWrite, granted));
+              whenReleased(session, sync, () -> attachIfCurrent(session, sync, role, granted));
             } // else: a newer role was asked for meanwhile; its answer decides
           });
     } else if (connecting || mayWrite) {
@@ -224,7 +250,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
       // switch that completes the handshake and then answers nothing never takes one of the bounded sync threads.
       session.barrier().whenComplete((ok, err) -> {
         if (err == null) {
-          whenReleased(session, sync, () -> sync.attach(session, mayWrite, role.describe()));
+          whenReleased(session, sync, () -> attachIfCurrent(session, sync, role, role.describe()));
         } else if (session.isActive()) {
           LOG.warn("switch {} did not answer a barrier after the handshake ({}); closing", session.name(), err.getMessage());
           session.close("no barrier reply");

@@ -329,8 +329,8 @@ final class SwitchSync {
       flowCount = owned.size();
       groupCount = installedGroups.size();
       meterCount = installedMeters.size();
-      LOG.info("switch {}: read {} Sluice flows, {} groups, {} meters; not writing (role SLAVE)", name, owned.size(),
-          installedGroups.size(), installedMeters.size());
+      LOG.info("switch {}: read {} Sluice flows, {} groups, {} meters; not writing (role {})", name, owned.size(),
+          installedGroups.size(), installedMeters.size(), role);
       return;
     }
     PushResult r = apply(s, desired, actual.flows);

@@ -66,8 +66,13 @@ class ShardsIT {
         SluiceProcess lead1 = replicas.get(holder(kc, 1));
         // Each replica asks for SLAVE on the other shard's switch once it has observed that shard's leader (the
         // elector reports it a retry period or so after the leader won); until then it stands by and writes nothing.
-        await(10, "each replica is SLAVE on the shard it does not lead", () ->
-            "SLAVE".equals(lead1.sw(sw0).get("role").asText()) && "SLAVE".equals(lead0.sw(sw1).get("role").asText()));
+        try {
+          await(10, "each replica is SLAVE on the shard it does not lead", () ->
+              "SLAVE".equals(lead1.sw(sw0).get("role").asText()) && "SLAVE".equals(lead0.sw(sw1).get("role").asText()));
+        } catch (AssertionError e) {
+          throw new AssertionError(e.getMessage() + ": " + lead1.name + " on " + sw0 + " " + lead1.sw(sw0) + ", "
+              + lead0.name + " on " + sw1 + " " + lead0.sw(sw1) + "\n--- a:\n" + a.log() + "\n--- b:\n" + b.log(), e);
+        }
         int term1 = transitions(kc, 1);
         String flowsOf1 = String.join("\n", ovs.flows(bridges[1]));
 
