@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code sluice}: the command line. Subcommands do the work. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCli.Version.class,
     description = "Sluice: an SDN controller that turns Kubernetes intent into OpenFlow for Open vSwitch.",
-    subcommands = {RunCommand.class, CompileCommand.class, ExplainCommand.class, TraceCommand.class, TestCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {RunCommand.class, CompileCommand.class, ExplainCommand.class, TraceCommand.class, TestCommand.class, AdviseCommand.class,
+        CommandLine.HelpCommand.class})
 public final class SluiceCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
