@@ -19,7 +19,8 @@
 #               with every allowed connection logged / without; real OVS bridge)
 #   trace       io.sluice.controller.bench.TraceBench (median time of one `sluice trace`: API, ovs-appctl ofproto/trace,
 #               parse; 3,000 pods, 100 policies on the traced pod; real OVS bridge)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, services-ovs, labels, k8s, ha, ovs, load, audit, trace) runs one; `deploy/bench.sh gc` compares the
+#   advise      io.sluice.controller.bench.AdviseBench (sluice advise on 10,000 observed connections, 1,000 pods)
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, services, services-ovs, labels, k8s, ha, ovs, load, audit, trace, advise) runs one; `deploy/bench.sh gc` compares the
 # default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,7 @@ case "$which" in all|ovs) run controller io.sluice.controller.bench.OvsBench ;; 
 case "$which" in all|load) run controller io.sluice.controller.bench.LoadBench ;; esac
 case "$which" in all|audit) run controller io.sluice.controller.bench.AuditBench ;; esac
 case "$which" in all|trace) run controller io.sluice.controller.bench.TraceBench ;; esac
+case "$which" in all|advise) run controller io.sluice.controller.bench.AdviseBench ;; esac
 if [ "$which" = gc ]; then # not in "all": cold manifest loads, G1 and deploy/java-options alternating, side by side
   dir=$(mktemp -d)/manifests
   trap 'rm -rf "$(dirname "$dir")"' EXIT

@@ -98,10 +98,9 @@ public final class Advisor {
   }
 
   /** The pods a policy selects: a namespace and a label selector. */
-  record Workload(String namespace, LabelSelector selector) implements Peer {
-    @Override
-    public String key() {
-      return "0 " + namespace + " " + new TreeMap<>(selector.matchLabels());
+  record Workload(String namespace, LabelSelector selector, String key) implements Peer {
+    Workload(String namespace, LabelSelector selector) {
+      this(namespace, selector, "0 " + namespace + " " + new TreeMap<>(selector.matchLabels()));
     }
   }
 
@@ -408,6 +407,15 @@ public final class Advisor {
     return name;
   }
 
+  /**
+   * The pod itself when the address is the only one of a pod (the same judgement, without the evaluator looking the
+   * address up among every pod), else the address.
+   */
+  private Endpoint endpoint(String address) {
+    Pod p = podByAddress.get(Addresses.canonical(address));
+    return p != null && p.ips().size() == 1 ? Endpoint.pod(p.ref()) : Endpoint.ip(address);
+  }
+
   /** The observed connections that the current policies plus the proposal still deny. */
   private List<Connection> check(List<NetworkPolicy> proposal, Map<Connection, Long> distinct) {
     Map<ObjectRef, NetworkPolicy> all = new HashMap<>(snap.networkPolicies());
@@ -430,11 +438,11 @@ public final class Advisor {
         if (vip.isPresent()) {
           allowed = true;
           for (ServiceResolver.Backend b : vip.get().backends()) {
-            allowed &= evaluator.evaluate(after, Endpoint.ip(c.source()), Endpoint.ip(b.address()), c.protocol(),
+            allowed &= evaluator.evaluate(after, endpoint(c.source()), endpoint(b.address()), c.protocol(),
                 b.port()).allowed();
           }
         } else {
-          allowed = evaluator.evaluate(after, Endpoint.ip(c.source()), Endpoint.ip(c.destination()), c.protocol(),
+          allowed = evaluator.evaluate(after, endpoint(c.source()), endpoint(c.destination()), c.protocol(),
               c.port()).allowed();
         }
       } catch (IllegalArgumentException ex) {

@@ -17,6 +17,7 @@ import io.sluice.renderer.reference.Verdict.Side;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +27,7 @@ import java.util.Optional;
  * The reference reading of Kubernetes NetworkPolicy: may a new connection from one endpoint to another pass? Written
  * straight from the API's documented rules, one connection at a time, by scanning the snapshot: it shares nothing
  * with the compiler, so the two can be compared. See the package documentation for the choices where the API leaves
- * room. Stateless and thread-safe.
+ * room. Thread-safe; the only thing it keeps is an index of the last snapshot's pods by address (a cache).
  */
 public final class ReferenceEvaluator {
   /** The label the API server puts on every namespace, with the namespace's name as its value. */
@@ -269,7 +270,29 @@ public final class ReferenceEvaluator {
     }
   }
 
-  private static Located locate(Snapshot snapshot, Endpoint endpoint, boolean source) {
+  /** The pods (not host-network) of the snapshot by address, sorted by name: built once per snapshot's pod map. */
+  private Map<String, List<Pod>> owners(Snapshot snapshot) {
+    OwnerIndex i = ownerIndex.get();
+    if (i != null && i.pods() == snapshot.pods()) {
+      return i.byAddress();
+    }
+    Map<String, List<Pod>> byAddress = new HashMap<>();
+    snapshot.pods().values().stream()
+        .filter(p -> !p.hostNetwork())
+        .sorted(Comparator.comparing(Pod::ref))
+        .forEach(p -> addresses(p).stream().map(a -> Arrays.toString(a.bytes)).distinct()
+            .forEach(k -> byAddress.computeIfAbsent(k, x -> new ArrayList<>()).add(p)));
+    ownerIndex.set(new OwnerIndex(snapshot.pods(), byAddress));
+    return byAddress;
+  }
+
+  /** A cache, not state: the answer is the same with or without it. */
+  private record OwnerIndex(Map<ObjectRef, Pod> pods, Map<String, List<Pod>> byAddress) { }
+
+  private final java.util.concurrent.atomic.AtomicReference<OwnerIndex> ownerIndex =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  private Located locate(Snapshot snapshot, Endpoint endpoint, boolean source) {
     if (endpoint instanceof Endpoint.PodRef ref) {
       Pod pod = snapshot.pods().get(ref.ref());
       if (pod == null) {
@@ -284,11 +307,7 @@ public final class ReferenceEvaluator {
     String text = ((Endpoint.Address) endpoint).ip();
     byte[] bytes = Ip.parse(text);
     // A pod's address is that pod. hostNetwork pods share their node's address and stay an address.
-    List<Pod> owners = snapshot.pods().values().stream()
-        .filter(p -> !p.hostNetwork())
-        .filter(p -> addresses(p).stream().anyMatch(a -> Arrays.equals(a.bytes, bytes)))
-        .sorted(Comparator.comparing(Pod::ref))
-        .toList();
+    List<Pod> owners = owners(snapshot).getOrDefault(Arrays.toString(bytes), List.of());
     if (owners.size() > 1) {
       throw new EndpointException(source, endpoint, "address belongs to several pods: "
           + String.join(", ", owners.stream().map(p -> p.ref().toString()).toList()));
