@@ -9,12 +9,16 @@ import io.sluice.model.source.SourceError;
 import io.sluice.renderer.reference.Endpoint;
 import io.sluice.renderer.reference.EndpointException;
 import io.sluice.model.Service;
+import io.sluice.renderer.advisor.Connection;
+import io.sluice.renderer.advisor.PolicyDiff;
 import io.sluice.renderer.reference.ReferenceEvaluator;
 import io.sluice.renderer.reference.ServiceResolver;
 import io.sluice.renderer.reference.Verdict;
 import io.sluice.watcher.manifest.ManifestSource;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
@@ -33,6 +37,7 @@ import picocli.CommandLine.Spec;
         "allowed it. Answers from the reference evaluator of the Kubernetes API rules, independent of the compiled flows.",
         "A Service (--to NS/SERVICE:PORT, or its cluster IP with --port) is first translated as kube-proxy would, and",
         "the connection is judged for each endpoint it may reach (policy applies to the translated connection).",
+        "With --diff DIR: what the policies in DIR would break or newly allow (see --fail-on for the exit code).",
         "Exit code: 0 ALLOWED (every endpoint), 1 DENIED (some endpoint, or no endpoint at all), 2 bad flags or endpoints."})
 final class ExplainCommand implements Callable<Integer> {
   static final int ALLOWED = 0;
@@ -47,11 +52,11 @@ final class ExplainCommand implements Callable<Integer> {
           + "Invalid documents are skipped with a warning.")
   Path manifests;
 
-  @Option(names = "--from", required = true, paramLabel = "NS/POD|IP",
+  @Option(names = "--from", paramLabel = "NS/POD|IP",
       description = "The source: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
   String from;
 
-  @Option(names = "--to", required = true, paramLabel = "NS/POD|IP|NS/SERVICE:PORT",
+  @Option(names = "--to", paramLabel = "NS/POD|IP|NS/SERVICE:PORT",
       description = "The destination: a pod, an IPv4/IPv6 address (a pod's address means that pod; a Service's cluster "
           + "IP is translated), or a Service port by name or number.")
   String to;
@@ -67,11 +72,51 @@ final class ExplainCommand implements Callable<Integer> {
           + "extensions/v1beta1 NetworkPolicies with that API's meaning (they only allow), as sluice run does.")
   boolean legacyIsolation;
 
+  @Option(names = "--diff", paramLabel = "DIR",
+      description = "Instead of one connection: what the NetworkPolicies in DIR would break or newly allow, against the "
+          + "manifests (every connection a changed policy decides) and against observed connections (--conntrack, "
+          + "--audit-log). DIR's policies are added to the current ones, replacing those of the same namespace/name; "
+          + "with --replace they are the whole new set.")
+  Path diff;
+
+  @Option(names = "--replace", description = "With --diff: DIR's policies replace every current policy.")
+  boolean replace;
+
+  @Option(names = "--conntrack", paramLabel = "FILE",
+      description = "With --diff: observed connections, as `ovs-appctl dpctl/dump-conntrack` prints them.")
+  List<Path> conntrack = new ArrayList<>();
+
+  @Option(names = "--audit-log", paramLabel = "FILE",
+      description = "With --diff: observed connections from an audit log (allowed entries).")
+  List<Path> auditLogs = new ArrayList<>();
+
+  @Option(names = "--fail-on", defaultValue = "denied", paramLabel = "WHAT",
+      description = "With --diff, exit 1 when: denied (default: some connection allowed now would be denied), observed "
+          + "(some observed connection would be denied), never.")
+  String failOn;
+
+  @Option(names = "--max-lines", defaultValue = "200", paramLabel = "N",
+      description = "With --diff: print at most N connections per section (default ${DEFAULT-VALUE}).")
+  int maxLines;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
+      if (diff != null) {
+        if (from != null || to != null || port != null) {
+          throw new IllegalArgumentException("--diff: not with --from, --to or --port (it judges every connection "
+              + "a changed policy decides)");
+        }
+        return diff(out, err);
+      }
+      if (replace || !conntrack.isEmpty() || !auditLogs.isEmpty()) {
+        throw new IllegalArgumentException("--replace, --conntrack and --audit-log go with --diff");
+      }
+      if (from == null || to == null) {
+        throw new IllegalArgumentException("--from and --to are required (or --diff DIR)");
+      }
       Endpoint source = endpoint(from, "--from");
       int colon = to.indexOf(':');
       if (to.indexOf('/') > 0 && colon > to.indexOf('/')) {
@@ -158,6 +203,69 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.flush();
     return all ? ALLOWED : DENIED;
+  }
+
+  /** --diff DIR: what the candidate policies change (see {@link PolicyDiff}). */
+  private int diff(PrintWriter out, PrintWriter err) {
+    if (!List.of("denied", "observed", "never").contains(failOn)) {
+      throw new IllegalArgumentException("--fail-on " + failOn + ": expected denied, observed or never");
+    }
+    Snapshot current = load(manifests, legacyIsolation, err);
+    Snapshot candidate = load(diff, legacyIsolation, err);
+    List<Connection> observed = new ArrayList<>();
+    for (Path f : conntrack) {
+      observed.addAll(ObservedConnections.conntrack(readFile(f, "--conntrack")).connections());
+    }
+    for (Path f : auditLogs) {
+      observed.addAll(ObservedConnections.audit(readFile(f, "--audit-log"), f.toString(), false).connections());
+    }
+    PolicyDiff.Result r = PolicyDiff.diff(current, candidate.networkPolicies().values(), replace, observed,
+        legacyIsolation);
+    out.printf("%d polic%s changed%s%n", r.changed().size(), r.changed().size() == 1 ? "y" : "ies",
+        r.changed().isEmpty() ? "" : ": " + String.join(", ", r.changed().entrySet().stream()
+            .map(e -> e.getKey() + " (" + e.getValue() + ")").toList()));
+    section(out, "NEWLY DENIED", r.newlyDenied());
+    section(out, "NEWLY ALLOWED", r.newlyAllowed());
+    if (!observed.isEmpty()) {
+      section(out, "OBSERVED CONNECTIONS BROKEN", r.observedBroken());
+    }
+    out.printf("%d connections judged before and after: %d newly denied, %d newly allowed%s%n", r.checked(),
+        r.newlyDenied().size(), r.newlyAllowed().size(),
+        observed.isEmpty() ? "" : ", " + r.observedBroken().size() + " observed connection(s) broken");
+    out.flush();
+    boolean fail = switch (failOn) {
+      case "denied" -> !r.newlyDenied().isEmpty() || !r.observedBroken().isEmpty();
+      case "observed" -> !r.observedBroken().isEmpty();
+      default -> false;
+    };
+    return fail ? DENIED : ALLOWED;
+  }
+
+  private void section(PrintWriter out, String title, List<PolicyDiff.Change> changes) {
+    if (changes.isEmpty()) {
+      return;
+    }
+    out.printf("%s (%d):%n", title, changes.size());
+    int n = 0;
+    for (PolicyDiff.Change c : changes) {
+      if (n++ == maxLines) {
+        out.printf("  ... and %d more (--max-lines)%n", changes.size() - maxLines);
+        break;
+      }
+      out.println("  " + c);
+      out.println("    before: " + (c.before().allowed() ? "allowed" : "denied") + "; "
+          + String.join("; ", c.before().explanation()));
+      out.println("    after:  " + (c.after().allowed() ? "allowed" : "denied") + "; "
+          + String.join("; ", c.after().explanation()));
+    }
+  }
+
+  private static String readFile(Path f, String flag) {
+    try {
+      return java.nio.file.Files.readString(f, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(flag + " " + f + ": cannot be read (" + e.getMessage() + ")");
+    }
   }
 
   static Endpoint endpoint(String text, String flag) {

@@ -1,0 +1,251 @@
+package io.sluice.renderer.advisor;
+
+import io.sluice.model.NetworkPolicy;
+import io.sluice.model.ObjectRef;
+import io.sluice.model.Pod;
+import io.sluice.model.PortRef;
+import io.sluice.model.Protocol;
+import io.sluice.model.Snapshot;
+import io.sluice.renderer.reference.Addresses;
+import io.sluice.renderer.reference.Endpoint;
+import io.sluice.renderer.reference.ReferenceEvaluator;
+import io.sluice.renderer.reference.ServiceResolver;
+import io.sluice.renderer.reference.Verdict;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What a candidate set of NetworkPolicies would break or newly allow, as {@code sluice explain --diff} reports it,
+ * judged by the {@link ReferenceEvaluator} before and after.
+ *
+ * <p>Against the manifests: only connections a changed policy (added, modified or removed) can decide are judged,
+ * which is exact, since a verdict depends only on the policies that select its two ends: every pair of pods where
+ * either end is selected by a changed policy, old or new version, in both directions, on each destination port that
+ * matters (the destination's named container ports, the numeric ports and range ends in the changed policies' rules,
+ * the observed ports), each protocol once. Against observed connections: each one, judged as it was seen (through
+ * its Service, if it went to a virtual address). Pure: no I/O.
+ */
+public final class PolicyDiff {
+  private PolicyDiff() { }
+
+  /** One connection whose verdict changes: who to whom, and the verdicts before and after. */
+  public record Change(String from, String to, Protocol protocol, int port, Verdict before, Verdict after,
+                       long seen) {
+    public boolean nowAllowed() {
+      return after.allowed();
+    }
+
+    @Override
+    public String toString() {
+      return from + " -> " + to + " " + port + "/" + protocol + (seen > 0 ? " (seen " + seen + " time(s))" : "");
+    }
+  }
+
+  /**
+   * @param changed        the policies that differ, each with {@code added}, {@code modified} or {@code removed}
+   * @param newlyDenied    connections between pods that were allowed and would be denied
+   * @param newlyAllowed   connections between pods that were denied and would be allowed
+   * @param observedBroken observed connections (allowed before) that the candidate would deny
+   * @param checked        connections judged
+   */
+  public record Result(Map<ObjectRef, String> changed, List<Change> newlyDenied, List<Change> newlyAllowed,
+                       List<Change> observedBroken, long checked) {
+    public Result {
+      changed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(changed));
+      newlyDenied = List.copyOf(newlyDenied);
+      newlyAllowed = List.copyOf(newlyAllowed);
+      observedBroken = List.copyOf(observedBroken);
+    }
+  }
+
+  /**
+   * @param current   the manifests as they are
+   * @param candidate the candidate's NetworkPolicies
+   * @param replace   the candidate replaces every current policy (a whole new policy set); otherwise its policies
+   *                  are added to the current ones, replacing those of the same namespace and name
+   * @param observed  connections seen (may be empty)
+   */
+  public static Result diff(Snapshot current, Collection<NetworkPolicy> candidate, boolean replace,
+                            Collection<Connection> observed, boolean legacyIsolation) {
+    Objects.requireNonNull(current, "current");
+    Map<ObjectRef, NetworkPolicy> after = new HashMap<>(replace ? Map.of() : current.networkPolicies());
+    for (NetworkPolicy p : candidate) {
+      after.put(p.ref(), p);
+    }
+    Snapshot next = new Snapshot(current.generation() + 1, current.namespaces(), current.pods(), current.bindings(),
+        after, current.services(), current.endpointSlices(), current.switchPorts(), current.nodes());
+    Map<ObjectRef, String> changed = new LinkedHashMap<>();
+    List<NetworkPolicy> changedPolicies = new ArrayList<>();
+    Set<ObjectRef> refs = new TreeSet<>(Comparator.comparing(ObjectRef::toString));
+    refs.addAll(current.networkPolicies().keySet());
+    refs.addAll(after.keySet());
+    for (ObjectRef r : refs) {
+      NetworkPolicy was = current.networkPolicies().get(r);
+      NetworkPolicy now = after.get(r);
+      if (Objects.equals(was, now)) {
+        continue;
+      }
+      changed.put(r, was == null ? "added" : now == null ? "removed" : "modified");
+      if (was != null) {
+        changedPolicies.add(was);
+      }
+      if (now != null) {
+        changedPolicies.add(now);
+      }
+    }
+    ReferenceEvaluator evaluator = new ReferenceEvaluator(legacyIsolation);
+    List<Change> denied = new ArrayList<>();
+    List<Change> allowed = new ArrayList<>();
+    long checked = 0;
+
+    List<Pod> pods = current.pods().values().stream()
+        .filter(p -> !p.terminal() && !p.hostNetwork() && !p.ips().isEmpty())
+        .sorted(Comparator.comparing(p -> p.ref().toString())).toList();
+    Set<ObjectRef> affected = new HashSet<>();
+    for (Pod p : pods) {
+      for (NetworkPolicy np : changedPolicies) {
+        if (np.ref().namespace().equals(p.ref().namespace()) && np.podSelector().matches(p.labels())) {
+          affected.add(p.ref());
+        }
+      }
+    }
+    Map<ObjectRef, List<PortKey>> observedPorts = observedPorts(current, observed);
+    for (Pod to : pods) {
+      Set<PortKey> ports = ports(to, changedPolicies, observedPorts.getOrDefault(to.ref(), List.of()));
+      for (Pod from : pods) {
+        if (from == to || !affected.contains(from.ref()) && !affected.contains(to.ref())) {
+          continue;
+        }
+        for (PortKey k : ports) {
+          Verdict b;
+          Verdict a;
+          try {
+            b = evaluator.evaluate(current, Endpoint.pod(from.ref()), Endpoint.pod(to.ref()), k.protocol(), k.port());
+            a = evaluator.evaluate(next, Endpoint.pod(from.ref()), Endpoint.pod(to.ref()), k.protocol(), k.port());
+          } catch (IllegalArgumentException e) {
+            continue; // no common address family
+          }
+          checked++;
+          if (b.allowed() != a.allowed()) {
+            Change c = new Change(from.ref().toString(), to.ref().toString(), k.protocol(), k.port(), b, a, 0);
+            (a.allowed() ? allowed : denied).add(c);
+          }
+        }
+      }
+    }
+
+    List<Change> broken = new ArrayList<>();
+    Map<Connection, Long> distinct = new LinkedHashMap<>();
+    for (Connection c : observed) {
+      distinct.merge(new Connection(c.source(), c.destination(), c.protocol(), c.port(), 1), c.count(), Long::sum);
+    }
+    for (Map.Entry<Connection, Long> e : distinct.entrySet()) {
+      Connection c = e.getKey();
+      if (Addresses.canonical(c.source()) == null || Addresses.canonical(c.destination()) == null) {
+        continue;
+      }
+      for (Target t : targets(current, c)) {
+        String address = t.address();
+        int port = t.port();
+        Verdict b;
+        Verdict a;
+        try {
+          b = evaluator.evaluate(current, Endpoint.ip(c.source()), Endpoint.ip(address), c.protocol(), port);
+          a = evaluator.evaluate(next, Endpoint.ip(c.source()), Endpoint.ip(address), c.protocol(), port);
+        } catch (IllegalArgumentException ex) {
+          continue;
+        }
+        checked++;
+        if (b.allowed() && !a.allowed()) {
+          broken.add(new Change(b.from().toString(), a.to() + (a.to().pod().isPresent() ? " " + address : ""),
+              c.protocol(), port, b, a, e.getValue()));
+        }
+      }
+    }
+    return new Result(changed, denied, allowed, broken, checked);
+  }
+
+  private record PortKey(Protocol protocol, int port) { }
+
+  private record Target(String address, int port) { }
+
+  /** Where an observed connection went: its endpoints when it was to a Service's virtual address. */
+  private static List<Target> targets(Snapshot snap, Connection c) {
+    Optional<ServiceResolver.Resolved> vip = ServiceResolver.byVirtualAddress(snap, c.destination(), c.protocol(),
+        c.port());
+    List<Target> out = new ArrayList<>();
+    if (vip.isPresent()) {
+      for (ServiceResolver.Backend b : vip.get().backends()) {
+        out.add(new Target(b.address(), b.port()));
+      }
+    } else {
+      out.add(new Target(c.destination(), c.port()));
+    }
+    return out;
+  }
+
+  /** Per destination pod, the (protocol, port) it was observed on. */
+  private static Map<ObjectRef, List<PortKey>> observedPorts(Snapshot snap, Collection<Connection> observed) {
+    Map<String, Pod> byAddress = new HashMap<>();
+    for (Pod p : snap.pods().values()) {
+      if (!p.hostNetwork()) {
+        p.ips().forEach(ip -> byAddress.put(Addresses.canonical(ip), p));
+      }
+    }
+    Map<ObjectRef, List<PortKey>> out = new HashMap<>();
+    for (Connection c : observed) {
+      for (Target t : targets(snap, c)) {
+        Pod p = byAddress.get(Addresses.canonical(t.address()));
+        if (p != null) {
+          out.computeIfAbsent(p.ref(), k -> new ArrayList<>()).add(new PortKey(c.protocol(), t.port()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The ports that matter for a destination (see the class comment). */
+  private static Set<PortKey> ports(Pod to, List<NetworkPolicy> changed, List<PortKey> observed) {
+    Set<PortKey> out = new LinkedHashSet<>();
+    for (Pod.NamedPort p : to.ports()) {
+      Protocol protocol = protocol(p.protocol());
+      if (protocol != null && p.port() >= 1 && p.port() <= 65535) {
+        out.add(new PortKey(protocol, p.port()));
+      }
+    }
+    for (NetworkPolicy np : changed) {
+      for (List<NetworkPolicy.Rule> rules : List.of(np.ingress(), np.egress())) {
+        for (NetworkPolicy.Rule r : rules) {
+          for (NetworkPolicy.Port port : r.ports()) {
+            if (port.port().orElse(null) instanceof PortRef.Numbered n) {
+              out.add(new PortKey(port.protocol(), n.number()));
+              port.endPort().ifPresent(e -> out.add(new PortKey(port.protocol(), e)));
+            }
+          }
+        }
+      }
+    }
+    out.addAll(observed);
+    return out;
+  }
+
+  private static Protocol protocol(String text) {
+    for (Protocol p : Protocol.values()) {
+      if (p.name().equalsIgnoreCase(text)) {
+        return p;
+      }
+    }
+    return text == null || text.isEmpty() ? Protocol.TCP : null;
+  }
+}
