@@ -30,11 +30,13 @@ import picocli.CommandLine.Spec;
  * {@code tests:}, each either one connection ({@code from}, {@code to}, {@code port}, {@code expect: allowed|denied})
  * or a whole matrix as Cyclonus prints it ({@code matrix:} with {@code port} and a table of {@code .} allowed and
  * {@code X} denied, rows the sources, columns the destinations). Exit code 0 when every expectation holds, 1 when one
- * does not, 2 for a file that cannot be read; {@code --junit FILE} writes a JUnit XML report.
+ * does not, 2 for a file that cannot be read; {@code --junit FILE} writes a JUnit XML report. With {@code --live}
+ * each expectation is also checked on real traffic ({@link LiveProbe}).
  */
 @Command(name = "test", mixinStandardHelpOptions = true,
-    description = "Check policy expectations (YAML files) against a manifest directory with the reference evaluator: "
-        + "exit 0 when all hold, 1 when one does not, 2 for an unreadable file.")
+    description = "Check policy expectations (YAML files) against a manifest directory with the reference evaluator, "
+        + "and with --live on real traffic through a running Sluice: exit 0 when all hold, 1 when one does not, 2 for "
+        + "an unreadable file.")
 final class TestCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -52,10 +54,29 @@ final class TestCommand implements Callable<Integer> {
   @Option(names = "--legacy-isolation", description = "As sluice run --legacy-isolation.")
   boolean legacyIsolation;
 
-  /** One checked expectation. */
-  record Result(String file, String name, boolean expectedAllowed, Boolean allowed, String detail) {
+  @Option(names = "--live", description = "Also check each expectation on real traffic: one TCP connection attempt "
+      + "from inside the source pod's network namespace through the switch (run on the node, as root; see --api).")
+  boolean live;
+
+  @Option(names = "--api", defaultValue = "http://127.0.0.1:8181", paramLabel = "URL",
+      description = "With --live: the running controller's status API (default ${DEFAULT-VALUE}).")
+  String api;
+
+  @Option(names = "--live-timeout", defaultValue = "2", paramLabel = "SECONDS",
+      description = "With --live: how long a connection attempt may go unanswered before it counts as dropped "
+          + "(default ${DEFAULT-VALUE}).")
+  int liveTimeout;
+
+  /** One checked expectation; {@code skipped}: a live check that cannot be made by its nature (UDP, SCTP). */
+  record Result(String file, String name, String from, String to, String port, boolean expectedAllowed,
+                Boolean allowed, String detail, boolean skipped) {
+    Result(String file, String name, String from, String to, String port, boolean expectedAllowed, Boolean allowed,
+           String detail) {
+      this(file, name, from, to, port, expectedAllowed, allowed, detail, false);
+    }
+
     boolean passed() {
-      return allowed != null && allowed == expectedAllowed;
+      return skipped || allowed != null && allowed == expectedAllowed;
     }
   }
 
@@ -105,14 +126,28 @@ final class TestCommand implements Callable<Integer> {
         }
       }
     }
+    if (live) {
+      LiveProbe probe = new LiveProbe(api, java.time.Duration.ofSeconds(Math.max(1, liveTimeout)));
+      List<Result> checked = new ArrayList<>();
+      for (Result r : results) {
+        LiveProbe.Outcome o = probe.probe(r.from(), r.to(), r.port());
+        checked.add(new Result(r.file(), "[live] " + r.name(), r.from(), r.to(), r.port(), r.expectedAllowed(),
+            o.allowed(), o.detail(), o.skipped()));
+      }
+      results.addAll(checked);
+    }
     long failed = results.stream().filter(r -> !r.passed()).count();
+    long skipped = results.stream().filter(Result::skipped).count();
     for (Result r : results) {
-      if (!r.passed()) {
+      if (r.skipped()) {
+        out.printf("NOT JUDGED %s: %s: %s%n", r.file(), r.name(), r.detail());
+      } else if (!r.passed()) {
         out.printf("FAIL %s: %s: expected %s, %s%n", r.file(), r.name(), r.expectedAllowed() ? "allowed" : "denied",
             r.detail());
       }
     }
-    out.printf("%d expectations, %d passed, %d failed%n", results.size(), results.size() - failed, failed);
+    out.printf("%d expectations, %d passed, %d failed%s%n", results.size(), results.size() - failed - skipped, failed,
+        skipped == 0 ? "" : ", " + skipped + " not judged live");
     out.flush();
     if (junit != null) {
       try {
@@ -159,9 +194,10 @@ final class TestCommand implements Callable<Integer> {
     int number = ExplainCommand.portNumber(port);
     try {
       Verdict v = oracle.evaluate(snap, src, dst, protocol, number);
-      return new Result(file, name, want, v.allowed(), v.toString().replace('\n', ' '));
+      return new Result(file, name, from, to, port, want, v.allowed(), v.toString().replace('\n', ' '));
     } catch (EndpointException e) {
-      return new Result(file, name, want, null, (e.source() ? "from " : "to ") + e.endpoint() + ": " + e.reason());
+      return new Result(file, name, from, to, port, want, null,
+          (e.source() ? "from " : "to ") + e.endpoint() + ": " + e.reason());
     }
   }
 
@@ -218,13 +254,16 @@ final class TestCommand implements Callable<Integer> {
 
   static String junitXml(List<Result> results) {
     long failures = results.stream().filter(r -> !r.passed()).count();
+    long skipped = results.stream().filter(Result::skipped).count();
     StringBuilder x = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.append("<testsuite name=\"sluice-policy-tests\" tests=\"").append(results.size()).append("\" failures=\"")
-        .append(failures).append("\" errors=\"0\" skipped=\"0\">\n");
+        .append(failures).append("\" errors=\"0\" skipped=\"").append(skipped).append("\">\n");
     for (Result r : results) {
       x.append("  <testcase classname=\"").append(xml(r.file())).append("\" name=\"").append(xml(r.name()))
           .append("\"");
-      if (r.passed()) {
+      if (r.skipped()) {
+        x.append(">\n    <skipped message=\"").append(xml(r.detail())).append("\"/>\n  </testcase>\n");
+      } else if (r.passed()) {
         x.append("/>\n");
       } else {
         x.append(">\n    <failure message=\"").append(xml("expected " + (r.expectedAllowed() ? "allowed" : "denied")))

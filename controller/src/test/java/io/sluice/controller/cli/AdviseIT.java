@@ -25,21 +25,6 @@ import picocli.CommandLine;
  * metrics port).
  */
 class AdviseIT {
-  private static final String SERVER = String.join("\n",
-      "import selectors, socket, sys",
-      "sel = selectors.DefaultSelector()",
-      "for p in sys.argv[1:]:",
-      "    s = socket.socket()",
-      "    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-      "    s.bind(('0.0.0.0', int(p)))",
-      "    s.listen(64)",
-      "    sel.register(s, selectors.EVENT_READ)",
-      "while True:",
-      "    for key, _ in sel.select():",
-      "        c, _ = key.fileobj.accept()",
-      "        c.close()",
-      "");
-
   @TempDir
   Path dir;
   @TempDir
@@ -55,7 +40,7 @@ class AdviseIT {
         pod("cache", "10.75.0.3", "{app: cache}", ", ports: [{name: redis, containerPort: 6379}]"),
         pod("probe", "10.75.0.4", "{app: probe}", ""), ""));
     Path script = work.resolve("server.py");
-    Files.writeString(script, SERVER);
+    Files.writeString(script, ServiceHosts.ACCEPT_AND_CLOSE);
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
         Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null);
     List<Process> servers = new ArrayList<>();

@@ -47,6 +47,22 @@ public final class ServiceHosts {
     }
   }
 
+  /** A Python script that listens on the TCP ports given as arguments and closes every connection it accepts. */
+  public static final String ACCEPT_AND_CLOSE = String.join("\n",
+      "import selectors, socket, sys",
+      "sel = selectors.DefaultSelector()",
+      "for p in sys.argv[1:]:",
+      "    s = socket.socket()",
+      "    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+      "    s.bind(('0.0.0.0', int(p)))",
+      "    s.listen(64)",
+      "    sel.register(s, selectors.EVENT_READ)",
+      "while True:",
+      "    for key, _ in sel.select():",
+      "        c, _ = key.fileobj.accept()",
+      "        c.close()",
+      "");
+
   /** Starts a command in a host's namespace, killed after {@code timeoutSeconds} at the latest; stderr inherited. */
   public static Process start(Ovs ovs, String suffix, int timeoutSeconds, String... cmd) throws java.io.IOException {
     List<String> c = new ArrayList<>(List.of("timeout", String.valueOf(timeoutSeconds), "ip", "netns", "exec",
