@@ -73,6 +73,21 @@ public final class StatusServer implements AutoCloseable {
     default Object traceRules(String cookies) {
       return Map.of();
     }
+
+    /** The namespaces the model knows (with a manifest or with pods), sorted. */
+    default List<String> namespaces() {
+      return List.of();
+    }
+
+    /**
+     * The connectivity matrix of a namespace's pods by the reference evaluator, with the rule counters' evidence.
+     *
+     * @param port {@code N[/PROTO]}, or null for each destination's named container ports
+     * @throws IllegalArgumentException for a missing or unknown namespace or a bad port (answered 400 with its message)
+     */
+    default Object matrix(String namespace, String port) {
+      throw new IllegalArgumentException("not served here");
+    }
   }
 
   private final HttpServer server;
@@ -130,6 +145,18 @@ public final class StatusServer implements AutoCloseable {
         return;
       }
       sendJson(ex, views.audit(q.get("namespace"), q.get("pod"), q.get("policy"), limit));
+    });
+    route("/api/v1/namespaces", ex -> sendJson(ex, views.namespaces()));
+    route("/api/v1/matrix", ex -> {
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      Object body;
+      try {
+        body = views.matrix(q.get("namespace"), q.get("port"));
+      } catch (IllegalArgumentException e) {
+        send(ex, 400, "text/plain", e.getMessage() + "\n");
+        return;
+      }
+      sendJson(ex, body);
     });
     route("/api/v1/trace", ex -> {
       Map<String, String> q = query(ex.getRequestURI().getRawQuery());
