@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The status API: /healthz, /readyz, /metrics (Prometheus text) and /api/v1/... (JSON). Read-only; it only asks the
- * runtime for views and never changes anything.
+ * The status API: /healthz, /readyz, /metrics (Prometheus text) and /api/v1/... (JSON), and the web view at / (static
+ * files shipped in the jar that read the same API). Read-only; it only asks the runtime for views and never changes
+ * anything.
  */
 public final class StatusServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StatusServer.class);
@@ -90,10 +91,23 @@ public final class StatusServer implements AutoCloseable {
     }
   }
 
+  /** The web view's files: path served, resource name next to this class, content type. */
+  private static final Map<String, String[]> WEB = Map.of(
+      "/", new String[] {"web/index.html", "text/html; charset=utf-8"},
+      "/index.html", new String[] {"web/index.html", "text/html; charset=utf-8"},
+      "/app.js", new String[] {"web/app.js", "text/javascript; charset=utf-8"},
+      "/style.css", new String[] {"web/style.css", "text/css; charset=utf-8"});
+  /** Everything from this origin only: no inline script or style, no other host. */
+  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
   private final HttpServer server;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public StatusServer(InetSocketAddress listen, Views views) throws IOException {
+    Map<String, byte[]> files = new java.util.HashMap<>();
+    for (Map.Entry<String, String[]> f : WEB.entrySet()) {
+      files.put(f.getKey(), resource(f.getValue()[0]));
+    }
     server = HttpServer.create(listen, 64);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "sluice-http");
@@ -158,6 +172,21 @@ public final class StatusServer implements AutoCloseable {
       }
       sendJson(ex, body);
     });
+    server.createContext("/", ex -> {
+      try (ex) {
+        String[] file = WEB.get(ex.getRequestURI().getPath());
+        if (file == null) {
+          send(ex, 404, "text/plain", "no such resource: " + ex.getRequestURI().getPath() + "\n");
+        } else if (!"GET".equals(ex.getRequestMethod())) {
+          send(ex, 405, "text/plain", "only GET is served here\n");
+        } else {
+          ex.getResponseHeaders().set("Cache-Control", "no-cache");
+          send(ex, 200, file[1], files.get(ex.getRequestURI().getPath()));
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("HTTP {} failed: {}", ex.getRequestURI().getPath(), e.toString());
+      }
+    });
     route("/api/v1/trace", ex -> {
       Map<String, String> q = query(ex.getRequestURI().getRawQuery());
       Object body;
@@ -218,6 +247,16 @@ public final class StatusServer implements AutoCloseable {
     return out;
   }
 
+  /** A file of the web view, read once from the jar. */
+  private static byte[] resource(String name) throws IOException {
+    try (java.io.InputStream in = StatusServer.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("the web view's " + name + " is missing from the class path (a broken build)");
+      }
+      return in.readAllBytes();
+    }
+  }
+
   private void sendJson(HttpExchange ex, Object body) throws IOException {
     send(ex, 200, "application/json", json.writeValueAsBytes(body));
   }
@@ -228,6 +267,8 @@ public final class StatusServer implements AutoCloseable {
 
   private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
     ex.getResponseHeaders().set("Content-Type", type);
+    ex.getResponseHeaders().set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
     ex.sendResponseHeaders(status, body.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(body);
