@@ -181,9 +181,9 @@ public final class HeadlessChromium {
       }
     }
 
-    /** The page's DOM as it is now, serialized. */
+    /** The page's DOM as it is now, serialized (empty while the page has none yet: it is still being loaded). */
     public String dom() {
-      return evaluate("document.documentElement.outerHTML").asText();
+      return evaluate("document.documentElement ? document.documentElement.outerHTML : ''").asText();
     }
 
     @Override
