@@ -36,7 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 class WebViewIT {
   /** Where the screenshot goes: the module's target directory (the test runs in the module's directory). */
   static final Path SCREENSHOT = Path.of("target", "web-view.png");
+  private static final long DATAPATH = 0x7e7a;
   private static final String DPID = "00:00:00:00:00:00:7e:7a";
+  private static final String[] DEMO_PODS = {"frontend/web-1", "frontend/web-2", "backend/api-1", "backend/db-1"};
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -59,12 +61,12 @@ class WebViewIT {
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
         Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null);
     try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
-      String br = ovs.bridge("wv", 0x7e7a, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      String br = ovs.bridge("wv", DATAPATH, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
       ovs.host(br, "web1", "10.244.0.11/24", "0a:58:0a:f4:00:0b", "frontend", "web-1");
       ovs.host(br, "web2", "10.244.0.12/24", "0a:58:0a:f4:00:0c", "frontend", "web-2");
       ovs.host(br, "api1", "10.244.0.21/24", "0a:58:0a:f4:00:15", "backend", "api-1");
       ovs.host(br, "db1", "10.244.0.22/24", "0a:58:0a:f4:00:16", "backend", "db-1");
-      await("the demo realized with its four pods bound", () -> realized(rt, 4));
+      await("the demo realized with its four pods bound", () -> realized(rt, DEMO_PODS));
       Sh.run("ovs-appctl", "revalidator/purge");
       // nothing listens: the SYN is what counts (and what the audit log sees)
       ovs.inHost("api1", 10, "timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/10.244.0.22/8080");
@@ -108,7 +110,7 @@ class WebViewIT {
         ovs.host(br, "web3", "10.244.0.13/24", "0a:58:0a:f4:00:0d", "frontend", "web-3");
         await("the new pod and policy realized", () ->
             rt.model().snapshot().networkPolicies().containsKey(new ObjectRef("frontend", "web-from-web"))
-                && realized(rt, 5));
+                && realized(rt, "frontend/web-3") && realized(rt, DEMO_PODS));
         String changed = awaitDom(open, "the new policy and pod on the open page",
             "data-policy=\"frontend/web-from-web\"", "data-pod=\"frontend/web-3\"",
             "data-from=\"frontend/web-3\" data-to=\"frontend/web-1\" data-verdict=\"allowed\"",
@@ -147,16 +149,17 @@ class WebViewIT {
   }
 
   /**
-   * Every switch connected at the model's generation, with {@code pods} of the demo's namespaces bound. (Other tests'
-   * pods on the same OVS move the generation too: the page's generation is only checked to be a realized one.)
+   * Every switch connected at the model's generation, and each of {@code pods} (NS/NAME) bound to a port of this test's
+   * bridge. (Other tests' pods on the same OVS move the generation too: the page's generation is only checked to be a
+   * realized one.)
    */
-  private static boolean realized(SluiceRuntime rt, int pods) {
+  private static boolean realized(SluiceRuntime rt, String... pods) {
     long generation = rt.model().generation();
     var st = rt.switches().statuses();
-    long bound = rt.model().snapshot().bindings().keySet().stream()
-        .filter(r -> r.namespace().equals("frontend") || r.namespace().equals("backend")).count();
-    return bound == pods && !st.isEmpty()
-        && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == generation);
+    var bindings = rt.model().snapshot().bindings();
+    return java.util.Arrays.stream(pods).map(p -> new ObjectRef(p.substring(0, p.indexOf('/')), p.substring(p.indexOf('/') + 1)))
+        .allMatch(p -> bindings.containsKey(p) && bindings.get(p).dpid() == DATAPATH)
+        && !st.isEmpty() && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == generation);
   }
 
   private static void await(String what, BooleanSupplier done) {
