@@ -38,6 +38,11 @@ import java.util.TreeSet;
 final class MatrixView {
   /** The port a cell is judged on when neither the query nor the destination pod names one. */
   static final int DEFAULT_PORT = 80;
+  /**
+   * The most pods a matrix has (the first in name order; {@code truncated} says when there were more): the page polls
+   * it every 2 s and every cell is an evaluation that reads the namespace's policies.
+   */
+  static final int MAX_PODS = 100;
 
   private MatrixView() { }
 
@@ -65,10 +70,11 @@ final class MatrixView {
       }
       asked = List.of(new Probe(TraceContext.protocol(port), TraceContext.portNumber(port)));
     }
-    List<Pod> pods = snap.pods().values().stream()
+    List<Pod> all = snap.pods().values().stream()
         .filter(p -> p.ref().namespace().equals(namespace))
         .sorted(java.util.Comparator.comparing(Pod::ref))
         .toList();
+    List<Pod> pods = all.size() > MAX_PODS ? all.subList(0, MAX_PODS) : all;
     Map<String, long[]> packets = packetsPerRule(rules, counters);
     ReferenceEvaluator oracle = new ReferenceEvaluator(legacyIsolation);
     List<Object> rows = new ArrayList<>();
@@ -89,6 +95,7 @@ final class MatrixView {
     body.put("countersRead", counters != null);
     body.put("isolationDrops", counters == null ? null : isolationDrops(counters));
     body.put("pods", pods.stream().map(p -> p.ref().name()).toList());
+    body.put("truncated", all.size() > pods.size() ? all.size() : null);
     body.put("rows", rows);
     return body;
   }

@@ -85,6 +85,7 @@ class MatrixViewTest {
     assertThat(m.get("generation").asLong()).isEqualTo(snap.generation());
     assertThat(m.get("pods").toString()).as("only the namespace's pods, sorted").isEqualTo("[\"db\",\"probe\",\"web\"]");
     assertThat(m.get("rows")).hasSize(3).allSatisfy(r -> assertThat(r.get("cells")).hasSize(3));
+    assertThat(m.get("truncated").isNull()).isTrue();
 
     JsonNode webDb = cell(m, "web", "db");
     assertThat(webDb.get("verdict").asText()).as("5432 allowed, 9000/UDP not: %s", webDb).isEqualTo("partial");
@@ -159,6 +160,26 @@ class MatrixViewTest {
     JsonNode c = cell(matrix(null, null), "web", "pending");
     assertThat(c.get("verdict").asText()).isEqualTo("unknown");
     assertThat(c.get("error").asText()).contains("shop/pending").contains("no IP");
+  }
+
+  @Test
+  void aLargeNamespaceIsCutToTheFirstPods() throws Exception {
+    StringBuilder many = new StringBuilder();
+    for (int i = 0; i < MatrixView.MAX_PODS + 5; i++) {
+      many.append(String.join("\n", "apiVersion: v1", "kind: Pod",
+          String.format("metadata: {name: p%03d, namespace: big}", i), "spec: {containers: [{name: c, image: x}]}",
+          "status: {podIP: 10.9." + (i / 200) + "." + (i % 200 + 1) + "}", "---", ""));
+    }
+    Files.writeString(dir.resolve("big.yaml"), many.toString());
+    ClusterModel model = new ClusterModel(1);
+    ManifestSource source = new ManifestSource(dir, Duration.ofMillis(10), 1);
+    source.start(model::apply);
+    source.stop();
+    JsonNode m = json.valueToTree(MatrixView.of(model.snapshot(), false, rules, null, "big", "80"));
+    assertThat(m.get("pods")).hasSize(MatrixView.MAX_PODS);
+    assertThat(m.get("pods").get(0).asText()).isEqualTo("p000");
+    assertThat(m.get("rows")).hasSize(MatrixView.MAX_PODS);
+    assertThat(m.get("truncated").asInt()).isEqualTo(MatrixView.MAX_PODS + 5);
   }
 
   @Test

@@ -143,7 +143,8 @@ function renderMatrix(m) {
   const note = el('p', {class: 'legend'}, 'Judged on ' + (m.port === 'declared'
       ? 'each destination\'s named container ports (TCP 80 if none)' : m.port)
       + (m.countersRead ? '; packets dropped by isolation on all switches: ' + m.isolationDrops
-        : '; counters not read yet'));
+        : '; counters not read yet')
+      + (m.truncated ? '. Only the first ' + m.pods.length + ' of ' + m.truncated + ' pods.' : ''));
   replace('matrix', m.pods.length === 0 ? el('p', {class: 'empty'}, 'no pods in ' + m.namespace)
       : el('div', {}, el('table', {class: 'matrix'}, el('thead', {}, head), el('tbody', {}, rows)), note));
 }
