@@ -91,23 +91,21 @@ public final class StatusServer implements AutoCloseable {
     }
   }
 
-  /** The web view's files: path served, resource name next to this class, content type. */
-  private static final Map<String, String[]> WEB = Map.of(
-      "/", new String[] {"web/index.html", "text/html; charset=utf-8"},
-      "/index.html", new String[] {"web/index.html", "text/html; charset=utf-8"},
-      "/app.js", new String[] {"web/app.js", "text/javascript; charset=utf-8"},
-      "/style.css", new String[] {"web/style.css", "text/css; charset=utf-8"});
   /** Everything from this origin only: no inline script or style, no other host. */
-  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+  static final String CONTENT_SECURITY_POLICY =
+      "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+  /** A file of the web view: its content type and bytes, read once from the jar. */
+  private record WebFile(String type, byte[] body) { }
 
   private final HttpServer server;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public StatusServer(InetSocketAddress listen, Views views) throws IOException {
-    Map<String, byte[]> files = new java.util.HashMap<>();
-    for (Map.Entry<String, String[]> f : WEB.entrySet()) {
-      files.put(f.getKey(), resource(f.getValue()[0]));
-    }
+    WebFile page = new WebFile("text/html; charset=utf-8", resource("web/index.html"));
+    Map<String, WebFile> web = Map.of("/", page, "/index.html", page,
+        "/app.js", new WebFile("text/javascript; charset=utf-8", resource("web/app.js")),
+        "/style.css", new WebFile("text/css; charset=utf-8", resource("web/style.css")));
     server = HttpServer.create(listen, 64);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "sluice-http");
@@ -174,14 +172,14 @@ public final class StatusServer implements AutoCloseable {
     });
     server.createContext("/", ex -> {
       try (ex) {
-        String[] file = WEB.get(ex.getRequestURI().getPath());
+        WebFile file = web.get(ex.getRequestURI().getPath());
         if (file == null) {
           send(ex, 404, "text/plain", "no such resource: " + ex.getRequestURI().getPath() + "\n");
         } else if (!"GET".equals(ex.getRequestMethod())) {
           send(ex, 405, "text/plain", "only GET is served here\n");
         } else {
           ex.getResponseHeaders().set("Cache-Control", "no-cache");
-          send(ex, 200, file[1], files.get(ex.getRequestURI().getPath()));
+          send(ex, 200, file.type(), file.body());
         }
       } catch (IOException | RuntimeException e) {
         LOG.warn("HTTP {} failed: {}", ex.getRequestURI().getPath(), e.toString());
@@ -247,7 +245,7 @@ public final class StatusServer implements AutoCloseable {
     return out;
   }
 
-  /** A file of the web view, read once from the jar. */
+  /** A file of the web view from the jar (next to this class). */
   private static byte[] resource(String name) throws IOException {
     try (java.io.InputStream in = StatusServer.class.getResourceAsStream(name)) {
       if (in == null) {
