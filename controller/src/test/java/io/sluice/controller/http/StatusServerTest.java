@@ -78,7 +78,7 @@ class StatusServerTest {
         if ("bad".equals(port)) {
           throw new IllegalArgumentException("port bad: expected a port number");
         }
-        return Map.of("namespace", namespace, "pods", List.of("x"));
+        return Map.of("namespace", String.valueOf(namespace), "pods", List.of("x"));
       }
     });
   }
@@ -136,6 +136,7 @@ class StatusServerTest {
   void everyAnswerCarriesTheContentSecurityPolicy() throws Exception {
     for (String path : List.of("/", "/app.js", "/api/v1/matrix?namespace=a", "/api/v1/matrix?port=bad", "/healthz",
         "/nothing")) {
+      assertThat(get(path).statusCode()).as(path).isIn(200, 400, 404);
       assertThat(get(path).headers().firstValue("Content-Security-Policy")).as(path)
           .hasValueSatisfying(v -> assertThat(v).startsWith("default-src 'self'"));
     }

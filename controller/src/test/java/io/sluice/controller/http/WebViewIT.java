@@ -82,6 +82,11 @@ class WebViewIT {
         return a != null && a.toString().contains("\"verdict\":\"allow\"") && a.toString().contains("\"verdict\":\"deny\"");
       });
 
+      HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(api
+          + "/api/v1/matrix?namespace=nope")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(unknown.statusCode()).isEqualTo(400);
+      assertThat(unknown.body()).startsWith("namespace: no namespace nope");
+
       String page = HeadlessChromium.dumpDom(browser, api + "/?namespace=backend");
       assertThat(page).as(page)
           .contains("<tr data-switch=\"" + DPID + "\">").containsPattern("realized \\(generation [0-9]+\\)")
