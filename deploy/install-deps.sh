@@ -11,8 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Debian packages the scripts and tests use. python3 here is Debian's /usr/bin/python3
-# (Mininet's interpreter), not whatever python3 comes first on PATH.
-packages=(openvswitch-switch mininet ethtool iputils-ping netcat-openbsd iperf3 tcpdump iproute2 curl python3)
+# (Mininet's interpreter), not whatever python3 comes first on PATH. chromium runs the web view's
+# test headless (WebViewIT).
+packages=(openvswitch-switch mininet ethtool iputils-ping netcat-openbsd iperf3 tcpdump iproute2 curl python3 chromium)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 

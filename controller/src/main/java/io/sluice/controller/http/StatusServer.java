@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The status API: /healthz, /readyz, /metrics (Prometheus text) and /api/v1/... (JSON). Read-only; it only asks the
- * runtime for views and never changes anything.
+ * The status API: /healthz, /readyz, /metrics (Prometheus text) and /api/v1/... (JSON), and the web view at / (static
+ * files shipped in the jar that read the same API). Read-only; it only asks the runtime for views and never changes
+ * anything.
  */
 public final class StatusServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StatusServer.class);
@@ -73,12 +74,38 @@ public final class StatusServer implements AutoCloseable {
     default Object traceRules(String cookies) {
       return Map.of();
     }
+
+    /** The namespaces the model knows (with a manifest or with pods), sorted. */
+    default List<String> namespaces() {
+      return List.of();
+    }
+
+    /**
+     * The connectivity matrix of a namespace's pods by the reference evaluator, with the rule counters' evidence.
+     *
+     * @param port {@code N[/PROTO]}, or null for each destination's named container ports
+     * @throws IllegalArgumentException for a missing or unknown namespace or a bad port (answered 400 with its message)
+     */
+    default Object matrix(String namespace, String port) {
+      throw new IllegalArgumentException("not served here");
+    }
   }
+
+  /** Everything from this origin only: no inline script or style, no other host. */
+  static final String CONTENT_SECURITY_POLICY =
+      "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+  /** A file of the web view: its content type and bytes, read once from the jar. */
+  private record WebFile(String type, byte[] body) { }
 
   private final HttpServer server;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public StatusServer(InetSocketAddress listen, Views views) throws IOException {
+    WebFile page = new WebFile("text/html; charset=utf-8", resource("web/index.html"));
+    Map<String, WebFile> web = Map.of("/", page, "/index.html", page,
+        "/app.js", new WebFile("text/javascript; charset=utf-8", resource("web/app.js")),
+        "/style.css", new WebFile("text/css; charset=utf-8", resource("web/style.css")));
     server = HttpServer.create(listen, 64);
     server.setExecutor(Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "sluice-http");
@@ -130,6 +157,33 @@ public final class StatusServer implements AutoCloseable {
         return;
       }
       sendJson(ex, views.audit(q.get("namespace"), q.get("pod"), q.get("policy"), limit));
+    });
+    route("/api/v1/namespaces", ex -> sendJson(ex, views.namespaces()));
+    route("/api/v1/matrix", ex -> {
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      Object body;
+      try {
+        body = views.matrix(q.get("namespace"), q.get("port"));
+      } catch (IllegalArgumentException e) {
+        send(ex, 400, "text/plain", e.getMessage() + "\n");
+        return;
+      }
+      sendJson(ex, body);
+    });
+    server.createContext("/", ex -> {
+      try (ex) {
+        WebFile file = web.get(ex.getRequestURI().getPath());
+        if (file == null) {
+          send(ex, 404, "text/plain", "no such resource: " + ex.getRequestURI().getPath() + "\n");
+        } else if (!"GET".equals(ex.getRequestMethod())) {
+          send(ex, 405, "text/plain", "only GET is served here\n");
+        } else {
+          ex.getResponseHeaders().set("Cache-Control", "no-cache");
+          send(ex, 200, file.type(), file.body());
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("HTTP {} failed: {}", ex.getRequestURI().getPath(), e.toString());
+      }
     });
     route("/api/v1/trace", ex -> {
       Map<String, String> q = query(ex.getRequestURI().getRawQuery());
@@ -191,6 +245,16 @@ public final class StatusServer implements AutoCloseable {
     return out;
   }
 
+  /** A file of the web view from the jar (next to this class). */
+  private static byte[] resource(String name) throws IOException {
+    try (java.io.InputStream in = StatusServer.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("the web view's " + name + " is missing from the class path (a broken build)");
+      }
+      return in.readAllBytes();
+    }
+  }
+
   private void sendJson(HttpExchange ex, Object body) throws IOException {
     send(ex, 200, "application/json", json.writeValueAsBytes(body));
   }
@@ -201,6 +265,8 @@ public final class StatusServer implements AutoCloseable {
 
   private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
     ex.getResponseHeaders().set("Content-Type", type);
+    ex.getResponseHeaders().set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
     ex.sendResponseHeaders(status, body.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(body);

@@ -189,6 +189,17 @@ public final class SluiceRuntime implements AutoCloseable {
       }
 
       @Override
+      public List<String> namespaces() {
+        return MatrixView.namespaces(model.snapshot());
+      }
+
+      @Override
+      public Object matrix(String namespace, String port) {
+        Snapshot snap = model.snapshot();
+        return MatrixView.of(snap, cfg.legacyIsolation(), indexes.of(snap).rules(), readPolicyCounters(), namespace, port);
+      }
+
+      @Override
       public Object traceRules(String cookies) {
         return TraceContext.rules(indexes.of(model.snapshot()), cookies);
       }
@@ -428,7 +439,7 @@ public final class SluiceRuntime implements AutoCloseable {
    * switch: a stale copy starts one background read, so the status API answers from what Sluice holds.
    */
   /** The key of a rule's allow flows in {@link #readPolicyCounters}: its cookie without the round. */
-  private static long ruleCookie(long ruleId) {
+  static long ruleCookie(long ruleId) {
     return Cookie.of(Cookie.Category.POLICY, 0, ruleId).value();
   }
 
