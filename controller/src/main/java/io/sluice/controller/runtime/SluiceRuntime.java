@@ -98,7 +98,7 @@ public final class SluiceRuntime implements AutoCloseable {
 
       @Override
       public List<SwitchStatus> switches() {
-        return switches.statuses();
+        return switches.statuses().stream().map(SluiceRuntime.this::describeTables).toList();
       }
 
       @Override
@@ -709,5 +709,27 @@ public final class SluiceRuntime implements AutoCloseable {
       }
       return new SwitchManager(codec, render::apply, metrics, new SwitchManager.Role(role, cfg.roleGenerationId()));
     }
+  }
+
+  /**
+   * A switch's status with every table of its profile: the profile's name and size for each, and Sluice's flows in it
+   * after the last push (0 for a declared table it has none in; a table the profile does not declare keeps null).
+   */
+  private SwitchStatus describeTables(SwitchStatus st) {
+    io.sluice.renderer.pipeline.PipelineProfile p;
+    try {
+      p = profiles.of(org.projectfloodlight.openflow.types.DatapathId.of(st.datapathId()).getLong()).profile();
+    } catch (RuntimeException e) {
+      return st;
+    }
+    Map<Integer, Integer> flows = new java.util.TreeMap<>();
+    st.tables().forEach(t -> flows.put(t.id(), t.flows()));
+    Map<Integer, SwitchStatus.TableUse> out = new java.util.TreeMap<>();
+    for (io.sluice.renderer.pipeline.Table t : p.tables().values()) {
+      out.put(t.id(), new SwitchStatus.TableUse(t.id(), t.name(), flows.getOrDefault(t.id(), 0),
+          t.size() == io.sluice.renderer.pipeline.Table.UNLIMITED ? null : t.size()));
+    }
+    flows.forEach((id, n) -> out.putIfAbsent(id, new SwitchStatus.TableUse(id, null, n, null)));
+    return st.withTables(List.copyOf(out.values()));
   }
 }

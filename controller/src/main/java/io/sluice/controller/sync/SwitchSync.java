@@ -104,6 +104,8 @@ final class SwitchSync {
    * per wire identity). Null when the switch's flows are known otherwise (a dump, a refusal, another version).
    */
   private DesiredTables appliedDesired;
+  /** Sluice's flows per table after the last push or reconcile (see {@link #countByTable}). */
+  private volatile Map<Integer, Integer> tableFlows = Map.of();
   private Map<FlowKey, FlowCodec.Entry> appliedEntries;
   private OFVersion appliedVersion;
   /** When the conntrack entries of gone UDP/SCTP backends are cleared a second time (see flushGoneBackends). */
@@ -216,10 +218,24 @@ final class SwitchSync {
 
   SwitchStatus status() {
     SwitchSession s = session;
+    List<SwitchStatus.TableUse> tables = new java.util.ArrayList<>();
+    tableFlows.forEach((id, n) -> tables.add(new SwitchStatus.TableUse(id, null, n, null)));
     return new SwitchStatus(name, s != null && s.isActive(), s == null ? null : String.valueOf(s.version()),
         s == null ? null : String.valueOf(s.remoteAddress()), role, realizedGeneration, flowCount, groupCount,
         meterCount, atomic, lastError,
-        s == null ? List.of() : s.ports().stream().sorted(java.util.Comparator.comparingLong(io.sluice.controller.session.SwitchPort::portNo)).toList());
+        s == null ? List.of() : s.ports().stream().sorted(java.util.Comparator.comparingLong(io.sluice.controller.session.SwitchPort::portNo)).toList(),
+        tables);
+  }
+
+  /** Sluice's flows per table id, sorted by id (read when a push or a reconcile ends, shown on the status API). */
+  private static Map<Integer, Integer> countByTable(Map<Object, FlowCodec.Entry> flows) {
+    Map<Integer, Integer> out = new java.util.TreeMap<>();
+    for (FlowCodec.Entry e : flows.values()) {
+      if (e.key() instanceof io.sluice.controller.wire.WireFlow.Key k) {
+        out.merge(k.table(), 1, Integer::sum);
+      }
+    }
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   /** Policy rules (cookie object ids) whose flows this switch refused and which are withheld, with the reason. */
@@ -327,6 +343,7 @@ final class SwitchSync {
     if (!writable) {
       reconciled = true;
       flowCount = owned.size();
+      tableFlows = countByTable(owned);
       groupCount = installedGroups.size();
       meterCount = installedMeters.size();
       LOG.info("switch {}: read {} Sluice flows, {} groups, {} meters; not writing (role {})", name, owned.size(),
@@ -694,6 +711,7 @@ final class SwitchSync {
       }
     }
     flowCount = installed.size();
+    tableFlows = countByTable(installed);
     groupCount = installedGroups.size();
     metrics.pushed(name, r.sent().total(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
     return r;

@@ -59,6 +59,31 @@ class ProfileIT {
       String errors = get(http, rt, "/api/v1/errors");
       assertThat(errors).contains("00:00:00:00:00:00:7e:77").contains("profile openflow13-generic")
           .contains("needs conntrack, conjunction").contains("fail closed").doesNotContain("00:00:00:00:00:00:7e:76");
+      // per-table use against each switch's profile
+      com.fasterxml.jackson.databind.JsonNode switches = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(get(http, rt, "/api/v1/switches"));
+      com.fasterxml.jackson.databind.JsonNode hw = null;
+      com.fasterxml.jackson.databind.JsonNode sw = null;
+      for (com.fasterxml.jackson.databind.JsonNode n : switches) {
+        if (n.path("datapathId").asText().endsWith("7e:77")) {
+          hw = n;
+        } else {
+          sw = n;
+        }
+      }
+      assertThat(hw).isNotNull();
+      assertThat(hw.path("tables").toString()).as(hw.toString())
+          .isEqualTo("[{\"id\":0,\"name\":\"Classifier\",\"flows\":1,\"size\":1024},"
+              + "{\"id\":1,\"name\":\"Policy\",\"flows\":0,\"size\":2048},"
+              + "{\"id\":2,\"name\":\"Forwarding\",\"flows\":0,\"size\":8192}]");
+      int perTable = 0;
+      for (com.fasterxml.jackson.databind.JsonNode t : sw.path("tables")) {
+        perTable += t.path("flows").asInt();
+        assertThat(t.path("name").asText()).as(t.toString()).isNotEmpty();
+      }
+      assertThat(perTable).as("the ovs switch's tables add up to its flows: " + sw)
+          .isEqualTo(sw.path("flows").asInt()).isEqualTo(ovs.flows(a).size());
+      assertThat(sw.path("tables").toString()).contains("\"id\":40,\"name\":\"IngressRule\"");
       String warnings = "";
       for (long until = System.nanoTime() + Duration.ofSeconds(10).toNanos(); System.nanoTime() < until; Ovs.sleep(100)) {
         warnings = get(http, rt, "/api/v1/warnings");
