@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code sluice advise} on a small shop: two web replicas (differing only in pod-template-hash), a database with a
@@ -26,18 +25,6 @@ class AdviseCommandTest {
   Path cluster;
   @TempDir
   Path out;
-
-  private record Run(int code, String out, String err) { }
-
-  private static Run run(String... args) {
-    StringWriter o = new StringWriter();
-    StringWriter e = new StringWriter();
-    CommandLine cl = new CommandLine(new SluiceCli());
-    cl.setOut(new PrintWriter(o));
-    cl.setErr(new PrintWriter(e));
-    int code = cl.execute(args);
-    return new Run(code, o.toString(), e.toString());
-  }
 
   @BeforeEach
   void writeCluster() throws Exception {
@@ -82,7 +69,7 @@ class AdviseCommandTest {
   void proposesLeastPrivilegePoliciesByLabelsThatAllowExactlyWhatWasSeen() throws Exception {
     Path ct = out.resolve("ct.txt");
     Files.writeString(ct, CONNTRACK);
-    Run r = run("advise", "--manifests", cluster.toString(), "--conntrack", ct.toString());
+    CliRun r = CliRun.run("advise", "--manifests", cluster.toString(), "--conntrack", ct.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).contains("7 connections observed (6 distinct")
         .contains("3 policies proposed")
@@ -127,7 +114,7 @@ class AdviseCommandTest {
     Path ct = out.resolve("ct.txt");
     Files.writeString(ct, CONNTRACK);
     Path dir = out.resolve("advice");
-    Run r = run("advise", "--manifests", cluster.toString(), "--conntrack", ct.toString(), "--policy-types",
+    CliRun r = CliRun.run("advise", "--manifests", cluster.toString(), "--conntrack", ct.toString(), "--policy-types",
         "Ingress", "-n", "shop", "--output", dir.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out().strip()).endsWith("shop-advised.yaml");
@@ -149,13 +136,13 @@ class AdviseCommandTest {
         "{\"verdict\":\"deny\",\"policy\":\"isolation\",\"protocol\":\"ICMP\",\"source\":{\"ip\":\"10.0.0.4\"},"
             + "\"destination\":{\"ip\":\"10.0.0.3\"},\"count\":1}",
         "not json", ""));
-    Run r = run("advise", "--manifests", cluster.toString(), "--audit-log", log.toString(), "--policy-types", "Ingress");
+    CliRun r = CliRun.run("advise", "--manifests", cluster.toString(), "--audit-log", log.toString(), "--policy-types", "Ingress");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).contains("4 connections observed (1 distinct, 3 entries without a port or verdict left out)")
         .contains("audit.log:4: not a JSON audit entry");
     assertThat(r.out()).contains("port: postgres").doesNotContain("6000");
 
-    r = run("advise", "--manifests", cluster.toString(), "--audit-log", log.toString(), "--policy-types", "Ingress",
+    r = CliRun.run("advise", "--manifests", cluster.toString(), "--audit-log", log.toString(), "--policy-types", "Ingress",
         "--include-denied");
     assertThat(r.err()).contains("6 connections observed (2 distinct");
     assertThat(r.out()).contains("port: 6000").contains("app: cache");
@@ -163,13 +150,13 @@ class AdviseCommandTest {
 
   @Test
   void badInputIsAUsageErrorNamingTheFlag() {
-    Run r = run("advise", "--manifests", cluster.toString());
+    CliRun r = CliRun.run("advise", "--manifests", cluster.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("give observed connections");
-    r = run("advise", "--manifests", cluster.toString(), "--conntrack", out.resolve("missing").toString());
+    r = CliRun.run("advise", "--manifests", cluster.toString(), "--conntrack", out.resolve("missing").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--conntrack").contains("missing: cannot be read");
-    r = run("advise", "--manifests", cluster.toString(), "--conntrack", "-", "--policy-types", "Sideways");
+    r = CliRun.run("advise", "--manifests", cluster.toString(), "--conntrack", "-", "--policy-types", "Sideways");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--policy-types Sideways: expected Ingress or Egress");
   }

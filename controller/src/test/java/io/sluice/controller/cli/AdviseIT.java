@@ -6,8 +6,6 @@ import io.sluice.controller.runtime.RuntimeConfig;
 import io.sluice.controller.runtime.SluiceRuntime;
 import io.sluice.controller.testing.Ovs;
 import io.sluice.controller.testing.ServiceHosts;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code sluice advise --ovs-conntrack} on real OVS: with no policy, web opens connections to db's postgres port and
@@ -64,16 +61,11 @@ class AdviseIT {
       assertThat(connects(ovs, "prb", "10.75.0.3", 6379)).as("probe to cache:6379 before").isTrue();
 
       Path advice = dir.resolve("advice");
-      StringWriter out = new StringWriter();
-      StringWriter err = new StringWriter();
-      CommandLine cl = new CommandLine(new SluiceCli());
-      cl.setOut(new PrintWriter(out));
-      cl.setErr(new PrintWriter(err));
-      int code = cl.execute("advise", "--manifests", dir.toString(), "--ovs-conntrack", "-n", "adv", "--output",
+      CliRun r = CliRun.run("advise", "--manifests", dir.toString(), "--ovs-conntrack", "-n", "adv", "--output",
           advice.toString());
-      assertThat(code).as(err.toString()).isZero();
+      assertThat(r.code()).as(r.err()).isZero();
       String yaml = Files.readString(advice.resolve("adv-advised.yaml"));
-      assertThat(err.toString()).contains("4 policies proposed");
+      assertThat(r.err()).contains("4 policies proposed");
       assertThat(yaml).as(yaml).contains("name: advised-web").contains("name: advised-db")
           .contains("name: advised-cache").contains("name: advised-probe").doesNotContain("pod-template-hash")
           .contains("port: postgres").contains("port: redis").doesNotContain("10.75.");

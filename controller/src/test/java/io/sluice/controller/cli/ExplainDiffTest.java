@@ -2,13 +2,10 @@ package io.sluice.controller.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code sluice explain --diff} against the demo's manifests: a candidate that opens db-1 to the frontend and
@@ -22,18 +19,6 @@ class ExplainDiffTest {
   Path candidate;
   @TempDir
   Path work;
-
-  private record Run(int code, String out, String err) { }
-
-  private static Run run(String... args) {
-    StringWriter o = new StringWriter();
-    StringWriter e = new StringWriter();
-    CommandLine cl = new CommandLine(new SluiceCli());
-    cl.setOut(new PrintWriter(o));
-    cl.setErr(new PrintWriter(e));
-    int code = cl.execute(args);
-    return new Run(code, o.toString(), e.toString());
-  }
 
   private static final String DB_FROM_API_AND_WEB = String.join("\n",
       "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy",
@@ -50,7 +35,7 @@ class ExplainDiffTest {
   void aCandidateThatOpensOnePathAndClosesAnotherIsReportedBothWays() throws Exception {
     Files.writeString(candidate.resolve("db.yaml"), DB_FROM_API_AND_WEB);
     Files.writeString(candidate.resolve("web.yaml"), WEB_EGRESS);
-    Run r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString());
+    CliRun r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString());
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
     assertThat(r.out()).contains("2 policies changed: backend/db-from-api (modified), frontend/web-egress (added)")
         .contains("NEWLY DENIED (2):").contains("frontend/web-1 -> frontend/web-2 8080/TCP")
@@ -70,7 +55,7 @@ class ExplainDiffTest {
         "tcp,orig=(src=10.244.0.11,dst=10.244.0.12,sport=40001,dport=8080),reply=(src=10.244.0.12,dst=10.244.0.11,sport=8080,dport=40001),zone=1",
         "tcp,orig=(src=10.244.0.12,dst=10.244.0.11,sport=40002,dport=8080),reply=(src=10.244.0.11,dst=10.244.0.12,sport=8080,dport=40002),zone=1",
         ""));
-    Run r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--conntrack", ct.toString(),
+    CliRun r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--conntrack", ct.toString(),
         "--fail-on", "observed");
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
     assertThat(r.out()).contains("OBSERVED CONNECTIONS BROKEN (2):")
@@ -82,37 +67,37 @@ class ExplainDiffTest {
     Files.writeString(ct, String.join("\n",
         "tcp,orig=(src=10.244.0.11,dst=10.244.0.21,sport=40000,dport=8080),reply=(src=10.244.0.21,dst=10.244.0.11,sport=8080,dport=40000),zone=1",
         ""));
-    r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--conntrack", ct.toString(),
+    r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--conntrack", ct.toString(),
         "--fail-on", "observed");
     assertThat(r.code()).as(r.out()).isZero();
     assertThat(r.out()).contains("0 observed connection(s) broken").contains("NEWLY DENIED (2):");
-    r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--conntrack", ct.toString());
+    r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--conntrack", ct.toString());
     assertThat(r.code()).as("--fail-on denied by default").isEqualTo(1);
   }
 
   @Test
   void replacingEveryPolicyWithNoneOnlyAllows() {
-    Run r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--replace");
+    CliRun r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--replace");
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("(removed)").doesNotContain("NEWLY DENIED")
         .contains("frontend/web-1 -> backend/db-1 8080/TCP").contains("0 newly denied");
-    r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString());
+    r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString());
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("0 policies changed");
   }
 
   @Test
   void diffFlagsAreCheckedAndNamed() {
-    Run r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--from", "frontend/web-1");
+    CliRun r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--from", "frontend/web-1");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--diff: not with --from");
-    r = run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--fail-on", "sometimes");
+    r = CliRun.run("explain", "--manifests", DEMO.toString(), "--diff", candidate.toString(), "--fail-on", "sometimes");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--fail-on sometimes: expected denied, observed or never");
-    r = run("explain", "--manifests", DEMO.toString(), "--to", "backend/db-1", "--port", "8080");
+    r = CliRun.run("explain", "--manifests", DEMO.toString(), "--to", "backend/db-1", "--port", "8080");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--from and --to are required (or --diff DIR)");
-    r = run("explain", "--manifests", DEMO.toString(), "--from", "frontend/web-1", "--to", "backend/db-1", "--port",
+    r = CliRun.run("explain", "--manifests", DEMO.toString(), "--from", "frontend/web-1", "--to", "backend/db-1", "--port",
         "8080", "--replace");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("go with --diff");

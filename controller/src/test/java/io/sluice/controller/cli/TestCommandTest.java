@@ -2,13 +2,10 @@ package io.sluice.controller.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code sluice test}: expectations and Cyclonus matrices against the demo's manifests, exit codes, JUnit XML. */
 class TestCommandTest {
@@ -18,22 +15,10 @@ class TestCommandTest {
   @TempDir
   Path dir;
 
-  private record Run(int code, String out, String err) { }
-
-  private static Run run(String... args) {
-    StringWriter o = new StringWriter();
-    StringWriter e = new StringWriter();
-    CommandLine cl = new CommandLine(new SluiceCli());
-    cl.setOut(new PrintWriter(o));
-    cl.setErr(new PrintWriter(e));
-    int code = cl.execute(args);
-    return new Run(code, o.toString(), e.toString());
-  }
-
   @Test
   void theShippedExampleHoldsForTheDemoAndWritesAJUnitReport() throws Exception {
     Path report = dir.resolve("report.xml");
-    Run r = run("test", "--manifests", DEMO.toString(), "--junit", report.toString(), EXAMPLE.toString());
+    CliRun r = CliRun.run("test", "--manifests", DEMO.toString(), "--junit", report.toString(), EXAMPLE.toString());
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     // 3 single expectations and the matrix's 12 checked cells
     assertThat(r.out()).contains("15 expectations, 15 passed, 0 failed");
@@ -57,7 +42,7 @@ class TestCommandTest {
               | backend/api-1 | X            | .              |
         """);
     Path report = dir.resolve("r.xml");
-    Run r = run("test", "--manifests", DEMO.toString(), "--junit", report.toString(), f.toString());
+    CliRun r = CliRun.run("test", "--manifests", DEMO.toString(), "--junit", report.toString(), f.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.out()).contains("FAIL").contains("frontend/web-1 -> backend/db-1 8080: expected allowed")
         .contains("backend/api-1 -> backend/db-1 8080/tcp: expected denied")
@@ -69,17 +54,17 @@ class TestCommandTest {
   void badFilesAreUsageErrorsNamingTheFileAndTheEntry() throws Exception {
     Path f = dir.resolve("bad.yaml");
     Files.writeString(f, "tests:\n  - from: frontend/web-1\n    to: backend/db-1\n    port: 8080\n    expect: maybe\n");
-    Run r = run("test", "--manifests", DEMO.toString(), f.toString());
+    CliRun r = CliRun.run("test", "--manifests", DEMO.toString(), f.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("bad.yaml: tests[0]").contains("expect: allowed or denied, got maybe");
 
     Files.writeString(f, "tests:\n  - port: 80\n    matrix: |\n      | TCP/80 | backend/db-1 |\n      | backend/api-1 | ? |\n");
-    r = run("test", "--manifests", DEMO.toString(), f.toString());
+    r = CliRun.run("test", "--manifests", DEMO.toString(), f.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("cell backend/api-1 -> backend/db-1 is \"?\"");
 
     Files.writeString(f, "nothing: here\n");
-    r = run("test", "--manifests", DEMO.toString(), f.toString());
+    r = CliRun.run("test", "--manifests", DEMO.toString(), f.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("expected a list under \"tests:\"");
   }

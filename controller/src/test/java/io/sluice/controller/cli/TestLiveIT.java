@@ -7,8 +7,6 @@ import io.sluice.controller.runtime.SluiceRuntime;
 import io.sluice.controller.testing.Ovs;
 import io.sluice.controller.testing.ServiceHosts;
 import io.sluice.controller.testing.Sh;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code sluice test --live} on real OVS: db admits web on 5432 only. Each expectation is checked by the reference
@@ -31,18 +28,6 @@ class TestLiveIT {
   Path dir;
   @TempDir
   Path work;
-
-  private record Run(int code, String out, String err) { }
-
-  private static Run run(String... args) {
-    StringWriter o = new StringWriter();
-    StringWriter e = new StringWriter();
-    CommandLine cl = new CommandLine(new SluiceCli());
-    cl.setOut(new PrintWriter(o));
-    cl.setErr(new PrintWriter(e));
-    int code = cl.execute(args);
-    return new Run(code, o.toString(), e.toString());
-  }
 
   @Test
   void expectationsAreCheckedOnRealTrafficToo() throws Exception {
@@ -75,7 +60,7 @@ class TestLiveIT {
       ServiceHosts.awaitRealizedAndPurge(rt, "lv", 3);
       String api = "http://127.0.0.1:" + rt.httpPort();
 
-      Run r = run("test", "--manifests", dir.toString(), "--live", "--api", api, tests.toString());
+      CliRun r = CliRun.run("test", "--manifests", dir.toString(), "--live", "--api", api, tests.toString());
       assertThat(r.code()).as(r.out() + r.err()).isZero();
       assertThat(r.out()).contains("8 expectations, 8 passed, 0 failed");
 
@@ -89,7 +74,7 @@ class TestLiveIT {
           "  - {name: web reaches db, from: lv/web, to: lv/db, port: 5432, expect: allowed}",
           "  - {name: dns, from: lv/web, to: lv/db, port: 53/udp, expect: denied}",
           ""));
-      r = run("test", "--manifests", dir.toString(), "--live", "--api", api, "--junit", report.toString(),
+      r = CliRun.run("test", "--manifests", dir.toString(), "--live", "--api", api, "--junit", report.toString(),
           tests.toString());
       assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
       assertThat(r.out()).contains("FAIL " + tests + ": [live] web reaches db: expected allowed, live: no answer from "
@@ -110,7 +95,7 @@ class TestLiveIT {
         pod("db", "10.78.0.2", "db"), ""));
     Path tests = work.resolve("tests.yaml");
     Files.writeString(tests, "tests:\n  - {from: lv/web, to: lv/db, port: 5432, expect: allowed}\n");
-    Run r = run("test", "--manifests", dir.toString(), "--live", "--api", "http://127.0.0.1:9", tests.toString());
+    CliRun r = CliRun.run("test", "--manifests", dir.toString(), "--live", "--api", "http://127.0.0.1:9", tests.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.out()).contains("[live]").contains("not judged live: the controller's status API at "
         + "http://127.0.0.1:9 is not reachable").contains("1 failed");
