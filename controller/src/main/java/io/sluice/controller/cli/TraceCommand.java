@@ -14,6 +14,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -127,18 +129,49 @@ final class TraceCommand implements Callable<Integer> {
           + ") is not on the Open vSwitch that " + appctl + " reaches here: run sluice trace on that node");
     }
     String flow = flow(ctx, sourcePort);
-    List<String> cmd = List.of(appctl, "ofproto/trace", bridge, flow, "--ct-next", "trk,new", "--ct-next", "trk,new");
-    String text = run(cmd, "ofproto/trace");
-    OfprotoTrace trace;
-    try {
-      trace = OfprotoTrace.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw new Failure(e.getMessage());
+    Long dstDp = dst.has("bridge") && dst.has("ofport")
+        ? dp.datapathPort(dst.path("bridge").asText(), dst.path("ofport").asLong()) : null;
+    // hop by hop: the source's bridge, then across each veth link to another bridge of this ovs-vswitchd the packet
+    // leaves by (emulated nodes, Mininet switches), until it reaches the destination's port or leaves this host
+    List<Hop> hops = new ArrayList<>();
+    Set<String> visited = new LinkedHashSet<>();
+    String hopBridge = bridge;
+    String hopFlow = flow;
+    while (hopBridge != null && visited.add(hopBridge) && hops.size() < MAX_HOPS) {
+      List<String> cmd = List.of(appctl, "ofproto/trace", hopBridge, hopFlow, "--ct-next", "trk,new", "--ct-next",
+          "trk,new");
+      OfprotoTrace t;
+      try {
+        t = OfprotoTrace.parse(run(cmd, "ofproto/trace"));
+      } catch (IllegalArgumentException e) {
+        throw new Failure(e.getMessage());
+      }
+      hops.add(new Hop(hopBridge, cmd, t));
+      List<Long> left = new ArrayList<>();
+      t.passes().forEach(p -> left.addAll(OfprotoTrace.outputs(p.datapathActions())));
+      hopBridge = null;
+      if (dstDp != null && left.contains(dstDp)) {
+        break;
+      }
+      for (long o : left) {
+        DatapathPorts.Port port = dp.byDatapathPort(o);
+        DatapathPorts.Port peer = port == null ? null : vethPeer(dp, port, SYS_CLASS_NET);
+        if (peer != null && !visited.contains(peer.bridge())) {
+          hopBridge = peer.bridge();
+          hopFlow = hopFlow.replaceFirst("in_port=\\d+", "in_port=" + peer.ofport());
+          if (peer.bridge().equals(dst.path("bridge").asText())) {
+            break; // the link toward the destination's own bridge, if the packet was flooded over several
+          }
+        }
+      }
     }
+    OfprotoTrace trace = hops.get(hops.size() - 1).trace();
     Set<String> policyCookies = new LinkedHashSet<>();
-    for (OfprotoTrace.Step s : trace.steps()) {
-      if (s.matched() && new Cookie(s.cookie()).owned() && new Cookie(s.cookie()).isRuleAllow()) {
-        policyCookies.add(new Cookie(s.cookie()).toString());
+    for (Hop h : hops) {
+      for (OfprotoTrace.Step s : h.trace().steps()) {
+        if (s.matched() && new Cookie(s.cookie()).owned() && new Cookie(s.cookie()).isRuleAllow()) {
+          policyCookies.add(new Cookie(s.cookie()).toString());
+        }
       }
     }
     JsonNode rules = policyCookies.isEmpty() ? json.createObjectNode()
@@ -148,40 +181,44 @@ final class TraceCommand implements Callable<Integer> {
     if (!quiet) {
       out.println("Trace " + srcName + " (" + src.path("ip").asText() + ") -> " + dstName + " (" + dst.path("ip").asText()
           + ") " + protocol + " " + number + ", a new connection, on bridge " + bridge + " (switch "
-          + src.path("datapathId").asText() + ", model generation " + ctx.path("generation").asLong() + ")");
-      out.println("$ " + String.join(" ", cmd.stream().map(TraceCommand::shellQuote).toList()));
+          + src.path("datapathId").asText() + ", model generation " + ctx.path("generation").asLong() + ")"
+          + (hops.size() > 1 ? ", then " + String.join(", ", hops.subList(1, hops.size()).stream()
+              .map(Hop::bridge).toList()) + " over veth links" : ""));
     }
     boolean foreign = false;
     Map<Integer, Table> tables = PipelineProfile.ovs().tables();
-    for (OfprotoTrace.Pass p : trace.passes()) {
-      if (!quiet && p.resumed() != null) {
-        out.println("  -- " + p.resumed());
+    List<Long> outputs = new ArrayList<>();
+    for (Hop h : hops) {
+      if (!quiet) {
+        out.println("$ " + String.join(" ", h.command().stream().map(TraceCommand::shellQuote).toList()));
       }
-      for (OfprotoTrace.Step s : p.steps()) {
-        Meaning m = meaning(s, ctx, rules);
-        foreign |= m.foreign();
-        if (!quiet) {
-          Table t = tables.get(s.table());
-          out.printf(Locale.ROOT, "  %s table %2d %-17s %s%s%n", s.bridge(), s.table(),
-              t == null ? "?" : t.name(), m.text(),
-              s.matched() ? "  [priority " + s.priority() + ", cookie " + new Cookie(s.cookie()) + "]" : "");
-          if (!s.actions().isEmpty()) {
-            out.println("        " + abbreviate(String.join(" ", s.actions()), 160));
+      for (OfprotoTrace.Pass p : h.trace().passes()) {
+        if (!quiet && p.resumed() != null) {
+          out.println("  -- " + p.resumed());
+        }
+        for (OfprotoTrace.Step s : p.steps()) {
+          Meaning m = meaning(s, ctx, rules);
+          foreign |= m.foreign();
+          if (!quiet) {
+            Table t = tables.get(s.table());
+            out.printf(Locale.ROOT, "  %s table %2d %-17s %s%s%n", s.bridge(), s.table(),
+                t == null ? "?" : t.name(), m.text(),
+                s.matched() ? "  [priority " + s.priority() + ", cookie " + new Cookie(s.cookie()) + "]" : "");
+            if (!s.actions().isEmpty()) {
+              out.println("        " + abbreviate(String.join(" ", s.actions()), 160));
+            }
           }
         }
-      }
-      if (!quiet) {
-        out.println("  Datapath actions: " + p.datapathActions());
+        if (!quiet) {
+          out.println("  Datapath actions: " + p.datapathActions());
+        }
+        // every pass outputs where it goes before it recirculates (NORMAL may flood into a patch port and on): the
+        // packet leaves by the union of all passes' outputs
+        outputs.addAll(OfprotoTrace.outputs(p.datapathActions()));
       }
     }
     // the switch's verdict: did the packet leave by the destination's port?
     String actions = trace.finalActions();
-    // every pass outputs where it goes before it recirculates (NORMAL may flood into a patch port and on): the
-    // packet leaves by the union of all passes' outputs
-    List<Long> outputs = new ArrayList<>();
-    trace.passes().forEach(p -> outputs.addAll(OfprotoTrace.outputs(p.datapathActions())));
-    Long dstDp = dst.has("bridge") && dst.has("ofport")
-        ? dp.datapathPort(dst.path("bridge").asText(), dst.path("ofport").asLong()) : null;
     boolean dstLocal = dstDp != null;
     boolean switchAllows = dstLocal ? outputs.contains(dstDp) : !outputs.isEmpty();
     boolean audited = actions != null && actions.contains("userspace(") && actions.contains("controller(");
@@ -244,6 +281,13 @@ final class TraceCommand implements Callable<Integer> {
     out.println("AGREE: " + (switchAllows ? "allowed" : "denied") + " by the switch and by the reference evaluator");
     return AGREE;
   }
+
+  /** At most this many bridges are traced in a row. */
+  static final int MAX_HOPS = 8;
+  private static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
+
+  /** One bridge's trace of the packet. */
+  private record Hop(String bridge, List<String> command, OfprotoTrace trace) { }
 
   /** What one table step means, and whether its flow is not Sluice's. */
   record Meaning(String text, boolean foreign) { }
@@ -415,7 +459,14 @@ final class TraceCommand implements Callable<Integer> {
   }
 
   /** ovs-appctl dpif/show: each bridge's OpenFlow ports and their datapath port numbers. */
-  record DatapathPorts(Map<String, Map<Long, Long>> bridges) {
+  /**
+   * dpif/show: each bridge's OpenFlow ports and their datapath port numbers, and each port's name (its bridge, its
+   * OpenFlow port and its datapath port).
+   */
+  record DatapathPorts(Map<String, Map<Long, Long>> bridges, Map<String, Port> ports) {
+    /** One port of a bridge. */
+    record Port(String name, String bridge, long ofport, long datapathPort) { }
+
     boolean hasBridge(String bridge) {
       return bridges.containsKey(bridge);
     }
@@ -426,22 +477,65 @@ final class TraceCommand implements Callable<Integer> {
       return m == null ? null : m.get(ofport);
     }
 
+    /** The port with this datapath port number, or null. */
+    Port byDatapathPort(long dp) {
+      for (Port p : ports.values()) {
+        if (p.datapathPort() == dp) {
+          return p;
+        }
+      }
+      return null;
+    }
+
     static DatapathPorts parse(String text) {
       Map<String, Map<Long, Long>> out = new HashMap<>();
+      Map<String, Port> ports = new HashMap<>();
       Map<Long, Long> current = null;
+      String bridge = null;
+      java.util.regex.Pattern port = java.util.regex.Pattern.compile("^\\s+(\\S+) (\\d+)/(\\d+):.*");
       for (String line : text.split("\n")) {
         if (line.matches("^  \\S.*:\\s*$")) {
           current = new HashMap<>();
-          out.put(line.trim().substring(0, line.trim().length() - 1), current);
+          bridge = line.trim().substring(0, line.trim().length() - 1);
+          out.put(bridge, current);
         } else if (current != null && line.startsWith("    ")) {
-          java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s+\\S+ (\\d+)/(\\d+):.*").matcher(line);
+          java.util.regex.Matcher m = port.matcher(line);
           if (m.matches()) {
-            current.put(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+            current.put(Long.parseLong(m.group(2)), Long.parseLong(m.group(3)));
+            ports.put(m.group(1), new Port(m.group(1), bridge, Long.parseLong(m.group(2)),
+                Long.parseLong(m.group(3))));
           }
         }
       }
-      return new DatapathPorts(out);
+      return new DatapathPorts(out, ports);
     }
+  }
+
+  /**
+   * The OVS port at the other end of a veth that is itself an OVS port (a link between two bridges of this
+   * ovs-vswitchd, as between emulated nodes or Mininet switches), or null: found by the interfaces' indexes in
+   * {@code /sys/class/net}.
+   */
+  static DatapathPorts.Port vethPeer(DatapathPorts dp, DatapathPorts.Port port, Path sysClassNet) {
+    try {
+      Path dev = sysClassNet.resolve(port.name());
+      int ifindex = Integer.parseInt(Files.readString(dev.resolve("ifindex")).strip());
+      int iflink = Integer.parseInt(Files.readString(dev.resolve("iflink")).strip());
+      if (ifindex == iflink) {
+        return null;
+      }
+      for (DatapathPorts.Port other : dp.ports().values()) {
+        Path o = sysClassNet.resolve(other.name());
+        if (other != port && Files.isRegularFile(o.resolve("ifindex"))
+            && Integer.parseInt(Files.readString(o.resolve("ifindex")).strip()) == iflink
+            && Integer.parseInt(Files.readString(o.resolve("iflink")).strip()) == ifindex) {
+          return other;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return null; // not a network device here (a tap, an internal port): no link to follow
+    }
+    return null;
   }
 
   private static String enc(String s) {

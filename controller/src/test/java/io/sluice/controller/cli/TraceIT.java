@@ -200,6 +200,61 @@ class TraceIT {
         "spec: {containers: [{name: c, image: x}]}", "status: {podIP: " + ip + "}", "---", "");
   }
 
+  /**
+   * Two bridges of this ovs-vswitchd joined by a veth link, as two nodes' switches: web and other on the first, db on
+   * the second. The trace crosses the link and judges db's ingress on db's own switch: web is allowed there, other is
+   * dropped there (on its own switch, nothing isolates other's egress, so a trace of the source's switch alone could
+   * not tell).
+   */
+  @Test
+  void aDestinationBehindAVethLinkIsTracedHopByHop(@TempDir Path manifests) throws Exception {
+    Files.writeString(manifests.resolve("cluster.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: hop}", "---",
+        podIn("hop", "web", "10.79.0.1", "web"), podIn("hop", "db", "10.79.0.2", "db"),
+        podIn("hop", "other", "10.79.0.3", "other"),
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: db-web, namespace: hop}",
+        "spec:", "  podSelector: {matchLabels: {app: db}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: web}}}]", "    ports: [{port: 5432}]", ""));
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, manifests,
+        List.of("unix:/var/run/openvswitch/db.sock"), null);
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String n1 = ovs.bridge("h1", 0x7e79, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      String n2 = ovs.bridge("h2", 0x7e7a, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      ovs.host(n1, "web", "10.79.0.1/24", "0a:58:0a:4f:00:01", "hop", "web");
+      ovs.host(n1, "oth", "10.79.0.3/24", "0a:58:0a:4f:00:03", "hop", "other");
+      String dbPort = ovs.host(n2, "db", "10.79.0.2/24", "0a:58:0a:4f:00:02", "hop", "db");
+      ovs.link(n1, n2, "l");
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (System.nanoTime() < deadline && !(rt.switches().statuses().size() == 2
+          && rt.model().snapshot().bindings().size() == 3 && rt.switches().statuses().stream()
+          .allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation()))) {
+        Ovs.sleep(50);
+      }
+      String api = "http://127.0.0.1:" + rt.httpPort();
+
+      Run allowed = trace(api, "hop/web", "hop/db", "5432");
+      assertThat(allowed.code()).as(allowed.out() + allowed.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(allowed.out()).contains("then " + n2 + " over veth links")
+          .contains("ofproto/trace " + n2)
+          .contains(n2 + " table 40 IngressRule       allowed by hop/db-web ingress rule 0")
+          .contains("Switch:    ALLOWED (out of hop/db's port " + dbPort)
+          .contains("AGREE: allowed");
+
+      Run denied = trace(api, "hop/other", "hop/db", "5432");
+      assertThat(denied.code()).as(denied.out() + denied.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(denied.out()).contains("then " + n2 + " over veth links")
+          .contains("Switch:    DENIED").doesNotContain("egress only")
+          .contains("AGREE: denied");
+    }
+  }
+
+  private static String podIn(String ns, String name, String ip, String app) {
+    return String.join("\n", "apiVersion: v1", "kind: Pod",
+        "metadata: {name: " + name + ", namespace: " + ns + ", labels: {app: " + app + "}}",
+        "spec: {containers: [{name: c, image: x}]}", "status: {podIP: " + ip + "}", "---", "");
+  }
+
   private static void awaitRealized(SluiceRuntime rt) {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {

@@ -149,6 +149,23 @@ public final class Ovs implements AutoCloseable {
     return outside;
   }
 
+  /**
+   * A veth pair between two bridges, as the link between two nodes' switches (or two Mininet switches); returns the
+   * port names on {@code brA} and {@code brB}.
+   */
+  public String[] link(String brA, String brB, String suffix) {
+    String a = name(suffix + "a");
+    String b = name(suffix + "b");
+    links.add(a);
+    Sh.run("ip", "link", "add", a, "type", "veth", "peer", "name", b);
+    for (String l : List.of(a, b)) {
+      Sh.run("ip", "link", "set", l, "up");
+      Sh.quiet("ethtool", "-K", l, "tx", "off");
+    }
+    Sh.run(c("ovs-vsctl", "add-port", brA, a, "--", "add-port", brB, b));
+    return new String[] {a, b};
+  }
+
   /** Runs a command inside a host's namespace. */
   public Sh.Result inHost(String suffix, long timeoutSeconds, String... cmd) {
     List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", name(suffix)));
