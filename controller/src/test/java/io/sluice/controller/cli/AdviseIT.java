@@ -6,6 +6,7 @@ import io.sluice.controller.runtime.RuntimeConfig;
 import io.sluice.controller.runtime.SluiceRuntime;
 import io.sluice.controller.testing.Ovs;
 import io.sluice.controller.testing.ServiceHosts;
+import io.sluice.controller.testing.Sh;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code sluice advise --ovs-conntrack} on real OVS: with no policy, web opens connections to db's postgres port and
  * probe to cache's redis port; the advice read from the switch's connection tracker, dropped into the manifest directory Sluice
  * watches, keeps exactly those working on real traffic and denies the rest (web to cache, probe to db, web to db's
- * metrics port).
+ * metrics port). Before it is applied, {@code explain --diff} against the same tracker dump says the advice breaks
+ * nothing that ran, and that a candidate shutting db would break web's connections.
  */
 class AdviseIT {
   @TempDir
@@ -60,7 +62,9 @@ class AdviseIT {
       }
       assertThat(connects(ovs, "prb", "10.75.0.3", 6379)).as("probe to cache:6379 before").isTrue();
 
-      Path advice = dir.resolve("advice");
+      Path conntrack = work.resolve("conntrack.txt");
+      Files.writeString(conntrack, Sh.run("ovs-appctl", "dpctl/dump-conntrack"));
+      Path advice = work.resolve("advice");
       CliRun r = CliRun.run("advise", "--manifests", dir.toString(), "--ovs-conntrack", "-n", "adv", "--output",
           advice.toString());
       assertThat(r.code()).as(r.err()).isZero();
@@ -70,7 +74,24 @@ class AdviseIT {
           .contains("name: advised-cache").contains("name: advised-probe").doesNotContain("pod-template-hash")
           .contains("port: postgres").contains("port: redis").doesNotContain("10.75.");
 
+      // what the advice would change, against the manifests and against what ran: nothing that ran breaks
+      CliRun diff = CliRun.run("explain", "--manifests", dir.toString(), "--diff", advice.toString(), "--conntrack",
+          conntrack.toString(), "--fail-on", "observed");
+      assertThat(diff.code()).as(diff.out() + diff.err()).isZero();
+      assertThat(diff.out()).contains("4 policies changed").contains("0 observed connection(s) broken")
+          .contains("adv/web -> adv/cache 6379/TCP").contains("adv/probe -> adv/db 5432/TCP");
+      // a candidate that shuts db: it would break what web does
+      Path shut = Files.createDirectories(work.resolve("shut"));
+      Files.writeString(shut.resolve("db.yaml"), String.join("\n", "apiVersion: networking.k8s.io/v1",
+          "kind: NetworkPolicy", "metadata: {name: db-shut, namespace: adv}",
+          "spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress]}", ""));
+      diff = CliRun.run("explain", "--manifests", dir.toString(), "--diff", shut.toString(), "--conntrack",
+          conntrack.toString(), "--fail-on", "observed");
+      assertThat(diff.code()).as(diff.out() + diff.err()).isEqualTo(1);
+      assertThat(diff.out()).contains("OBSERVED CONNECTIONS BROKEN (1):").contains("adv/web -> adv/db 10.75.0.2 5432/TCP");
+
       // Sluice picks the advice up from its manifest directory and enforces it
+      Files.copy(advice.resolve("adv-advised.yaml"), dir.resolve("adv-advised.yaml"));
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (rt.model().snapshot().networkPolicies().size() < 4 && System.nanoTime() < deadline) {
         Ovs.sleep(50);
