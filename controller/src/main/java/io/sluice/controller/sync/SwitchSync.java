@@ -688,6 +688,10 @@ final class SwitchSync {
     if (r.applied()) {
       installed = want;
       installedGroups = groups.after();
+      // counts first: a reader that sees the generation realized sees the tables that realized it
+      flowCount = installed.size();
+      tableFlows = countByTable(installed);
+      groupCount = installedGroups.size();
       realizedGeneration = desired.generation();
       lastError = null;
       flushGoneBackends(s, desired.natBackends());
@@ -710,9 +714,11 @@ final class SwitchSync {
         serial.execute(() -> reconcile(s));
       }
     }
-    flowCount = installed.size();
-    tableFlows = countByTable(installed);
-    groupCount = installedGroups.size();
+    if (!r.applied()) {
+      flowCount = installed.size();
+      tableFlows = countByTable(installed);
+      groupCount = installedGroups.size();
+    }
     metrics.pushed(name, r.sent().total(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
     return r;
   }
