@@ -104,8 +104,13 @@ final class SwitchSync {
    * per wire identity). Null when the switch's flows are known otherwise (a dump, a refusal, another version).
    */
   private DesiredTables appliedDesired;
-  /** Sluice's flows per table after the last push or reconcile (see {@link #countByTable}). */
-  private volatile Map<Integer, Integer> tableFlows = Map.of();
+  /**
+   * Where Sluice's flows per table are counted from, for the status API, only when asked (a push never pays for it):
+   * the desired tables the last applied push realized, or the flows a reconcile that may not write read back.
+   */
+  private volatile Object tableSource = Map.of();
+  /** The last count and what it was counted from. */
+  private volatile Object[] tableCount = {null, Map.of()};
   private Map<FlowKey, FlowCodec.Entry> appliedEntries;
   private OFVersion appliedVersion;
   /** When the conntrack entries of gone UDP/SCTP backends are cleared a second time (see flushGoneBackends). */
@@ -219,7 +224,7 @@ final class SwitchSync {
   SwitchStatus status() {
     SwitchSession s = session;
     List<SwitchStatus.TableUse> tables = new java.util.ArrayList<>();
-    tableFlows.forEach((id, n) -> tables.add(new SwitchStatus.TableUse(id, null, n, null)));
+    tableFlows().forEach((id, n) -> tables.add(new SwitchStatus.TableUse(id, null, n, null)));
     return new SwitchStatus(name, s != null && s.isActive(), s == null ? null : String.valueOf(s.version()),
         s == null ? null : String.valueOf(s.remoteAddress()), role, realizedGeneration, flowCount, groupCount,
         meterCount, atomic, lastError,
@@ -227,7 +232,29 @@ final class SwitchSync {
         tables);
   }
 
-  /** Sluice's flows per table id, sorted by id (read when a push or a reconcile ends, shown on the status API). */
+  /** Sluice's flows per table id (see {@link #tableSource}), counted once per source. */
+  @SuppressWarnings("unchecked")
+  private Map<Integer, Integer> tableFlows() {
+    Object source = tableSource;
+    Object[] last = tableCount;
+    if (last[0] == source) {
+      return (Map<Integer, Integer>) last[1];
+    }
+    Map<Integer, Integer> counted;
+    if (source instanceof DesiredTables d) {
+      Map<Integer, Integer> out = new java.util.TreeMap<>();
+      for (io.sluice.renderer.flow.Flow f : d.flows().values()) {
+        out.merge(f.table(), 1, Integer::sum);
+      }
+      counted = java.util.Collections.unmodifiableMap(out);
+    } else {
+      counted = new java.util.TreeMap<>((Map<Integer, Integer>) source);
+    }
+    tableCount = new Object[] {source, counted};
+    return counted;
+  }
+
+  /** Sluice's flows per table id in flows read back from the switch, sorted by id. */
   private static Map<Integer, Integer> countByTable(Map<Object, FlowCodec.Entry> flows) {
     Map<Integer, Integer> out = new java.util.TreeMap<>();
     for (FlowCodec.Entry e : flows.values()) {
@@ -343,7 +370,7 @@ final class SwitchSync {
     if (!writable) {
       reconciled = true;
       flowCount = owned.size();
-      tableFlows = countByTable(owned);
+      tableSource = Map.copyOf(countByTable(owned));
       groupCount = installedGroups.size();
       meterCount = installedMeters.size();
       LOG.info("switch {}: read {} Sluice flows, {} groups, {} meters; not writing (role {})", name, owned.size(),
@@ -690,7 +717,7 @@ final class SwitchSync {
       installedGroups = groups.after();
       // counts first: a reader that sees the generation realized sees the tables that realized it
       flowCount = installed.size();
-      tableFlows = countByTable(installed);
+      tableSource = desired;
       groupCount = installedGroups.size();
       realizedGeneration = desired.generation();
       lastError = null;
@@ -716,7 +743,6 @@ final class SwitchSync {
     }
     if (!r.applied()) {
       flowCount = installed.size();
-      tableFlows = countByTable(installed);
       groupCount = installedGroups.size();
     }
     metrics.pushed(name, r.sent().total(), r.elapsed().toNanos() / 1e9, r.applied(), flowCount, realizedGeneration);
