@@ -67,6 +67,10 @@ final class AdviseCommand implements Callable<Integer> {
       description = "Read the recent audit window of the running controller there (e.g. http://127.0.0.1:8181).")
   String api;
 
+  @Option(names = "--api-token-file", paramLabel = "FILE",
+      description = "With --api: the status API's token (sluice run --http-token-file), when it wants one.")
+  Path apiTokenFile;
+
   @Option(names = "--include-denied",
       description = "Also propose to allow the audit log's denied connections (for a trial of default deny; by default "
           + "only allowed ones count).")
@@ -168,12 +172,13 @@ final class AdviseCommand implements Callable<Integer> {
   }
 
   private String auditWindow() {
-    URI uri = URI.create(api.replaceAll("/+$", "") + "/api/v1/audit");
+    URI uri = URI.create(api.replaceAll("/+$", "") + "/api/v1/audit?limit=10000");
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri)
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = HttpClient.newHttpClient().send(TraceCommand.authorized(HttpRequest.newBuilder(uri),
+          apiTokenFile).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
-        throw new IllegalArgumentException("--api: " + uri + " answered HTTP " + r.statusCode());
+        throw new IllegalArgumentException("--api: " + uri + " answered HTTP " + r.statusCode() + ": "
+            + r.body().strip());
       }
       return r.body();
     } catch (IOException e) {

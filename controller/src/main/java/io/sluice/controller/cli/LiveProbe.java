@@ -47,12 +47,14 @@ final class LiveProbe {
   private static final Pattern LINK = Pattern.compile("^(\\d+): ([^:@]+)(?:@if(\\d+))?:");
 
   private final String api;
+  private final java.nio.file.Path tokenFile;
   private final Duration timeout;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Map<String, Path> namespaceOfPort = new HashMap<>();
 
-  LiveProbe(String api, Duration timeout) {
+  LiveProbe(String api, java.nio.file.Path tokenFile, Duration timeout) {
     this.api = api.replaceAll("/+$", "");
+    this.tokenFile = tokenFile;
     this.timeout = timeout;
   }
 
@@ -100,7 +102,7 @@ final class LiveProbe {
     URI uri = URI.create(api + "/api/v1/trace" + q);
     HttpResponse<String> r;
     try {
-      r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+      r = http.send(TraceCommand.authorized(HttpRequest.newBuilder(uri), tokenFile).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new TraceCommand.Failure("the controller's status API at " + api + " is not reachable (" + e

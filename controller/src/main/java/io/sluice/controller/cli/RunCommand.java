@@ -57,6 +57,11 @@ final class RunCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   String http;
 
+  @Option(names = "--http-token-file", paramLabel = "FILE",
+      description = "Require Authorization: Bearer <the file's content> on every status API request but /healthz and "
+          + "/readyz (the web view takes it once as /#token=...); without it the API is open: keep --http on loopback.")
+  java.nio.file.Path httpTokenFile;
+
   @Option(names = "--echo-interval", defaultValue = "1s", paramLabel = "DURATION",
       description = "Echo request interval per switch, e.g. 500ms, 1s; a switch that sends nothing for 2.5 intervals "
           + "is declared gone (default: ${DEFAULT-VALUE}).")
@@ -315,7 +320,8 @@ final class RunCommand implements Callable<Integer> {
       cfg = new RuntimeConfig(of.address(), address(http, "--http"),
           parseDuration(echoInterval, "--echo-interval"), role, generationId, threads, manifests, ovsdb, ovsdbListen,
           legacyIsolation, kubernetes, election, bounds, new RuntimeConfig.Security(tls, of.tls(), allowed,
-          nodes), metricsPerRule,
+          nodes).withHttpToken(httpTokenFile == null ? null : flagged("--http-token-file",
+              () -> readToken(httpTokenFile))), metricsPerRule,
           flagged("--audit-log", () -> new io.sluice.controller.audit.AuditLog.Options(auditLog,
               ch.qos.logback.core.util.FileSize.valueOf(auditLogMaxSize).getSize(), auditLogMaxFiles,
               io.sluice.controller.audit.AuditLog.Options.DEFAULT_RECENT, auditDenyRate, auditAllowRate)),
@@ -467,5 +473,22 @@ final class RunCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(flag + ": cannot read '" + text + "' as a duration (e.g. 500ms, 1s, 2m)");
     }
+  }
+
+  /** The token in a file (surrounding white space dropped); an empty or unreadable file is a clear error. */
+  static String readToken(java.nio.file.Path file) {
+    String t;
+    try {
+      t = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8).strip();
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(file + ": cannot be read (" + e.getMessage() + ")");
+    }
+    if (t.isEmpty()) {
+      throw new IllegalArgumentException(file + ": the token is empty");
+    }
+    if (t.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+      throw new IllegalArgumentException(file + ": the token must be printable ASCII without spaces");
+    }
+    return t;
   }
 }

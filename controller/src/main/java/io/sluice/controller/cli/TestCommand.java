@@ -62,6 +62,10 @@ final class TestCommand implements Callable<Integer> {
       description = "With --live: the running controller's status API (default ${DEFAULT-VALUE}).")
   String api;
 
+  @Option(names = "--api-token-file", paramLabel = "FILE",
+      description = "With --live: the status API's token (sluice run --http-token-file), when it wants one.")
+  Path apiTokenFile;
+
   @Option(names = "--live-timeout", defaultValue = "2", paramLabel = "SECONDS",
       description = "With --live: how long a connection attempt may go unanswered before it counts as dropped "
           + "(default ${DEFAULT-VALUE}).")
@@ -127,7 +131,7 @@ final class TestCommand implements Callable<Integer> {
       }
     }
     if (live) {
-      LiveProbe probe = new LiveProbe(api, java.time.Duration.ofSeconds(Math.max(1, liveTimeout)));
+      LiveProbe probe = new LiveProbe(api, apiTokenFile, java.time.Duration.ofSeconds(Math.max(1, liveTimeout)));
       List<Result> checked = new ArrayList<>();
       for (Result r : results) {
         LiveProbe.Outcome o = probe.probe(r.from(), r.to(), r.port());

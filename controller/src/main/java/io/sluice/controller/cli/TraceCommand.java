@@ -68,6 +68,10 @@ final class TraceCommand implements Callable<Integer> {
       description = "The controller's status API (sluice run --http), default ${DEFAULT-VALUE}.")
   String api;
 
+  @Option(names = "--api-token-file", paramLabel = "FILE",
+      description = "The status API's token (sluice run --http-token-file), when it wants one.")
+  java.nio.file.Path apiTokenFile;
+
   @Option(names = "--ovs-appctl", defaultValue = "ovs-appctl", paramLabel = "PATH",
       description = "The ovs-appctl to run (default ${DEFAULT-VALUE}, from PATH).")
   String appctl;
@@ -402,7 +406,7 @@ final class TraceCommand implements Callable<Integer> {
     URI uri = URI.create(api.replaceAll("/+$", "") + path);
     HttpResponse<String> r;
     try {
-      r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+      r = http.send(authorized(HttpRequest.newBuilder(uri), apiTokenFile).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new Failure("the controller's status API at " + api + " is not reachable (" + e + "); give it with --api");
@@ -412,7 +416,7 @@ final class TraceCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new Failure("--api " + api + ": " + e.getMessage());
     }
-    if (r.statusCode() == 400) {
+    if (r.statusCode() == 400 || r.statusCode() == 401) {
       throw new Failure(r.body().strip());
     }
     if (r.statusCode() == 404) {
@@ -426,6 +430,18 @@ final class TraceCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new Failure(uri + ": not JSON: " + e.getMessage());
     }
+  }
+
+  /** The request with the status API's bearer token read from {@code tokenFile}, if one is given. */
+  static HttpRequest.Builder authorized(HttpRequest.Builder b, java.nio.file.Path tokenFile) {
+    if (tokenFile != null) {
+      try {
+        b.header("Authorization", "Bearer " + RunCommand.readToken(tokenFile));
+      } catch (IllegalArgumentException e) {
+        throw new Failure("--api-token-file " + e.getMessage());
+      }
+    }
+    return b;
   }
 
   /** Runs a command (10 s at most); its standard output, or a Failure saying why not. */

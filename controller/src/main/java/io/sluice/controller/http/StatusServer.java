@@ -101,7 +101,23 @@ public final class StatusServer implements AutoCloseable {
   private final HttpServer server;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** Paths served without the token: the kubelet's probes. */
+  static final java.util.Set<String> OPEN_PATHS = java.util.Set.of("/healthz", "/readyz");
+
+  private final byte[] token;
+  private final io.sluice.controller.logging.LogLimiter refusals =
+      new io.sluice.controller.logging.LogLimiter(java.time.Duration.ofSeconds(10));
+
   public StatusServer(InetSocketAddress listen, Views views) throws IOException {
+    this(listen, views, null);
+  }
+
+  /**
+   * @param token when not null, every request but {@link #OPEN_PATHS} and the web view's static files must carry
+   *              {@code Authorization: Bearer TOKEN}; others are answered 401
+   */
+  public StatusServer(InetSocketAddress listen, Views views, String token) throws IOException {
+    this.token = token == null ? null : token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     WebFile page = new WebFile("text/html; charset=utf-8", resource("web/index.html"));
     Map<String, WebFile> web = Map.of("/", page, "/index.html", page,
         "/app.js", new WebFile("text/javascript; charset=utf-8", resource("web/app.js")),
@@ -209,11 +225,34 @@ public final class StatusServer implements AutoCloseable {
     void handle(HttpExchange ex) throws IOException;
   }
 
+  /** No token configured, or the request carries it (compared in constant time); a refusal is logged, rate-limited. */
+  private boolean authorized(HttpExchange ex) {
+    if (token == null) {
+      return true;
+    }
+    String h = ex.getRequestHeaders().getFirst("Authorization");
+    byte[] given = h != null && h.startsWith("Bearer ")
+        ? h.substring(7).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8) : new byte[0];
+    if (java.security.MessageDigest.isEqual(given, token)) {
+      return true;
+    }
+    long suppressed = refusals.admit("401");
+    if (suppressed >= 0) {
+      LOG.warn("HTTP {} from {}: refused, {}{}", ex.getRequestURI().getPath(), ex.getRemoteAddress(),
+          h == null ? "no token" : "wrong token", refusals.suffix(suppressed));
+    }
+    return false;
+  }
+
   private void route(String path, Handler h) {
     server.createContext(path, ex -> {
       try (ex) {
         if (!ex.getRequestURI().getPath().equals(path)) {
           send(ex, 404, "text/plain", "no such resource: " + ex.getRequestURI().getPath() + "\n");
+        } else if (!OPEN_PATHS.contains(path) && !authorized(ex)) {
+          ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
+          send(ex, 401, "text/plain", "unauthorized: this status API wants Authorization: Bearer <token> (the token of "
+              + "sluice run --http-token-file; sluice trace, test --live and advise take it with --api-token-file)\n");
         } else if (!"GET".equals(ex.getRequestMethod())) {
           send(ex, 405, "text/plain", "only GET is served here\n");
         } else {

@@ -116,8 +116,20 @@ public record RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, 
    */
   public record Security(io.sluice.controller.tls.TlsFiles tls, boolean openflowTls,
                          io.sluice.controller.session.SwitchAllowList switches,
-                         io.sluice.ovsdb.OvsdbNodeAllowList ovsdbNodes) {
-    public static final Security NONE = new Security(null, false, null, null);
+                         io.sluice.ovsdb.OvsdbNodeAllowList ovsdbNodes, String httpToken) {
+    public static final Security NONE = new Security(null, false, null, null, null);
+
+    /** Without a token for the status API. */
+    public Security(io.sluice.controller.tls.TlsFiles tls, boolean openflowTls,
+                    io.sluice.controller.session.SwitchAllowList switches,
+                    io.sluice.ovsdb.OvsdbNodeAllowList ovsdbNodes) {
+      this(tls, openflowTls, switches, ovsdbNodes, null);
+    }
+
+    /** The same with the status API's bearer token ({@code --http-token-file}), or none. */
+    public Security withHttpToken(String token) {
+      return new Security(tls, openflowTls, switches, ovsdbNodes, token);
+    }
 
     /** Without an OVSDB system-id list. */
     public Security(io.sluice.controller.tls.TlsFiles tls, boolean openflowTls,
@@ -126,6 +138,9 @@ public record RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, 
     }
 
     public Security {
+      if (httpToken != null && httpToken.isBlank()) {
+        throw new IllegalArgumentException("--http-token-file: the token is empty");
+      }
       if (openflowTls && tls == null) {
         throw new IllegalArgumentException("--listen pssl: needs --private-key, --certificate and --ca-cert");
       }

@@ -297,7 +297,7 @@ public final class SluiceRuntime implements AutoCloseable {
         all.addAll(SluiceRuntime.this.realizationErrors());
         return all.stream().map(SluiceRuntime::errorJson).toList();
       }
-    });
+    }, cfg.security().httpToken());
     if (cfg.manifests() != null || cfg.kubernetes() != null) {
       switches.hold(); // until the intent source has its whole first state
     }

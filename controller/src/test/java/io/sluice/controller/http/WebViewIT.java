@@ -34,6 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * both without a reload. A screenshot is kept as target/web-view.png.
  */
 class WebViewIT {
+  /** The status API's token (sluice run --http-token-file): the page must work with it. */
+  private static final String TOKEN = "wv-9f3Kq7";
+
   /** Where the screenshot goes: the module's target directory (the test runs in the module's directory). */
   static final Path SCREENSHOT = Path.of("target", "web-view.png");
   private static final long DATAPATH = 0x7e7a;
@@ -59,7 +62,8 @@ class WebViewIT {
       }
     }
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
-        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null);
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null)
+        .withSecurity(RuntimeConfig.Security.NONE.withHttpToken(TOKEN));
     try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
       String br = ovs.bridge("wv", DATAPATH, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
       ovs.host(br, "web1", "10.244.0.11/24", "0a:58:0a:f4:00:0b", "frontend", "web-1");
@@ -83,11 +87,15 @@ class WebViewIT {
       });
 
       HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(api
-          + "/api/v1/matrix?namespace=nope")).build(), HttpResponse.BodyHandlers.ofString());
+          + "/api/v1/matrix?namespace=nope")).header("Authorization", "Bearer " + TOKEN).build(),
+          HttpResponse.BodyHandlers.ofString());
       assertThat(unknown.statusCode()).isEqualTo(400);
       assertThat(unknown.body()).startsWith("namespace: no namespace nope");
 
-      String page = HeadlessChromium.dumpDom(browser, api + "/?namespace=backend");
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/switches")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).as("the API wants the token").isEqualTo(401);
+      // the page takes the token once, from the address's fragment (never sent to the server), and sends it
+      String page = HeadlessChromium.dumpDom(browser, api + "/?namespace=backend#token=" + TOKEN);
       assertThat(page).as(page)
           .contains("<tr data-switch=\"" + DPID + "\">").containsPattern("realized \\(generation [0-9]+\\)")
           .contains("data-pod=\"frontend/web-1\"").contains("data-pod=\"frontend/web-2\"")
@@ -100,7 +108,7 @@ class WebViewIT {
           .containsPattern("model generation [0-9]+, updated")
           .doesNotContain("update failed");
 
-      try (HeadlessChromium.Page open = HeadlessChromium.open(live, api + "/?namespace=frontend")) {
+      try (HeadlessChromium.Page open = HeadlessChromium.open(live, api + "/?namespace=frontend#token=" + TOKEN)) {
         awaitDom(open, "frontend's matrix", "data-from=\"frontend/web-1\" data-to=\"frontend/web-2\"");
         assertThat(open.dom()).doesNotContain("frontend/web-from-web").doesNotContain("frontend/web-3");
         Files.writeString(dir.resolve("40-web-view.yaml"), String.join("\n",
@@ -124,7 +132,7 @@ class WebViewIT {
       }
 
       Files.deleteIfExists(SCREENSHOT);
-      HeadlessChromium.screenshot(browser, api + "/?namespace=backend", SCREENSHOT, 1400, 1000);
+      HeadlessChromium.screenshot(browser, api + "/?namespace=backend#token=" + TOKEN, SCREENSHOT, 1400, 1000);
       assertThat(Files.readAllBytes(SCREENSHOT)).as("a PNG at " + SCREENSHOT.toAbsolutePath())
           .startsWith(0x89, 'P', 'N', 'G');
     }
@@ -142,8 +150,8 @@ class WebViewIT {
 
   private JsonNode getJson(String url) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer "
+          + TOKEN).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? json.readTree(r.body()) : null;
     } catch (java.io.IOException e) {
       return null;

@@ -33,8 +33,21 @@ function replace(id, node) {
   document.getElementById(id).replaceChildren(node);
 }
 
+// With sluice run --http-token-file, open the page once as /#token=TOKEN: the token is kept for this tab
+// (sessionStorage), taken out of the address bar, and sent as a bearer token with every API request.
+const TOKEN_KEY = 'sluice-token';
+(function takeToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (m) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+})();
+
 async function get(path) {
-  const r = await fetch(path, {cache: 'no-store'});
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = token ? {'Authorization': 'Bearer ' + token} : {};
+  const r = await fetch(path, {cache: 'no-store', headers: headers});
   if (!r.ok) {
     throw new Error(path + ': ' + r.status + ' ' + (await r.text()).trim());
   }
