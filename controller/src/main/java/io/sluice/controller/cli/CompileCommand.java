@@ -100,7 +100,7 @@ final class CompileCommand implements Callable<Integer> {
       return 2;
     }
     Snapshot snap = placeOnVirtualSwitch(model);
-    if (!declared.name().equals("ovs")) {
+    if (!io.sluice.controller.profile.ProfileChoice.carriesOvsPipeline(declared.profile())) {
       List<String> lacks = io.sluice.controller.profile.ProfileChoice.cannotCarry(declared.profile(), snap);
       out.println("# profile " + declared.name() + " (" + declared.description() + ") cannot carry "
           + (lacks.isEmpty() ? "Sluice's ovs pipeline" : String.join("; ", lacks)) + ".");

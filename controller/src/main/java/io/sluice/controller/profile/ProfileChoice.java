@@ -74,9 +74,23 @@ public final class ProfileChoice {
     return byDpid.getOrDefault(dpid, fallback);
   }
 
-  /** Whether the switch gets Sluice's ovs pipeline (the one the compiler builds). */
+  /**
+   * Whether the switch gets Sluice's ovs pipeline (the one the compiler builds): its profile is {@code ovs}, or one
+   * with the very same tables and the capabilities the pipeline needs (a copy of ovs.yaml that, for example, says the
+   * switch takes no bundles: its changes then go in ordered phases).
+   */
   public boolean compiles(long dpid) {
-    return of(dpid).name().equals("ovs");
+    return carriesOvsPipeline(of(dpid).profile());
+  }
+
+  /** See {@link #compiles}. */
+  public static boolean carriesOvsPipeline(PipelineProfile p) {
+    if (p.name().equals("ovs")) {
+      return true;
+    }
+    Capabilities c = p.capabilities();
+    return c.missing(Capabilities.Feature.NETWORK_POLICY).isEmpty() && c.missing(Capabilities.Feature.SERVICES).isEmpty()
+        && c.missing(Capabilities.Feature.AUDIT_LOG).isEmpty() && p.tables().equals(PipelineProfile.ovs().tables());
   }
 
   /** Datapath ids given a profile of their own. */

@@ -702,12 +702,17 @@ public final class SluiceRuntime implements AutoCloseable {
         return profiles.compiles(dpid) ? indexes.render(renderer, snap, dpid)
             : io.sluice.controller.profile.ProfileChoice.failClosed(dpid, snap.generation());
       };
+      SwitchManager m;
       if (cfg.leaderElection() != null) {
         // Every shard starts as a standby: no role asked, nothing written, until its Lease says who leads.
-        return new SwitchManager(codec, render::apply, metrics,
+        m = new SwitchManager(codec, render::apply, metrics,
             SwitchManager.Role.STANDBY, cfg.leaderElection().shards(), SwitchManager.Options.defaults());
+      } else {
+        m = new SwitchManager(codec, render::apply, metrics, new SwitchManager.Role(role, cfg.roleGenerationId()));
       }
-      return new SwitchManager(codec, render::apply, metrics, new SwitchManager.Role(role, cfg.roleGenerationId()));
+      // a profile without bundles gets its changes in two ordered phases, restricting first
+      m.bundlesFor(dpid -> profiles.of(dpid).profile().capabilities().bundles());
+      return m;
     }
   }
 

@@ -91,6 +91,14 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
   private boolean holding;
   private final List<Runnable> held = new java.util.ArrayList<>();
 
+  /** Which switches take bundles (their profile's capability); the others get ordered phases. */
+  private volatile java.util.function.LongPredicate bundles = dpid -> true;
+
+  /** Says which switches take bundles (by datapath id), from their profiles; every switch does by default. */
+  public void bundlesFor(java.util.function.LongPredicate byDpid) {
+    bundles = byDpid;
+  }
+
   /** Orders role changes against attaching sessions (see {@link #attachIfCurrent}). */
   private final Object roleLock = new Object();
 
@@ -155,6 +163,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     }
     SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
         MoreExecutors.newSequentialExecutor(pool), helpers, codec, writer, render, metrics, () -> generation));
+    sync.useBundles(bundles.test(dpid));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
     applyRole(session, sync, roles.get(shardOf(dpid, roles.length())), true);
   }

@@ -140,6 +140,15 @@ final class SwitchSync {
     this.metrics = metrics;
   }
 
+  /**
+   * Whether changes to this switch go in bundles (its profile's {@code bundles} capability): without, they go as two
+   * ordered phases ({@link OrderedChanges}) and the switch is shown as not atomic.
+   */
+  void useBundles(boolean bundles) {
+    useBundle = bundles;
+    atomic = bundles;
+  }
+
   /** A session for this switch finished its handshake: reconcile, then follow the model. */
   void attach(SwitchSession s, boolean mayWrite, String grantedRole) {
     session = s;
@@ -645,10 +654,21 @@ final class SwitchSync {
         // 2. one bundle: groups added or changed, flows, groups removed
         Delta delta = delta(desired, actual, v);
         Diff diff = delta == null ? new Diff(desired, actual, v) : null;
-        CompletableFuture<PushResult> pf = delta != null
-            ? writer.push(s, bundled(groups, delta.ops.iterator()),
-                groups.upserts().size() + delta.ops.size() + groups.deletes().size(), useBundle)
-            : writer.push(s, bundled(groups, diff), maxOps(groups, desired, actual), useBundle);
+        CompletableFuture<PushResult> pf;
+        if (!useBundle) {
+          List<SwitchOp> flowOps = new ArrayList<>();
+          if (delta != null) {
+            flowOps.addAll(delta.ops);
+          } else {
+            diff.forEachRemaining(flowOps::add);
+          }
+          pf = CompletableFuture.completedFuture(pushOrdered(s, groups, flowOps, actual, v));
+        } else {
+          pf = delta != null
+              ? writer.push(s, bundled(groups, delta.ops.iterator()),
+                  groups.upserts().size() + delta.ops.size() + groups.deletes().size(), useBundle)
+              : writer.push(s, bundled(groups, diff), maxOps(groups, desired, actual), useBundle);
+        }
         long tD = System.nanoTime();
         r = pf.get(5, TimeUnit.MINUTES);
         if (delta != null) {
@@ -680,7 +700,9 @@ final class SwitchSync {
           atomic = false;
           appliedDesired = null;
           Diff again = new Diff(desired, actual, v);
-          r = writer.push(s, bundled(groups, again), maxOps(groups, desired, actual), false).get(5, TimeUnit.MINUTES);
+          List<SwitchOp> flowOps = new ArrayList<>();
+          again.forEachRemaining(flowOps::add);
+          r = pushOrdered(s, groups, flowOps, actual, v);
           want = again.want;
         }
         // 3. meters no longer used, once the flows that used them are gone
@@ -895,6 +917,28 @@ final class SwitchSync {
   /** The bundle's messages in order: groups added or changed, then the flow ops (lazily), then groups removed. */
   private static java.util.Iterator<SwitchOp> bundled(GroupDiff.Plan groups, java.util.Iterator<SwitchOp> flows) {
     return Iterators.concat(groups.upserts().iterator(), flows, groups.deletes().iterator());
+  }
+
+  /**
+   * A change without a bundle ({@link OrderedChanges}): groups added, then what restricts, a barrier, then what
+   * permits and the groups no longer used, a barrier. The second phase goes out only if the first applied.
+   */
+  private PushResult pushOrdered(SwitchSession s, GroupDiff.Plan groups, List<SwitchOp> flowOps,
+                                 Map<Object, FlowCodec.Entry> have, OFVersion v) throws Exception {
+    OrderedChanges.Phases phases = OrderedChanges.phases(flowOps, have, (e, kind) -> op(e, kind, v));
+    List<SwitchOp> first = new ArrayList<>(groups.upserts());
+    first.addAll(phases.restrict());
+    List<SwitchOp> second = new ArrayList<>(phases.permit());
+    second.addAll(groups.deletes());
+    PushResult a = writer.push(s, first, false).get(5, TimeUnit.MINUTES);
+    if (!a.applied()) {
+      return a;
+    }
+    PushResult b = writer.push(s, second, false).get(5, TimeUnit.MINUTES);
+    List<PushResult.Refusal> refused = new ArrayList<>(a.refused());
+    refused.addAll(b.refused());
+    return new PushResult(b.applied(), false, a.sent().plus(b.sent()), a.elapsed().plus(b.elapsed()), refused,
+        b.failure());
   }
 
   private static int maxOps(GroupDiff.Plan groups, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {

@@ -29,6 +29,24 @@ class ProfilesTest {
   }
 
   @Test
+  void aCopyOfTheOvsFileWithoutBundlesStillCarriesThePipelineOneWithoutConntrackDoesNot() throws Exception {
+    String ovs;
+    try (var in = getClass().getResourceAsStream("/io/sluice/renderer/profiles/ovs.yaml")) {
+      ovs = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    Files.writeString(dir.resolve("ovs-unbundled.yaml"), ovs.replace("name: ovs\n", "name: ovs-unbundled\n")
+        .replace("bundles: true", "bundles: false"));
+    Files.writeString(dir.resolve("ovs-stateless.yaml"), ovs.replace("name: ovs\n", "name: ovs-stateless\n")
+        .replace("conntrack: true", "conntrack: false"));
+    var all = Profiles.all(dir);
+    assertThat(ProfileChoice.carriesOvsPipeline(Profiles.builtIn("ovs").profile())).isTrue();
+    assertThat(ProfileChoice.carriesOvsPipeline(all.get("ovs-unbundled").profile())).isTrue();
+    assertThat(all.get("ovs-unbundled").profile().capabilities().bundles()).isFalse();
+    assertThat(ProfileChoice.carriesOvsPipeline(all.get("ovs-stateless").profile())).isFalse();
+    assertThat(ProfileChoice.carriesOvsPipeline(Profiles.builtIn("openflow13-generic").profile())).isFalse();
+  }
+
+  @Test
   void theHardwareProfilesLackWhatHardwareLacks() {
     Profiles.Declared generic = Profiles.builtIn("openflow13-generic");
     assertThat(generic.openflow()).containsExactly("1.3");
