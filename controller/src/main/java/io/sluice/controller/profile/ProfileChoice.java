@@ -90,7 +90,21 @@ public final class ProfileChoice {
     }
     Capabilities c = p.capabilities();
     return c.missing(Capabilities.Feature.NETWORK_POLICY).isEmpty() && c.missing(Capabilities.Feature.SERVICES).isEmpty()
-        && c.missing(Capabilities.Feature.AUDIT_LOG).isEmpty() && p.tables().equals(PipelineProfile.ovs().tables());
+        && c.missing(Capabilities.Feature.AUDIT_LOG).isEmpty() && sameTables(p, PipelineProfile.ovs());
+  }
+
+  /** The same tables (ids, names, fields, misses), whatever their sizes: sizes are budgets, not a layout. */
+  private static boolean sameTables(PipelineProfile a, PipelineProfile b) {
+    if (!a.tables().keySet().equals(b.tables().keySet())) {
+      return false;
+    }
+    for (io.sluice.renderer.pipeline.Table t : a.tables().values()) {
+      io.sluice.renderer.pipeline.Table o = b.tables().get(t.id());
+      if (!t.name().equals(o.name()) || !t.matchFields().equals(o.matchFields()) || t.missNext() != o.missNext()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Datapath ids given a profile of their own. */

@@ -712,6 +712,19 @@ public final class SluiceRuntime implements AutoCloseable {
       }
       // a profile without bundles gets its changes in two ordered phases, restricting first
       m.bundlesFor(dpid -> profiles.of(dpid).profile().capabilities().bundles());
+      // a profile's limited tables: policy rules that would overflow one are withheld (fail closed) and reported
+      m.budgetsFor(dpid -> {
+        PipelineProfile p = profiles.of(dpid).profile();
+        Map<Integer, Integer> sizes = new java.util.HashMap<>();
+        Map<Integer, String> names = new java.util.HashMap<>();
+        for (io.sluice.renderer.pipeline.Table t : p.tables().values()) {
+          names.put(t.id(), t.name());
+          if (t.size() < io.sluice.renderer.pipeline.Table.UNLIMITED) {
+            sizes.put(t.id(), t.size());
+          }
+        }
+        return sizes.isEmpty() ? SwitchManager.TableBudgets.NONE : new SwitchManager.TableBudgets(p.name(), names, sizes);
+      });
       return m;
     }
   }

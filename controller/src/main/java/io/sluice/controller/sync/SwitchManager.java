@@ -99,6 +99,27 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     bundles = byDpid;
   }
 
+  /** A switch's limited table sizes (from its profile), with the profile's and the tables' names for reports. */
+  public record TableBudgets(String profile, Map<Integer, String> names, Map<Integer, Integer> sizes) {
+    public static final TableBudgets NONE = new TableBudgets("", Map.of(), Map.of());
+
+    public TableBudgets {
+      names = Map.copyOf(names);
+      sizes = Map.copyOf(sizes);
+    }
+  }
+
+  /** Each switch's table budgets; none by default. */
+  private volatile java.util.function.LongFunction<TableBudgets> budgets = dpid -> TableBudgets.NONE;
+
+  /**
+   * Says each switch's table budgets (from its profile): before each push, the policy rules that would overflow a
+   * table are withheld (their pods stay isolated) and reported like rules the switch refused.
+   */
+  public void budgetsFor(java.util.function.LongFunction<TableBudgets> byDpid) {
+    budgets = byDpid;
+  }
+
   /** Orders role changes against attaching sessions (see {@link #attachIfCurrent}). */
   private final Object roleLock = new Object();
 
@@ -164,6 +185,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
         MoreExecutors.newSequentialExecutor(pool), helpers, codec, writer, render, metrics, () -> generation));
     sync.useBundles(bundles.test(dpid));
+    sync.budgets(budgets.apply(dpid));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
     applyRole(session, sync, roles.get(shardOf(dpid, roles.length())), true);
   }

@@ -274,6 +274,55 @@ final class SwitchSync {
     return java.util.Collections.unmodifiableMap(out);
   }
 
+  private volatile SwitchManager.TableBudgets budgets = SwitchManager.TableBudgets.NONE;
+
+  void budgets(SwitchManager.TableBudgets b) {
+    budgets = b;
+  }
+
+  /**
+   * Policy rules to withhold before pushing so that every table fits its size: in each table over its budget, the
+   * rules with the most flows there first (fewest rules failing closed; ties by rule id), until it fits. Base and
+   * isolation flows are never withheld: a table they alone overflow is left to the switch (which refuses, and keeps
+   * its previous tables).
+   */
+  private Map<Long, String> overBudget(DesiredTables desired) {
+    SwitchManager.TableBudgets b = budgets;
+    if (b.sizes().isEmpty()) {
+      return Map.of();
+    }
+    Map<Integer, Integer> count = new HashMap<>();
+    for (Flow f : desired.flows().values()) {
+      count.merge(f.table(), 1, Integer::sum);
+    }
+    Map<Long, String> out = new java.util.TreeMap<>();
+    for (Map.Entry<Integer, Integer> size : new java.util.TreeMap<>(b.sizes()).entrySet()) {
+      int table = size.getKey();
+      int n = count.getOrDefault(table, 0);
+      if (n <= size.getValue()) {
+        continue;
+      }
+      Map<Long, Integer> perRule = new HashMap<>();
+      for (Flow f : desired.flows().values()) {
+        if (f.table() == table && f.cookie().isRuleAllow() && !out.containsKey(f.cookie().objectId())) {
+          perRule.merge(f.cookie().objectId(), 1, Integer::sum);
+        }
+      }
+      List<Map.Entry<Long, Integer>> rules = new ArrayList<>(perRule.entrySet());
+      rules.sort(Map.Entry.<Long, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+      String why = "over the budget of table " + table + " (" + b.names().getOrDefault(table, "?") + ") of profile "
+          + b.profile() + ": " + n + " flows for " + size.getValue();
+      for (Map.Entry<Long, Integer> rule : rules) {
+        if (n <= size.getValue()) {
+          break;
+        }
+        out.put(rule.getKey(), why);
+        n -= rule.getValue();
+      }
+    }
+    return out;
+  }
+
   /** Policy rules (cookie object ids) whose flows this switch refused and which are withheld, with the reason. */
   Map<Long, String> withheld() {
     return withheld;
@@ -574,7 +623,15 @@ final class SwitchSync {
    * tables.
    */
   private PushResult apply(SwitchSession s, DesiredTables desired, Map<Object, FlowCodec.Entry> actual) {
-    Map<Long, String> withhold = new java.util.TreeMap<>();
+    Map<Long, String> withhold = new java.util.TreeMap<>(overBudget(desired));
+    if (!withhold.isEmpty()) {
+      desired = desired.withFlows(desired.flows().values().stream()
+          .filter(f -> !(f.cookie().isRuleAllow() && withhold.containsKey(f.cookie().objectId()))).toList());
+      if (!withhold.keySet().equals(withheld.keySet())) {
+        LOG.warn("switch {}: withholding the flows of {} policy rule(s) over its profile's table budgets; their pods "
+            + "stay isolated: {}", name, withhold.size(), withhold);
+      }
+    }
     PushResult r = push(s, desired, actual, withheld.isEmpty());
     for (int attempt = 0; attempt < 3 && r != null && !r.applied() && r.atomic(); attempt++) {
       boolean more = false;
