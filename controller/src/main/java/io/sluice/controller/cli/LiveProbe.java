@@ -74,6 +74,13 @@ final class LiveProbe {
     if (portName.isEmpty()) {
       return new Outcome(null, "not judged live: " + from + " is not a pod on a port of a switch Sluice manages");
     }
+    // both go into a command line run as root: only what they must be (an IP literal, an interface name)
+    if (io.sluice.renderer.reference.Addresses.canonical(ip) == null) {
+      return new Outcome(null, "not judged live: the controller gave no IP address for " + to + " (got '" + ip + "')");
+    }
+    if (!portName.matches("[A-Za-z0-9_.:-]{1,15}")) {
+      return new Outcome(null, "not judged live: the controller gave no interface name for " + from);
+    }
     Path netns;
     try {
       netns = namespaceOfPort.computeIfAbsent(portName, this::namespaceOf);
