@@ -3,6 +3,7 @@ package io.sluice.controller.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.model.Protocol;
+import io.sluice.renderer.reference.Addresses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -75,7 +76,7 @@ final class LiveProbe {
       return new Outcome(null, "not judged live: " + from + " is not a pod on a port of a switch Sluice manages");
     }
     // both go into a command line run as root: only what they must be (an IP literal, an interface name)
-    if (io.sluice.renderer.reference.Addresses.canonical(ip) == null) {
+    if (Addresses.canonical(ip) == null) {
       return new Outcome(null, "not judged live: the controller gave no IP address for " + to + " (got '" + ip + "')");
     }
     if (!portName.matches("[A-Za-z0-9_.:-]{1,15}")) {
@@ -88,8 +89,9 @@ final class LiveProbe {
       return new Outcome(null, "not judged live: " + e.getMessage());
     }
     int number = ExplainCommand.portNumber(port);
+    // the address and port are arguments of the script, never part of it
     List<String> cmd = List.of("nsenter", "--net=" + netns, "timeout", Long.toString(Math.max(1, timeout.toSeconds())),
-        "bash", "-c", "exec 3<>/dev/tcp/" + ip + "/" + number);
+        "bash", "-c", "exec 3<>\"/dev/tcp/$1/$2\"", "sluice-live", Addresses.canonical(ip), Integer.toString(number));
     Result r = exec(cmd, timeout.toSeconds() + 10);
     if (r.code == 0) {
       return new Outcome(true, "live: connected to " + ip + ":" + number + " from " + from + "'s namespace");

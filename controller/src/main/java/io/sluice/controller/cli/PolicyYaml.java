@@ -19,6 +19,8 @@ final class PolicyYaml {
 
   private static final YAMLMapper YAML = new YAMLMapper(new YAMLFactory()
       .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+      // a label value "2" must stay a string (matchLabels is map[string]string): numbers as text are quoted
+      .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
 
   /** The policies as one multi-document YAML text ({@code ---} between documents). */

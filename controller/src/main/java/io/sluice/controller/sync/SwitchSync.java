@@ -206,6 +206,7 @@ final class SwitchSync {
     appliedEntries = null;
     appliedVersion = null;
     realizedBackends = null;
+    tableSource = Map.of();
   }
 
   /** The model changed: render and push the difference (coalesced: only the newest state is pushed). */
@@ -214,6 +215,12 @@ final class SwitchSync {
       serial.execute(() -> {
         scheduled.set(false);
         SwitchSession s = session;
+        if (s != null && !reconciled && writable && s == orderedFailureSession) {
+          // a change without bundles failed the same way as before and was not re-read then: re-read now
+          orderedFailureSession = null;
+          reconcile(s);
+          return;
+        }
         if (s != null && reconciled && writable) {
           DesiredTables desired;
           try {
@@ -275,6 +282,10 @@ final class SwitchSync {
   }
 
   private volatile SwitchManager.TableBudgets budgets = SwitchManager.TableBudgets.NONE;
+  /** The last failure of a push without bundles that started a re-read (see {@link #push}). */
+  private String lastOrderedFailure;
+  /** A session whose re-read waits for the next model change (the same failure twice in a row). */
+  private SwitchSession orderedFailureSession;
 
   void budgets(SwitchManager.TableBudgets b) {
     budgets = b;
@@ -292,32 +303,36 @@ final class SwitchSync {
       return Map.of();
     }
     Map<Integer, Integer> count = new HashMap<>();
+    // per table, each rule's flows there: a rule withheld for one table gives back its flows in every table
+    Map<Integer, Map<Long, Integer>> perRule = new HashMap<>();
     for (Flow f : desired.flows().values()) {
       count.merge(f.table(), 1, Integer::sum);
+      if (f.cookie().isRuleAllow()) {
+        perRule.computeIfAbsent(f.table(), k -> new HashMap<>()).merge(f.cookie().objectId(), 1, Integer::sum);
+      }
     }
     Map<Long, String> out = new java.util.TreeMap<>();
     for (Map.Entry<Integer, Integer> size : new java.util.TreeMap<>(b.sizes()).entrySet()) {
       int table = size.getKey();
-      int n = count.getOrDefault(table, 0);
-      if (n <= size.getValue()) {
+      if (count.getOrDefault(table, 0) <= size.getValue()) {
         continue;
       }
-      Map<Long, Integer> perRule = new HashMap<>();
-      for (Flow f : desired.flows().values()) {
-        if (f.table() == table && f.cookie().isRuleAllow() && !out.containsKey(f.cookie().objectId())) {
-          perRule.merge(f.cookie().objectId(), 1, Integer::sum);
-        }
-      }
-      List<Map.Entry<Long, Integer>> rules = new ArrayList<>(perRule.entrySet());
+      List<Map.Entry<Long, Integer>> rules = new ArrayList<>(perRule.getOrDefault(table, Map.of()).entrySet());
+      rules.removeIf(e -> out.containsKey(e.getKey()));
       rules.sort(Map.Entry.<Long, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
       String why = "over the budget of table " + table + " (" + b.names().getOrDefault(table, "?") + ") of profile "
-          + b.profile() + ": " + n + " flows for " + size.getValue();
+          + b.profile() + ": " + count.get(table) + " flows for " + size.getValue();
       for (Map.Entry<Long, Integer> rule : rules) {
-        if (n <= size.getValue()) {
+        if (count.getOrDefault(table, 0) <= size.getValue()) {
           break;
         }
         out.put(rule.getKey(), why);
-        n -= rule.getValue();
+        for (Map.Entry<Integer, Map<Long, Integer>> t : perRule.entrySet()) {
+          Integer n = t.getValue().get(rule.getKey());
+          if (n != null) {
+            count.merge(t.getKey(), -n, Integer::sum);
+          }
+        }
       }
     }
     return out;
@@ -633,7 +648,9 @@ final class SwitchSync {
       }
     }
     PushResult r = push(s, desired, actual, withheld.isEmpty());
-    for (int attempt = 0; attempt < 3 && r != null && !r.applied() && r.atomic(); attempt++) {
+    // (without bundles a refused change may have partly applied: the retry's ops are idempotent, so it ends in the
+    // desired state all the same)
+    for (int attempt = 0; attempt < 3 && r != null && !r.applied(); attempt++) {
       boolean more = false;
       for (PushResult.Refusal f : r.refused()) {
         Cookie c = new Cookie(f.cookie());
@@ -815,9 +832,15 @@ final class SwitchSync {
             desired.generation(), lastError);
       }
       if (!r.atomic()) {
-        // ordered messages may have partly applied: re-read on the next change
+        // ordered messages may have partly applied: re-read, once per distinct failure (the same refusal again waits
+        // for the next change, so a switch that keeps refusing is not read and rewritten in a loop)
         reconciled = false;
-        serial.execute(() -> reconcile(s));
+        if (!lastError.equals(lastOrderedFailure)) {
+          lastOrderedFailure = lastError;
+          serial.execute(() -> reconcile(s));
+        } else {
+          orderedFailureSession = s; // the next model change re-reads it
+        }
       }
     }
     if (!r.applied()) {

@@ -149,6 +149,28 @@ class AdviseCommandTest {
   }
 
   @Test
+  void aSelectorThatAlsoSelectsMoreLabelledPodsIsNotedAndNumericLabelValuesStayStrings() throws Exception {
+    Path q = out.resolve("q");
+    Files.createDirectories(q);
+    Files.writeString(q.resolve("q.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: q}", "---",
+        pod("q", "a", "10.9.0.1", "{app: api}", ""), pod("q", "b", "10.9.0.2", "{app: api, track: canary}", ""),
+        pod("q", "c", "10.9.0.3", "{app: \"7\"}", ""), ""));
+    Path ct = out.resolve("q.txt");
+    Files.writeString(ct, "tcp,orig=(src=10.9.0.3,dst=10.9.0.1,sport=1234,dport=80),reply=(src=10.9.0.1,dst=10.9.0.3,"
+        + "sport=80,dport=1234),zone=1\n");
+    CliRun r = CliRun.run("advise", "--manifests", q.toString(), "--conntrack", ct.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("also selects [q/b], which carry more labels");
+    assertThat(r.out()).contains("app: \"7\"");
+    Files.writeString(q.resolve("advised.yaml"), r.out());
+    StringWriter warnings = new StringWriter();
+    Snapshot after = ExplainCommand.load(q, false, new PrintWriter(warnings));
+    assertThat(warnings.toString()).isEmpty();
+    assertThat(after.networkPolicies()).hasSize(2);
+  }
+
+  @Test
   void badInputIsAUsageErrorNamingTheFlag() {
     CliRun r = CliRun.run("advise", "--manifests", cluster.toString());
     assertThat(r.code()).isEqualTo(2);

@@ -285,6 +285,18 @@ public final class Advisor {
     }
     List<Pod> pods = podsByNamespace.getOrDefault(namespace, List.of());
     Set<ObjectRef> target = selected(pods, LabelSelector.of(stable));
+    List<String> others = new ArrayList<>();
+    for (Pod p : pods) {
+      if (target.contains(p.ref()) && !stableLabels(p).equals(stable)) {
+        others.add(p.ref().toString());
+      }
+    }
+    if (!others.isEmpty()) {
+      notes.add("the selector for the pods of " + namespace + " labelled " + stable + " also selects " + others.stream()
+          .sorted().limit(5).toList() + (others.size() > 5 ? " and " + (others.size() - 5) + " more" : "")
+          + ", which carry more labels: what is allowed for those is allowed for these too; give the workloads "
+          + "distinct labels for tighter policies");
+    }
     List<String> keys = new ArrayList<>(stable.keySet());
     keys.sort(Comparator.comparingInt((String k) -> {
       int i = PREFERRED_KEYS.indexOf(k);
@@ -301,6 +313,16 @@ public final class Advisor {
       }
     }
     return Optional.of(new Workload(namespace, LabelSelector.of(stable)));
+  }
+
+  private static Map<String, String> stableLabels(Pod pod) {
+    Map<String, String> stable = new TreeMap<>();
+    pod.labels().forEach((k, v) -> {
+      if (!VOLATILE_LABELS.contains(k)) {
+        stable.put(k, v);
+      }
+    });
+    return stable;
   }
 
   private static Set<ObjectRef> selected(List<Pod> pods, LabelSelector s) {

@@ -29,11 +29,11 @@ import java.util.TreeSet;
  * What a candidate set of NetworkPolicies would break or newly allow, as {@code sluice explain --diff} reports it,
  * judged by the {@link ReferenceEvaluator} before and after.
  *
- * <p>Against the manifests: only connections a changed policy (added, modified or removed) can decide are judged,
- * which is exact, since a verdict depends only on the policies that select its two ends: every pair of pods where
- * either end is selected by a changed policy, old or new version, in both directions, on each destination port that
- * matters (the destination's named container ports, the numeric ports and range ends in the changed policies' rules,
- * the observed ports), each protocol once. Against observed connections: each one, judged as it was seen (through
+ * <p>Against the manifests: only connections a changed policy (added, modified or removed) can decide are judged (a
+ * verdict depends only on the policies that select its two ends): every pair of pods where either end is selected by
+ * a changed policy, old or new version, in both directions, on each destination port that matters: the destination's
+ * named container ports, the numeric ports of the changed policies' rules (a range by its edges and the ports just
+ * outside them), the observed ports, and one TCP port none of these names, standing for all such ports. Against observed connections: each one, judged as it was seen (through
  * its Service, if it went to a virtual address). Pure: no I/O.
  */
 public final class PolicyDiff {
@@ -229,14 +229,28 @@ public final class PolicyDiff {
         for (NetworkPolicy.Rule r : rules) {
           for (NetworkPolicy.Port port : r.ports()) {
             if (port.port().orElse(null) instanceof PortRef.Numbered n) {
-              out.add(new PortKey(port.protocol(), n.number()));
-              port.endPort().ifPresent(e -> out.add(new PortKey(port.protocol(), e)));
+              // a range's edges and the ports just outside them, where an old and a new range can differ
+              int end = port.endPort().orElse(n.number());
+              int[] edges = port.endPort().isPresent() ? new int[] {n.number() - 1, n.number(), end, end + 1}
+                  : new int[] {n.number()};
+              for (int p : edges) {
+                if (p >= 1 && p <= 65535) {
+                  out.add(new PortKey(port.protocol(), p));
+                }
+              }
             }
           }
         }
       }
     }
     out.addAll(observed);
+    // one port no rule names and the pod does not declare stands for all such ports (a policy that isolates a pod
+    // or allows every port is judged there, also for a pod without declared ports)
+    int probe = 1;
+    while (out.contains(new PortKey(Protocol.TCP, probe))) {
+      probe++;
+    }
+    out.add(new PortKey(Protocol.TCP, probe));
     return out;
   }
 
