@@ -213,7 +213,7 @@ public final class SluiceRuntime implements AutoCloseable {
         for (PolicyCompiler.RuleRef r : index.rules()) {
           byPolicy.computeIfAbsent(r.policy(), k -> new java.util.ArrayList<>()).add(r);
         }
-        Map<Long, String> withheld = switches.withheldRules();
+        Map<Long, String> withheld = withheldIncludingShared(index, snap);
         boolean realized = switches.statuses().stream().filter(st -> st.connected())
             .allMatch(st -> st.realizedGeneration() == snap.generation());
         List<Object> out = new java.util.ArrayList<>();
@@ -622,13 +622,47 @@ public final class SluiceRuntime implements AutoCloseable {
     return out;
   }
 
-  private List<io.sluice.model.source.SourceError> withheldRuleErrors() {
+  /**
+   * The rules withheld on some switch (refused, or over a table's budget), by rule id, and the rules that share the
+   * flows of a withheld one (an identical rule has no flows of its own: it fails closed with its owner).
+   */
+  private Map<Long, String> withheldIncludingShared(PolicyIndex index, Snapshot snap) {
     Map<Long, String> withheld = switches.withheldRules();
+    if (withheld.isEmpty()) {
+      return withheld;
+    }
+    Map<String, List<Long>> idsByRule = new java.util.HashMap<>();
+    for (PolicyCompiler.RuleRef r : index.rules()) {
+      idsByRule.computeIfAbsent(r.policy() + " " + r.direction() + " rule " + r.rule(), k -> new java.util.ArrayList<>())
+          .add(r.id());
+    }
+    Map<Long, String> out = new java.util.HashMap<>(withheld);
+    for (PolicyCompiler.RuleRef r : index.rules()) {
+      NetworkPolicy np = snap.networkPolicies().get(r.policy());
+      if (out.containsKey(r.id()) || np == null) {
+        continue;
+      }
+      index.sharesFlowsWith(np, "Ingress".equals(r.direction()), r.rule()).ifPresent(owner -> {
+        for (Long id : idsByRule.getOrDefault(owner, List.of())) {
+          String why = withheld.get(id);
+          if (why != null) {
+            out.putIfAbsent(r.id(), why + " (through " + owner + ", an identical rule whose flows it shares)");
+          }
+        }
+      });
+    }
+    return out;
+  }
+
+  private List<io.sluice.model.source.SourceError> withheldRuleErrors() {
+    Snapshot snap = model.snapshot();
+    PolicyIndex idx = indexes.of(snap);
+    Map<Long, String> withheld = withheldIncludingShared(idx, snap);
     if (withheld.isEmpty()) {
       return List.of();
     }
     Map<String, io.sluice.model.source.SourceError> out = new java.util.TreeMap<>();
-    for (PolicyCompiler.RuleRef r : indexes.of(model.snapshot()).rules()) {
+    for (PolicyCompiler.RuleRef r : idx.rules()) {
       String why = withheld.get(r.id());
       if (why != null) {
         String field = "spec." + r.direction().toLowerCase(java.util.Locale.ROOT) + "[" + r.rule() + "]";

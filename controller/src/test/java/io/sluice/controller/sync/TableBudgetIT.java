@@ -58,6 +58,10 @@ class TableBudgetIT {
         "  - from: [{podSelector: {matchLabels: {app: web}}}]", "---",
         "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: cache-big, namespace: bg}",
         "spec:", "  podSelector: {matchLabels: {app: cache}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: other}}}]", "    ports: [" + ports + "]", "---",
+        // an identical rule shares cache-big's flows: it is not realized either, and says so
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: cache-twin, namespace: bg}",
+        "spec:", "  podSelector: {matchLabels: {app: cache}}", "  ingress:",
         "  - from: [{podSelector: {matchLabels: {app: other}}}]", "    ports: [" + ports + "]", ""));
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
         Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, dir, List.of("unix:/var/run/openvswitch/db.sock"), null)
@@ -83,7 +87,8 @@ class TableBudgetIT {
           + "/api/v1/errors")).build(), HttpResponse.BodyHandlers.ofString()).body();
       assertThat(errors).contains("cache-big").contains("00:00:00:00:00:00:7e:7c")
           .contains("over the budget of table 40 (IngressRule) of profile ovs-small")
-          .contains("stay isolated").doesNotContain("db-web");
+          .contains("stay isolated").doesNotContain("db-web")
+          .contains("cache-twin").contains("through bg/cache-big Ingress rule 0, an identical rule whose flows it shares");
       String switches = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rt.httpPort()
           + "/api/v1/switches")).build(), HttpResponse.BodyHandlers.ofString()).body();
       assertThat(switches.replaceAll("\\s", "")).contains("\"id\":40,\"name\":\"IngressRule\",\"flows\":" + table40
