@@ -139,6 +139,7 @@ final class TraceCommand implements Callable<Integer> {
     // leaves by (emulated nodes, Mininet switches), until it reaches the destination's port or leaves this host
     List<Hop> hops = new ArrayList<>();
     Set<String> visited = new LinkedHashSet<>();
+    Set<Long> followed = new java.util.HashSet<>(); // datapath ports left by into a bridge traced next
     String hopBridge = bridge;
     String hopFlow = flow;
     while (hopBridge != null && visited.add(hopBridge) && hops.size() < MAX_HOPS) {
@@ -157,16 +158,22 @@ final class TraceCommand implements Callable<Integer> {
       if (dstDp != null && left.contains(dstDp)) {
         break;
       }
+      String flowNow = hopFlow;
+      Long via = null;
       for (long o : left) {
         DatapathPorts.Port port = dp.byDatapathPort(o);
         DatapathPorts.Port peer = port == null ? null : vethPeer(dp, port, SYS_CLASS_NET);
         if (peer != null && !visited.contains(peer.bridge())) {
+          via = o;
           hopBridge = peer.bridge();
-          hopFlow = hopFlow.replaceFirst("in_port=\\d+", "in_port=" + peer.ofport());
+          hopFlow = flowNow.replaceFirst("in_port=\\d+", "in_port=" + peer.ofport());
           if (peer.bridge().equals(dst.path("bridge").asText())) {
             break; // the link toward the destination's own bridge, if the packet was flooded over several
           }
         }
+      }
+      if (via != null) {
+        followed.add(via);
       }
     }
     OfprotoTrace trace = hops.get(hops.size() - 1).trace();
@@ -224,7 +231,9 @@ final class TraceCommand implements Callable<Integer> {
     // the switch's verdict: did the packet leave by the destination's port?
     String actions = trace.finalActions();
     boolean dstLocal = dstDp != null;
-    boolean switchAllows = dstLocal ? outputs.contains(dstDp) : !outputs.isEmpty();
+    // a destination elsewhere: the packet must leave this host by some port, not just into the next bridge traced
+    List<Long> leaving = outputs.stream().filter(o -> !followed.contains(o)).toList();
+    boolean switchAllows = dstLocal ? outputs.contains(dstDp) : !leaving.isEmpty();
     boolean audited = actions != null && actions.contains("userspace(") && actions.contains("controller(");
     String how;
     if (switchAllows) {
