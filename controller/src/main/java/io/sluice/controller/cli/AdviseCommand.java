@@ -55,6 +55,12 @@ final class AdviseCommand implements Callable<Integer> {
       description = "Read the connection tracker of the Open vSwitch on this machine (ovs-appctl dpctl/dump-conntrack).")
   boolean ovsConntrack;
 
+  @Option(names = "--zone", paramLabel = "N",
+      description = "Keep only conntrack entries of this zone (repeat it; default every zone). Sluice's switches commit "
+          + "in their own zone (see /api/v1/trace or the flows' ct(zone=...)); other zones may hold connections "
+          + "that are not the pods'.")
+  List<Integer> zones = new ArrayList<>();
+
   @Option(names = "--ovs-appctl", defaultValue = "ovs-appctl", paramLabel = "PATH",
       description = "The ovs-appctl to run for --ovs-conntrack (default ${DEFAULT-VALUE}).")
   String ovsAppctl;
@@ -145,11 +151,11 @@ final class AdviseCommand implements Callable<Integer> {
   private List<ObservedConnections.Read> reads() {
     List<ObservedConnections.Read> reads = new ArrayList<>();
     for (String f : conntrack) {
-      reads.add(ObservedConnections.conntrack(read(f, "--conntrack")));
+      reads.add(ObservedConnections.conntrack(read(f, "--conntrack"), Set.copyOf(zones)));
     }
     if (ovsConntrack) {
       reads.add(ObservedConnections.conntrack(
-          TraceCommand.run(List.of(ovsAppctl, "dpctl/dump-conntrack"), "dpctl/dump-conntrack")));
+          TraceCommand.run(List.of(ovsAppctl, "dpctl/dump-conntrack"), "dpctl/dump-conntrack"), Set.copyOf(zones)));
     }
     for (Path f : auditLogs) {
       reads.add(ObservedConnections.audit(read(f.toString(), "--audit-log"), f.toString(), includeDenied));

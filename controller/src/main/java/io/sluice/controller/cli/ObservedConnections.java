@@ -94,6 +94,13 @@ final class ObservedConnections {
    * protocols without ports are left out.
    */
   static Read conntrack(String text) {
+    return conntrack(text, java.util.Set.of());
+  }
+
+  private static final Pattern ZONE = Pattern.compile(",zone=(\\d+)");
+
+  /** As {@link #conntrack(String)}, keeping only entries of these conntrack zones (empty: every zone). */
+  static Read conntrack(String text, java.util.Set<Integer> zones) {
     List<Connection> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     int skipped = 0;
@@ -106,6 +113,13 @@ final class ObservedConnections {
       if (!m.find()) {
         skipped++;
         continue;
+      }
+      if (!zones.isEmpty()) {
+        Matcher z = ZONE.matcher(l);
+        if (!z.find() || !zones.contains(Integer.parseInt(z.group(1)))) {
+          skipped++;
+          continue;
+        }
       }
       String source = m.group(2);
       String sourcePort = m.group(4);

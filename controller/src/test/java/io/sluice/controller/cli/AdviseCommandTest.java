@@ -110,6 +110,17 @@ class AdviseCommandTest {
   }
 
   @Test
+  void aZoneFilterKeepsOnlyThatZonesEntries() throws Exception {
+    Path ct = out.resolve("ct.txt");
+    Files.writeString(ct, CONNTRACK + "tcp,orig=(src=10.0.0.4,dst=10.0.0.3,sport=1,dport=5432),reply=(src=10.0.0.3,"
+        + "dst=10.0.0.4,sport=5432,dport=1),zone=7\n");
+    CliRun r = CliRun.run("advise", "--manifests", cluster.toString(), "--conntrack", ct.toString(), "--zone", "7");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("1 connections observed (1 distinct");
+    assertThat(r.out()).contains("app: cache").doesNotContain("app: web");
+  }
+
+  @Test
   void onlyIngressAndOneNamespaceWhenAskedAndFilesPerNamespace() throws Exception {
     Path ct = out.resolve("ct.txt");
     Files.writeString(ct, CONNTRACK);
