@@ -187,7 +187,9 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     sync.useBundles(bundles.test(dpid));
     sync.budgets(budgets.apply(dpid));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
-    applyRole(session, sync, roles.get(shardOf(dpid, roles.length())), true);
+    synchronized (roleLock) {
+      applyRole(session, sync, roles.get(shardOf(dpid, roles.length())), true);
+    }
   }
 
   /**
@@ -238,9 +240,11 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
         }
         ask.add(Map.entry(e.getValue(), sync));
       }
-    }
-    for (Map.Entry<SwitchSession, SwitchSync> e : ask) {
-      applyRole(e.getKey(), e.getValue(), role, false);
+      // asked under the lock (the requests are only queued for writing): requests of two role changes, or of a
+      // connect and a change, reach a switch in the order the roles were set
+      for (Map.Entry<SwitchSession, SwitchSync> e : ask) {
+        applyRole(e.getKey(), e.getValue(), role, false);
+      }
     }
   }
 
@@ -251,6 +255,9 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
    */
   private void attachIfCurrent(SwitchSession session, SwitchSync sync, Role role, String granted) {
     synchronized (roleLock) {
+      if (!session.isActive() || owners.get(session.dpid().getLong()) != session) {
+        return; // a late answer on a connection that is gone or was replaced
+      }
       if (!role.equals(roles.get(shardOf(session.dpid().getLong(), roles.length())))) {
         LOG.debug("switch {}: role {} answered after a newer role was asked for; its answer decides", session.name(),
             role.describe());
