@@ -8,12 +8,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -151,14 +149,14 @@ final class AdviseCommand implements Callable<Integer> {
   private List<ObservedConnections.Read> reads() {
     List<ObservedConnections.Read> reads = new ArrayList<>();
     for (String f : conntrack) {
-      reads.add(ObservedConnections.conntrack(read(f, "--conntrack"), Set.copyOf(zones)));
+      reads.add(ObservedConnections.conntrack(ObservedConnections.read(f, "--conntrack"), Set.copyOf(zones)));
     }
     if (ovsConntrack) {
       reads.add(ObservedConnections.conntrack(
           TraceCommand.run(List.of(ovsAppctl, "dpctl/dump-conntrack"), "dpctl/dump-conntrack"), Set.copyOf(zones)));
     }
     for (Path f : auditLogs) {
-      reads.add(ObservedConnections.audit(read(f.toString(), "--audit-log"), f.toString(), includeDenied));
+      reads.add(ObservedConnections.audit(ObservedConnections.read(f.toString(), "--audit-log"), f.toString(), includeDenied));
     }
     if (api != null) {
       reads.add(ObservedConnections.audit(auditWindow(), api + "/api/v1/audit", includeDenied));
@@ -166,34 +164,13 @@ final class AdviseCommand implements Callable<Integer> {
     return reads;
   }
 
-  private String read(String file, String flag) {
-    try {
-      if ("-".equals(file)) {
-        return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-      return Files.readString(Path.of(file), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " " + file + ": cannot be read (" + e.getMessage() + ")");
-    }
-  }
-
   private String auditWindow() {
-    URI uri = URI.create(api.replaceAll("/+$", "") + "/api/v1/audit?limit=10000");
-    try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(TraceCommand.authorized(HttpRequest.newBuilder(uri),
-          apiTokenFile).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new IllegalArgumentException("--api: " + uri + " answered HTTP " + r.statusCode() + ": "
-            + r.body().strip());
-      }
-      return r.body();
-    } catch (IOException e) {
-      throw new IllegalArgumentException("--api: the controller's status API at " + api + " is not reachable (" + e
-          + ")");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalArgumentException("interrupted");
+    URI uri = StatusApi.uri(api, "/api/v1/audit?limit=10000");
+    HttpResponse<String> r = StatusApi.get(HttpClient.newHttpClient(), api, uri, apiTokenFile);
+    if (r.statusCode() != 200) {
+      throw new IllegalArgumentException("--api: " + uri + " answered HTTP " + r.statusCode() + ": " + r.body().strip());
     }
+    return r.body();
   }
 
   private void write(List<NetworkPolicy> policies, PrintWriter out) {

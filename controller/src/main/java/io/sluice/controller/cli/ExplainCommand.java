@@ -214,10 +214,10 @@ final class ExplainCommand implements Callable<Integer> {
     Snapshot candidate = load(diff, legacyIsolation, err);
     List<Connection> observed = new ArrayList<>();
     for (Path f : conntrack) {
-      observed.addAll(ObservedConnections.conntrack(readFile(f, "--conntrack")).connections());
+      observed.addAll(ObservedConnections.conntrack(ObservedConnections.read(f.toString(), "--conntrack")).connections());
     }
     for (Path f : auditLogs) {
-      observed.addAll(ObservedConnections.audit(readFile(f, "--audit-log"), f.toString(), false).connections());
+      observed.addAll(ObservedConnections.audit(ObservedConnections.read(f.toString(), "--audit-log"), f.toString(), false).connections());
     }
     PolicyDiff.Result r = PolicyDiff.diff(current, candidate.networkPolicies().values(), replace, observed,
         legacyIsolation);
@@ -257,14 +257,6 @@ final class ExplainCommand implements Callable<Integer> {
           + String.join("; ", c.before().explanation()));
       out.println("    after:  " + (c.after().allowed() ? "allowed" : "denied") + "; "
           + String.join("; ", c.after().explanation()));
-    }
-  }
-
-  private static String readFile(Path f, String flag) {
-    try {
-      return java.nio.file.Files.readString(f, java.nio.charset.StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException(flag + " " + f + ": cannot be read (" + e.getMessage() + ")");
     }
   }
 

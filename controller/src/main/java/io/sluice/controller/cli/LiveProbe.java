@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -108,18 +107,8 @@ final class LiveProbe {
 
   private JsonNode context(String from, String to, String port) {
     String q = "?from=" + enc(from) + "&to=" + enc(to) + "&port=" + enc(port);
-    URI uri = URI.create(api + "/api/v1/trace" + q);
-    HttpResponse<String> r;
-    try {
-      r = http.send(TraceCommand.authorized(HttpRequest.newBuilder(uri), tokenFile).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new TraceCommand.Failure("the controller's status API at " + api + " is not reachable (" + e
-          + "); give it with --api");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new TraceCommand.Failure("interrupted");
-    }
+    URI uri = StatusApi.uri(api, "/api/v1/trace" + q);
+    HttpResponse<String> r = StatusApi.get(http, api, uri, tokenFile);
     if (r.statusCode() != 200) {
       throw new TraceCommand.Failure(uri + ": HTTP " + r.statusCode() + " " + r.body().strip());
     }

@@ -25,6 +25,18 @@ final class ObservedConnections {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** A file's text ({@code -}: standard input), or a usage error naming the flag and the file. */
+  static String read(String file, String flag) {
+    try {
+      if ("-".equals(file)) {
+        return new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      }
+      return java.nio.file.Files.readString(java.nio.file.Path.of(file), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " " + file + ": cannot be read (" + e.getMessage() + ")");
+    }
+  }
+
   /**
    * Audit entries: one JSON object per line, or one JSON array of them. An entry counts when its verdict is
    * {@code allow} (or {@code deny} too, with {@code includeDenied}) and it names a TCP, UDP or SCTP destination port;

@@ -11,7 +11,6 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -412,19 +411,8 @@ final class TraceCommand implements Callable<Integer> {
   }
 
   private JsonNode get(HttpClient http, String path) {
-    URI uri = URI.create(api.replaceAll("/+$", "") + path);
-    HttpResponse<String> r;
-    try {
-      r = http.send(authorized(HttpRequest.newBuilder(uri), apiTokenFile).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new Failure("the controller's status API at " + api + " is not reachable (" + e + "); give it with --api");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Failure("interrupted");
-    } catch (IllegalArgumentException e) {
-      throw new Failure("--api " + api + ": " + e.getMessage());
-    }
+    URI uri = StatusApi.uri(api, path);
+    HttpResponse<String> r = StatusApi.get(http, api, uri, apiTokenFile);
     if (r.statusCode() == 400 || r.statusCode() == 401) {
       throw new Failure(r.body().strip());
     }
@@ -439,18 +427,6 @@ final class TraceCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new Failure(uri + ": not JSON: " + e.getMessage());
     }
-  }
-
-  /** The request with the status API's bearer token read from {@code tokenFile}, if one is given. */
-  static HttpRequest.Builder authorized(HttpRequest.Builder b, java.nio.file.Path tokenFile) {
-    if (tokenFile != null) {
-      try {
-        b.header("Authorization", "Bearer " + RunCommand.readToken(tokenFile));
-      } catch (IllegalArgumentException e) {
-        throw new Failure("--api-token-file " + e.getMessage());
-      }
-    }
-    return b;
   }
 
   /** Runs a command (10 s at most); its standard output, or a Failure saying why not. */

@@ -3,7 +3,7 @@ package io.sluice.controller.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.controller.http.StatusServer;
-import io.sluice.controller.sync.SwitchStatus;
+import io.sluice.controller.testing.StubViews;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,40 +32,10 @@ class ApiTokenTest {
 
   @BeforeEach
   void start() throws Exception {
-    server = new StatusServer(new InetSocketAddress("127.0.0.1", 0), new StatusServer.Views() {
-      @Override
-      public long generation() {
-        return 1;
-      }
-
-      @Override
-      public List<SwitchStatus> switches() {
-        return List.of();
-      }
-
-      @Override
-      public String notReadyReason() {
-        return null;
-      }
-
+    server = new StatusServer(new InetSocketAddress("127.0.0.1", 0), new StubViews() {
       @Override
       public byte[] metrics() {
         return "sluice_up 1\n".getBytes();
-      }
-
-      @Override
-      public List<?> errors() {
-        return List.of();
-      }
-
-      @Override
-      public Object ports() {
-        return Map.of();
-      }
-
-      @Override
-      public Object policies() {
-        return List.of();
       }
     }, TOKEN);
   }

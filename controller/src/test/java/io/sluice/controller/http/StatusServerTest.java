@@ -2,7 +2,7 @@ package io.sluice.controller.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.controller.sync.SwitchStatus;
+import io.sluice.controller.testing.StubViews;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -31,40 +31,10 @@ class StatusServerTest {
 
   @BeforeEach
   void start() throws IOException {
-    server = new StatusServer(new InetSocketAddress("127.0.0.1", 0), new StatusServer.Views() {
+    server = new StatusServer(new InetSocketAddress("127.0.0.1", 0), new StubViews() {
       @Override
       public long generation() {
         return 3;
-      }
-
-      @Override
-      public List<SwitchStatus> switches() {
-        return List.of();
-      }
-
-      @Override
-      public String notReadyReason() {
-        return null;
-      }
-
-      @Override
-      public byte[] metrics() {
-        return new byte[0];
-      }
-
-      @Override
-      public List<?> errors() {
-        return List.of();
-      }
-
-      @Override
-      public Object ports() {
-        return Map.of();
-      }
-
-      @Override
-      public Object policies() {
-        return List.of();
       }
 
       @Override

@@ -18,7 +18,6 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -140,32 +139,19 @@ public final class Advisor {
     this.snap = snap;
     this.options = options;
     for (Pod p : snap.pods().values()) {
-      if (p.terminal()) {
-        continue;
-      }
-      podsByNamespace.computeIfAbsent(p.ref().namespace(), k -> new ArrayList<>()).add(p);
-      if (p.hostNetwork()) {
-        continue; // its address is its node's
-      }
-      for (String ip : p.ips()) {
-        String c = Addresses.canonical(ip);
-        if (c != null) {
-          podByAddress.put(c, p);
-        }
+      if (!p.terminal()) {
+        podsByNamespace.computeIfAbsent(p.ref().namespace(), k -> new ArrayList<>()).add(p);
       }
     }
+    podByAddress.putAll(Observed.podsByAddress(snap));
   }
 
   /** Proposes policies that allow exactly the observed connections (see the class comment). */
   public static Advice advise(Snapshot snap, Collection<Connection> observed, Options options) {
     Objects.requireNonNull(snap, "snap");
     Objects.requireNonNull(options, "options");
-    Map<Connection, Long> distinct = new LinkedHashMap<>();
-    long total = 0;
-    for (Connection c : observed) {
-      distinct.merge(new Connection(c.source(), c.destination(), c.protocol(), c.port(), 1), c.count(), Long::sum);
-      total += c.count();
-    }
+    Map<Connection, Long> distinct = Observed.distinct(observed);
+    long total = distinct.values().stream().mapToLong(Long::longValue).sum();
     Advisor a = new Advisor(snap, options);
     for (Connection c : distinct.keySet()) {
       a.observe(c);
@@ -263,12 +249,7 @@ public final class Advisor {
 
   /** The pod's workload, or null (with a note) if it has no label to select it by. */
   private Workload workload(Pod pod) {
-    Map<String, String> stable = new TreeMap<>();
-    pod.labels().forEach((k, v) -> {
-      if (!VOLATILE_LABELS.contains(k)) {
-        stable.put(k, v);
-      }
-    });
+    Map<String, String> stable = stableLabels(pod);
     String namespace = pod.ref().namespace();
     Optional<Workload> w = workloadCache.computeIfAbsent(List.of(namespace, stable), k -> choose(namespace, stable));
     if (w.isEmpty()) {
@@ -455,17 +436,10 @@ public final class Advisor {
       }
       boolean allowed;
       try {
-        Optional<ServiceResolver.Resolved> vip =
-            ServiceResolver.byVirtualAddress(after, c.destination(), c.protocol(), c.port());
-        if (vip.isPresent()) {
-          allowed = true;
-          for (ServiceResolver.Backend b : vip.get().backends()) {
-            allowed &= evaluator.evaluate(after, endpoint(c.source()), endpoint(b.address()), c.protocol(),
-                b.port()).allowed();
-          }
-        } else {
-          allowed = evaluator.evaluate(after, endpoint(c.source()), endpoint(c.destination()), c.protocol(),
-              c.port()).allowed();
+        allowed = true;
+        for (Observed.Target t : Observed.targets(after, c)) {
+          allowed &= evaluator.evaluate(after, endpoint(c.source()), endpoint(t.address()), c.protocol(), t.port())
+              .allowed();
         }
       } catch (IllegalArgumentException ex) {
         notes.add(c + ": cannot be judged: " + ex.getMessage());

@@ -9,7 +9,6 @@ import io.sluice.model.Snapshot;
 import io.sluice.renderer.reference.Addresses;
 import io.sluice.renderer.reference.Endpoint;
 import io.sluice.renderer.reference.ReferenceEvaluator;
-import io.sluice.renderer.reference.ServiceResolver;
 import io.sluice.renderer.reference.Verdict;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,7 +20,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -146,16 +144,12 @@ public final class PolicyDiff {
     }
 
     List<Change> broken = new ArrayList<>();
-    Map<Connection, Long> distinct = new LinkedHashMap<>();
-    for (Connection c : observed) {
-      distinct.merge(new Connection(c.source(), c.destination(), c.protocol(), c.port(), 1), c.count(), Long::sum);
-    }
-    for (Map.Entry<Connection, Long> e : distinct.entrySet()) {
+    for (Map.Entry<Connection, Long> e : Observed.distinct(observed).entrySet()) {
       Connection c = e.getKey();
       if (Addresses.canonical(c.source()) == null || Addresses.canonical(c.destination()) == null) {
         continue;
       }
-      for (Target t : targets(current, c)) {
+      for (Observed.Target t : Observed.targets(current, c)) {
         String address = t.address();
         int port = t.port();
         Verdict b;
@@ -178,34 +172,12 @@ public final class PolicyDiff {
 
   private record PortKey(Protocol protocol, int port) { }
 
-  private record Target(String address, int port) { }
-
-  /** Where an observed connection went: its endpoints when it was to a Service's virtual address. */
-  private static List<Target> targets(Snapshot snap, Connection c) {
-    Optional<ServiceResolver.Resolved> vip = ServiceResolver.byVirtualAddress(snap, c.destination(), c.protocol(),
-        c.port());
-    List<Target> out = new ArrayList<>();
-    if (vip.isPresent()) {
-      for (ServiceResolver.Backend b : vip.get().backends()) {
-        out.add(new Target(b.address(), b.port()));
-      }
-    } else {
-      out.add(new Target(c.destination(), c.port()));
-    }
-    return out;
-  }
-
   /** Per destination pod, the (protocol, port) it was observed on. */
   private static Map<ObjectRef, List<PortKey>> observedPorts(Snapshot snap, Collection<Connection> observed) {
-    Map<String, Pod> byAddress = new HashMap<>();
-    for (Pod p : snap.pods().values()) {
-      if (!p.hostNetwork()) {
-        p.ips().forEach(ip -> byAddress.put(Addresses.canonical(ip), p));
-      }
-    }
+    Map<String, Pod> byAddress = Observed.podsByAddress(snap);
     Map<ObjectRef, List<PortKey>> out = new HashMap<>();
     for (Connection c : observed) {
-      for (Target t : targets(snap, c)) {
+      for (Observed.Target t : Observed.targets(snap, c)) {
         Pod p = byAddress.get(Addresses.canonical(t.address()));
         if (p != null) {
           out.computeIfAbsent(p.ref(), k -> new ArrayList<>()).add(new PortKey(c.protocol(), t.port()));
