@@ -119,7 +119,9 @@ class WriteBackpressureIT {
   void whilePausedSluiceStillReadsWhatThePeerSendsWithoutWritingMore() throws Exception {
     // A stall timeout and a deadline well beyond what draining the flood's backlog one batch per 50 ms takes on a loaded
     // machine (about 10 s alone, over 30 s inside the whole suite).
-    SessionConfig cfg = new SessionConfig(Duration.ofSeconds(10), Duration.ofSeconds(120), Duration.ofSeconds(100),
+    // The echo interval's liveness bound (2.5 intervals) must outlast the 60 s the flood may take to reach the pause:
+    // with 10 s, a run on a loaded machine declared the peer gone after 27 s with the flood still going.
+    SessionConfig cfg = new SessionConfig(Duration.ofSeconds(30), Duration.ofSeconds(120), Duration.ofSeconds(100),
         SessionConfig.DEFAULT_REPLY_MAX_BYTES, SessionConfig.DEFAULT_REPLY_TIMEOUT);
     try (TestController c = new TestController(0, cfg, OpenFlowServer.Limits.defaults(), SwitchManager.Options.defaults(),
         null, 1);
