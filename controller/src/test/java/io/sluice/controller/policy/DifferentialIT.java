@@ -89,9 +89,9 @@ class DifferentialIT {
   static final long DPID = 0xd1ffL;
   private static final int MAX_PODS = 6;
   /** The port outside addresses send from: an internal port that is no pod. */
-  private static final int EXTERNAL_PORT = MAX_PODS + 1;
-  private static final List<String> EXTERNAL_V4 = List.of("10.77.1.200", "192.168.7.7");
-  private static final List<String> EXTERNAL_V6 = List.of("fd00::1:c8", "2001:db8::7");
+  static final int EXTERNAL_PORT = MAX_PODS + 1;
+  static final List<String> EXTERNAL_V4 = List.of("10.77.1.200", "192.168.7.7");
+  static final List<String> EXTERNAL_V6 = List.of("fd00::1:c8", "2001:db8::7");
   /** Numbers container ports and policy ports are drawn from. */
   private static final List<Integer> NUMBERS = List.of(53, 80, 5353, 8080, 9000, 9003, 9090);
   private static final int PORTS_PER_PROTOCOL = 2;
@@ -282,7 +282,7 @@ class DifferentialIT {
     return true;
   }
 
-  private static String lastDatapathActions(String trace) {
+  static String lastDatapathActions(String trace) {
     String last = null;
     for (String l : trace.split("\n")) {
       if (l.startsWith("Datapath actions: ")) {
@@ -295,7 +295,7 @@ class DifferentialIT {
     return last;
   }
 
-  private static String indent(String s, String by) {
+  static String indent(String s, String by) {
     return s.lines().map(l -> by + l).collect(Collectors.joining("\n", "", "\n"));
   }
 

@@ -283,7 +283,7 @@ public final class PolicyIndex {
   }
 
   /** The port bindings of one switch, in pod order (the same list object while they do not change). */
-  List<PortBinding> bindingsOn(long dpid) {
+  public List<PortBinding> bindingsOn(long dpid) {
     return selectors.bindingsOn(dpid);
   }
 
