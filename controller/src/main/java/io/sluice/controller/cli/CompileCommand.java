@@ -100,21 +100,28 @@ final class CompileCommand implements Callable<Integer> {
       return 2;
     }
     Snapshot snap = placeOnVirtualSwitch(model);
-    if (!io.sluice.controller.profile.ProfileChoice.carriesOvsPipeline(declared.profile())) {
+    DesiredTables tables;
+    String pipeline = "the ovs pipeline";
+    if (io.sluice.controller.profile.ProfileChoice.carriesOvsPipeline(declared.profile())) {
+      tables = new Renderer(PipelineProfile.ovs(), 0, legacyIsolation).render(snap, sw);
+    } else if (io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(declared.profile())) {
+      tables = new io.sluice.renderer.StatelessRenderer(declared.profile(), 0, legacyIsolation).render(snap, sw);
+      pipeline = "the stateless pipeline (docs/pipeline.md, Stateless NetworkPolicy)";
+    } else {
       List<String> lacks = io.sluice.controller.profile.ProfileChoice.cannotCarry(declared.profile(), snap);
       out.println("# profile " + declared.name() + " (" + declared.description() + ") cannot carry "
-          + (lacks.isEmpty() ? "Sluice's ovs pipeline" : String.join("; ", lacks)) + ".");
-      out.println("# Sluice compiles only the ovs pipeline so far: a switch with this profile gets one drop-all flow"
-          + " (fail closed). Its tables and their budgets:");
+          + (lacks.isEmpty() ? "Sluice's ovs pipeline" : String.join("; ", lacks)) + ",");
+      out.println("# and " + io.sluice.renderer.StatelessRenderer.unsupported(declared.profile()) + ".");
+      out.println("# A switch with this profile gets one drop-all flow (fail closed). Its tables and their budgets:");
       budget(out, declared.profile(), List.of());
       out.flush();
       return 1;
     }
-    DesiredTables tables = new Renderer(PipelineProfile.ovs(), 0, legacyIsolation).render(snap, sw);
     List<Flow> flows = new ArrayList<>(tables.flows().values());
     flows.sort(Comparator.comparingInt(Flow::table).thenComparing(Comparator.comparingInt(Flow::priority).reversed())
         .thenComparing(Flow::toString));
-    out.println("# switch " + DatapathId.of(sw) + ", model generation " + snap.generation() + ", " + flows.size() + " flows");
+    out.println("# switch " + DatapathId.of(sw) + ", model generation " + snap.generation() + ", " + flows.size() + " flows, "
+        + pipeline);
     for (Flow f : flows) {
       out.println(f);
     }

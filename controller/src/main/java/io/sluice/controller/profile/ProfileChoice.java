@@ -93,6 +93,14 @@ public final class ProfileChoice {
         && c.missing(Capabilities.Feature.AUDIT_LOG).isEmpty() && sameTables(p, PipelineProfile.ovs());
   }
 
+  /**
+   * Whether a switch of this profile gets the stateless pipeline (docs/pipeline.md, "Stateless NetworkPolicy"): it
+   * cannot carry the ovs one, and its tables are one, or Classifier, Policy and Forwarding.
+   */
+  public static boolean carriesStatelessPipeline(PipelineProfile p) {
+    return !carriesOvsPipeline(p) && io.sluice.renderer.StatelessRenderer.unsupported(p) == null;
+  }
+
   /** The same tables (ids, names, fields, misses), whatever their sizes: sizes are budgets, not a layout. */
   private static boolean sameTables(PipelineProfile a, PipelineProfile b) {
     if (!a.tables().keySet().equals(b.tables().keySet())) {

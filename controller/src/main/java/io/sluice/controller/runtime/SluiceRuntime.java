@@ -609,15 +609,18 @@ public final class SluiceRuntime implements AutoCloseable {
     List<io.sluice.model.source.SourceError> out = new java.util.ArrayList<>();
     for (SwitchStatus st : switches.statuses()) {
       long dpid = org.projectfloodlight.openflow.types.DatapathId.of(st.datapathId()).getLong();
-      if (!st.connected() || profiles.compiles(dpid)) {
+      if (!st.connected() || profiles.compiles(dpid)
+          || io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(profiles.of(dpid).profile())) {
         continue;
       }
       var d = profiles.of(dpid);
       List<String> lacks = io.sluice.controller.profile.ProfileChoice.cannotCarry(d.profile(), model.snapshot());
       out.add(new io.sluice.model.source.SourceError("switch", 0, 0, "Switch", "", st.datapathId(), "profile",
           "profile " + d.name() + " (" + d.source() + ") cannot carry " + (lacks.isEmpty() ? "Sluice's ovs pipeline"
-              : String.join("; ", lacks)) + "; Sluice compiles only the ovs pipeline so far, so this switch drops "
-              + "everything (fail closed). Give it --profile " + st.datapathId() + "=ovs if it is Open vSwitch."));
+              : String.join("; ", lacks)) + ", and its tables fit no stateless layout ("
+              + io.sluice.renderer.StatelessRenderer.unsupported(d.profile()) + "), so this switch drops everything (fail "
+              + "closed). Give it --profile " + st.datapathId() + "=ovs if it is Open vSwitch, or a profile whose tables "
+              + "are one, or Classifier, Policy and Forwarding."));
     }
     return out;
   }
@@ -731,10 +734,19 @@ public final class SluiceRuntime implements AutoCloseable {
       };
       // a switch whose profile cannot carry the pipeline gets a drop-all flow (fail closed; reported as an error)
       io.sluice.controller.profile.ProfileChoice profiles = cfg.profiles();
+      // a switch without conntrack whose tables it can lay out gets the stateless pipeline (a renderer per profile)
+      Map<String, io.sluice.renderer.StatelessRenderer> stateless = new java.util.concurrent.ConcurrentHashMap<>();
       java.util.function.LongFunction<io.sluice.renderer.flow.DesiredTables> render = dpid -> {
         Snapshot snap = model.snapshot();
-        return profiles.compiles(dpid) ? indexes.render(renderer, snap, dpid)
-            : io.sluice.controller.profile.ProfileChoice.failClosed(dpid, snap.generation());
+        if (profiles.compiles(dpid)) {
+          return indexes.render(renderer, snap, dpid);
+        }
+        PipelineProfile p = profiles.of(dpid).profile();
+        if (io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(p)) {
+          return stateless.computeIfAbsent(p.name(), n -> new io.sluice.renderer.StatelessRenderer(p, renderer.round(),
+              cfg.legacyIsolation())).render(indexes.of(snap), dpid);
+        }
+        return io.sluice.controller.profile.ProfileChoice.failClosed(dpid, snap.generation());
       };
       SwitchManager m;
       if (cfg.leaderElection() != null) {

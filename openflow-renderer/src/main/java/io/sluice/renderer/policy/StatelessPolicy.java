@@ -26,7 +26,7 @@ import java.util.TreeMap;
  * connection's first packet) or when it looks like a reply of a connection that may be opened the other way: its
  * swapped packet (addresses and ports exchanged) may open one, and it is reply-shaped: TCP with ACK set (where the
  * table can match tcp_flags) and, for TCP, UDP and SCTP, a destination port in the ephemeral range (32768 and up);
- * ICMP with no condition. Each side is judged on the switch of its pod: the source pod's egress (and, for replies, its
+ * ICMP echo replies and errors. Each side is judged on the switch of its pod: the source pod's egress (and, for replies, its
  * ingress rules reversed) where it sends, the destination pod's ingress (and its egress rules reversed) where it
  * receives.
  *
@@ -59,6 +59,10 @@ public final class StatelessPolicy {
   /** The lowest port a reply may go to: the start of the ephemeral range clients open connections from. */
   public static final int EPHEMERAL_FROM = 32768;
   private static final long TCP_ACK = 0x010;
+  /** ICMP types a reply may have: echo reply, destination unreachable, time exceeded. */
+  static final int[] ICMPV4_REPLIES = {0, 3, 11};
+  /** ICMPv6 types a reply may have: destination unreachable, packet too big, time exceeded, echo reply. */
+  static final int[] ICMPV6_REPLIES = {1, 2, 3, 129};
 
   /**
    * One entry of the decision list: allow or drop. For an allow to a local pod, its port ({@code destinationPort}),
@@ -293,7 +297,10 @@ public final class StatelessPolicy {
     return out;
   }
 
-  /** What a reply may look like: TCP (ACK set where matchable), UDP, SCTP to an ephemeral port; ICMP. */
+  /**
+   * What a reply may look like: TCP (ACK set where matchable), UDP, SCTP to an ephemeral port; ICMP echo replies and
+   * errors.
+   */
   public static List<Match> replyShapes(boolean v6, boolean tcpFlags) {
     List<Match> out = new ArrayList<>();
     long high = EPHEMERAL_FROM;
@@ -304,7 +311,11 @@ public final class StatelessPolicy {
     out.add(tcp.build());
     out.add(family(v6).exact(Field.IP_PROTO, 17).masked(Field.UDP_DST, high, high).build());
     out.add(family(v6).exact(Field.IP_PROTO, 132).masked(Field.SCTP_DST, high, high).build());
-    out.add(family(v6).exact(Field.IP_PROTO, v6 ? 58 : 1).build());
+    // ICMP: echo replies and the errors a connection may draw (an echo request is never a reply)
+    for (int type : v6 ? ICMPV6_REPLIES : ICMPV4_REPLIES) {
+      out.add(v6 ? family(true).exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, type).build()
+          : family(false).exact(Field.IP_PROTO, 1).exact(Field.ICMPV4_TYPE, type).build());
+    }
     return out;
   }
 
