@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * source's switch over OpenFlow and reads which flows' counters they moved. db admits web on TCP 5432 (policy
  * {@code db-allow}); probe is denied by db's ingress isolation. Each connection traced by packet-out must agree with
  * the reference evaluator and with {@code ovs-appctl ofproto/trace} of the same packet: the same verdict, and the same
- * flows (table, cookie) in the tables where policy is decided. UDP, egress isolation and a destination behind patch
- * ports (another switch) too. {@code --method auto} falls back to packet-out where ovs-appctl cannot be run; bad
+ * flows (table, cookie) in the tables where policy is decided. UDP, egress isolation and a destination on another
+ * switch, behind patch ports or a veth link (its ingress judged by its own switch's counters) too. {@code --method auto} falls back to packet-out where ovs-appctl cannot be run; bad
  * requests (too many probes, a GET, a web page's POST) are refused.
  */
 class PacketOutTraceIT {
@@ -165,6 +165,47 @@ class PacketOutTraceIT {
           .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(tooMany.statusCode()).isEqualTo(400);
       assertThat(tooMany.body()).contains("probes: 1-20");
+    }
+  }
+
+  /**
+   * Two switches joined by a veth link, as two nodes' switches: web and other on the first, db on the second. The
+   * probes cross the link; db's own switch's counters judge its ingress: web allowed there, other dropped there.
+   */
+  @Test
+  void aDestinationBehindAVethLinkIsJudgedOnItsOwnSwitch(@TempDir Path manifests) throws Exception {
+    Files.writeString(manifests.resolve("cluster.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: pot}", "---",
+        pod("web", "10.77.0.1", "web"), pod("db", "10.77.0.2", "db"), pod("other", "10.77.0.3", "other"),
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: db-web, namespace: pot}",
+        "spec:", "  podSelector: {matchLabels: {app: db}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: web}}}]", "    ports: [{port: 5432}]", ""));
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, manifests,
+        List.of("unix:/var/run/openvswitch/db.sock"), null);
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String n1 = ovs.bridge("v1", 0x7e7b, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      String n2 = ovs.bridge("v2", 0x7e7c, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      ovs.host(n1, "web", "10.77.0.1/24", "0a:58:0a:4d:00:01", "pot", "web");
+      ovs.host(n1, "oth", "10.77.0.3/24", "0a:58:0a:4d:00:03", "pot", "other");
+      String dbPort = ovs.host(n2, "db", "10.77.0.2/24", "0a:58:0a:4d:00:02", "pot", "db");
+      ovs.link(n1, n2, "l");
+      awaitRealized(rt, 3, 2);
+      String api = "http://127.0.0.1:" + rt.httpPort();
+
+      TraceIT.Run allowed = TraceIT.trace(api, "pot/web", "pot/db", "5432", "--method", "packet-out");
+      Files.writeString(Path.of("target", "trace-captures").resolve("packet-out-veth.cli.txt"), allowed.out());
+      assertThat(allowed.code()).as(allowed.out() + allowed.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(allowed.out()).contains("switch 00:00:00:00:00:00:7e:7c (destination)")
+          .contains("allowed by pot/db-web ingress rule 0")
+          .contains("Switch:    ALLOWED (out of pot/db's port " + dbPort)
+          .doesNotContain("egress only")
+          .contains("AGREE: allowed");
+
+      TraceIT.Run denied = TraceIT.trace(api, "pot/other", "pot/db", "5432", "--method", "packet-out");
+      assertThat(denied.code()).as(denied.out() + denied.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(denied.out()).contains("dropped: ingress isolation of pot/db (by pot/db-web)")
+          .contains("Switch:    DENIED").doesNotContain("egress only").contains("AGREE: denied");
     }
   }
 
