@@ -108,8 +108,9 @@ public final class PacketOutTracer {
     }
     String src = name(r.srcDpid());
     if (!one.tryAcquire()) {
-      throw new Refused(409, "another packet-out trace is running (" + running + "); one at a time: try again in a "
-          + "few seconds");
+      String other = running;
+      throw new Refused(409, "another packet-out trace is running (" + (other == null ? "starting" : other)
+          + "); one at a time: try again in a few seconds");
     }
     try {
       running = "switch " + src;
