@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * GETs from a running controller's status API for the commands that ask it ({@code trace}, {@code test --live},
+ * GETs (and the packet-out trace's POST) from a running controller's status API for the commands that ask it ({@code trace}, {@code test --live},
  * {@code advise --api}): the token of {@code --api-token-file} sent, an unreachable controller said once, the same way.
  * The answer's status is the caller's to judge.
  */
@@ -30,6 +30,28 @@ final class StatusApi {
     try {
       return http.send(authorized(HttpRequest.newBuilder(uri), tokenFile).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new TraceCommand.Failure("the controller's status API at " + api + " is not reachable (" + e
+          + "); give it with --api");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TraceCommand.Failure("interrupted");
+    } catch (IllegalArgumentException e) {
+      throw new TraceCommand.Failure("--api " + api + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * One POST without a body ({@code timeout} at most), for the requests that do something (a packet-out trace), or a
+   * Failure saying why there is no answer.
+   */
+  static HttpResponse<String> post(HttpClient http, String api, URI uri, Path tokenFile, Duration timeout) {
+    try {
+      return http.send(authorized(HttpRequest.newBuilder(uri), tokenFile).timeout(timeout)
+              .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.net.http.HttpTimeoutException e) {
+      throw new TraceCommand.Failure("the controller's status API at " + api + " did not answer within "
+          + timeout.toSeconds() + " s");
     } catch (IOException e) {
       throw new TraceCommand.Failure("the controller's status API at " + api + " is not reachable (" + e
           + "); give it with --api");

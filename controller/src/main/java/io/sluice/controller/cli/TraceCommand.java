@@ -38,11 +38,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "trace", mixinStandardHelpOptions = true,
     description = {"Trace a new connection FROM -> TO on a port through the flows installed on the switch (ovs-appctl",
-        "ofproto/trace on the source's bridge), print each table's verdict with the policy and rule behind each flow's",
+        "ofproto/trace on the source's bridge, or --method packet-out: probes injected by the controller over",
+        "OpenFlow), print each table's verdict with the policy and rule behind each flow's",
         "cookie, and the reference evaluator's answer (sluice explain's) from the running controller's model.",
-        "Run it on the node whose Open vSwitch holds the source's bridge.",
+        "Run it on the node whose Open vSwitch holds the source's bridge (packet-out: anywhere the API is reached).",
         "Exit code: 0 the switch and the reference agree (allowed or denied), 3 DISAGREEMENT, 2 bad flags, unknown",
-        "endpoints, controller or ovs-appctl not reachable."})
+        "endpoints, controller or ovs-appctl not reachable, a packet-out trace refused (busy, switch not connected)."})
 final class TraceCommand implements Callable<Integer> {
   static final int AGREE = 0;
   static final int USAGE = 2;
@@ -82,6 +83,18 @@ final class TraceCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "Print only the verdict lines (and a disagreement).")
   boolean quiet;
 
+  @Option(names = "--method", defaultValue = "ovs-appctl", paramLabel = "ovs-appctl|packet-out|auto",
+      description = {"How to trace (default ${DEFAULT-VALUE}): ovs-appctl ofproto/trace here (no packet is sent);",
+          "packet-out: the controller injects probes on the source's switch over OpenFlow and reads which flows' "
+              + "counters they moved (any switch it holds, also remote or hardware; the probes are real packets and "
+              + "reach the destination when allowed); auto: ovs-appctl where it reaches the source's bridge, else "
+              + "packet-out."})
+  String method;
+
+  @Option(names = "--probes", defaultValue = "5", paramLabel = "K",
+      description = "With packet-out: how many probes, each a new connection (1-20, default ${DEFAULT-VALUE}).")
+  int probes;
+
   private final ObjectMapper json = new ObjectMapper();
 
   @Override
@@ -110,7 +123,16 @@ final class TraceCommand implements Callable<Integer> {
     if (sourcePort < 1 || sourcePort > 65535) {
       throw new Failure("--source-port " + sourcePort + ": 1-65535");
     }
+    if (!List.of("ovs-appctl", "packet-out", "auto").contains(method)) {
+      throw new Failure("--method " + method + ": ovs-appctl, packet-out or auto");
+    }
+    if (probes < 1 || probes > 20) {
+      throw new Failure("--probes " + probes + ": 1-20");
+    }
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    if ("packet-out".equals(method)) {
+      return packetOut(out, http);
+    }
     JsonNode ctx = get(http, "/api/v1/trace?from=" + enc(from) + "&to=" + enc(to) + "&port=" + enc(port));
     JsonNode src = ctx.path("from");
     JsonNode dst = ctx.path("to");
@@ -126,10 +148,22 @@ final class TraceCommand implements Callable<Integer> {
           + src.path("datapathId").asText() + " (not connected?)");
     }
     String bridge = src.path("bridge").asText();
-    DatapathPorts dp = DatapathPorts.parse(run(List.of(appctl, "dpif/show"), "dpif/show"));
-    if (!dp.hasBridge(bridge)) {
-      throw new Failure("bridge " + bridge + " (switch " + src.path("datapathId").asText() + ", of " + srcName
-          + ") is not on the Open vSwitch that " + appctl + " reaches here: run sluice trace on that node");
+    DatapathPorts dp;
+    try {
+      dp = DatapathPorts.parse(run(List.of(appctl, "dpif/show"), "dpif/show"));
+      if (!dp.hasBridge(bridge)) {
+        throw new Failure("bridge " + bridge + " (switch " + src.path("datapathId").asText() + ", of " + srcName
+            + ") is not on the Open vSwitch that " + appctl + " reaches here: run sluice trace on that node, or trace "
+            + "with --method packet-out");
+      }
+    } catch (Failure e) {
+      if (!"auto".equals(method)) {
+        throw e;
+      }
+      if (!quiet) {
+        out.println("ovs-appctl cannot trace here (" + e.getMessage() + "): tracing by OpenFlow packet-out");
+      }
+      return packetOut(out, http);
     }
     String flow = flow(ctx, sourcePort);
     Long dstDp = dst.has("bridge") && dst.has("ofport")
@@ -247,18 +281,28 @@ final class TraceCommand implements Callable<Integer> {
         how += "; out of datapath port(s) " + outputs;
       }
     }
+    String scope = dstLocal || !dst.has("ofport") ? "" : " (egress only: " + dstName + "'s switch "
+        + dst.path("datapathId").asText() + " is not on this Open vSwitch, its ingress was not traced)";
+    return conclude(out, ctx, switchAllows, how, !dstLocal && dst.has("ofport"), scope, foreign);
+  }
+
+  /**
+   * Prints the switch's verdict next to the reference's, what may explain a difference, and returns the exit code.
+   *
+   * @param egressOnly only the source's switch was traced: compare with the reference's egress side alone
+   */
+  private int conclude(PrintWriter out, JsonNode ctx, boolean switchAllows, String how, boolean egressOnly,
+                       String scope, boolean foreign) {
+    JsonNode src = ctx.path("from");
+    JsonNode dst = ctx.path("to");
     JsonNode ref = ctx.path("reference");
     boolean refAllows;
-    String scope;
-    if (dstLocal || !dst.has("ofport")) {
+    if (!egressOnly) {
       refAllows = ref.path("allowed").asBoolean();
-      scope = "";
     } else {
-      // the destination's switch is not here: only the source's switch (its egress) was traced
+      // the destination's switch was not traced: only the source's switch (its egress)
       JsonNode eg = ref.path("egress");
       refAllows = !"ISOLATED".equals(eg.path("isolation").asText()) || eg.path("allowedBy").size() > 0;
-      scope = " (egress only: " + dstName + "'s switch " + dst.path("datapathId").asText()
-          + " is not on this Open vSwitch, its ingress was not traced)";
     }
     out.println("Switch:    " + (switchAllows ? "ALLOWED" : "DENIED") + " (" + how + ")" + scope);
     out.println("Reference: " + (ref.path("allowed").asBoolean() ? "ALLOWED" : "DENIED"));
@@ -292,6 +336,107 @@ final class TraceCommand implements Callable<Integer> {
     }
     out.println("AGREE: " + (switchAllows ? "allowed" : "denied") + " by the switch and by the reference evaluator");
     return AGREE;
+  }
+
+  /**
+   * The trace by OpenFlow packet-out: the running controller injects the probes on the source's switch and reads
+   * which flows' counters they moved ({@code POST /api/v1/trace?method=packet-out}); printed per switch and table with
+   * what each flow's cookie means, then compared as the ovs-appctl trace is.
+   */
+  private int packetOut(PrintWriter out, HttpClient http) {
+    URI uri = StatusApi.uri(api, "/api/v1/trace?method=packet-out&from=" + enc(from) + "&to=" + enc(to) + "&port="
+        + enc(port) + "&probes=" + probes);
+    HttpResponse<String> r = StatusApi.post(http, api, uri, apiTokenFile, Duration.ofSeconds(40));
+    if (r.statusCode() == 404 || (r.statusCode() == 405 && !r.body().contains("packet-out"))) {
+      throw new Failure(uri + ": " + r.statusCode() + ", the controller at " + api + " has no packet-out trace (an "
+          + "older Sluice?)");
+    }
+    if (r.statusCode() != 200) {
+      throw new Failure(r.body().strip() + " (HTTP " + r.statusCode() + " from " + api + ")");
+    }
+    JsonNode res;
+    try {
+      res = json.readTree(r.body());
+    } catch (IOException e) {
+      throw new Failure(uri + ": not JSON: " + e.getMessage());
+    }
+    JsonNode src = res.path("from");
+    JsonNode dst = res.path("to");
+    String srcName = name(src);
+    String dstName = name(dst);
+    JsonNode pr = res.path("probes");
+    int k = pr.path("count").asInt();
+    if (!quiet) {
+      out.println("Trace " + srcName + " (" + src.path("ip").asText() + ") -> " + dstName + " (" + dst.path("ip").asText()
+          + ") " + res.path("protocol").asText() + " " + res.path("port").asInt() + ", new connections, by OpenFlow "
+          + "packet-out on switch " + src.path("datapathId").asText() + (src.has("bridge") ? " (bridge "
+          + src.path("bridge").asText() + ")" : "") + ", model generation " + res.path("generation").asLong());
+      out.println("Probes: " + k + " " + pr.path("protocol").asText() + " first packets in at OpenFlow port "
+          + pr.path("inPort").asLong() + ", source ports " + pr.path("sourcePorts").asText()
+          + (pr.has("ipId") ? ", IP identification " + pr.path("ipId").asText() : ", flow label "
+          + pr.path("flowLabel").asText()) + "; each step is a flow whose packet counter grew by " + k
+          + " or more (exactly " + k + ": the probes' alone; more: other traffic too)");
+    }
+    boolean foreign = false;
+    Map<Integer, Table> tables = PipelineProfile.ovs().tables();
+    String endText = null;
+    for (JsonNode sw : res.path("switches")) {
+      if (!quiet) {
+        out.println("switch " + sw.path("datapathId").asText() + " (" + sw.path("role").asText() + ")");
+      }
+      if (sw.path("steps").isEmpty() && !quiet) {
+        out.println("  no flow grew by " + k + " or more: the probes matched nothing here");
+      }
+      for (JsonNode st : sw.path("steps")) {
+        OfprotoTrace.Step s = step(st);
+        Meaning m = meaning(s, res, res.path("rules"));
+        foreign |= m.foreign();
+        if (!quiet) {
+          Table t = tables.get(s.table());
+          long grew = st.path("grew").asLong();
+          out.printf(Locale.ROOT, "  table %2d %-17s %s  [priority %d, cookie %s, +%d%s]%n", s.table(),
+              t == null ? "?" : t.name(), m.text(), s.priority(), new Cookie(s.cookie()), grew,
+              st.path("ambiguous").asBoolean() ? ": AMBIGUOUS, no flow of this table grew by exactly " + k
+                  : grew > k ? ": other traffic too" : "");
+        }
+      }
+      JsonNode end = sw.path("end");
+      if (!end.isMissingNode() && endText == null) {
+        OfprotoTrace.Step s = step(end);
+        Table t = tables.get(s.table());
+        endText = meaning(s, res, res.path("rules")).text() + " (table " + s.table() + " " + (t == null ? "?" : t.name())
+            + ", cookie " + new Cookie(s.cookie()) + ")";
+      }
+      if (!quiet) {
+        sw.path("notes").forEach(n -> out.println("  NOTE: " + n.asText()));
+      }
+    }
+    if (!quiet) {
+      res.path("notes").forEach(n -> out.println("NOTE: " + n.asText()));
+    }
+    JsonNode v = res.path("verdict");
+    boolean switchAllows = v.path("allowed").asBoolean();
+    boolean egressOnly = "egress".equals(v.path("scope").asText());
+    String how;
+    if (switchAllows) {
+      how = egressOnly ? v.path("how").asText() + " toward " + dstName
+          : "out of " + dstName + "'s port " + dst.path("portName").asText(dst.path("ofport").asText()) + ": "
+          + v.path("how").asText();
+    } else {
+      how = endText != null ? endText : v.path("how").asText();
+    }
+    String scope = egressOnly && dst.has("ofport") ? " (egress only: " + dstName + "'s switch "
+        + dst.path("datapathId").asText() + " is not connected to this controller, its ingress was not traced)" : "";
+    return conclude(out, res, switchAllows, how, egressOnly && dst.has("ofport"), scope, foreign);
+  }
+
+  /** A step of the packet-out path as the ovs-appctl trace's step, for {@link #meaning}. */
+  private static OfprotoTrace.Step step(JsonNode st) {
+    String c = st.path("cookie").asText();
+    return new OfprotoTrace.Step(null, st.path("table").asInt(), st.path("match").asText(), st.path("priority").asInt(),
+        Long.parseUnsignedLong(c.startsWith("0x") ? c.substring(2) : c, 16),
+        st.path("forwards").asBoolean() ? List.of(st.path("outputs").asBoolean() ? "output" : "goto_table") : List.of(),
+        0);
   }
 
   /** At most this many bridges are traced in a row. */

@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The status API: /healthz, /readyz, /metrics (Prometheus text) and /api/v1/... (JSON), and the web view at / (static
- * files shipped in the jar that read the same API). Read-only; it only asks the runtime for views and never changes
- * anything.
+ * files shipped in the jar that read the same API). It only asks the runtime for views and never changes a flow or
+ * the model; one request sends packets (a packet-out trace's probes): it is served on POST only.
  */
 public final class StatusServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StatusServer.class);
@@ -70,6 +70,19 @@ public final class StatusServer implements AutoCloseable {
       throw new IllegalArgumentException("not served here");
     }
 
+    /**
+     * Traces a new connection by OpenFlow packet-out ({@code sluice trace --method packet-out}): injects
+     * {@code probes} probes on the source's switch and reads which flows they went through. Changes no flow, but sends
+     * real packets: served on POST only.
+     *
+     * @param probes how many probes, null for the default
+     * @throws IllegalArgumentException for bad or unknown endpoints and ports (answered 400 with its message)
+     * @throws Refused when the trace cannot be done (answered with its status and message)
+     */
+    default Object tracePacketOut(String from, String to, String port, String probes) {
+      throw new IllegalArgumentException("not served here");
+    }
+
     /** The policy rules behind the given policy cookies (hex, comma separated). */
     default Object traceRules(String cookies) {
       return Map.of();
@@ -88,6 +101,20 @@ public final class StatusServer implements AutoCloseable {
      */
     default Object matrix(String namespace, String port) {
       throw new IllegalArgumentException("not served here");
+    }
+  }
+
+  /** A request the views cannot answer, with the HTTP status to answer and why. */
+  public static final class Refused extends RuntimeException {
+    private final int status;
+
+    public Refused(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
     }
   }
 
@@ -201,14 +228,41 @@ public final class StatusServer implements AutoCloseable {
         LOG.warn("HTTP {} failed: {}", ex.getRequestURI().getPath(), e.toString());
       }
     });
-    route("/api/v1/trace", ex -> {
+    route("/api/v1/trace", true, ex -> {
       Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      String method = q.getOrDefault("method", "ovs-appctl");
+      boolean post = "POST".equals(ex.getRequestMethod());
       Object body;
       try {
-        body = q.containsKey("cookies") ? views.traceRules(q.get("cookies"))
-            : views.trace(q.get("from"), q.get("to"), q.get("port"));
+        if ("packet-out".equals(method)) {
+          if (!post) {
+            send(ex, 405, "text/plain", "method=packet-out sends packets into the network: POST it (sluice trace "
+                + "--method packet-out does)\n");
+            return;
+          }
+          if (ex.getRequestHeaders().getFirst("Origin") != null) {
+            // a browser's cross-site form may POST here without the token when none is configured; the CLI never
+            // sends Origin, and the web view does not trace
+            send(ex, 403, "text/plain", "method=packet-out is not served to web pages (the request has an Origin)\n");
+            return;
+          }
+          body = views.tracePacketOut(q.get("from"), q.get("to"), q.get("port"), q.get("probes"));
+        } else if (post) {
+          send(ex, 405, "text/plain", "only method=packet-out is POSTed here; the rest is GET\n");
+          return;
+        } else if (!"ovs-appctl".equals(method)) {
+          send(ex, 400, "text/plain", "method: ovs-appctl (the context to trace with it, the default) or packet-out, "
+              + "got " + method + "\n");
+          return;
+        } else {
+          body = q.containsKey("cookies") ? views.traceRules(q.get("cookies"))
+              : views.trace(q.get("from"), q.get("to"), q.get("port"));
+        }
       } catch (IllegalArgumentException e) {
         send(ex, 400, "text/plain", e.getMessage() + "\n");
+        return;
+      } catch (Refused e) {
+        send(ex, e.status(), "text/plain", e.getMessage() + "\n");
         return;
       }
       sendJson(ex, body);
@@ -245,6 +299,11 @@ public final class StatusServer implements AutoCloseable {
   }
 
   private void route(String path, Handler h) {
+    route(path, false, h);
+  }
+
+  /** A path served with the token (unless open); {@code post}: POST is let through to the handler too. */
+  private void route(String path, boolean post, Handler h) {
     server.createContext(path, ex -> {
       try (ex) {
         if (!ex.getRequestURI().getPath().equals(path)) {
@@ -253,7 +312,7 @@ public final class StatusServer implements AutoCloseable {
           ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
           send(ex, 401, "text/plain", "unauthorized: this status API wants Authorization: Bearer <token> (the token of "
               + "sluice run --http-token-file; sluice trace, test --live and advise take it with --api-token-file)\n");
-        } else if (!"GET".equals(ex.getRequestMethod())) {
+        } else if (!"GET".equals(ex.getRequestMethod()) && !(post && "POST".equals(ex.getRequestMethod()))) {
           send(ex, 405, "text/plain", "only GET is served here\n");
         } else {
           h.handle(ex);

@@ -60,6 +60,7 @@ public final class SluiceRuntime implements AutoCloseable {
   private final io.sluice.controller.ha.Leadership leadership;
   private final java.util.concurrent.ScheduledExecutorService eventTimer;
   private final PolicyIndexes indexes;
+  private final io.sluice.controller.trace.PacketOutTracer packetOut;
   private final OvsdbSource ovsdb;
   private final PolicyCounterCache counters;
   private final io.sluice.controller.audit.AuditLog audit;
@@ -90,6 +91,19 @@ public final class SluiceRuntime implements AutoCloseable {
     switches.modelChanged(model.generation());
     SessionConfig sessionConfig = new SessionConfig(cfg.echoInterval(), SessionConfig.DEFAULT.handshakeTimeout(),
         cfg.bounds().writeStallTimeout(), cfg.bounds().replyMaxBytes(), cfg.bounds().replyTimeout());
+    packetOut = new io.sluice.controller.trace.PacketOutTracer(new io.sluice.controller.trace.PacketOutTracer.Switches() {
+      @Override
+      public SwitchSession session(long dpid) {
+        return switches.session(dpid);
+      }
+
+      @Override
+      public String mayNotWrite(long dpid) {
+        SwitchManager.Role role = switches.role(SwitchManager.shardOf(dpid, switches.shards()));
+        return role.writes() ? null : "its role here is " + role.role() + (role.role() == OFControllerRole.ROLE_EQUAL
+            ? " as a standby that does not write" : "");
+      }
+    });
     http = new StatusServer(cfg.http(), new StatusServer.Views() {
       @Override
       public long generation() {
@@ -186,6 +200,27 @@ public final class SluiceRuntime implements AutoCloseable {
       @Override
       public Object trace(String from, String to, String port) {
         return TraceContext.of(model.snapshot(), switches.statuses(), cfg.legacyIsolation(), from, to, port);
+      }
+
+      @Override
+      public Object tracePacketOut(String from, String to, String port, String probes) {
+        Snapshot snap = model.snapshot();
+        Map<String, Object> ctx = TraceContext.of(snap, switches.statuses(), cfg.legacyIsolation(), from, to, port);
+        Map<String, Object> out = new java.util.LinkedHashMap<>(ctx);
+        try {
+          out.putAll(packetOut.trace(TraceContext.packetOutRequest(ctx, probes)));
+        } catch (io.sluice.controller.trace.PacketOutTracer.Refused e) {
+          throw new StatusServer.Refused(e.status(), e.getMessage());
+        }
+        // what the policy cookies on the path name, as ?cookies= answers
+        List<String> cookies = new java.util.ArrayList<>();
+        for (Object sw : (List<?>) out.get("switches")) {
+          for (Object st : (List<?>) ((Map<?, ?>) sw).get("steps")) {
+            cookies.add((String) ((Map<?, ?>) st).get("cookie"));
+          }
+        }
+        out.put("rules", TraceContext.rules(indexes.of(snap), String.join(",", cookies)));
+        return out;
       }
 
       @Override

@@ -105,6 +105,44 @@ final class TraceContext {
     return out;
   }
 
+  /**
+   * The packet-out trace of the connection of a context ({@link #of}): from the source's port with its MAC and
+   * address, to the destination's (its switch and port when it is a pod bound to one).
+   *
+   * @param probes how many probes (null: the default)
+   * @throws IllegalArgumentException when the source is not a pod on a switch port with a known MAC, or probes is bad
+   */
+  static io.sluice.controller.trace.PacketOutTracer.Request packetOutRequest(Map<String, Object> ctx, String probes) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> src = (Map<String, Object>) ctx.get("from");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> dst = (Map<String, Object>) ctx.get("to");
+    String who = src.containsKey("pod") ? (String) src.get("pod") : (String) src.get("ip");
+    if (!src.containsKey("ofport")) {
+      throw new IllegalArgumentException("from: " + who + (src.containsKey("pod") ? " is not bound to a switch port "
+          + "Sluice knows (no OVSDB binding)" : " is not a pod's address") + ": there is no port to inject its packet at");
+    }
+    if (!src.containsKey("mac")) {
+      throw new IllegalArgumentException("from: " + who + "'s port has no MAC Sluice knows (external_ids:attached-mac):"
+          + " a probe needs the pod's own source MAC to pass table 0");
+    }
+    int k = io.sluice.controller.trace.PacketOutTracer.DEFAULT_PROBES;
+    if (probes != null) {
+      if (!probes.matches("[0-9]{1,3}")) {
+        throw new IllegalArgumentException("probes: a number 1-" + io.sluice.controller.trace.PacketOutTracer.MAX_PROBES
+            + ", got " + probes);
+      }
+      k = Integer.parseInt(probes);
+    }
+    boolean dstBound = dst.containsKey("ofport") && dst.containsKey("datapathId");
+    return new io.sluice.controller.trace.PacketOutTracer.Request(
+        DatapathId.of((String) src.get("datapathId")).getLong(), ((Number) src.get("ofport")).longValue(),
+        (String) src.get("mac"), (String) src.get("ip"),
+        dstBound ? DatapathId.of((String) dst.get("datapathId")).getLong() : null,
+        dstBound ? ((Number) dst.get("ofport")).longValue() : null, (String) dst.get("mac"), (String) dst.get("ip"),
+        Protocol.valueOf((String) ctx.get("protocol")), ((Number) ctx.get("port")).intValue(), k);
+  }
+
   private static Map<String, Object> party(Snapshot snap, List<SwitchStatus> switches, Verdict.Party p) {
     Map<String, Object> m = new LinkedHashMap<>();
     p.pod().ifPresent(ref -> m.put("pod", ref.toString()));

@@ -23,13 +23,17 @@ import picocli.CommandLine;
  * {@code sluice trace} without OVS: a stand-in status API and a stand-in ovs-appctl (a script printing a trace OVS 3.1
  * printed in TraceIT) drive the verdict logic: agreement, a disagreement when the reference says otherwise, a
  * destination whose bridge is not on this Open vSwitch (egress only), and the exit-2 cases (source bridge elsewhere,
- * ovs-appctl failing, the API answering 400).
+ * ovs-appctl failing, the API answering 400). With --method packet-out, a stand-in answer of the controller's
+ * packet-out trace: its steps named by cookie, the verdict compared the same way, a refusal is exit 2 with its message;
+ * --method auto falls back to packet-out where ovs-appctl does not reach the source's bridge.
  */
 class TraceCommandTest {
   @TempDir
   Path dir;
   HttpServer api;
   volatile String context;
+  volatile String packetOut;
+  volatile int packetOutStatus = 200;
 
   @BeforeEach
   void start() throws Exception {
@@ -38,7 +42,10 @@ class TraceCommandTest {
       String q = ex.getRequestURI().getRawQuery();
       String body;
       int status = 200;
-      if (q.startsWith("cookies=")) {
+      if ("POST".equals(ex.getRequestMethod()) && q.startsWith("method=packet-out")) {
+        status = packetOutStatus;
+        body = packetOut;
+      } else if (q.startsWith("cookies=")) {
         body = "{\"0x5c0243f07b4601c3\": {\"policy\": \"trc/db-allow\", \"direction\": \"ingress\", \"rule\": 0}}";
       } else if (q.contains("nope")) {
         status = 400;
@@ -151,5 +158,77 @@ class TraceCommandTest {
     TraceIT.Run unbound = run("trc/web");
     assertThat(unbound.code()).isEqualTo(TraceCommand.USAGE);
     assertThat(unbound.err()).contains("not bound to a switch port");
+  }
+
+  /** The controller's packet-out answer: the context, the probes, the path on one switch and the verdict. */
+  private static String packetOutAnswer(String context, boolean allowed) {
+    String steps = allowed
+        ? "{\"table\": 40, \"priority\": 200, \"cookie\": \"0x5c0243f07b4601c3\", \"match\": \"conj_id=1\", "
+          + "\"grew\": 5, \"exact\": true, \"ambiguous\": false, \"forwards\": true, \"outputs\": false},"
+          + "{\"table\": 90, \"priority\": 0, \"cookie\": \"0x5c01edc20000005a\", \"match\": \"\", \"grew\": 9, "
+          + "\"exact\": false, \"ambiguous\": false, \"forwards\": true, \"outputs\": true}"
+        : "{\"table\": 40, \"priority\": 100, \"cookie\": \"0x5c05edc200000000\", \"match\": \"ip\", \"grew\": 5, "
+          + "\"exact\": true, \"ambiguous\": false, \"forwards\": false, \"outputs\": false}";
+    String end = allowed ? "" : ", \"end\": " + steps;
+    String rest = ", \"method\": \"packet-out\", \"probes\": {\"count\": 5, \"protocol\": \"TCP\", "
+        + "\"sourcePorts\": \"61000-61004\", \"ipId\": \"0x1a2b\", \"inPort\": 1}, "
+        + "\"switches\": [{\"datapathId\": \"00:00:00:00:00:00:7e:75\", \"role\": \"source and destination\", "
+        + "\"steps\": [" + steps + "]" + end + ", \"notes\": []}], "
+        + "\"verdict\": {\"scope\": \"destination\", \"how\": \""
+        + (allowed ? "the destination's port sent 5 more packet(s) (5 probes)" : "ended in table 40") + "\", "
+        + "\"allowed\": " + allowed + "}, \"notes\": [], "
+        + "\"rules\": {\"0x5c0243f07b4601c3\": {\"policy\": \"trc/db-allow\", \"direction\": \"ingress\", "
+        + "\"rule\": 0}}}";
+    String c = context.strip();
+    return c.substring(0, c.length() - 1) + rest;
+  }
+
+  @Test
+  void packetOutNamesTheFlowsAndComparesWithTheReference() {
+    context = ctx("t502dtr", true, false);
+    packetOut = packetOutAnswer(context, true);
+    TraceIT.Run ok = run("trc/web", "--method", "packet-out");
+    assertThat(ok.code()).as(ok.out() + ok.err()).isEqualTo(TraceCommand.AGREE);
+    assertThat(ok.out()).contains("by OpenFlow packet-out on switch 00:00:00:00:00:00:7e:75 (bridge t502dtr)")
+        .contains("source ports 61000-61004, IP identification 0x1a2b")
+        .contains("table 40 IngressRule       allowed by trc/db-allow ingress rule 0  [priority 200, cookie "
+            + "0x5c0243f07b4601c3, +5]")
+        .contains("+9: other traffic too")
+        .contains("Switch:    ALLOWED (out of trc/db's port db-b: the destination's port sent 5 more packet(s)")
+        .contains("AGREE: allowed");
+
+    packetOut = packetOutAnswer(context, false);
+    TraceIT.Run denied = run("trc/web", "--method", "packet-out");
+    assertThat(denied.code()).as(denied.out()).isEqualTo(TraceCommand.DISAGREE);
+    assertThat(denied.out()).contains("Switch:    DENIED (dropped: ingress isolation of trc/db (by trc/db-allow), no "
+        + "rule allowed it (table 40 IngressRule, cookie 0x5c05edc200000000))")
+        .contains("DISAGREEMENT: the switch denies this connection, the reference evaluator allows it");
+  }
+
+  @Test
+  void packetOutRefusalsAndBadFlagsAreExit2() {
+    context = ctx("t502dtr", true, false);
+    packetOutStatus = 409;
+    packetOut = "another packet-out trace is running (switch 00:00:00:00:00:00:7e:75); one at a time\n";
+    TraceIT.Run busy = run("trc/web", "--method", "packet-out");
+    assertThat(busy.code()).isEqualTo(TraceCommand.USAGE);
+    assertThat(busy.err()).contains("another packet-out trace is running (switch 00:00:00:00:00:00:7e:75)")
+        .contains("HTTP 409");
+    assertThat(run("trc/web", "--method", "telepathy").err()).contains("--method telepathy: ovs-appctl, packet-out or auto");
+    assertThat(run("trc/web", "--method", "packet-out", "--probes", "0").code()).isEqualTo(TraceCommand.USAGE);
+  }
+
+  @Test
+  void autoFallsBackToPacketOutWhereOvsAppctlDoesNotReachTheBridge() {
+    context = ctx("t502dtr", true, false).replace("\"bridge\": \"t502dtr\"", "\"bridge\": \"br-other\"");
+    packetOut = packetOutAnswer(context, true);
+    TraceIT.Run auto = run("trc/web", "--method", "auto");
+    assertThat(auto.code()).as(auto.out() + auto.err()).isEqualTo(TraceCommand.AGREE);
+    assertThat(auto.out()).contains("ovs-appctl cannot trace here (bridge br-other")
+        .contains(": tracing by OpenFlow packet-out").contains("AGREE: allowed");
+    context = ctx("t502dtr", true, false);
+    TraceIT.Run here = run("trc/web", "--method", "auto");
+    assertThat(here.out()).as("ovs-appctl reaches it: no packet-out").doesNotContain("packet-out")
+        .contains("AGREE: allowed");
   }
 }
