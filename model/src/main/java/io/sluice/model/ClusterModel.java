@@ -22,6 +22,8 @@ public final class ClusterModel {
   private PersistentMap<ObjectRef, EndpointSlice> slices = PersistentMap.empty();
   private PersistentMap<Long, SwitchPorts> switchPorts = PersistentMap.empty();
   private PersistentMap<String, Node> nodes = PersistentMap.empty();
+  private PersistentMap<Link.End, Link> links = PersistentMap.empty();
+  private PersistentMap<String, Host> hosts = PersistentMap.empty();
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
   private volatile Snapshot current;
 
@@ -45,7 +47,8 @@ public final class ClusterModel {
   /** Applies a batch as one generation; returns the snapshot (unchanged if nothing changed). */
   public synchronized Snapshot apply(List<? extends ModelEvent> events) {
     if (events.size() >= BULK && namespaces.isEmpty() && pods.isEmpty() && bindings.isEmpty() && policies.isEmpty()
-        && services.isEmpty() && slices.isEmpty() && switchPorts.isEmpty() && nodes.isEmpty()) {
+        && services.isEmpty() && slices.isEmpty() && switchPorts.isEmpty() && nodes.isEmpty() && links.isEmpty()
+        && hosts.isEmpty() && events.stream().noneMatch(ClusterModel::topology)) {
       return applyToEmpty(events) ? publish() : current;
     }
     boolean changed = false;
@@ -53,6 +56,11 @@ public final class ClusterModel {
       changed |= applyOne(e);
     }
     return changed ? publish() : current;
+  }
+
+  private static boolean topology(ModelEvent e) {
+    return e instanceof ModelEvent.LinkUp || e instanceof ModelEvent.LinkDown || e instanceof ModelEvent.HostUpserted
+        || e instanceof ModelEvent.HostDeleted;
   }
 
   /** Batches at least this large, applied to an empty model (the first load), build each map in one go. */
@@ -145,11 +153,23 @@ public final class ClusterModel {
   }
 
   private Snapshot next(long generation) {
-    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices, switchPorts, nodes);
+    return new Snapshot(generation, namespaces, pods, bindings, policies, services, slices, switchPorts, nodes, links,
+        hosts);
   }
 
   private boolean applyOne(ModelEvent e) {
-    if (e instanceof ModelEvent.NamespaceUpserted n) {
+    if (e instanceof ModelEvent.LinkUp l) {
+      return links != (links = upsert(links, l.link().a(), l.link()));
+    } else if (e instanceof ModelEvent.LinkDown l) {
+      return l.link().equals(links.get(l.link().a())) && links != (links = links.without(l.link().a()));
+    } else if (e instanceof ModelEvent.HostUpserted h) {
+      if (h.host().samePlace(hosts.get(h.host().mac()))) {
+        return false; // heard again: not a new generation
+      }
+      return hosts != (hosts = upsert(hosts, h.host().mac(), h.host()));
+    } else if (e instanceof ModelEvent.HostDeleted h) {
+      return hosts != (hosts = hosts.without(h.mac()));
+    } else if (e instanceof ModelEvent.NamespaceUpserted n) {
       return namespaces != (namespaces = upsert(namespaces, n.namespace().name(), n.namespace()));
     } else if (e instanceof ModelEvent.NamespaceDeleted n) {
       return namespaces != (namespaces = namespaces.without(n.name()));

@@ -38,4 +38,16 @@ public sealed interface ModelEvent {
 
   /** The switch's bridge is gone from OVSDB: it is no longer managed. */
   record SwitchPortsDeleted(long dpid) implements ModelEvent { }
+
+  /** A link between two switch ports is up (LLDP saw it, or it was declared). */
+  record LinkUp(Link link) implements ModelEvent { }
+
+  /** A link is gone (a port went down, LLDP stopped seeing it). */
+  record LinkDown(Link link) implements ModelEvent { }
+
+  /** A host was seen (or seen again somewhere else, or with other addresses). */
+  record HostUpserted(Host host) implements ModelEvent { }
+
+  /** A host is gone (aged out, or its port went away). */
+  record HostDeleted(String mac) implements ModelEvent { }
 }

@@ -3,13 +3,15 @@ package io.sluice.model;
 import java.util.Map;
 
 /**
- * An immutable view of the model at one generation. The maps are {@link PersistentMap}s shared with neighbouring
+ * An immutable view of the model at one generation. {@code links} are keyed by their first end ({@link Link#a}),
+ * {@code hosts} by MAC. The maps are {@link PersistentMap}s shared with neighbouring
  * generations, so taking a snapshot costs nothing per object.
  */
 public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
                        Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
                        Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices,
-                       Map<Long, SwitchPorts> switchPorts, Map<String, Node> nodes) {
+                       Map<Long, SwitchPorts> switchPorts, Map<String, Node> nodes, Map<Link.End, Link> links,
+                       Map<String, Host> hosts) {
   public static final Snapshot EMPTY = new Snapshot(0, Map.of(), Map.of(), Map.of());
 
   public Snapshot {
@@ -21,6 +23,17 @@ public record Snapshot(long generation, Map<String, Namespace> namespaces, Map<O
     endpointSlices = PersistentMap.copyOf(endpointSlices);
     switchPorts = PersistentMap.copyOf(switchPorts);
     nodes = PersistentMap.copyOf(nodes);
+    links = PersistentMap.copyOf(links);
+    hosts = PersistentMap.copyOf(hosts);
+  }
+
+  /** A snapshot without fabric topology (links, learned hosts). */
+  public Snapshot(long generation, Map<String, Namespace> namespaces, Map<ObjectRef, Pod> pods,
+                  Map<ObjectRef, PortBinding> bindings, Map<ObjectRef, NetworkPolicy> networkPolicies,
+                  Map<ObjectRef, Service> services, Map<ObjectRef, EndpointSlice> endpointSlices,
+                  Map<Long, SwitchPorts> switchPorts, Map<String, Node> nodes) {
+    this(generation, namespaces, pods, bindings, networkPolicies, services, endpointSlices, switchPorts, nodes, Map.of(),
+        Map.of());
   }
 
   /** A snapshot without nodes. */

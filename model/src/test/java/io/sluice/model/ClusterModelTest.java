@@ -164,4 +164,27 @@ class ClusterModelTest {
     Snapshot c = bulk.apply(List.of(new ModelEvent.PodDeleted(a.pods().keySet().iterator().next())));
     assertThat(c.pods()).hasSize(a.pods().size() - 1);
   }
+
+  @Test
+  void linksAndHostsAreTopologyInTheSnapshot() {
+    ClusterModel m = new ClusterModel(1);
+    Link l = Link.of(0x22, 3, 0x11, 1);
+    assertThat(l.a()).isEqualTo(new Link.End(0x11, 1));
+    Snapshot s = m.apply(List.of(new ModelEvent.LinkUp(l), new ModelEvent.HostUpserted(
+        new Host("0a:00:00:00:00:01", List.of("10.0.0.9"), 0x11, 4, 1000))));
+    assertThat(s.links()).containsEntry(l.a(), l);
+    assertThat(s.hosts()).containsKey("0a:00:00:00:00:01");
+    long g = s.generation();
+    // heard again at the same place: no new generation
+    assertThat(m.apply(List.of(new ModelEvent.HostUpserted(new Host("0a:00:00:00:00:01", List.of("10.0.0.9"), 0x11, 4,
+        2000)))).generation()).isEqualTo(g);
+    // a link seen the other way round is the same link
+    assertThat(m.apply(List.of(new ModelEvent.LinkUp(Link.of(0x11, 1, 0x22, 3)))).generation()).isEqualTo(g);
+    // moved
+    assertThat(m.apply(List.of(new ModelEvent.HostUpserted(new Host("0a:00:00:00:00:01", List.of("10.0.0.9"), 0x22, 7,
+        3000)))).hosts().get("0a:00:00:00:00:01").dpid()).isEqualTo(0x22);
+    Snapshot down = m.apply(List.of(new ModelEvent.LinkDown(l), new ModelEvent.HostDeleted("0a:00:00:00:00:01")));
+    assertThat(down.links()).isEmpty();
+    assertThat(down.hosts()).isEmpty();
+  }
 }
