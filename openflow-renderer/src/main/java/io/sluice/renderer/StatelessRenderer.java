@@ -24,7 +24,8 @@ import java.util.TreeMap;
  * The renderer for switches without conntrack: hardware profiles such as {@code openflow13-generic} (tables named
  * Classifier, Policy and Forwarding) and {@code openflow13-single-table} (one table). Standard OpenFlow 1.3 only:
  * matches on OXM fields, goto-table, output. NetworkPolicy takes its stateless form ({@link StatelessPolicy}); ARP and
- * IPv6 neighbour discovery are not governed; a packet policy lets through is forwarded to the local pod it is for
+ * IPv6 neighbour discovery are not governed (a copy goes to the controller for host tracking, and LLDP goes to it
+ * for topology discovery); a packet policy lets through is forwarded to the local pod it is for
  * (its port, or its MAC in the Forwarding table), and otherwise flooded (until fabric forwarding knows the way).
  * Pure: no I/O.
  */
@@ -32,6 +33,13 @@ public final class StatelessRenderer {
   /** The reserved port ALL: every port but the one the packet came in on. */
   public static final long OFPP_ALL = 0xfffffffcL;
   static final int NEIGHBOUR = StatelessPolicy.NEIGHBOUR;
+  /** LLDP (topology discovery), above everything. */
+  public static final int LLDP = 1100;
+  public static final int ETH_LLDP = 0x88cc;
+  /** Send the whole packet (OFPCML_NO_BUFFER). */
+  static final int WHOLE_PACKET = 0xffff;
+  /** Bytes of an ARP or neighbour discovery packet host tracking reads: Ethernet, IPv6, ICMPv6 and one option. */
+  public static final int HOST_TRACKING_LEN = 128;
   static final int KNOWN_MAC = 100;
   static final int FLOOD = 1;
 
@@ -103,11 +111,18 @@ public final class StatelessRenderer {
     Cookie base = Cookie.of(Cookie.Category.BASE, round, 0xfff0);
     List<Action> flood = List.of(new Action.Output(OFPP_ALL));
     List<Action> forward = single ? flood : List.of(new Action.GotoTable(forwarding.id()));
-    // not governed by NetworkPolicy: ARP and IPv6 neighbour discovery
-    out.add(new Flow(classifier.id(), NEIGHBOUR, Match.builder().arp().build(), forward, base));
+    // LLDP goes to the controller whole (topology discovery) and no further
+    out.add(new Flow(classifier.id(), LLDP, Match.builder().exact(Field.ETH_TYPE, ETH_LLDP).build(),
+        List.of(new Action.Controller(WHOLE_PACKET)), base));
+    // not governed by NetworkPolicy: ARP and IPv6 neighbour discovery, forwarded, and a copy of ARP and of neighbour
+    // solicitations and advertisements to the controller (host tracking)
+    List<Action> copyAndForward = new ArrayList<>();
+    copyAndForward.add(new Action.Controller(HOST_TRACKING_LEN));
+    copyAndForward.addAll(forward);
+    out.add(new Flow(classifier.id(), NEIGHBOUR, Match.builder().arp().build(), copyAndForward, base));
     for (int type = 133; type <= 137; type++) {
       out.add(new Flow(policy.id(), NEIGHBOUR, Match.builder().ipv6().exact(Field.IP_PROTO, 58)
-          .exact(Field.ICMPV6_TYPE, type).build(), forward, base));
+          .exact(Field.ICMPV6_TYPE, type).build(), type == 135 || type == 136 ? copyAndForward : forward, base));
     }
     for (StatelessPolicy.Decision d : decisions) {
       List<Action> actions = !d.allow() ? List.of()

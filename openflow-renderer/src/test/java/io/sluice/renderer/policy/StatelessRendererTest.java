@@ -58,6 +58,7 @@ class StatelessRendererTest {
       for (Flow f : tables.flows().values()) {
         assertThat(f.match().has(Field.CT_STATE) || f.match().has(Field.CONJ_ID)).as(f.toString()).isFalse();
         assertThat(f.actions()).as(f.toString()).allMatch(a -> a instanceof Action.Output || a instanceof Action.InPort
+            || a instanceof Action.Controller
             || a instanceof Action.GotoTable);
       }
     }
