@@ -15,6 +15,7 @@ import io.sluice.renderer.policy.Inputs;
 import io.sluice.renderer.policy.PolicyIndex;
 import io.sluice.renderer.policy.StatelessPolicy;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,8 +41,13 @@ public final class StatelessRenderer {
   static final int WHOLE_PACKET = 0xffff;
   /** Bytes of an ARP or neighbour discovery packet host tracking reads: Ethernet, IPv6, ICMPv6 and one option. */
   public static final int HOST_TRACKING_LEN = 128;
-  static final int KNOWN_MAC = 100;
+  static final int KNOWN_MAC = 50;
+  /** Off the spanning tree: what arrives on such a link and is for no known MAC is dropped, not flooded again. */
+  static final int BLOCKED = 2;
   static final int FLOOD = 1;
+  /** One table: broadcast and multicast off the spanning tree, dropped above everything that floods. */
+  static final int BLOCKED_MULTICAST = 1050;
+  static final long MULTICAST_BIT = 0x010000000000L;
 
   private final PipelineProfile profile;
   private final int round;
@@ -124,24 +130,48 @@ public final class StatelessRenderer {
       out.add(new Flow(policy.id(), NEIGHBOUR, Match.builder().ipv6().exact(Field.IP_PROTO, 58)
           .exact(Field.ICMPV6_TYPE, type).build(), type == 135 || type == 136 ? copyAndForward : forward, base));
     }
+    io.sluice.renderer.fabric.FabricForwarding fabric = io.sluice.renderer.fabric.FabricForwarding.of(index.snapshot(), dpid,
+        profile.capabilities());
+    Cookie fabricCookie = Cookie.of(Cookie.Category.BASE, round, 0xfff2);
+    // a known endpoint's MAC: towards it (out of its port here, or along the fabric's shortest paths)
+    Map<Match, List<Action>> known = new LinkedHashMap<>();
+    for (io.sluice.renderer.fabric.FabricForwarding.Endpoint e : fabric.endpoints().values()) {
+      List<Action> towards = fabric.towards(e);
+      if (!towards.isEmpty()) {
+        known.put(Match.builder().exact(Field.ETH_DST, Long.parseLong(e.mac().replace(":", ""), 16)).build(), towards);
+      }
+    }
+    if (single && fabric.hasLinks()) {
+      // broadcast and multicast arriving on a link outside the spanning tree: dropped before anything floods them
+      for (long port : fabric.blockedFloodPorts()) {
+        out.add(new Flow(classifier.id(), BLOCKED_MULTICAST, Match.builder().exact(Field.IN_PORT, port)
+            .masked(Field.ETH_DST, MULTICAST_BIT, MULTICAST_BIT).build(), List.of(), fabricCookie));
+      }
+    }
     for (StatelessPolicy.Decision d : decisions) {
       List<Action> actions = !d.allow() ? List.of()
           : !single ? forward : d.hairpin() ? List.<Action>of(new Action.InPort())
           : List.<Action>of(new Action.Output(d.destinationPort() >= 0 ? d.destinationPort() : OFPP_ALL));
       out.add(new Flow(policy.id(), d.priority(), d.match(), actions, d.cookie()));
-    }
-    // forwarding: the MACs of this switch's pods to their ports, anything else flooded
-    if (!single) {
-      for (PortBinding b : index.bindingsOn(dpid)) {
-        Pod p = index.snapshot().pods().get(b.pod());
-        if (p != null && b.mac() != null && b.mac().matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
-          out.add(new Flow(forwarding.id(), KNOWN_MAC, Match.builder().exact(Field.ETH_DST,
-              Long.parseLong(b.mac().replace(":", ""), 16)).build(), List.of(new Action.Output(b.ofport())), base));
+      if (single && d.allow() && d.destinationPort() < 0 && fabric.hasLinks()) {
+        // one table: an allow towards anywhere else goes where its MAC is (one priority up), or floods
+        for (Map.Entry<Match, List<Action>> k : known.entrySet()) {
+          Match m = io.sluice.renderer.flow.Matches.intersect(d.match(), k.getKey());
+          if (m != null) {
+            out.add(new Flow(policy.id(), d.priority() + 1, m, k.getValue(), d.cookie()));
+          }
         }
       }
     }
+    // forwarding: known MACs towards their endpoint; floods dropped where they arrive off the spanning tree, the rest
+    // flooded
+    known.forEach((m, a) -> out.add(new Flow(forwarding.id(), KNOWN_MAC, m, a, fabricCookie)));
+    for (long port : fabric.blockedFloodPorts()) {
+      out.add(new Flow(forwarding.id(), BLOCKED, Match.builder().exact(Field.IN_PORT, port).build(), List.of(),
+          fabricCookie));
+    }
     out.add(new Flow(forwarding.id(), FLOOD, Match.ALL, flood, base));
     out.forEach(profile::check);
-    return DesiredTables.of(dpid, index.snapshot().generation(), out);
+    return DesiredTables.of(dpid, index.snapshot().generation(), out, fabric.groups(), List.of());
   }
 }

@@ -84,7 +84,8 @@ public final class GroupCodec {
       byte[] actions = new byte[scratch.readableBytes()];
       scratch.readBytes(actions);
       int weight = g.type() == Group.Type.SELECT ? b.weight() : 0;
-      buckets.add(new WireBucket(i, new Content(weight, ANY, ANY, Bytes.wrap(actions), Bytes.EMPTY)));
+      buckets.add(new WireBucket(i, new Content(weight, b.watchPort() >= 0 ? b.watchPort() : ANY, ANY,
+          Bytes.wrap(actions), Bytes.EMPTY)));
     }
     WireGroup w = new WireGroup(g.id(), g.type().wire(), buckets, Bytes.EMPTY);
     checkFits(w, v);

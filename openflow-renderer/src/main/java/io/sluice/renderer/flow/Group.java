@@ -19,11 +19,10 @@ public record Group(long id, Type type, List<Bucket> buckets) {
     if (!isOwned(id)) {
       throw new IllegalArgumentException("group id 0x" + Long.toHexString(id) + " is not in Sluice's range (0x5cxxxxxx)");
     }
-    if (type == Type.FAST_FAILOVER && !buckets.isEmpty()) {
+    if (type == Type.FAST_FAILOVER && buckets.stream().anyMatch(b -> b.watchPort() < 0)) {
       // OVS refuses such a bucket (OFPGMFC_INVALID_GROUP; ovs-ofctl: "fast failover bucket requires watch_port or
-      // watch_group"), and Bucket cannot name what to watch
-      throw new IllegalArgumentException("fast-failover group " + id + ": its buckets need watch_port or watch_group, "
-          + "which Bucket does not carry yet");
+      // watch_group")
+      throw new IllegalArgumentException("fast-failover group " + id + ": each bucket needs a watch_port");
     }
     if (type == Type.INDIRECT && buckets.size() != 1) {
       throw new IllegalArgumentException("an indirect group has exactly one bucket, group " + id + " has " + buckets.size());
@@ -70,9 +69,21 @@ public record Group(long id, Type type, List<Bucket> buckets) {
     }
   }
 
-  /** A bucket: its weight (select groups; 1 elsewhere) and its actions (no goto_table). */
-  public record Bucket(int weight, List<Action> actions) {
+  /**
+   * A bucket: its weight (select groups; 1 elsewhere), its actions (no goto_table), and the port whose liveness it
+   * follows ({@code watchPort}, -1 for none): a fast-failover group uses its first live bucket, a select group only
+   * live ones, so the switch itself stops using a port that goes down.
+   */
+  public record Bucket(int weight, List<Action> actions, long watchPort) {
+    /** A bucket that watches no port. */
+    public Bucket(int weight, List<Action> actions) {
+      this(weight, actions, -1);
+    }
+
     public Bucket {
+      if (watchPort < -1 || watchPort > 0xffffff00L) {
+        throw new IllegalArgumentException("watch port out of range: " + watchPort);
+      }
       actions = List.copyOf(actions);
       if (weight < 0 || weight > 0xffff) {
         throw new IllegalArgumentException("bucket weight out of range: " + weight);

@@ -43,6 +43,9 @@ public final class OfctlFormat {
       if (g.type() == Group.Type.SELECT && b.weight() != 1) {
         sb.append("weight:").append(b.weight()).append(',');
       }
+      if (b.watchPort() >= 0) {
+        sb.append("watch_port:").append(b.watchPort()).append(',');
+      }
       sb.append("actions=").append(actions(b.actions()));
     }
     return sb.toString();

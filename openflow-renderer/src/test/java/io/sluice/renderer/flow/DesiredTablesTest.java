@@ -65,7 +65,7 @@ class DesiredTablesTest {
     assertThatThrownBy(() -> new Flow(11, 90, Match.ALL, List.of(new Action.Meter(0x5c00), new Action.Meter(0x5c01)), C))
         .hasMessageContaining("meter must be the first action");
     assertThatThrownBy(() -> new Group(G, Group.Type.FAST_FAILOVER, List.of(new Group.Bucket(1, List.of(new Action.Output(1))))))
-        .hasMessageContaining("watch_port or watch_group");
+        .hasMessageContaining("needs a watch_port");
     assertThat(new Group(G, Group.Type.FAST_FAILOVER, List.of()).buckets()).isEmpty();
     assertThatThrownBy(() -> new Meter(0x5c00, false, 1000, 0)).hasMessageContaining("out of range");
   }
