@@ -7,8 +7,6 @@ import io.sluice.controller.runtime.SluiceRuntime;
 import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.testing.Ovs;
 import io.sluice.controller.testing.Sh;
-import io.sluice.renderer.pipeline.PipelineProfile;
-import io.sluice.renderer.pipeline.Table;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +85,7 @@ class HardwareProfileIT {
       for (String sw : SWITCHES) {
         String profile = sw.equals("g") ? "openflow13-generic" : "openflow13-single-table";
         String br = ovs.bridge("hw" + sw, dpids.get(sw), "OpenFlow13", 0);
-        emulate(br, Profiles.builtIn(profile).profile());
+        Ovs.emulateTables(br, Profiles.builtIn(profile).profile());
         ovs.setController(br, rt.openflowPort());
         bridges.put(sw, br);
         int n = 1;
@@ -139,23 +137,6 @@ class HardwareProfileIT {
     } finally {
       servers.forEach(Process::destroyForcibly);
     }
-  }
-
-  /** A hardware switch's tables: the declared ones hold at most their size, the others nothing. */
-  static void emulate(String br, PipelineProfile p) {
-    List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--", "--id=@none", "create", "Flow_Table", "flow_limit=0",
-        "overflow_policy=refuse"));
-    StringBuilder tables = new StringBuilder();
-    for (int t = 0; t < 255; t++) {
-      Table table = p.tables().get(t);
-      if (table != null) {
-        cmd.addAll(List.of("--", "--id=@t" + t, "create", "Flow_Table", "flow_limit=" + table.size(),
-            "overflow_policy=refuse", "name=" + table.name()));
-      }
-      tables.append(t == 0 ? "" : ",").append(t).append(table != null ? "=@t" + t : "=@none");
-    }
-    cmd.addAll(List.of("--", "set", "bridge", br, "flow_tables={" + tables + "}"));
-    Sh.run(cmd.toArray(String[]::new));
   }
 
   private static void awaitRealized(SluiceRuntime rt, int pods) {

@@ -166,6 +166,26 @@ public final class Ovs implements AutoCloseable {
     return new String[] {a, b};
   }
 
+  /**
+   * Lays a bridge's tables out as a hardware switch of this profile has them: the declared tables hold at most their
+   * size, every other table nothing ({@code Flow_Table} rows with {@code flow_limit}, overflow refused).
+   */
+  public static void emulateTables(String br, io.sluice.renderer.pipeline.PipelineProfile p) {
+    List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--", "--id=@none", "create", "Flow_Table", "flow_limit=0",
+        "overflow_policy=refuse"));
+    StringBuilder tables = new StringBuilder();
+    for (int t = 0; t < 255; t++) {
+      io.sluice.renderer.pipeline.Table table = p.tables().get(t);
+      if (table != null) {
+        cmd.addAll(List.of("--", "--id=@t" + t, "create", "Flow_Table", "flow_limit=" + table.size(),
+            "overflow_policy=refuse", "name=" + table.name()));
+      }
+      tables.append(t == 0 ? "" : ",").append(t).append(table != null ? "=@t" + t : "=@none");
+    }
+    cmd.addAll(List.of("--", "set", "bridge", br, "flow_tables={" + tables + "}"));
+    Sh.run(cmd.toArray(String[]::new));
+  }
+
   /** Runs a command inside a host's namespace. */
   public Sh.Result inHost(String suffix, long timeoutSeconds, String... cmd) {
     List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", name(suffix)));
