@@ -740,8 +740,10 @@ class Run:
         of_target = 'tcp:127.0.0.1:%d' % self.of_port
         for br in self.topo.bridges:
             self.remember('bridges', br.ovs_name)
+            # a hardware profile: the bridge speaks OpenFlow 1.3 only, as such a switch does
+            protocols = 'OpenFlow13' if self.args.profile != 'ovs' else 'OpenFlow13,OpenFlow14,OpenFlow15'
             cmd = ['add-br', br.ovs_name, '--', 'set', 'bridge', br.ovs_name, 'datapath_type=netdev',
-                   'protocols=OpenFlow13,OpenFlow14,OpenFlow15', 'other-config:datapath-id=%s' % br.dpid]
+                   'protocols=' + protocols, 'other-config:datapath-id=%s' % br.dpid]
             if self.args.standalone:
                 cmd += ['fail_mode=standalone']
             else:
@@ -857,7 +859,7 @@ class Run:
     def start_sluice(self):
         sluice = self.args.sluice
         args = [sluice, 'run', '--listen', '127.0.0.1:%d' % self.of_port, '--http', '127.0.0.1:%d' % self.http_port,
-                '--manifests', self.work, '--ovsdb', self.args.ovsdb]
+                '--manifests', self.work, '--ovsdb', self.args.ovsdb, '--profile', self.args.profile]
         self.sluice_log = os.path.join(self.work, 'sluice.log')
         log('$ %s   (log: %s)' % (' '.join(args), self.sluice_log))
         with open(self.sluice_log, 'wb') as out:
@@ -1783,6 +1785,10 @@ def parse_args(argv):
     ap.add_argument('--dpid-base', type=lambda s: int(s, 0), default=None, help=argparse.SUPPRESS)
     ap.add_argument('--standalone', action='store_true',
                     help='no controller: bridges are learning switches (checks the machine and the harness)')
+    ap.add_argument('--profile', default='ovs',
+                    help='the pipeline profile Sluice gives every bridge (sluice run --profile NAME): ovs (default), '
+                         'openflow13-generic or openflow13-single-table (the stateless pipeline; bridges then '
+                         'speak OpenFlow 1.3 only)')
     ap.add_argument('--probe-timeout', type=float, default=1.0, help='seconds per TCP connect / UDP echo (default 1)')
     ap.add_argument('--quiet', type=float, default=1.5,
                     help='seconds a realized generation must stay unchanged before probing (default 1.5)')

@@ -56,4 +56,30 @@ class MatrixIT {
         scenario, r.output()).isZero();
     assertThat(r.output()).contains("matrix OK").contains("Cleaned up");
   }
+
+  /** The hardware profiles every scenario also runs on (the stateless pipeline on OpenFlow 1.3-only bridges). */
+  static final List<String> HARDWARE_PROFILES = List.of("openflow13-generic", "openflow13-single-table");
+
+  static Stream<org.junit.jupiter.params.provider.Arguments> scenariosOnHardwareProfiles() throws IOException {
+    String prop = System.getProperty("sluice.matrix.profiles", "").trim();
+    List<String> profiles = prop.isEmpty() ? HARDWARE_PROFILES : Arrays.stream(prop.split(",")).map(String::trim).toList();
+    return scenarios().flatMap(s -> profiles.stream().map(p -> org.junit.jupiter.params.provider.Arguments.of(s, p)));
+  }
+
+  /**
+   * The same scenarios with every bridge given a hardware profile: the stateless pipeline (docs/pipeline.md,
+   * "Stateless NetworkPolicy") gives the same matrix, since every probe is a connection's first packet and its
+   * replies, which the stateless semantics judge as upstream does.
+   */
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("scenariosOnHardwareProfiles")
+  void observedMatrixEqualsExpectedOnHardwareProfiles(String scenario, String profile) throws Exception {
+    assertThat(MatrixScript.SLUICE).exists();
+    MatrixScript.Result r = MatrixScript.run(scenario, TIMEOUT_S, "--profile", profile);
+    assertThat(r.finished()).as("matrix.py %s --profile %s finished within %d s; output:\n%s", scenario, profile,
+        TIMEOUT_S, r.output()).isTrue();
+    assertThat(r.exitStatus()).as("matrix.py %s --profile %s exit status; output:\n%s", scenario, profile, r.output())
+        .isZero();
+    assertThat(r.output()).contains("matrix OK").contains("Cleaned up");
+  }
 }
