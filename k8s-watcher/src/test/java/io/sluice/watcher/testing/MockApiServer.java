@@ -183,10 +183,15 @@ public final class MockApiServer implements AutoCloseable {
 
   /** A kubeconfig file for this server (no credentials: the mock asks for none). */
   public Path kubeconfig(Path dir) {
+    return kubeconfig(dir, url());
+  }
+
+  /** A kubeconfig file {@code dir/kubeconfig} for the API server at {@code url} (no credentials). */
+  public static Path kubeconfig(Path dir, String url) {
     Path f = dir.resolve("kubeconfig");
     try {
       Files.writeString(f, String.join("\n", "apiVersion: v1", "kind: Config",
-          "clusters:", "- name: mock", "  cluster: {server: '" + url() + "'}",
+          "clusters:", "- name: mock", "  cluster: {server: '" + url + "'}",
           "users:", "- name: tester", "  user: {}",
           "contexts:", "- name: mock", "  context: {cluster: mock, user: tester}",
           "current-context: mock", ""));
