@@ -155,7 +155,8 @@ public final class MockApiProcess implements AutoCloseable {
     }, "mock-api-max-life");
     limit.setDaemon(true);
     limit.start();
-    MockApiServer api = new MockApiServer();
+    // a watch from the list's version gets only what changed since, as from a real API server (not every object again)
+    MockApiServer api = new MockApiServer().watchesFromTheirVersion();
     double populated;
     try (KubernetesClient kc = api.client()) {
       long t0 = System.nanoTime();
