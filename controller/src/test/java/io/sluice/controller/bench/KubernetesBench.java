@@ -70,6 +70,7 @@ public final class KubernetesBench {
       com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
           ManagementFactory.getOperatingSystemMXBean();
       long cpuStart = os.getProcessCpuTime();
+      java.util.Map<String, Long> threadCpuStart = threadCpu();
       long start = System.nanoTime();
       java.time.Instant startedAt = java.time.Instant.now();
       try (SluiceRuntime rt = SluiceRuntime.start(cfg)) {
@@ -99,6 +100,7 @@ public final class KubernetesBench {
         }
         long realizedAt = System.nanoTime();
         double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
+        java.util.Map<String, Long> threadCpuEnd = threadCpu();
         double scale = 1000.0 / namespaces;
         double startup = (realizedAt - start) / 1e9;
         double lists = (listed - start) / 1e9;
@@ -109,6 +111,8 @@ public final class KubernetesBench {
             + "them %.2f s later; first generation realized %.2f s after the lists (%.2f s in all, %.2f s of CPU in this "
             + "JVM): %d flows, %d groups%n", startedAt, lists, toModel, toBarrier, startup, cpu, st.flows(),
             st.groups());
+        System.err.println("k8s bench: CPU seconds of the start-up by thread kind: " + cpuByKind(threadCpuStart,
+            threadCpuEnd));
         long heap = heapAfterGc() - baseline;
 
         List<Double> millis = new ArrayList<>();
@@ -148,6 +152,36 @@ public final class KubernetesBench {
         System.out.printf(Locale.ROOT, "BENCH k8s.label_change_to_confirmed_ms %.2f ms%n", millis.get(millis.size() / 2));
       }
     }
+  }
+
+  /** CPU clock ticks of each of this JVM's threads (Java, compiler, GC threads alike) by id, from /proc. */
+  private static java.util.Map<String, Long> threadCpu() {
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path t : tasks.toList()) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          out.put(t.getFileName() + " " + comm, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (java.io.IOException e) {
+      // no /proc: no breakdown
+    }
+    return out;
+  }
+
+  /** The CPU seconds spent between two {@link #threadCpu} readings, summed by thread name with digits dropped. */
+  private static String cpuByKind(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+    java.util.Map<String, Double> kinds = new java.util.TreeMap<>();
+    after.forEach((k, v) -> kinds.merge(k.substring(k.indexOf(' ') + 1).replaceAll("[0-9]+", "N").trim(),
+        (v - before.getOrDefault(k, 0L)) / 100.0, Double::sum));
+    return kinds.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+        .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+        .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue())).toList().toString();
   }
 
   private static long heapAfterGc() throws InterruptedException {
