@@ -491,6 +491,14 @@ public final class SluiceRuntime implements AutoCloseable {
     return rt;
   }
 
+  /**
+   * True once every Kubernetes informer has listed and the lists are converted (the first state is being handed to
+   * the model, or has been); false without {@code --kubeconfig}/{@code --in-cluster}.
+   */
+  public boolean informersListed() {
+    return informers != null && informers.ready();
+  }
+
   public ClusterModel model() {
     return model;
   }

@@ -132,7 +132,7 @@ public final class BundleWriter {
         if (useBundle) {
           int start = Bundles.beginAdd(cur, v, x, bundleId);
           op.writer().write(cur, x);
-          Bundles.endAdd(cur, start, op.target() + " " + op.description());
+          Bundles.endAdd(cur, start, () -> op.target() + " " + op.description());
         } else {
           op.writer().write(cur, x);
         }

@@ -72,15 +72,16 @@ public final class Bundles {
   }
 
   /**
-   * Ends the bundle-add begun at {@code start}: writes its length.
+   * Ends the bundle-add begun at {@code start}: writes its length. {@code what} names the message, asked only when
+   * it is too long (describing every message of a large push would cost more than sending it).
    *
    * @throws TooLongException (with the bundle-add removed from {@code out}) when it exceeds one OpenFlow message
    */
-  public static void endAdd(ByteBuf out, int start, String what) {
+  public static void endAdd(ByteBuf out, int start, java.util.function.Supplier<String> what) {
     int len = out.writerIndex() - start;
     if (len > MAX_MESSAGE) {
       out.writerIndex(start);
-      throw new TooLongException(what + " is too long for a bundle: " + len + " bytes with the bundle-add header");
+      throw new TooLongException(what.get() + " is too long for a bundle: " + len + " bytes with the bundle-add header");
     }
     out.setShort(start + 2, len);
   }

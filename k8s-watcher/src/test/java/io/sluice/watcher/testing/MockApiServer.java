@@ -60,9 +60,109 @@ public final class MockApiServer implements AutoCloseable {
         return new MockResponse().setResponseCode(200).setHeader("Content-Type", "application/json")
             .setBody(discovery);
       }
-      return store.dispatch(request);
+      MockResponse response = store.dispatch(request);
+      if (watchFromVersion && path.contains("watch=true") && rv.find(0) && response.getWebSocketListener() != null) {
+        response.withWebSocketUpgrade(new NewerOnly(response.getWebSocketListener(), Long.parseLong(rv.group(1))));
+      }
+      return response;
     }
   };
+
+  private volatile boolean watchFromVersion;
+
+  /**
+   * Watches from a resource version send only what changed after it, as a real API server's do. The mock alone
+   * starts every watch by sending each stored object it matches as ADDED, whatever version the watch names, so an
+   * informer that has just listed 10,000 pods would decode them all a second time; a benchmark of start-up sets
+   * this so that it measures what a real API server makes the client do. Other tests keep the mock's behaviour.
+   */
+  public MockApiServer watchesFromTheirVersion() {
+    watchFromVersion = true;
+    return this;
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /** A watch's listener whose ADDED events for objects no newer than the watch's resource version are dropped. */
+  private static final class NewerOnly extends WebSocketListener {
+    private final WebSocketListener delegate;
+    private final long from;
+
+    NewerOnly(WebSocketListener delegate, long from) {
+      this.delegate = delegate;
+      this.from = from;
+    }
+
+    private WebSocket filtered(WebSocket ws) {
+      return new WebSocket() {
+        @Override
+        public RecordedRequest request() {
+          return ws.request();
+        }
+
+        @Override
+        public boolean send(String text) {
+          try {
+            var event = JSON.readTree(text);
+            String version = event.path("object").path("metadata").path("resourceVersion").asText("");
+            if ("ADDED".equals(event.path("type").asText()) && !version.isEmpty() && version.chars()
+                .allMatch(Character::isDigit) && Long.parseLong(version) <= from) {
+              return true; // listed already: a real API server would not send it again
+            }
+          } catch (java.io.IOException | RuntimeException e) {
+            // not an event we can read: send it as it is
+          }
+          return ws.send(text);
+        }
+
+        @Override
+        public boolean send(byte[] bytes) {
+          return ws.send(bytes);
+        }
+
+        @Override
+        public boolean close(int code, String reason) {
+          return ws.close(code, reason);
+        }
+      };
+    }
+
+    @Override
+    public void onBeforeAccept(WebSocket ws, io.fabric8.mockwebserver.http.Response response) {
+      delegate.onBeforeAccept(filtered(ws), response);
+    }
+
+    @Override
+    public void onOpen(WebSocket ws, io.fabric8.mockwebserver.http.Response response) {
+      delegate.onOpen(filtered(ws), response);
+    }
+
+    @Override
+    public void onMessage(WebSocket ws, String text) {
+      delegate.onMessage(filtered(ws), text);
+    }
+
+    @Override
+    public void onMessage(WebSocket ws, byte[] bytes) {
+      delegate.onMessage(filtered(ws), bytes);
+    }
+
+    @Override
+    public void onClosing(WebSocket ws, int code, String reason) {
+      delegate.onClosing(filtered(ws), code, reason);
+    }
+
+    @Override
+    public void onClosed(WebSocket ws, int code, String reason) {
+      delegate.onClosed(filtered(ws), code, reason);
+    }
+
+    @Override
+    public void onFailure(WebSocket ws, Throwable t, io.fabric8.mockwebserver.http.Response response) {
+      delegate.onFailure(filtered(ws), t, response);
+    }
+  }
 
   /**
    * The discovery documents kubectl reads before it sends anything (the mock serves none): the kinds Sluice reads,
@@ -183,10 +283,15 @@ public final class MockApiServer implements AutoCloseable {
 
   /** A kubeconfig file for this server (no credentials: the mock asks for none). */
   public Path kubeconfig(Path dir) {
+    return kubeconfig(dir, url());
+  }
+
+  /** A kubeconfig file {@code dir/kubeconfig} for the API server at {@code url} (no credentials). */
+  public static Path kubeconfig(Path dir, String url) {
     Path f = dir.resolve("kubeconfig");
     try {
       Files.writeString(f, String.join("\n", "apiVersion: v1", "kind: Config",
-          "clusters:", "- name: mock", "  cluster: {server: '" + url() + "'}",
+          "clusters:", "- name: mock", "  cluster: {server: '" + url + "'}",
           "users:", "- name: tester", "  user: {}",
           "contexts:", "- name: mock", "  context: {cluster: mock, user: tester}",
           "current-context: mock", ""));
