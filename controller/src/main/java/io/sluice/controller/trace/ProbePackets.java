@@ -115,22 +115,11 @@ public final class ProbePackets {
   }
 
   private static long sum(byte[] a) {
-    long s = 0;
-    for (int i = 0; i < a.length; i += 2) {
-      s += ((a[i] & 0xff) << 8) | (i + 1 < a.length ? a[i + 1] & 0xff : 0);
-    }
-    return s;
+    return io.sluice.controller.wire.InetChecksum.sum(a);
   }
 
   /** The Internet checksum of buf[off..off+len) plus an initial sum. */
   static int checksum(byte[] buf, int off, int len, long initial) {
-    long s = initial;
-    for (int i = 0; i < len; i += 2) {
-      s += ((buf[off + i] & 0xff) << 8) | (i + 1 < len ? buf[off + i + 1] & 0xff : 0);
-    }
-    while ((s >> 16) != 0) {
-      s = (s & 0xffff) + (s >> 16);
-    }
-    return (int) (~s & 0xffff);
+    return io.sluice.controller.wire.InetChecksum.of(buf, off, len, initial);
   }
 }

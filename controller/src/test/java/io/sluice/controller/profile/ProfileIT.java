@@ -67,7 +67,8 @@ class ProfileIT {
           .containsExactly(" cookie=0x5c01000000000000, priority=0 actions=drop");
       assertThat(ovs.flows(c)).as("the generic switch: the stateless pipeline in tables 0-2")
           .anyMatch(f -> f.contains("table=1,") && f.contains("priority=1000,icmp6"))
-          .anyMatch(f -> f.contains("priority=1000,arp actions=goto_table:2"))
+          .anyMatch(f -> f.contains("priority=1000,arp actions=CONTROLLER:128,goto_table:2"))
+          .anyMatch(f -> f.contains("priority=1100,dl_type=0x88cc actions=CONTROLLER:65535"))
           .anyMatch(f -> f.contains("table=2,") && f.contains("priority=1 actions=ALL"))
           .noneMatch(f -> f.contains("ct_state") || f.contains("conj"));
 
