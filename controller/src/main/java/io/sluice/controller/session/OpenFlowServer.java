@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
 public final class OpenFlowServer implements AutoCloseable {
   /** Kernel receive buffer of each switch connection (SO_RCVBUF): 256 KiB, ample for multipart replies on a LAN. */
   static final int RECEIVE_BUFFER_BYTES = 256 * 1024;
+  /**
+   * Kernel send buffer of each switch connection (SO_SNDBUF): 1 MiB. Fixed for the same reason: a peer that stops
+   * reading holds at most this in the kernel plus the write buffer's high water mark in Sluice (autotuning would let it
+   * hold megabytes more, and take that much longer to be noticed).
+   */
+  static final int SEND_BUFFER_BYTES = 1024 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(OpenFlowServer.class);
 
   /**
@@ -144,6 +150,7 @@ public final class OpenFlowServer implements AutoCloseable {
         // a fixed receive buffer: the kernel memory one peer can fill is bounded (autotuning grows it to megabytes),
         // and so is what a peer whose reading is paused has queued for Sluice to read (see SwitchSession#tick)
         .childOption(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+        .childOption(ChannelOption.SO_SNDBUF, SEND_BUFFER_BYTES)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
             new WriteBufferWaterMark(limits.lowWaterMark(), limits.highWaterMark()))
         .childHandler(new ChannelInitializer<SocketChannel>() {
