@@ -215,7 +215,13 @@ def main(argv):
         net.addController(args.prefix + 'c0', controller=RemoteController, ip=args.controller_ip,
                           port=args.controller_port)
         net.build()
+        # IPv4 only, and quiet: until Sluice has discovered the links, a switch floods on every port, and in a fabric
+        # with loops an IPv6 router solicitation or MLD report sent then would circle (docs/pipeline.md)
+        for host in net.hosts:
+            host.cmd('sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1')
         net.start()
+        for sw in net.switches:
+            subprocess.run(['sysctl', '-qw', 'net.ipv6.conf.%s.disable_ipv6=1' % sw.name], capture_output=True)
         if args.limits:
             for sw in net.switches:
                 emulate_tables(sw, args.limits)
