@@ -7,6 +7,9 @@
 #   fabric      io.sluice.renderer.bench.FabricBench    (flows per switch of one intent on the ovs, openflow13-generic and
 #               openflow13-single-table profiles: Antrea's one-namespace scenario at 60 pods, 10 per switch, and the
 #               100 peers x 10 ports rule)
+#   fabric-ovs  io.sluice.controller.bench.FabricOvsBench (real OVS, OpenFlow 1.3-only bridges: LLDP discovery of a
+#               20-switch leaf-spine; one-way outage when a leaf's busy uplink goes down, with select groups and without
+#               groups (controller recompute))
 #   services    io.sluice.renderer.bench.ServiceBench   (Service compiler: 10k Services x 10 endpoints, 1,000 switches)
 #   labels      io.sluice.controller.bench.LabelChangeBench (one pod-label change at 100k pods, real OVS bridge)
 #   services-ovs io.sluice.controller.bench.ServiceChangeBench (endpoint change at 10k Services, reject latency,
@@ -34,7 +37,7 @@
 #   trace       io.sluice.controller.bench.TraceBench (median time of one `sluice trace`: API, ovs-appctl ofproto/trace,
 #               parse; 3,000 pods, 100 policies on the traced pod; real OVS bridge)
 #   advise      io.sluice.controller.bench.AdviseBench (sluice advise on 10,000 observed connections, 1,000 pods)
-# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, fabric, services, services-ovs, labels, k8s, ha, ovs, load, audit, trace, advise) runs one; `deploy/bench.sh gc` compares the
+# `deploy/bench.sh controller` (or ovsdb, manifests, netpol, fabric, fabric-ovs, services, services-ovs, labels, k8s, ha, ovs, load, audit, trace, advise) runs one; `deploy/bench.sh gc` compares the
 # default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +61,7 @@ run() { # module main-class [args]
 
 case "$which" in all|netpol) run openflow-renderer io.sluice.renderer.bench.NetpolBench ;; esac
 case "$which" in all|fabric) run openflow-renderer io.sluice.renderer.bench.FabricBench ;; esac
+case "$which" in all|fabric-ovs) run controller io.sluice.controller.bench.FabricOvsBench ;; esac
 case "$which" in all|services) run openflow-renderer io.sluice.renderer.bench.ServiceBench ;; esac
 case "$which" in all|manifests) run k8s-watcher io.sluice.watcher.bench.ManifestBench ;; esac
 case "$which" in all|ovsdb) run ovsdb io.sluice.ovsdb.bench.OvsdbBench ;; esac
