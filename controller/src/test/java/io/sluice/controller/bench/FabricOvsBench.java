@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  *   <li>{@code fabric.discovery_s}: a 20-switch leaf-spine (4 spines, 16 leaves, 64 links) already wired, Sluice started:
  *   from the start to every link in the model (LLDP).</li>
  *   <li>{@code fabric.reroute_ms}: a 2-spine, 2-leaf fabric, a ping every 2 ms between hosts on the two leaves; the
- *   sending leaf's uplink that carries it goes down: the longest gap in the echo requests reaching the other host. The leaf's select group watches
- *   its ports, so the switch itself moves to the other spine.</li>
+ *   sending leaf's uplink that carries it goes down: the longest gap in the echo requests reaching the other host.
+ *   The leaf's select group watches its ports, so the switch itself moves to the other spine.</li>
  *   <li>{@code fabric.reroute_controller_ms}: the same with a profile without group types (one next hop per
  *   destination, no watched buckets): the gap lasts until the port-status reaches Sluice and the recomputed paths are
  *   on the switches.</li>
