@@ -121,7 +121,11 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final Consumer<List<ModelEvent>> sink;
   private final LongSupplier clock;
   private final ScheduledExecutorService timer;
-  private final LogLimiter logLimiter = new LogLimiter(Duration.ofSeconds(1));
+  static final int LOG_LINES_PER_SECOND = 10;
+  private final LogLimiter logLimiter = new LogLimiter(Duration.ofSeconds(10));
+  /** Under the lock (every line is logged with it held). */
+  private final Budget logBudget = new Budget(LOG_LINES_PER_SECOND);
+  private long logSuppressed;
 
   private final Map<Long, SwitchSession> sessions = new ConcurrentHashMap<>();
   /** Per session: LLDP's budget and host tracking's, apart, so a host flooding ARP cannot starve discovery. */
@@ -196,18 +200,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public void portChanged(SwitchSession session, SwitchPort port, boolean deleted) {
     long dpid = session.dpid().getLong();
     if (deleted || !port.up()) {
-      synchronized (this) {
-        Link l = byEnd.get(new Link.End(dpid, port.portNo()));
-        if (l != null) {
-          linkDown(l, deleted ? "port deleted" : "port down");
-        }
-        for (Host h : List.copyOf(hosts.values())) {
-          if (h.dpid() == dpid && h.port() == port.portNo()) {
-            hostGone(h, deleted ? "port deleted" : "port down");
-          }
-        }
-      }
-      scheduleFlush();
+      portDown(dpid, port.portNo(), deleted);
     } else if (port.portNo() < OFPP_MAX && session.isActive() && discovers.test(dpid)) {
       session.execute(() -> sendLldp(session, List.of(port), clock.getAsLong())); // a port up: ask at once
     }
@@ -220,17 +213,38 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     if (session.dpid() != null) {
       long dpid = session.dpid().getLong();
       if (sessions.remove(dpid, session)) {
-        synchronized (this) {
-          for (Link l : List.copyOf(links.keySet())) {
-            if (l.on(dpid) != null) {
-              linkDown(l, "switch disconnected");
-            }
-          }
-        }
-        scheduleFlush();
+        switchGone(dpid);
       }
     }
     delegate.closed(session, reason);
+  }
+
+  /** A port went down or away: its link goes, and the hosts on it. */
+  void portDown(long dpid, long port, boolean deleted) {
+    synchronized (this) {
+      Link l = byEnd.get(new Link.End(dpid, port));
+      if (l != null) {
+        linkDown(l, deleted ? "port deleted" : "port down");
+      }
+      for (Host h : List.copyOf(hosts.values())) {
+        if (h.dpid() == dpid && h.port() == port) {
+          hostGone(h, deleted ? "port deleted" : "port down");
+        }
+      }
+    }
+    scheduleFlush();
+  }
+
+  /** A switch disconnected: its links go (its hosts age out, or come back with it). */
+  void switchGone(long dpid) {
+    synchronized (this) {
+      for (Link l : List.copyOf(links.keySet())) {
+        if (l.on(dpid) != null) {
+          linkDown(l, "switch disconnected");
+        }
+      }
+    }
+    scheduleFlush();
   }
 
   @Override
@@ -295,7 +309,11 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       return;
     }
     lldpReceived.incrementAndGet();
-    Link l = Link.of(h.dpid(), h.port(), dpid, port);
+    linkHeard(Link.of(h.dpid(), h.port(), dpid, port), now);
+  }
+
+  /** An authentic LLDP frame of ours crossed {@code l}: it is up (again), or still up. */
+  void linkHeard(Link l, long now) {
     synchronized (this) {
       LinkState st = links.get(l);
       if (st != null) {
@@ -316,7 +334,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       byEnd.put(l.a(), l);
       byEnd.put(l.b(), l);
       pending.add(new ModelEvent.LinkUp(l));
-      log("link up " + l);
+      log("up " + l, "link up " + l);
       for (Host x : List.copyOf(hosts.values())) { // hosts seen there before the link was: behind another switch
         Link.End e = new Link.End(x.dpid(), x.port());
         if (e.equals(l.a()) || e.equals(l.b())) {
@@ -339,7 +357,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     byEnd.remove(l.a(), l);
     byEnd.remove(l.b(), l);
     pending.add(new ModelEvent.LinkDown(l));
-    log("link down " + l + " (" + why + ")");
+    log("down " + l, "link down " + l + " (" + why + ")");
   }
 
   private void sendLldp(SwitchSession s, java.util.Collection<SwitchPort> ports, long now) {
@@ -395,7 +413,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
 
   // ---------------------------------------------------------------- hosts
 
-  private void hostIn(long dpid, long port, HostPackets.Sighting s) {
+  void hostIn(long dpid, long port, HostPackets.Sighting s) {
     long now = clock.getAsLong();
     Snapshot snap = model.get();
     synchronized (this) {
@@ -438,7 +456,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       hosts.put(s.mac(), h);
       pending.add(new ModelEvent.HostUpserted(h));
       if (old == null || old.dpid() != dpid || old.port() != port) {
-        log(old == null ? "host " + s.mac() + " (" + s.ip() + ") on " + new Link.End(dpid, port)
+        log("host " + s.mac(), old == null ? "host " + s.mac() + " (" + s.ip() + ") on " + new Link.End(dpid, port)
             : "host " + s.mac() + " moved from " + new Link.End(old.dpid(), old.port()) + " to " + new Link.End(dpid, port));
       }
     }
@@ -452,7 +470,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     }
     hostsPerSwitch.merge(h.dpid(), -1, Integer::sum);
     pending.add(new ModelEvent.HostDeleted(h.mac()));
-    log("host " + h.mac() + " gone from " + new Link.End(h.dpid(), h.port()) + " (" + why + ")");
+    log("gone " + h.mac(), "host " + h.mac() + " gone from " + new Link.End(h.dpid(), h.port()) + " (" + why + ")");
   }
 
   /** Under the lock. */
@@ -532,12 +550,24 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     }
   }
 
-  private void log(String line) {
-    String kind = line.startsWith("host") ? "fabric-host" : "fabric-link";
-    long suppressed = logLimiter.admit(kind);
-    if (suppressed >= 0) {
-      LOG.info("fabric: {}{}", line, logLimiter.suffix(suppressed));
+  /**
+   * One line per link or host change, at most one per link or MAC per 10 s (a flapping link or a host hopping between
+   * ports) and at most {@link #LOG_LINES_PER_SECOND} a second in all (a flood of new MACs); the rest is counted and
+   * said on the next line that gets through.
+   */
+  private void log(String subject, String line) {
+    long suppressed = logLimiter.admit(subject);
+    if (suppressed < 0) {
+      logSuppressed++;
+      return;
     }
+    if (!logBudget.take(System.nanoTime())) {
+      logSuppressed++;
+      return;
+    }
+    long n = logSuppressed + suppressed;
+    logSuppressed = 0;
+    LOG.info("fabric: {}{}", line, n > 0 ? " (" + n + " fabric line(s) suppressed since the last)" : "");
   }
 
   // ---------------------------------------------------------------- views
@@ -574,7 +604,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     return org.projectfloodlight.openflow.types.DatapathId.of(dpid).toString();
   }
 
-  /** A token bucket, touched only on one session's event loop. */
+  /** A token bucket; each is touched by one thread at a time (its session's event loop, or under the lock). */
   private static final class Budget {
     private final int rate;
     private double tokens;
