@@ -104,12 +104,14 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public record Topology(List<SwitchView> switches, List<LinkView> links, List<HostView> hosts) { }
 
   private static final class LinkState {
+    /** Wall clock. */
     final long since;
+    /** Ticker. */
     long lastHeard;
 
-    LinkState(long now) {
-      since = now;
-      lastHeard = now;
+    LinkState(long wallNow, long tickNow) {
+      since = wallNow;
+      lastHeard = tickNow;
     }
   }
 
@@ -120,6 +122,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final Supplier<Snapshot> model;
   private final Consumer<List<ModelEvent>> sink;
   private final LongSupplier clock;
+  private final LongSupplier ticker;
   private final ScheduledExecutorService timer;
   static final int LOG_LINES_PER_SECOND = 10;
   private final LogLimiter logLimiter = new LogLimiter(Duration.ofSeconds(10));
@@ -154,9 +157,12 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
    *     carries the stateless pipeline (which sends LLDP, ARP and ND to the controller)
    * @param model the current model (pod MACs are not hosts)
    * @param sink where model events go, in batches, on this object's timer thread
+   * @param clock wall-clock milliseconds (hosts' last seen, links' since: shown and in the model)
+   * @param ticker monotonic milliseconds (LLDP time stamps, link aging: a wall-clock step must not drop every link)
    */
   public FabricDiscovery(SessionListener delegate, Options options, Lldp lldp, LongPredicate discovers,
-                         Supplier<Snapshot> model, Consumer<List<ModelEvent>> sink, LongSupplier clock) {
+                         Supplier<Snapshot> model, Consumer<List<ModelEvent>> sink, LongSupplier clock,
+                         LongSupplier ticker) {
     this.delegate = delegate;
     this.options = options;
     this.lldp = lldp;
@@ -164,6 +170,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     this.model = model;
     this.sink = sink;
     this.clock = clock;
+    this.ticker = ticker;
     for (Lldp.Verdict v : Lldp.Verdict.values()) {
       if (v != Lldp.Verdict.OK) {
         lldpRejected.put(v, new AtomicLong());
@@ -202,7 +209,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     if (deleted || !port.up()) {
       portDown(dpid, port.portNo(), deleted);
     } else if (port.portNo() < OFPP_MAX && session.isActive() && discovers.test(dpid)) {
-      session.execute(() -> sendLldp(session, List.of(port), clock.getAsLong())); // a port up: ask at once
+      session.execute(() -> sendLldp(session, List.of(port), ticker.getAsLong())); // a port up: ask at once
     }
     delegate.portChanged(session, port, deleted);
   }
@@ -298,7 +305,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   // ---------------------------------------------------------------- LLDP
 
   private void lldpIn(long dpid, long port, byte[] frame) {
-    long now = clock.getAsLong();
+    long now = ticker.getAsLong();
     Lldp.Heard h = lldp.decode(frame, now, maxAgeMillis());
     if (h.verdict() != Lldp.Verdict.OK) {
       lldpRejected.get(h.verdict()).incrementAndGet();
@@ -330,7 +337,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
           linkDown(old, "replaced by " + l);
         }
       }
-      links.put(l, new LinkState(now));
+      links.put(l, new LinkState(clock.getAsLong(), now));
       byEnd.put(l.a(), l);
       byEnd.put(l.b(), l);
       pending.add(new ModelEvent.LinkUp(l));
@@ -493,13 +500,13 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   /** One round: LLDP out of every discovering switch, links and hosts aged, the model told. */
   void tick() {
     try {
-      long now = clock.getAsLong();
+      long now = ticker.getAsLong();
       for (SwitchSession s : sessions.values()) {
         if (s.isActive() && discovers.test(s.dpid().getLong())) {
           s.execute(() -> sendLldp(s, List.copyOf(s.ports()), now));
         }
       }
-      expire(now);
+      expire(now, clock.getAsLong());
       flush();
     } catch (RuntimeException e) {
       LOG.warn("fabric discovery round failed: {}", e.toString());
@@ -507,16 +514,16 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   }
 
   /** Takes down links not heard for three intervals and hosts not heard for the host timeout. */
-  synchronized void expire(long now) {
+  synchronized void expire(long tickNow, long wallNow) {
     long linkAge = 3 * options.lldpInterval().toMillis();
     for (Map.Entry<Link, LinkState> e : List.copyOf(links.entrySet())) {
-      if (now - e.getValue().lastHeard > linkAge) {
+      if (tickNow - e.getValue().lastHeard > linkAge) {
         linkDown(e.getKey(), "LLDP not heard for " + linkAge + " ms");
       }
     }
     long hostAge = options.hostTimeout().toMillis();
     for (Host h : List.copyOf(hosts.values())) {
-      if (now - h.lastSeenMillis() > hostAge) {
+      if (wallNow - h.lastSeenMillis() > hostAge) {
         hostGone(h, "not heard for " + options.hostTimeout().toSeconds() + " s");
       }
     }
@@ -577,8 +584,10 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     sessions.keySet().stream().sorted(Long::compareUnsigned).forEach(d -> sw.add(
         new SwitchView(dpidText(d), true, discovers.test(d))));
     List<LinkView> ls = new ArrayList<>();
+    long wallNow = clock.getAsLong();
+    long tickNow = ticker.getAsLong();
     links.forEach((l, st) -> ls.add(new LinkView(dpidText(l.a().dpid()), l.a().port(), dpidText(l.b().dpid()),
-        l.b().port(), st.since, st.lastHeard)));
+        l.b().port(), st.since, wallNow - (tickNow - st.lastHeard))));
     return new Topology(sw, ls, hosts());
   }
 

@@ -354,7 +354,7 @@ public final class SluiceRuntime implements AutoCloseable {
           io.sluice.controller.fabric.Lldp.random(),
           dpid -> switches.role(SwitchManager.shardOf(dpid, switches.shards())).writes()
               && io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(profiles.of(dpid).profile()),
-          model::snapshot, model::apply, System::currentTimeMillis);
+          model::snapshot, model::apply, System::currentTimeMillis, () -> System.nanoTime() / 1_000_000);
       metrics.fabric(fabric::stats);
       http.json("/api/v1/topology", fabric::topology);
       http.json("/api/v1/hosts", fabric::hosts);

@@ -36,7 +36,7 @@ class FabricDiscoveryTest {
       public void closed(SwitchSession session, String reason) { }
     };
     FabricDiscovery f = new FabricDiscovery(none, o, Lldp.random(), d -> true, () -> snapshot, events::addAll,
-        now::get);
+        now::get, now::get);
     f.close(); // no timer: the test flushes and ages by hand
     return f;
   }
@@ -66,10 +66,10 @@ class FabricDiscoveryTest {
     now.addAndGet(2500);
     fabric.linkHeard(l, now.get());
     now.addAndGet(3000);
-    fabric.expire(now.get());
+    fabric.expire(now.get(), now.get());
     assertThat(flushed()).isEmpty();
     now.addAndGet(1);
-    fabric.expire(now.get());
+    fabric.expire(now.get(), now.get());
     assertThat(flushed()).containsExactly(new ModelEvent.LinkDown(l));
     assertThat(fabric.topology().links()).isEmpty();
   }
@@ -137,10 +137,10 @@ class FabricDiscoveryTest {
     fabric.hostIn(1, 4, s("0a:00:00:00:00:01", "10.0.0.1"));
     flushed();
     now.addAndGet(300_000);
-    fabric.expire(now.get());
+    fabric.expire(now.get(), now.get());
     assertThat(flushed()).isEmpty();
     now.addAndGet(1);
-    fabric.expire(now.get());
+    fabric.expire(now.get(), now.get());
     assertThat(flushed()).containsExactly(new ModelEvent.HostDeleted("0a:00:00:00:00:01"));
   }
 
