@@ -563,16 +563,11 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
    * said on the next line that gets through.
    */
   private void log(String subject, String line) {
-    long suppressed = logLimiter.admit(subject);
-    if (suppressed < 0) {
-      logSuppressed++;
+    if (logLimiter.admit(subject) < 0 || !logBudget.take(System.nanoTime())) {
+      logSuppressed++; // counted here only: the limiter's own count of this subject would count it twice
       return;
     }
-    if (!logBudget.take(System.nanoTime())) {
-      logSuppressed++;
-      return;
-    }
-    long n = logSuppressed + suppressed;
+    long n = logSuppressed;
     logSuppressed = 0;
     LOG.info("fabric: {}{}", line, n > 0 ? " (" + n + " fabric line(s) suppressed since the last)" : "");
   }
