@@ -457,7 +457,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       }
       Host h = new Host(s.mac(), ips, dpid, port, now);
       if (old != null) {
-        hostsPerSwitch.merge(old.dpid(), -1, Integer::sum);
+        hostsPerSwitch.merge(old.dpid(), -1, FabricDiscovery::sumOrNone);
       }
       hostsPerSwitch.merge(dpid, 1, Integer::sum);
       hosts.put(s.mac(), h);
@@ -470,12 +470,18 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     scheduleFlush();
   }
 
+  /** A count's new value, or null (the entry goes) at zero: switches that had hosts leave no entries behind. */
+  private static Integer sumOrNone(Integer a, Integer b) {
+    int n = a + b;
+    return n == 0 ? null : n;
+  }
+
   /** Under the lock. */
   private void hostGone(Host h, String why) {
     if (hosts.remove(h.mac()) == null) {
       return;
     }
-    hostsPerSwitch.merge(h.dpid(), -1, Integer::sum);
+    hostsPerSwitch.merge(h.dpid(), -1, FabricDiscovery::sumOrNone);
     pending.add(new ModelEvent.HostDeleted(h.mac()));
     log("gone " + h.mac(), "host " + h.mac() + " gone from " + new Link.End(h.dpid(), h.port()) + " (" + why + ")");
   }
