@@ -67,6 +67,16 @@ final class RunCommand implements Callable<Integer> {
           + "is declared gone (default: ${DEFAULT-VALUE}).")
   String echoInterval;
 
+  @Option(names = "--lldp-interval", defaultValue = "1s", paramLabel = "DURATION",
+      description = "How often LLDP goes out of every port of the switches with the stateless pipeline (topology "
+          + "discovery); a link not heard for 3 intervals is down (default: ${DEFAULT-VALUE}).")
+  String lldpInterval;
+
+  @Option(names = "--host-timeout", defaultValue = "300s", paramLabel = "DURATION",
+      description = "A host (not a pod) learned from ARP/neighbour discovery and not heard for this long is forgotten "
+          + "(default: ${DEFAULT-VALUE}).")
+  String hostTimeout;
+
   @Option(names = "--role", defaultValue = "EQUAL", paramLabel = "ROLE",
       description = "OpenFlow controller role requested from every switch: EQUAL (no request), MASTER or SLAVE "
           + "(default: ${DEFAULT-VALUE}).")
@@ -325,7 +335,9 @@ final class RunCommand implements Callable<Integer> {
           flagged("--audit-log", () -> new io.sluice.controller.audit.AuditLog.Options(auditLog,
               ch.qos.logback.core.util.FileSize.valueOf(auditLogMaxSize).getSize(), auditLogMaxFiles,
               io.sluice.controller.audit.AuditLog.Options.DEFAULT_RECENT, auditDenyRate, auditAllowRate)),
-          flagged("--profile", () -> io.sluice.controller.profile.ProfileChoice.parse(profile, profilesDir)));
+          flagged("--profile", () -> io.sluice.controller.profile.ProfileChoice.parse(profile, profilesDir)))
+          .withFabric(io.sluice.controller.fabric.FabricDiscovery.Options.defaults().withIntervals(
+              parseDuration(lldpInterval, "--lldp-interval"), parseDuration(hostTimeout, "--host-timeout")));
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("sluice run: " + e.getMessage());
       spec.commandLine().getErr().flush();

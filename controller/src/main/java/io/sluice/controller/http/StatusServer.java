@@ -302,6 +302,17 @@ public final class StatusServer implements AutoCloseable {
     route(path, false, h);
   }
 
+  /**
+   * Serves {@code view}'s answer as JSON on GET {@code path} (under /api/v1/), behind the token like the other API
+   * paths: for parts of Sluice that start after the server (the fabric's /api/v1/topology and /api/v1/hosts).
+   */
+  public void json(String path, java.util.function.Supplier<?> view) {
+    if (!path.startsWith("/api/v1/")) {
+      throw new IllegalArgumentException("API views live under /api/v1/, not " + path);
+    }
+    route(path, ex -> sendJson(ex, view.get()));
+  }
+
   /** A path served with the token (unless open); {@code post}: POST is let through to the handler too. */
   private void route(String path, boolean post, Handler h) {
     server.createContext(path, ex -> {

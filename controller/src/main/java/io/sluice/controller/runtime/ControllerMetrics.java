@@ -258,6 +258,38 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics, io.
     ovsdbRefusedPeers = refused;
   }
 
+  /** The fabric's links, hosts and LLDP counters, read at scrape (call once). */
+  public void fabric(java.util.function.Supplier<io.sluice.controller.fabric.FabricDiscovery.Stats> stats) {
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("sluice_fabric_links")
+        .help("Links between switch ports LLDP discovery sees now").callback(cb -> cb.call(stats.get().links()))
+        .register(registry);
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("sluice_fabric_hosts")
+        .help("Hosts (not pods) learned from ARP and neighbour discovery").callback(cb -> cb.call(stats.get().hosts()))
+        .register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_lldp_sent_total")
+        .help("LLDP frames sent by packet-out").callback(cb -> cb.call(stats.get().lldpSent())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_lldp_received_total")
+        .help("LLDP frames of this process received back and believed")
+        .callback(cb -> cb.call(stats.get().lldpReceived())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_lldp_rejected_total")
+        .help("LLDP frames not believed: malformed, foreign (not this process's), forged (bad HMAC), stale")
+        .labelNames("reason").callback(cb -> stats.get().lldpRejected().forEach((r, n) -> cb.call(n, r)))
+        .register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_packet_ins_dropped_total")
+        .help("Fabric PACKET_INs (LLDP, ARP/ND copies) dropped because their switch exceeded its budget")
+        .callback(cb -> cb.call(stats.get().packetsDropped())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_packet_ins_unreadable_total")
+        .help("Fabric PACKET_INs that were cut short or not ARP, neighbour discovery or LLDP")
+        .callback(cb -> cb.call(stats.get().unreadable())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_refused_total")
+        .help("Hosts and links not remembered because the fabric's bounds were reached").labelNames("kind")
+        .callback(cb -> {
+          var s = stats.get();
+          cb.call(s.hostsRefused(), "host");
+          cb.call(s.linksRefused(), "link");
+        }).register(registry);
+  }
+
   /** Every registered family, series or not (for tests: the exposition leaves out families without series). */
   io.prometheus.metrics.model.snapshots.MetricSnapshots registered() {
     return registry.scrape();

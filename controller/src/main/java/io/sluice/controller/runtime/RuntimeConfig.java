@@ -10,8 +10,12 @@ public record RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, 
                             Kubernetes kubernetes, io.sluice.controller.ha.Leadership.Settings leaderElection,
                             Bounds bounds, Security security, boolean metricsPerRule,
                             io.sluice.controller.audit.AuditLog.Options audit,
-                            io.sluice.controller.profile.ProfileChoice profiles) {
+                            io.sluice.controller.profile.ProfileChoice profiles,
+                            io.sluice.controller.fabric.FabricDiscovery.Options fabric) {
   public RuntimeConfig {
+    if (fabric == null) {
+      fabric = io.sluice.controller.fabric.FabricDiscovery.Options.defaults();
+    }
     java.util.Objects.requireNonNull(profiles, "profiles");
     java.util.Objects.requireNonNull(audit, "audit");
     ovsdb = java.util.List.copyOf(ovsdb);
@@ -29,6 +33,18 @@ public record RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, 
       throw new IllegalArgumentException("--kubeconfig/--in-cluster and --manifests are exclusive: intent comes either "
           + "from a cluster's API server or from a manifest directory");
     }
+  }
+
+  /** With the fabric discovery defaults. */
+  public RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, Duration echoInterval, Role role,
+                       long roleGenerationId, int workers, java.nio.file.Path manifests,
+                       java.util.List<String> ovsdb, String ovsdbListen, boolean legacyIsolation,
+                       Kubernetes kubernetes, io.sluice.controller.ha.Leadership.Settings leaderElection,
+                       Bounds bounds, Security security, boolean metricsPerRule,
+                       io.sluice.controller.audit.AuditLog.Options audit,
+                       io.sluice.controller.profile.ProfileChoice profiles) {
+    this(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen, legacyIsolation,
+        kubernetes, leaderElection, bounds, security, metricsPerRule, audit, profiles, null);
   }
 
   /** Without the per-rule policy metrics, and the audit log with its defaults (no file). */
@@ -81,31 +97,37 @@ public record RuntimeConfig(InetSocketAddress openflow, InetSocketAddress http, 
   /** A copy with other bounds. */
   public RuntimeConfig withBounds(Bounds b) {
     return new RuntimeConfig(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen,
-        legacyIsolation, kubernetes, leaderElection, b, security, metricsPerRule, audit, profiles);
+        legacyIsolation, kubernetes, leaderElection, b, security, metricsPerRule, audit, profiles, fabric);
   }
 
   /** A copy with other TLS and allow-list settings. */
   public RuntimeConfig withSecurity(Security s) {
     return new RuntimeConfig(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen,
-        legacyIsolation, kubernetes, leaderElection, bounds, s, metricsPerRule, audit, profiles);
+        legacyIsolation, kubernetes, leaderElection, bounds, s, metricsPerRule, audit, profiles, fabric);
   }
 
   /** A copy with another choice of pipeline profiles per switch. */
   public RuntimeConfig withProfiles(io.sluice.controller.profile.ProfileChoice p) {
     return new RuntimeConfig(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen,
-        legacyIsolation, kubernetes, leaderElection, bounds, security, metricsPerRule, audit, p);
+        legacyIsolation, kubernetes, leaderElection, bounds, security, metricsPerRule, audit, p, fabric);
+  }
+
+  /** A copy with other fabric discovery settings ({@code --lldp-interval}, {@code --host-timeout}). */
+  public RuntimeConfig withFabric(io.sluice.controller.fabric.FabricDiscovery.Options f) {
+    return new RuntimeConfig(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen,
+        legacyIsolation, kubernetes, leaderElection, bounds, security, metricsPerRule, audit, profiles, f);
   }
 
   /** A copy with other audit log settings. */
   public RuntimeConfig withAudit(io.sluice.controller.audit.AuditLog.Options a) {
     return new RuntimeConfig(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen,
-        legacyIsolation, kubernetes, leaderElection, bounds, security, metricsPerRule, a, profiles);
+        legacyIsolation, kubernetes, leaderElection, bounds, security, metricsPerRule, a, profiles, fabric);
   }
 
   /** A copy with or without the per-rule policy metrics ({@code --metrics-per-rule}). */
   public RuntimeConfig withMetricsPerRule(boolean perRule) {
     return new RuntimeConfig(openflow, http, echoInterval, role, roleGenerationId, workers, manifests, ovsdb, ovsdbListen,
-        legacyIsolation, kubernetes, leaderElection, bounds, security, perRule, audit, profiles);
+        legacyIsolation, kubernetes, leaderElection, bounds, security, perRule, audit, profiles, fabric);
   }
 
   /**

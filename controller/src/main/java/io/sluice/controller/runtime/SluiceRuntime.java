@@ -66,6 +66,8 @@ public final class SluiceRuntime implements AutoCloseable {
   private final io.sluice.controller.audit.AuditLog audit;
   private final io.sluice.controller.profile.ProfileChoice profiles;
   private io.sluice.controller.profile.ProfileCheck profileCheck;
+  /** LLDP discovery and host tracking: the model's links and hosts. */
+  private io.sluice.controller.fabric.FabricDiscovery fabric;
   /** Addresses to pods and rule ids to rules, for the audit log: rebuilt when the model's generation moves. */
   private volatile AuditNames auditNames;
 
@@ -346,7 +348,19 @@ public final class SluiceRuntime implements AutoCloseable {
           : io.sluice.controller.session.Admission.ALL;
       io.sluice.controller.audit.AuditListener audited = new io.sluice.controller.audit.AuditListener(
           profileCheck = new io.sluice.controller.profile.ProfileCheck(rejects, profiles), audit);
-      openflow = new OpenFlowServer(cfg.openflow(), () -> new SwitchSession(sessionConfig, audited, metrics, admission),
+      // Fabric discovery and host tracking (issue 12) first: it takes the stateless pipeline's LLDP and ARP/ND
+      // PACKET_INs and sends LLDP only where this replica writes; its events reach the model in batches, off the loops.
+      fabric = new io.sluice.controller.fabric.FabricDiscovery(audited, cfg.fabric(),
+          io.sluice.controller.fabric.Lldp.random(),
+          dpid -> switches.role(SwitchManager.shardOf(dpid, switches.shards())).writes()
+              && io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(profiles.of(dpid).profile()),
+          model::snapshot, model::apply, System::currentTimeMillis, () -> System.nanoTime() / 1_000_000);
+      metrics.fabric(fabric::stats);
+      http.json("/api/v1/topology", fabric::topology);
+      http.json("/api/v1/hosts", fabric::hosts);
+      io.sluice.controller.fabric.FabricDiscovery fabricListener = fabric;
+      openflow = new OpenFlowServer(cfg.openflow(), () -> new SwitchSession(sessionConfig, fabricListener, metrics,
+          admission),
           cfg.workers(),
           OpenFlowServer.Limits.defaults().withConnections(cfg.bounds().maxSwitches(), cfg.bounds().maxPerAddress()),
           sec.openflowTls()
@@ -362,8 +376,12 @@ public final class SluiceRuntime implements AutoCloseable {
       }
     } catch (RuntimeException | InterruptedException e) {
       http.close();
+      if (fabric != null) {
+        fabric.close();
+      }
       throw e;
     }
+    fabric.start();
     metrics.generation(model.generation());
     if (!cfg.ovsdb().isEmpty() || cfg.ovsdbListen() != null) {
       List<OvsdbEndpoint> endpoints = new java.util.ArrayList<>();
@@ -553,6 +571,9 @@ public final class SluiceRuntime implements AutoCloseable {
       ovsdb.stop();
     }
     http.close();
+    if (fabric != null) {
+      fabric.close();
+    }
     openflow.close();
     switches.close();
     audit.close();

@@ -55,7 +55,7 @@ class SluiceCliTest {
         {"--max-switches", "0"}, {"--max-switches-per-address", "-1"}, {"--workers", "0"}, {"--write-stall-timeout", "soon"},
         {"--reply-max-bytes", "1000"}, {"--reply-timeout", "0s"}, {"--max-manifest-bytes", "0"},
         {"--ovsdb-max-message-bytes", "1000"}, {"--ovsdb-nodes", "/nonexistent/nodes.txt"},
-        {"--ovsdb-max-peers", "0"}}) {
+        {"--ovsdb-max-peers", "0"}, {"--lldp-interval", "soon"}, {"--host-timeout", "soon"}}) {
       StringWriter err = new StringWriter();
       CommandLine cl = new CommandLine(new SluiceCli());
       cl.setErr(new PrintWriter(err));
