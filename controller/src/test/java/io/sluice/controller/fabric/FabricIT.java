@@ -10,7 +10,6 @@ import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.testing.Ovs;
 import io.sluice.controller.testing.Sh;
 import io.sluice.model.Link;
-import io.sluice.model.ModelEvent;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * every spine by a veth pair) of OpenFlow 1.3-only bridges given {@code openflow13-generic} (only its tables, sizes
  * enforced), two namespace hosts (pods) per leaf, one NetworkPolicy. Every host reaches every other (ping, both
  * ways: pingall), including across the fabric with loops in it (floods follow a spanning tree), the policy still
- * holds at the edge, and the leaves spread traffic to remote hosts over both spines (select groups).
+ * holds at the edge, and the leaves spread traffic to remote hosts over both spines (select groups). The links are
+ * Sluice's own discovery's (LLDP), found before the hosts are added.
  */
 class FabricIT {
   @TempDir
@@ -77,21 +77,27 @@ class FabricIT {
         Ovs.emulateTables(b, Profiles.builtIn("openflow13-generic").profile());
         br.put(e.getKey(), b);
       }
-      List<ModelEvent> links = new ArrayList<>();
+      List<Link> links = new ArrayList<>();
       for (int l = 1; l <= LEAVES; l++) {
         for (int s = 1; s <= SPINES; s++) {
           String[] ends = ovs.link(br.get("l" + l), br.get("s" + s), "k" + l + s);
-          links.add(new ModelEvent.LinkUp(Link.of(dpids.get("l" + l), ofport(ends[0]), dpids.get("s" + s), ofport(ends[1]))));
+          links.add(Link.of(dpids.get("l" + l), ofport(ends[0]), dpids.get("s" + s), ofport(ends[1])));
         }
+      }
+      for (String b : br.values()) {
+        ovs.setController(b, rt.openflowPort());
+      }
+      // LLDP finds every link (before any host is there: until then the switches flood on every port)
+      long found = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (!rt.model().snapshot().links().values().containsAll(links) && System.nanoTime() < found) {
+        Ovs.sleep(50);
+      }
+      assertThat(rt.model().snapshot().links().values()).as("links discovered").containsExactlyInAnyOrderElementsOf(links);
+      for (int l = 1; l <= LEAVES; l++) {
         for (int h = 1; h <= 2; h++) {
           ovs.host(br.get("l" + l), "h" + l + h, ip(l, h) + "/16", String.format("0a:58:0a:49:%02x:%02x", l, h), "fab",
               "h" + l + h);
         }
-      }
-      // the links before the switches connect: their first flows already flood along the spanning tree only
-      rt.model().apply(links);
-      for (String b : br.values()) {
-        ovs.setController(b, rt.openflowPort());
       }
       awaitRealized(rt, dpids.size(), LEAVES * 2);
       for (String b : br.values()) {

@@ -159,6 +159,9 @@ public final class Ovs implements AutoCloseable {
     links.add(a);
     Sh.run("ip", "link", "add", a, "type", "veth", "peer", "name", b);
     for (String l : List.of(a, b)) {
+      // a switch-to-switch link carries what the bridges forward, nothing of the kernel's own (no IPv6 solicitations
+      // circling a looped fabric before its links are known)
+      Sh.quiet("sysctl", "-q", "-w", "net.ipv6.conf." + l + ".disable_ipv6=1");
       Sh.run("ip", "link", "set", l, "up");
       Sh.quiet("ethtool", "-K", l, "tx", "off");
     }
