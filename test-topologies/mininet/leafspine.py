@@ -87,8 +87,8 @@ def parse_args(argv):
     p.add_argument('--pingall', action='store_true', help='every host pings every other; exit 1 on any loss')
     p.add_argument('--ping-timeout', default='1')
     p.add_argument('--link-down-during-ping', action='store_true',
-                   help='ping at 10 ms intervals from the last leaf to the first, take the first spine-leaf link '
-                        'down after 1 s, print the loss; exit 1 unless traffic recovers')
+                   help='ping at 10 ms intervals from the last leaf to the first, take down the first leaf\'s uplink '
+                        'that carries the replies after 1 s, print the loss; exit 1 unless traffic recovers')
     p.add_argument('--cli', action='store_true')
     p.add_argument('--verbosity', default='info', choices=['debug', 'info', 'output', 'warning', 'error'])
     a = p.parse_args(argv)
@@ -153,10 +153,24 @@ def link_down_during_ping(net, topo, args):
     src = net.get('%sh%d1' % (args.prefix, args.leaves))
     dst = net.get('%sh11' % args.prefix)
     count = 600
+    # the first leaf's uplink that carries the replies (its select group hashed them to one spine): the link to cut
+    leaf = topo.leaf_names[0]
+    uplinks = {s: net.get(leaf).connectionsTo(net.get(s))[0][0].name for s in topo.spine_names}
+
+    def tx():
+        out = {}
+        for s, intf in uplinks.items():
+            with open('/sys/class/net/%s/statistics/tx_packets' % intf) as f:
+                out[s] = int(f.read())
+        return out
+    before = tx()
+    src.cmd('ping -q -c 50 -i 0.01 -W 1 %s' % dst.IP())
+    after = tx()
+    spine = max(topo.spine_names, key=lambda s: after[s] - before[s])
+    info('*** Replies leave %s by its link to %s (%s)\n' % (leaf, spine, uplinks[spine]))
     p = src.popen(['ping', '-i', '0.01', '-c', str(count), '-W', '1', dst.IP()], stdout=subprocess.PIPE,
                   stderr=subprocess.STDOUT, text=True)
     time.sleep(1.0)
-    spine, leaf = topo.spine_names[0], topo.leaf_names[0]
     net.configLinkStatus(spine, leaf, 'down')
     info('*** Link %s-%s down\n' % (spine, leaf))
     out, _ = p.communicate(timeout=60)
