@@ -124,6 +124,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final LongSupplier clock;
   private final LongSupplier ticker;
   private final ScheduledExecutorService timer;
+  /** After a switch connects, when every switch probes again (its first flows are pushed within this, typically). */
+  static final long FIRST_PROBE_DELAY_MILLIS = 300;
   static final int LOG_LINES_PER_SECOND = 10;
   private final LogLimiter logLimiter = new LogLimiter(Duration.ofSeconds(10));
   /** Under the lock (every line is logged with it held). */
@@ -201,6 +203,21 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public void active(SwitchSession session) {
     sessions.put(session.dpid().getLong(), session);
     delegate.active(session);
+    // a switch that just connected probes its ports soon rather than at the next round: its neighbours that are
+    // already connected have the flows that send LLDP here, and one direction of a link is enough to know it
+    try {
+      timer.schedule(() -> probe(session), FIRST_PROBE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  /** LLDP out of every port of one switch, if it discovers. */
+  private void probe(SwitchSession s) {
+    if (s.isActive() && discovers.test(s.dpid().getLong())) {
+      long now = ticker.getAsLong();
+      s.execute(() -> sendLldp(s, List.copyOf(s.ports()), now));
+    }
   }
 
   @Override
@@ -507,11 +524,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   void tick() {
     try {
       long now = ticker.getAsLong();
-      for (SwitchSession s : sessions.values()) {
-        if (s.isActive() && discovers.test(s.dpid().getLong())) {
-          s.execute(() -> sendLldp(s, List.copyOf(s.ports()), now));
-        }
-      }
+      sessions.values().forEach(this::probe);
       expire(now, clock.getAsLong());
       flush();
     } catch (RuntimeException e) {

@@ -68,9 +68,13 @@ public final class FabricOvsBench {
           .withProfiles(ProfileChoice.parse(profiles, null));
       long t0 = System.nanoTime();
       try (SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+        // every bridge pointed at Sluice in one OVSDB transaction, as a configuration tool would
+        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl"));
         for (String b : br.values()) {
-          ovs.setController(b, rt.openflowPort());
+          cmd.addAll(List.of("--", "set-controller", b, "tcp:127.0.0.1:" + rt.openflowPort(), "--", "set", "controller", b,
+              "max_backoff=1000", "inactivity_probe=0"));
         }
+        Sh.run(cmd.toArray(String[]::new));
         int want = spines * leaves;
         long deadline = t0 + Duration.ofSeconds(60).toNanos();
         while (rt.model().snapshot().links().size() < want && System.nanoTime() < deadline) {
@@ -146,8 +150,10 @@ public final class FabricOvsBench {
       String busy = after.get("s1") - before.get("s1") >= after.get("s2") - before.get("s2") ? "s1" : "s2";
       // one way: the echo requests that reach b, as b's interface sees them (the replies come back by whatever spine
       // b's leaf hashes them to, which is not the failure measured here)
+      Path captured = Files.createTempFile(dir, "capture", ".txt");
       Process capture = new ProcessBuilder("ip", "netns", "exec", ovs.name("hb"), "tcpdump", "-l", "-n", "-i",
-          ovs.name("hb") + "-e", "icmp[icmptype] == 8").redirectErrorStream(true).start();
+          ovs.name("hb") + "-e", "icmp[icmptype] == 8").redirectErrorStream(true).redirectOutput(captured.toFile())
+          .start();
       Thread.sleep(500);
       Process ping = new ProcessBuilder("ip", "netns", "exec", ovs.name("ha"), "ping", "-q", "-i", "0.002", "-c", "2500",
           "-W", "1", "10.75.2.1").redirectErrorStream(true).start();
@@ -157,8 +163,8 @@ public final class FabricOvsBench {
       ping.waitFor();
       Thread.sleep(300);
       capture.destroy();
-      String out = new String(capture.getInputStream().readAllBytes());
       capture.waitFor();
+      String out = Files.readString(captured);
       long prev = -1;
       long longest = 0;
       Matcher m = SEQ.matcher(out);
