@@ -256,6 +256,16 @@ def main(argv):
                 error('*** %s\n' % problem)
                 rc = 1
         if rc == 0 and args.pingall:
+            # every host speaks once (its ARP makes Sluice learn it: a new generation on every switch), then the
+            # switches settle, then the pings count
+            for i, host in enumerate(net.hosts):
+                host.cmd('ping -c 1 -W 1 %s >/dev/null 2>&1' % net.hosts[(i + 1) % len(net.hosts)].IP())
+            if args.wait_realized:
+                problem = wait_realized(args.wait_realized, dpids)
+                if problem:
+                    error('*** %s\n' % problem)
+                    rc = 1
+        if rc == 0 and args.pingall:
             loss = net.pingAll(timeout=args.ping_timeout)
             print('pingall: %d hosts, %.0f%% loss' % (len(net.hosts), loss), flush=True)
             if loss > 0:

@@ -45,6 +45,12 @@ public final class StatelessRenderer {
   /** Off the spanning tree: what arrives on such a link and is for no known MAC is dropped, not flooded again. */
   static final int BLOCKED = 2;
   static final int FLOOD = 1;
+  /**
+   * The flood meter: 2,000 packets per second per switch (burst 500), ample for ARP, neighbour discovery and the odd
+   * unknown unicast of a rack, far below what a loop would carry.
+   */
+  public static final io.sluice.renderer.flow.Meter FLOOD_METER = new io.sluice.renderer.flow.Meter(
+      io.sluice.renderer.flow.Meter.FIRST_OWNED + 4, true, 2_000, 500);
   /** One table: broadcast and multicast off the spanning tree, dropped above everything that floods. */
   static final int BLOCKED_MULTICAST = 1050;
   static final long MULTICAST_BIT = 0x010000000000L;
@@ -115,7 +121,11 @@ public final class StatelessRenderer {
         tcpFlags);
     List<Flow> out = new ArrayList<>(profile.missFlows(round));
     Cookie base = Cookie.of(Cookie.Category.BASE, round, 0xfff0);
-    List<Action> flood = List.of(new Action.Output(OFPP_ALL));
+    // where the profile has meters, floods go through one: a loop the switch floods around before Sluice knows its
+    // links (start-up, a new leader) circles at most this fast, and the LLDP that finds the links gets through
+    boolean metered = profile.capabilities().meters();
+    List<Action> flood = metered ? List.of(new Action.Meter(FLOOD_METER.id()), new Action.Output(OFPP_ALL))
+        : List.of(new Action.Output(OFPP_ALL));
     List<Action> forward = single ? flood : List.of(new Action.GotoTable(forwarding.id()));
     // LLDP goes to the controller whole (topology discovery) and no further
     out.add(new Flow(classifier.id(), LLDP, Match.builder().exact(Field.ETH_TYPE, ETH_LLDP).build(),
@@ -172,6 +182,7 @@ public final class StatelessRenderer {
     }
     out.add(new Flow(forwarding.id(), FLOOD, Match.ALL, flood, base));
     out.forEach(profile::check);
-    return DesiredTables.of(dpid, index.snapshot().generation(), out, fabric.groups(), List.of());
+    return DesiredTables.of(dpid, index.snapshot().generation(), out, fabric.groups(),
+        metered ? List.of(FLOOD_METER) : List.of());
   }
 }

@@ -139,7 +139,8 @@ class StatelessDifferentialIT {
     PipelineProfile profile = profiles.get(profileName);
     String bridge = bridges.get(profileName);
     Snapshot snap = cluster.snapshot();
-    List<Flow> flows = new ArrayList<>(new StatelessRenderer(profile, 1, false).render(snap, DPID).flows().values());
+    io.sluice.renderer.flow.DesiredTables desired = new StatelessRenderer(profile, 1, false).render(snap, DPID);
+    List<Flow> flows = new ArrayList<>(desired.flows().values());
     flows.sort(Comparator.comparingInt(Flow::table).thenComparing(Comparator.comparingInt(Flow::priority).reversed())
         .thenComparing(OfctlFormat::flow));
     Map<Integer, Long> perTable = new TreeMap<>();
@@ -150,6 +151,11 @@ class StatelessDifferentialIT {
     }
     List<String> lines = flows.stream().map(f -> OfctlFormat.flow(f).strip()).toList();
     Files.write(flowFile, lines, StandardCharsets.UTF_8);
+    Sh.run("ovs-ofctl", "-O", "OpenFlow13", "del-meters", bridge);
+    for (io.sluice.renderer.flow.Meter m : desired.meters().values()) { // the flood meter, where the profile has meters
+      Sh.run("ovs-ofctl", "-O", "OpenFlow13", "add-meter", bridge, "meter=" + m.id() + ",pktps,burst,band=type=drop,rate="
+          + m.rate() + ",burst_size=" + m.burstSize());
+    }
     Sh.run("ovs-ofctl", "-O", "OpenFlow13", "replace-flows", bridge, flowFile.toString());
 
     ReferenceEvaluator oracle = new ReferenceEvaluator();

@@ -69,7 +69,7 @@ class ProfileIT {
           .anyMatch(f -> f.contains("table=1,") && f.contains("priority=1000,icmp6"))
           .anyMatch(f -> f.contains("priority=1000,arp actions=CONTROLLER:128,goto_table:2"))
           .anyMatch(f -> f.contains("priority=1100,dl_type=0x88cc actions=CONTROLLER:65535"))
-          .anyMatch(f -> f.contains("table=2,") && f.contains("priority=1 actions=ALL"))
+          .anyMatch(f -> f.contains("table=2,") && f.contains("priority=1 actions=meter:23556,ALL"))
           .noneMatch(f -> f.contains("ct_state") || f.contains("conj"));
 
       HttpClient http = HttpClient.newHttpClient();
