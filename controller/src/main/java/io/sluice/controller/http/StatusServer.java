@@ -317,26 +317,33 @@ public final class StatusServer implements AutoCloseable {
   private void route(String path, boolean post, Handler h) {
     server.createContext(path, ex -> {
       try (ex) {
-        if (!ex.getRequestURI().getPath().equals(path)) {
-          send(ex, 404, "text/plain", "no such resource: " + ex.getRequestURI().getPath() + "\n");
-        } else if (!OPEN_PATHS.contains(path) && !authorized(ex)) {
-          ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
-          send(ex, 401, "text/plain", "unauthorized: this status API wants Authorization: Bearer <token> (the token of "
-              + "sluice run --http-token-file; sluice trace, test --live and advise take it with --api-token-file)\n");
-        } else if (!"GET".equals(ex.getRequestMethod()) && !(post && "POST".equals(ex.getRequestMethod()))) {
-          send(ex, 405, "text/plain", "only GET is served here\n");
-        } else {
-          h.handle(ex);
-        }
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("HTTP {} failed: {}", path, e.toString());
-        try {
-          send(ex, 500, "text/plain", "internal error: " + e + "\n");
-        } catch (IOException | RuntimeException ignored) {
-          // headers were already sent; the client sees a cut response
-        }
+        serve(ex, path, post, h);
       }
     });
+  }
+
+  /** One request of a route: the exchange is closed by the caller, after an error's 500 has gone out too. */
+  private void serve(HttpExchange ex, String path, boolean post, Handler h) {
+    try {
+      if (!ex.getRequestURI().getPath().equals(path)) {
+        send(ex, 404, "text/plain", "no such resource: " + ex.getRequestURI().getPath() + "\n");
+      } else if (!OPEN_PATHS.contains(path) && !authorized(ex)) {
+        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
+        send(ex, 401, "text/plain", "unauthorized: this status API wants Authorization: Bearer <token> (the token of "
+            + "sluice run --http-token-file; sluice trace, test --live and advise take it with --api-token-file)\n");
+      } else if (!"GET".equals(ex.getRequestMethod()) && !(post && "POST".equals(ex.getRequestMethod()))) {
+        send(ex, 405, "text/plain", "only GET is served here\n");
+      } else {
+        h.handle(ex);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("HTTP {} failed: {}", path, e.toString());
+      try {
+        send(ex, 500, "text/plain", "internal error: " + e + "\n");
+      } catch (IOException | RuntimeException ignored) {
+        // headers were already sent; the client sees a cut response
+      }
+    }
   }
 
   /** A query string's parameters (the first of each name), decoded. */

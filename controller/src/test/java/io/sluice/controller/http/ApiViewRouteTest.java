@@ -33,4 +33,18 @@ class ApiViewRouteTest {
       assertThat(ok.body()).contains("\"links\"").contains("\"x\"");
     }
   }
+
+  /** A view that fails answers 500 with the error, not a connection closed without a reply. */
+  @Test
+  void aFailingViewAnswers500() throws Exception {
+    try (StatusServer server = new StatusServer(new InetSocketAddress("127.0.0.1", 0), new StubViews(), null)) {
+      server.json("/api/v1/broken", () -> {
+        throw new IllegalStateException("view broke");
+      });
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + server.address().getPort() + "/api/v1/broken")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(500);
+      assertThat(r.body()).contains("internal error").contains("view broke");
+    }
+  }
 }
