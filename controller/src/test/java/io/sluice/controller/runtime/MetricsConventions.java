@@ -15,8 +15,12 @@ import java.util.regex.Pattern;
  * {@code _ms}, {@code _millis}, {@code _milliseconds}, {@code _kb}, ...), and label names come from a fixed, bounded set.
  */
 public final class MetricsConventions {
-  /** The label names Sluice may use: each has a bounded set of values (switches, policies, rules, OpenFlow bytes). */
-  public static final Set<String> LABELS = Set.of("datapath_id", "version", "type", "policy", "direction", "rule", "verdict", "le");
+  /**
+   * The label names Sluice may use: each has a bounded set of values (switches, policies, rules, OpenFlow bytes; reason:
+   * why an LLDP frame was not believed; kind: host or link).
+   */
+  public static final Set<String> LABELS = Set.of("datapath_id", "version", "type", "policy", "direction", "rule", "verdict", "le",
+      "reason", "kind");
 
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
   private static final Pattern NOT_BASE_UNIT = Pattern.compile(
