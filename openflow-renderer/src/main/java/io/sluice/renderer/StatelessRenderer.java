@@ -9,6 +9,7 @@ import io.sluice.renderer.flow.DesiredTables;
 import io.sluice.renderer.flow.Field;
 import io.sluice.renderer.flow.Flow;
 import io.sluice.renderer.flow.Match;
+import io.sluice.renderer.flow.Matches;
 import io.sluice.renderer.pipeline.PipelineProfile;
 import io.sluice.renderer.pipeline.Table;
 import io.sluice.renderer.policy.Inputs;
@@ -53,6 +54,9 @@ public final class StatelessRenderer {
       io.sluice.renderer.flow.Meter.FIRST_OWNED + 4, true, 2_000, 500);
   /** One table: broadcast and multicast off the spanning tree, dropped above everything that floods. */
   static final int BLOCKED_MULTICAST = 1050;
+  /** One table and a fabric: neighbour discovery and ARP to a known MAC, and from a port off the spanning tree. */
+  static final int NEIGHBOUR_KNOWN = 1060;
+  static final int NEIGHBOUR_BLOCKED = 1040;
   static final long MULTICAST_BIT = 0x010000000000L;
 
   private final PipelineProfile profile;
@@ -130,16 +134,6 @@ public final class StatelessRenderer {
     // LLDP goes to the controller whole (topology discovery) and no further
     out.add(new Flow(classifier.id(), LLDP, Match.builder().exact(Field.ETH_TYPE, ETH_LLDP).build(),
         List.of(new Action.Controller(WHOLE_PACKET)), base));
-    // not governed by NetworkPolicy: ARP and IPv6 neighbour discovery, forwarded, and a copy of ARP and of neighbour
-    // solicitations and advertisements to the controller (host tracking)
-    List<Action> copyAndForward = new ArrayList<>();
-    copyAndForward.add(new Action.Controller(HOST_TRACKING_LEN));
-    copyAndForward.addAll(forward);
-    out.add(new Flow(classifier.id(), NEIGHBOUR, Match.builder().arp().build(), copyAndForward, base));
-    for (int type = 133; type <= 137; type++) {
-      out.add(new Flow(policy.id(), NEIGHBOUR, Match.builder().ipv6().exact(Field.IP_PROTO, 58)
-          .exact(Field.ICMPV6_TYPE, type).build(), type == 135 || type == 136 ? copyAndForward : forward, base));
-    }
     io.sluice.renderer.fabric.FabricForwarding fabric = io.sluice.renderer.fabric.FabricForwarding.of(index.snapshot(), dpid,
         profile.capabilities());
     Cookie fabricCookie = Cookie.of(Cookie.Category.BASE, round, 0xfff2);
@@ -151,7 +145,36 @@ public final class StatelessRenderer {
         known.put(Match.builder().exact(Field.ETH_DST, Long.parseLong(e.mac().replace(":", ""), 16)).build(), towards);
       }
     }
-    if (single && fabric.hasLinks()) {
+    boolean singleFabric = single && fabric.hasLinks();
+    // not governed by NetworkPolicy: ARP and IPv6 neighbour discovery, forwarded, and a copy of ARP and of neighbour
+    // solicitations and advertisements to the controller (host tracking)
+    List<Match> neighbour = new ArrayList<>();
+    List<Boolean> copied = new ArrayList<>();
+    neighbour.add(Match.builder().arp().build());
+    copied.add(true);
+    for (int type = 133; type <= 137; type++) {
+      neighbour.add(Match.builder().ipv6().exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, type).build());
+      copied.add(type == 135 || type == 136);
+    }
+    for (int i = 0; i < neighbour.size(); i++) {
+      Match m = neighbour.get(i);
+      int table = i == 0 ? classifier.id() : policy.id();
+      List<Action> copy = copied.get(i) ? List.of(new Action.Controller(HOST_TRACKING_LEN)) : List.of();
+      out.add(new Flow(table, NEIGHBOUR, m, concat(copy, forward), base));
+      if (singleFabric) {
+        // one table and a fabric: a neighbour packet is forwarded as anything else is (to a known MAC along its path,
+        // dropped where it arrives off the spanning tree, else flooded), or a unicast reply would circle the loops
+        for (Map.Entry<Match, List<Action>> k : known.entrySet()) {
+          out.add(new Flow(table, NEIGHBOUR_KNOWN, Matches.intersect(m, k.getKey()), concat(copy, k.getValue()),
+              fabricCookie));
+        }
+        for (long port : fabric.blockedFloodPorts()) {
+          out.add(new Flow(table, NEIGHBOUR_BLOCKED, Matches.intersect(m, Match.builder().exact(Field.IN_PORT, port)
+              .build()), List.of(), fabricCookie));
+        }
+      }
+    }
+    if (singleFabric) {
       // broadcast and multicast arriving on a link outside the spanning tree: dropped before anything floods them
       for (long port : fabric.blockedFloodPorts()) {
         out.add(new Flow(classifier.id(), BLOCKED_MULTICAST, Match.builder().exact(Field.IN_PORT, port)
@@ -166,7 +189,7 @@ public final class StatelessRenderer {
       if (single && d.allow() && d.destinationPort() < 0 && fabric.hasLinks()) {
         // one table: an allow towards anywhere else goes where its MAC is (one priority up), or floods
         for (Map.Entry<Match, List<Action>> k : known.entrySet()) {
-          Match m = io.sluice.renderer.flow.Matches.intersect(d.match(), k.getKey());
+          Match m = Matches.intersect(d.match(), k.getKey());
           if (m != null) {
             out.add(new Flow(policy.id(), d.priority() + 1, m, k.getValue(), d.cookie()));
           }
@@ -184,5 +207,12 @@ public final class StatelessRenderer {
     out.forEach(profile::check);
     return DesiredTables.of(dpid, index.snapshot().generation(), out, fabric.groups(),
         metered ? List.of(FLOOD_METER) : List.of());
+  }
+
+  private static List<Action> concat(List<Action> a, List<Action> b) {
+    List<Action> out = new ArrayList<>(a.size() + b.size());
+    out.addAll(a);
+    out.addAll(b);
+    return out;
   }
 }
