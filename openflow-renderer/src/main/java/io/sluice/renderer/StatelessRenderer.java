@@ -35,6 +35,11 @@ public final class StatelessRenderer {
   /** The reserved port ALL: every port but the one the packet came in on. */
   public static final long OFPP_ALL = 0xfffffffcL;
   static final int NEIGHBOUR = StatelessPolicy.NEIGHBOUR;
+  /**
+   * The cookie object id of this pipeline's base flows (category BASE): LLDP, ARP and neighbour discovery to the
+   * controller carry it, so the controller's fabric discovery knows its packet-ins by it.
+   */
+  public static final long BASE_OBJECT = 0xfff0;
   /** LLDP (topology discovery), above everything. */
   public static final int LLDP = 1100;
   public static final int ETH_LLDP = 0x88cc;
@@ -124,7 +129,7 @@ public final class StatelessRenderer {
     List<StatelessPolicy.Decision> decisions = StatelessPolicy.compile(index, dpid, round, legacyIsolation, new Inputs(),
         tcpFlags);
     List<Flow> out = new ArrayList<>(profile.missFlows(round));
-    Cookie base = Cookie.of(Cookie.Category.BASE, round, 0xfff0);
+    Cookie base = Cookie.of(Cookie.Category.BASE, round, BASE_OBJECT);
     // where the profile has meters, floods go through one: a loop the switch floods around before Sluice knows its
     // links (start-up, a new leader) circles at most this fast, and the LLDP that finds the links gets through
     boolean metered = profile.capabilities().meters();

@@ -31,11 +31,6 @@ import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import org.projectfloodlight.openflow.protocol.OFPacketOut;
-import org.projectfloodlight.openflow.protocol.OFVersion;
-import org.projectfloodlight.openflow.protocol.match.MatchField;
-import org.projectfloodlight.openflow.types.OFBufferId;
-import org.projectfloodlight.openflow.types.OFPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +54,7 @@ import org.slf4j.LoggerFactory;
 public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FabricDiscovery.class);
   /** The object id of the stateless pipeline's base flows (LLDP to the controller, ARP/ND copies). */
-  static final long BASE_OBJECT = 0xfff0;
+  static final long BASE_OBJECT = io.sluice.renderer.StatelessRenderer.BASE_OBJECT;
   private static final long OFPP_MAX = 0xffffff00L;
   private static final int MAX_IPS_PER_HOST = 8;
   private static final long FLUSH_DELAY_MILLIS = 50;
@@ -396,7 +391,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
         continue;
       }
       byte[] frame = lldp.encode(dpid, p.portNo(), macBytes(p.hwAddr()), now, ttl);
-      s.channel().write(packetOut(s, p.portNo(), frame), s.channel().voidPromise());
+      s.channel().write(s.packetOut(p.portNo(), frame), s.channel().voidPromise());
       n++;
     }
     if (n > 0) {
@@ -423,17 +418,6 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     return new byte[] {0x02, 0, 0, 0, 0, 1};
   }
 
-  private static OFPacketOut packetOut(SwitchSession s, long port, byte[] data) {
-    var f = s.factory();
-    var b = f.buildPacketOut().setXid(s.nextXid()).setBufferId(OFBufferId.NO_BUFFER)
-        .setActions(List.of(f.actions().output(OFPort.of((int) port), 0))).setData(data);
-    if (s.version().compareTo(OFVersion.OF_15) >= 0) {
-      b.setMatch(f.buildMatch().setExact(MatchField.IN_PORT, OFPort.CONTROLLER).build());
-    } else {
-      b.setInPort(OFPort.CONTROLLER);
-    }
-    return b.build();
-  }
 
   // ---------------------------------------------------------------- hosts
 

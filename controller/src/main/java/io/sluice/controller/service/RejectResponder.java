@@ -6,16 +6,10 @@ import io.sluice.controller.session.SwitchPort;
 import io.sluice.controller.session.SwitchSession;
 import io.sluice.renderer.flow.Cookie;
 import io.sluice.renderer.pipeline.PipelineProfile;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.projectfloodlight.openflow.protocol.OFPacketOut;
-import org.projectfloodlight.openflow.protocol.OFVersion;
-import org.projectfloodlight.openflow.protocol.match.MatchField;
-import org.projectfloodlight.openflow.types.OFBufferId;
-import org.projectfloodlight.openflow.types.OFPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,21 +103,10 @@ public final class RejectResponder implements SessionListener {
     if (reply.isEmpty()) {
       return;
     }
-    session.channel().writeAndFlush(packetOut(session, in.inPort(), reply.get()), session.channel().voidPromise());
+    session.channel().writeAndFlush(session.packetOut(in.inPort(), reply.get()), session.channel().voidPromise());
     answered.incrementAndGet();
   }
 
-  private static OFPacketOut packetOut(SwitchSession s, long port, byte[] data) {
-    var f = s.factory();
-    var b = f.buildPacketOut().setXid(s.nextXid()).setBufferId(OFBufferId.NO_BUFFER)
-        .setActions(List.of(f.actions().output(OFPort.of((int) port), 0))).setData(data);
-    if (s.version().compareTo(OFVersion.OF_15) >= 0) {
-      b.setMatch(f.buildMatch().setExact(MatchField.IN_PORT, OFPort.CONTROLLER).build());
-    } else {
-      b.setInPort(OFPort.CONTROLLER);
-    }
-    return b.build();
-  }
 
   /** Refused connections answered, and those not answered because a switch exceeded its budget. */
   public long answered() {

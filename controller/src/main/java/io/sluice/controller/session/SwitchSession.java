@@ -1089,4 +1089,22 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       }
     }
   }
+
+  /**
+   * A PACKET_OUT of {@code data} out of {@code port}, as from the controller (in_port CONTROLLER: the match of
+   * OpenFlow 1.5, the field before it), unbuffered. The caller writes it.
+   */
+  public org.projectfloodlight.openflow.protocol.OFPacketOut packetOut(long port, byte[] data) {
+    var f = factory();
+    var b = f.buildPacketOut().setXid(nextXid()).setBufferId(org.projectfloodlight.openflow.types.OFBufferId.NO_BUFFER)
+        .setActions(java.util.List.of(f.actions().output(org.projectfloodlight.openflow.types.OFPort.of((int) port), 0)))
+        .setData(data);
+    if (version().compareTo(org.projectfloodlight.openflow.protocol.OFVersion.OF_15) >= 0) {
+      b.setMatch(f.buildMatch().setExact(org.projectfloodlight.openflow.protocol.match.MatchField.IN_PORT,
+          org.projectfloodlight.openflow.types.OFPort.CONTROLLER).build());
+    } else {
+      b.setInPort(org.projectfloodlight.openflow.types.OFPort.CONTROLLER);
+    }
+    return b.build();
+  }
 }
