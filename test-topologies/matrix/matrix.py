@@ -1011,6 +1011,7 @@ class Run:
         for i, c in jobs:
             per_client.setdefault(c, []).append({'id': str(i), 'ip': checks[i].ip, 'port': checks[i].port,
                                                  'connections': checks[i].connections * factor,
+                                                 'source_port': checks[i].source_port,
                                                  'timeout': self.args.probe_timeout})
         out = {}
 
@@ -1245,8 +1246,10 @@ class ServiceCheck:
     """One line of services.txt: clients, a virtual address and port, how many connections each client opens, the
     endpoints that must answer (exactly those) and how many connections must fail."""
 
-    def __init__(self, where, line, clients, ip, port, connections, answered, failures, source=None, failed_how=None):
+    def __init__(self, where, line, clients, ip, port, connections, answered, failures, source=None, failed_how=None,
+                 source_port=None):
         self.where, self.line = where, line
+        self.source_port = source_port   # None (the kernel picks), or the first of consecutive bound source ports
         self.clients, self.ip, self.port = clients, ip, port
         self.connections, self.answered, self.failures = connections, answered, failures
         self.failed_how = failed_how   # None (any way), or how every failed connection must end: FAILURE_KINDS
@@ -1289,7 +1292,8 @@ def parse_services(path, topo):
     """[ServiceCheck] from services.txt: FROM TO CONNECTIONS ANSWERED-BY... FAILED per line ('#' comments).
     FROM: comma-separated pods, nodes, externals, all, or keys (ns/pod, node:NAME, external:NAME).
     TO: IPv4:PORT or [IPv6]:PORT. ANSWERED-BY: the keys whose servers must answer (every one of them, no other),
-    or '-' for none. FAILED: how many of each client's connections must fail, N or N:HOW (every one ended so:
+    or '-' for none. CONNECTIONS: N, or N@PORT to open them from source ports PORT, PORT+1, ... (each client the same
+    ports: what makes tuples meet in conntrack). FAILED: how many of each client's connections must fail, N or N:HOW (every one ended so:
     timeout, refused or reset). An optional last token
     source=client|own-node|node:NAME: the address every answering endpoint saw the connections come from."""
     try:
@@ -1347,10 +1351,16 @@ def parse_services(path, topo):
         if ':' in ip and not topo.dual_stack:
             raise ScenarioError('%s: %s is IPv6, but the pods have no IPv6 addresses' % (where, ip))
         failed, _, failed_why = tokens[-1].partition(':')
+        count, _, first_port = tokens[2].partition('@')
         try:
-            connections, failures = int(tokens[2]), int(failed)
+            connections, failures = int(count), int(failed)
+            source_port = int(first_port) if first_port else None
         except ValueError:
-            raise ScenarioError('%s: CONNECTIONS (%r) and FAILED (%r) are numbers' % (where, tokens[2], tokens[-1]))
+            raise ScenarioError('%s: CONNECTIONS (%r: N or N@PORT) and FAILED (%r) are numbers'
+                                % (where, tokens[2], tokens[-1]))
+        if source_port is not None and not 1024 <= source_port <= 65535 - 2 * connections:
+            raise ScenarioError('%s: CONNECTIONS N@PORT: source ports PORT..PORT+2N (a retry doubles N) lie in '
+                                '1024-65535' % where)
         if failed_why and (failed_why not in FAILURE_KINDS or failures == 0):
             raise ScenarioError('%s: FAILED is N or N:HOW, HOW one of %s (how every failed connection ended), not %r'
                                 % (where, ', '.join(FAILURE_KINDS), tokens[-1]))
@@ -1366,7 +1376,7 @@ def parse_services(path, topo):
             raise ScenarioError('%s: %d answering endpoints cannot all answer %d successful connections'
                                 % (where, len(answered), connections - failures))
         check = ServiceCheck(where, line, clients, ip, port, connections, answered, failures, source,
-                             failed_why or None)
+                             failed_why or None, source_port)
         if source is not None:
             if not answered:
                 raise ScenarioError('%s: source= needs endpoints that answer' % where)
@@ -1702,12 +1712,15 @@ def probe_batch():
     return 0
 
 
-def service_connect(ip, port, timeout):
-    """One TCP connection to a Service address: (name the endpoint answered, the address it saw the connection come
-    from or None, None) or (None, None, why it failed)."""
+def service_connect(ip, port, timeout, source_port=None):
+    """One TCP connection to a Service address, from source_port when given: (name the endpoint answered, the
+    address it saw the connection come from or None, None) or (None, None, why it failed)."""
     fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
     try:
         with socket.socket(fam, socket.SOCK_STREAM) as s:
+            if source_port is not None:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(('::' if fam == socket.AF_INET6 else '0.0.0.0', source_port))
             s.settimeout(timeout)
             s.connect((ip, port))
             # The server sends two lines and closes: read both (or until it closes, or the timeout).
@@ -1747,8 +1760,10 @@ def service_connect(ip, port, timeout):
 
 def service_check(c):
     answers, failures, sources = {}, {}, {}
-    for _ in range(int(c['connections'])):
-        name, peer, why = service_connect(c['ip'], int(c['port']), float(c['timeout']))
+    first = c.get('source_port')
+    for i in range(int(c['connections'])):
+        name, peer, why = service_connect(c['ip'], int(c['port']), float(c['timeout']),
+                                          None if first is None else first + i)
         if name is not None:
             answers[name] = answers.get(name, 0) + 1
             if peer is not None:

@@ -250,6 +250,14 @@ public final class PipelineProfile {
    * entries are keyed by the node's own address, which only that node's switches translate.
    */
   public static final int MASQUERADE_ZONE = 65533;
+  /**
+   * The source ports masquerade chooses from: above Linux's default ephemeral range (32768-60999). The node's own
+   * connections (in the switch's zone) and masqueraded ones (in {@link #MASQUERADE_ZONE}) share the node's address
+   * but never a source port, so the reply to a node's connection is never taken for a masqueraded one in the
+   * masquerade zone. It bounds a node to 4,536 masqueraded connections at once per endpoint address and port.
+   */
+  public static final int MASQUERADE_PORT_MIN = 61000;
+  public static final int MASQUERADE_PORT_MAX = 65535;
   /** reg6 bit 0, set by a ServiceLB flow on a connection's first packet: masquerade it (read by table 50). */
   public static final Field MASQUERADE_REG = Field.REG6;
   public static final long MASQUERADE_THIS = 0x1;

@@ -992,7 +992,8 @@ public final class ServiceTables {
       List<Action> routed = routedByNode(masqueradeMac(nodeAddresses));
       List<Action> snat = new ArrayList<>();
       snat.add(new Action.Ct(true, false, PipelineProfile.MASQUERADE_ZONE, null, 0, -1,
-          new Action.Nat(Action.NatKind.SRC, source, null, 0, 0, false, false, false),
+          new Action.Nat(Action.NatKind.SRC, source, null, PipelineProfile.MASQUERADE_PORT_MIN,
+              PipelineProfile.MASQUERADE_PORT_MAX, false, false, false),
           List.of(new Action.Move(Field.ETH_SRC, 0, Field.CT_LABEL, 0, 48), new Action.Load(Field.CT_MARK, 3, 1, 1))));
       snat.addAll(routed);
       // its replies, un-SNATed and un-DNATed (table 10), the same way back to the client

@@ -120,14 +120,14 @@ class ServiceNodePortTest {
     assertThat(t.groups()).hasSize(1);
     // each node's switches SNAT to their own address, look replies to it up in the masquerade zone first
     assertThat(a).contains("table=10, priority=110,ct_state=-trk,ip,nw_dst=192.168.1.1 actions=ct(table=10,zone=65533,nat)")
-        .contains("table=60, priority=110,ip,reg6=0x1/0x1 actions=ct(commit,zone=65533,nat(src=192.168.1.1),"
+        .contains("table=60, priority=110,ip,reg6=0x1/0x1 actions=ct(commit,zone=65533,nat(src=192.168.1.1:61000-65535),"
             + "exec(move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47],set_field:0x8/0x8->ct_mark)),"
             + "set_field:0e:00:c0:a8:01:01->eth_src,set_field:LOCAL->in_port,goto_table:90")
         .contains("table=20, priority=202,ct_state=+est+rpl+trk,ct_mark=0x4/0x4,ip"
             + " actions=set_field:0e:00:c0:a8:01:01->eth_src,set_field:LOCAL->in_port,goto_table:90")
         .contains("table=60, priority=100,ct_state=-rpl+trk,ct_mark=0x4/0x4,ip actions=ct(commit,zone=65533,"
-            + "nat(src=192.168.1.1)");
-    assertThat(b).contains("nat(src=192.168.1.2)").doesNotContain("nat(src=192.168.1.1)");
+            + "nat(src=192.168.1.1:61000-65535)");
+    assertThat(b).contains("nat(src=192.168.1.2:61000-65535)").doesNotContain("nat(src=192.168.1.1:61000-65535)");
     assertThat(c).as("a switch no Node names has no address to masquerade to").doesNotContain("table=60, priority=1");
     // every switch's base pipeline: table 50 marks the connection, table 20 sends its later packets to 60, table 10
     // gives replies un-SNATed in zone 65533 the client's MAC before the un-DNAT
