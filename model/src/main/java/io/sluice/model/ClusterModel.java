@@ -16,7 +16,10 @@ import java.util.function.Consumer;
 public final class ClusterModel {
   private PersistentMap<String, Namespace> namespaces = PersistentMap.empty();
   private PersistentMap<ObjectRef, Pod> pods = PersistentMap.empty();
+  /** Where pods sit: {@link #learnt}, and pods of a node with an attachment that OVSDB does not place. */
   private PersistentMap<ObjectRef, PortBinding> bindings = PersistentMap.empty();
+  /** The bindings OVSDB reported (PortBound events); they win over a node's attachment. */
+  private PersistentMap<ObjectRef, PortBinding> learnt = PersistentMap.empty();
   private PersistentMap<ObjectRef, NetworkPolicy> policies = PersistentMap.empty();
   private PersistentMap<ObjectRef, Service> services = PersistentMap.empty();
   private PersistentMap<ObjectRef, EndpointSlice> slices = PersistentMap.empty();
@@ -46,7 +49,7 @@ public final class ClusterModel {
 
   /** Applies a batch as one generation; returns the snapshot (unchanged if nothing changed). */
   public synchronized Snapshot apply(List<? extends ModelEvent> events) {
-    if (events.size() >= BULK && namespaces.isEmpty() && pods.isEmpty() && bindings.isEmpty() && policies.isEmpty()
+    if (events.size() >= BULK && namespaces.isEmpty() && pods.isEmpty() && learnt.isEmpty() && policies.isEmpty()
         && services.isEmpty() && slices.isEmpty() && switchPorts.isEmpty() && nodes.isEmpty() && links.isEmpty()
         && hosts.isEmpty() && events.stream().noneMatch(ClusterModel::topology)) {
       return applyToEmpty(events) ? publish() : current;
@@ -119,13 +122,57 @@ public final class ClusterModel {
     }
     namespaces = PersistentMap.build(ns);
     pods = PersistentMap.build(pd);
-    bindings = PersistentMap.build(bd);
+    learnt = PersistentMap.build(bd);
+    Map<ObjectRef, PortBinding> all = new LinkedHashMap<>(bd);
+    for (Pod p : pd.values()) {
+      Node n = p.nodeName().isEmpty() ? null : nd.get(p.nodeName());
+      if (n != null && n.attachment() != null && !all.containsKey(p.ref())) {
+        all.put(p.ref(), attached(p.ref(), n.attachment()));
+      }
+    }
+    bindings = all.size() == bd.size() ? learnt : PersistentMap.build(all);
     policies = PersistentMap.build(np);
     services = PersistentMap.build(sv);
     slices = PersistentMap.build(sl);
     switchPorts = PersistentMap.build(sp);
     nodes = PersistentMap.build(nd);
     return changed;
+  }
+
+  private static PortBinding attached(ObjectRef pod, Node.Attachment a) {
+    return new PortBinding(pod, a.dpid(), a.port(), null, true);
+  }
+
+  /** A pod's binding: OVSDB's, else its node's attachment, else none. */
+  private PortBinding effective(ObjectRef ref) {
+    PortBinding b = learnt.get(ref);
+    if (b != null) {
+      return b;
+    }
+    Pod p = pods.get(ref);
+    Node n = p == null || p.nodeName().isEmpty() ? null : nodes.get(p.nodeName());
+    return n == null || n.attachment() == null ? null : attached(ref, n.attachment());
+  }
+
+  /** Brings the pod's entry in {@link #bindings} up to date; true if it changed. */
+  private boolean rebind(ObjectRef ref) {
+    PortBinding b = effective(ref);
+    return bindings != (bindings = b == null ? bindings.without(ref) : upsert(bindings, ref, b));
+  }
+
+  /** After a node's attachment changed: every pod of that node rebound (a rare event; a scan of the pods). */
+  private boolean rebindNode(String name) {
+    boolean changed = false;
+    for (Pod p : pods.values()) {
+      if (name.equals(p.nodeName())) {
+        changed |= rebind(p.ref());
+      }
+    }
+    return changed;
+  }
+
+  private static Node.Attachment attachmentOf(Node n) {
+    return n == null ? null : n.attachment();
   }
 
   /** As {@link #upsert} on a plain map: true if it changed. */
@@ -174,17 +221,23 @@ public final class ClusterModel {
     } else if (e instanceof ModelEvent.NamespaceDeleted n) {
       return namespaces != (namespaces = namespaces.without(n.name()));
     } else if (e instanceof ModelEvent.NodeUpserted n) {
-      return nodes != (nodes = upsert(nodes, n.node().name(), n.node()));
+      Node.Attachment before = attachmentOf(nodes.get(n.node().name()));
+      boolean changed = nodes != (nodes = upsert(nodes, n.node().name(), n.node()));
+      return java.util.Objects.equals(before, n.node().attachment()) ? changed : rebindNode(n.node().name()) | changed;
     } else if (e instanceof ModelEvent.NodeDeleted n) {
-      return nodes != (nodes = nodes.without(n.name()));
+      Node.Attachment before = attachmentOf(nodes.get(n.name()));
+      boolean changed = nodes != (nodes = nodes.without(n.name()));
+      return before == null ? changed : rebindNode(n.name()) | changed;
     } else if (e instanceof ModelEvent.PodUpserted p) {
-      return pods != (pods = upsert(pods, p.pod().ref(), p.pod()));
+      return (pods != (pods = upsert(pods, p.pod().ref(), p.pod()))) | rebind(p.pod().ref());
     } else if (e instanceof ModelEvent.PodDeleted p) {
-      return pods != (pods = pods.without(p.ref()));
+      return (pods != (pods = pods.without(p.ref()))) | rebind(p.ref());
     } else if (e instanceof ModelEvent.PortBound b) {
-      return bindings != (bindings = upsert(bindings, b.binding().pod(), b.binding()));
+      learnt = upsert(learnt, b.binding().pod(), b.binding());
+      return rebind(b.binding().pod());
     } else if (e instanceof ModelEvent.PortUnbound u) {
-      return bindings != (bindings = bindings.without(u.pod()));
+      learnt = learnt.without(u.pod());
+      return rebind(u.pod());
     } else if (e instanceof ModelEvent.NetworkPolicyUpserted p) {
       return policies != (policies = upsert(policies, p.policy().ref(), p.policy()));
     } else if (e instanceof ModelEvent.NetworkPolicyDeleted p) {

@@ -187,4 +187,56 @@ class ClusterModelTest {
     assertThat(down.links()).isEmpty();
     assertThat(down.hosts()).isEmpty();
   }
+
+  @Test
+  void podsOfANodeWithAnAttachmentSitBehindItsPortUnlessOvsdbPlacesThem() {
+    ClusterModel m = new ClusterModel(1);
+    Pod a = new Pod(new ObjectRef("shop", "a"), Map.of(), List.of("10.0.0.3"), List.of(), false, List.of("192.168.1.4"),
+        "tor-1", true, false, false);
+    Pod b = new Pod(new ObjectRef("shop", "b"), Map.of(), List.of("10.0.0.4"), List.of(), false, List.of("192.168.1.4"),
+        "tor-1", true, false, false);
+    Node plain = new Node("tor-1", Map.of(), List.of("192.168.1.4"));
+    Node attached = new Node("tor-1", Map.of(), List.of("192.168.1.4"), Set.of(), new Node.Attachment(0x5c01, 7));
+    Snapshot s = m.apply(List.of(new ModelEvent.PodUpserted(a), new ModelEvent.PodUpserted(b),
+        new ModelEvent.NodeUpserted(plain)));
+    assertThat(s.bindings()).isEmpty();
+    s = m.apply(List.of(new ModelEvent.NodeUpserted(attached)));
+    assertThat(s.bindings()).containsEntry(a.ref(), new PortBinding(a.ref(), 0x5c01, 7, null, true))
+        .containsEntry(b.ref(), new PortBinding(b.ref(), 0x5c01, 7, null, true));
+    // OVSDB's binding wins, and the attachment is back when OVSDB forgets it
+    PortBinding own = new PortBinding(a.ref(), 0x1, 3, "0a:58:0a:00:00:03");
+    assertThat(m.apply(List.of(new ModelEvent.PortBound(own))).bindings()).containsEntry(a.ref(), own);
+    assertThat(m.apply(List.of(new ModelEvent.PortUnbound(a.ref()))).bindings())
+        .containsEntry(a.ref(), new PortBinding(a.ref(), 0x5c01, 7, null, true));
+    // a pod that moves to another node leaves the port; a deleted pod too; a node's new port takes its pods along
+    Pod moved = new Pod(b.ref(), Map.of(), List.of("10.0.0.4"), List.of(), false, List.of(), "other", true, false, false);
+    assertThat(m.apply(List.of(new ModelEvent.PodUpserted(moved))).bindings()).doesNotContainKey(b.ref());
+    s = m.apply(List.of(new ModelEvent.NodeUpserted(new Node("tor-1", Map.of(), List.of("192.168.1.4"), Set.of(),
+        new Node.Attachment(0x5c01, 8)))));
+    assertThat(s.bindings()).containsOnlyKeys(a.ref()).containsEntry(a.ref(), new PortBinding(a.ref(), 0x5c01, 8, null, true));
+    long generation = s.generation();
+    assertThat(m.apply(List.of(new ModelEvent.NodeUpserted(new Node("tor-1", Map.of("x", "y"), List.of("192.168.1.4"),
+        Set.of(), new Node.Attachment(0x5c01, 8))))).bindings()).isSameAs(s.bindings());
+    assertThat(m.apply(List.of(new ModelEvent.NodeDeleted("tor-1"))).bindings()).isEmpty();
+    assertThat(m.generation()).isEqualTo(generation + 2);
+  }
+
+  @Test
+  void theFirstLoadInBulkPlacesAttachedPodsAsEventByEventDoes() {
+    List<ModelEvent> events = new java.util.ArrayList<>();
+    events.add(new ModelEvent.NodeUpserted(new Node("tor-1", Map.of(), List.of("192.168.1.4"), Set.of(),
+        new Node.Attachment(0x5c01, 7))));
+    for (int i = 0; i < 2000; i++) {
+      ObjectRef ref = new ObjectRef("shop", "p" + i);
+      events.add(new ModelEvent.PodUpserted(new Pod(ref, Map.of(), List.of("10.1." + (i / 250) + "." + (i % 250)),
+          List.of(), false, List.of(), i % 2 == 0 ? "tor-1" : "other", true, false, false)));
+      if (i % 3 == 0) {
+        events.add(new ModelEvent.PortBound(new PortBinding(ref, 0x1, i + 1, null)));
+      }
+    }
+    Snapshot bulk = new ClusterModel(1).apply(events);
+    ClusterModel one = new ClusterModel(1);
+    events.forEach(e -> one.apply(List.of(e)));
+    assertThat(bulk.bindings()).hasSize(1000 + 667 - 334).isEqualTo(one.snapshot().bindings());
+  }
 }

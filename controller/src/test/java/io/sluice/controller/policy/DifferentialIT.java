@@ -333,8 +333,31 @@ class DifferentialIT {
   record PolicySpec(int namespace, LabelSelector podSelector, Set<PolicyType> types, List<NetworkPolicy.Rule> ingress,
                     List<NetworkPolicy.Rule> egress) { }
 
-  /** A generated case: namespaces with manifests, pods p1..pn (pod i on port i), policies pol1..polk. */
-  record Cluster(List<Namespace> namespaces, List<Pod> pods, List<NetworkPolicy> policies) {
+  /**
+   * A generated case: namespaces with manifests, pods p1..pn (pod i on port i), policies pol1..polk. When
+   * {@code shared}, p1 and p2 both sit behind port 1, the attachment of node n1 (a top-of-rack port): n1's own
+   * address (the second outside address, every "on node" pod's node) sends from port 1 too.
+   */
+  record Cluster(List<Namespace> namespaces, List<Pod> pods, List<NetworkPolicy> policies, boolean shared) {
+    Cluster(List<Namespace> namespaces, List<Pod> pods, List<NetworkPolicy> policies) {
+      this(namespaces, pods, policies, false);
+    }
+
+    /** The port pod i (0-based) sits behind. */
+    int port(int i) {
+      return shared && i == 1 ? 1 : i + 1;
+    }
+
+    /** The port an address sends from: its pod's, the attached node's, or the outside port. */
+    int portOf(String ip) {
+      for (int i = 0; i < pods.size(); i++) {
+        if (pods.get(i).ips().contains(ip)) {
+          return port(i);
+        }
+      }
+      return shared && (ip.equals(EXTERNAL_V4.get(1)) || ip.equals(EXTERNAL_V6.get(1))) ? 1 : EXTERNAL_PORT;
+    }
+
     Snapshot snapshot() {
       Map<String, Namespace> ns = new TreeMap<>();
       namespaces.forEach(n -> ns.put(n.name(), n));
@@ -343,11 +366,15 @@ class DifferentialIT {
       for (int i = 0; i < pods.size(); i++) {
         Pod p = pods.get(i);
         ps.put(p.ref(), p);
-        bs.put(p.ref(), new PortBinding(p.ref(), DPID, i + 1, String.format("0a:58:00:00:00:%02x", i + 1)));
+        boolean attached = shared && i <= 1;
+        bs.put(p.ref(), attached ? new PortBinding(p.ref(), DPID, port(i), null, true)
+            : new PortBinding(p.ref(), DPID, port(i), String.format("0a:58:00:00:00:%02x", i + 1)));
       }
       Map<ObjectRef, NetworkPolicy> nps = new TreeMap<>();
       policies.forEach(p -> nps.put(p.ref(), p));
-      return new Snapshot(1, ns, ps, bs, nps, Map.of(), Map.of());
+      Map<String, io.sluice.model.Node> nodes = !shared ? Map.of() : Map.of("n1", new io.sluice.model.Node("n1", Map.of(),
+          List.of(EXTERNAL_V4.get(1), EXTERNAL_V6.get(1)), Set.of(), new io.sluice.model.Node.Attachment(DPID, 1)));
+      return new Snapshot(1, ns, ps, bs, nps, Map.of(), Map.of(), Map.of(), nodes);
     }
 
     String name(String ip) {
@@ -383,8 +410,8 @@ class DifferentialIT {
           for (String ip : pods.get(i).ips()) {
             if (ip.contains(":") == v6) {
               String numbers = pods.get(i).ports().stream().map(c -> Integer.toString(c.port())).collect(Collectors.joining(","));
-              sources.add(new String[] {ip, Integer.toString(i + 1), numbers});
-              destinations.add(new String[] {ip, Integer.toString(i + 1), numbers});
+              sources.add(new String[] {ip, Integer.toString(port(i)), numbers});
+              destinations.add(new String[] {ip, Integer.toString(port(i)), numbers});
             }
           }
         }
@@ -393,7 +420,7 @@ class DifferentialIT {
         }
         List<String[]> pods = List.copyOf(sources);
         for (String ext : v6 ? EXTERNAL_V6 : EXTERNAL_V4) {
-          sources.add(new String[] {ext, Integer.toString(EXTERNAL_PORT), ""});
+          sources.add(new String[] {ext, Integer.toString(portOf(ext)), ""});
           destinations.add(new String[] {ext, "", ""});
         }
         for (String[] s : sources) {
@@ -431,7 +458,7 @@ class DifferentialIT {
       }
       for (int i = 0; i < pods.size(); i++) {
         Pod p = pods.get(i);
-        sb.append("pod ").append(p.ref()).append(" port ").append(i + 1).append(' ').append(new TreeMap<>(p.labels()))
+        sb.append("pod ").append(p.ref()).append(" port ").append(port(i)).append(' ').append(new TreeMap<>(p.labels()))
             .append(' ').append(p.ips()).append(" ports ")
             .append(p.ports().stream().map(c -> c.name() + "=" + c.protocol() + "/" + c.port()).toList())
             .append(p.hostIps().isEmpty() ? "" : " node " + p.hostIps()).append('\n');
@@ -496,7 +523,16 @@ class DifferentialIT {
 
   @Provide
   Arbitrary<Cluster> clusters() {
-    return clusterArbitrary();
+    return mayShareArbitrary();
+  }
+
+  /**
+   * Random clusters whose pods sit on ports of their own, or (one in three) two of them behind one port with their
+   * node's own address ({@link Cluster#shared}).
+   */
+  static Arbitrary<Cluster> mayShareArbitrary() {
+    return Combinators.combine(clusterArbitrary(), Arbitraries.frequency(Tuple.of(2, false), Tuple.of(1, true)))
+        .as((c, shared) -> new Cluster(c.namespaces(), c.pods(), c.policies(), shared));
   }
 
   /** Random clusters: namespaces, pods and policies (shared with {@link ServiceDifferentialIT}). */

@@ -71,6 +71,7 @@ class StatelessDifferentialIT {
   private static final Map<String, Long> overBudget = new TreeMap<>();
   private static Path flowFile;
   private static final AtomicLong cases = new AtomicLong();
+  private static final AtomicLong sharedCases = new AtomicLong();
   private static final AtomicLong traces = new AtomicLong();
   private static final AtomicLong passed = new AtomicLong();
 
@@ -106,8 +107,9 @@ class StatelessDifferentialIT {
 
   @AfterContainer
   static void cleanUp() throws IOException {
-    System.out.printf("StatelessDifferentialIT: %d cases, %d traces (%d passed); most flows in one table %s; cases over "
-        + "a table's size %s%n", cases.get(), traces.get(), passed.get(), mostFlows, overBudget);
+    System.out.printf("StatelessDifferentialIT: %d cases (%d with two pods and their node behind one port), %d traces "
+        + "(%d passed); most flows in one table %s; cases over a table's size %s%n", cases.get(), sharedCases.get(),
+        traces.get(), passed.get(), mostFlows, overBudget);
     if (flowFile != null) {
       Files.deleteIfExists(flowFile);
     }
@@ -128,7 +130,7 @@ class StatelessDifferentialIT {
 
   @Provide
   Arbitrary<Cluster> clusters() {
-    return DifferentialIT.clusterArbitrary();
+    return DifferentialIT.mayShareArbitrary();
   }
 
   /** One packet to trace: where it enters, the OpenFlow flow text, and the verdict the semantics give it. */
@@ -136,6 +138,9 @@ class StatelessDifferentialIT {
 
   private static void check(String profileName, Cluster cluster) throws IOException {
     cases.incrementAndGet();
+    if (cluster.shared()) {
+      sharedCases.incrementAndGet();
+    }
     PipelineProfile profile = profiles.get(profileName);
     String bridge = bridges.get(profileName);
     Snapshot snap = cluster.snapshot();
@@ -220,21 +225,22 @@ class StatelessDifferentialIT {
     }
   }
 
-  /** Another pod's port than {@code port} (a pod's), or 0 when the source is outside or alone. */
+  /** Another pod's port than {@code port} (a pod's), or 0 when the source is outside or alone on its port. */
   private static int spoofingPort(Cluster cluster, int port) {
-    int pods = cluster.pods().size();
-    return port == DifferentialIT.EXTERNAL_PORT || pods < 2 ? 0 : port % pods + 1;
-  }
-
-  /** The port an address sends from: its pod's, or the outside port. */
-  private static int portOf(Cluster cluster, String ip) {
-    List<Pod> pods = cluster.pods();
-    for (int i = 0; i < pods.size(); i++) {
-      if (pods.get(i).ips().contains(ip)) {
-        return i + 1;
+    if (port == DifferentialIT.EXTERNAL_PORT) {
+      return 0;
+    }
+    for (int i = 0; i < cluster.pods().size(); i++) {
+      if (cluster.port(i) != port) {
+        return cluster.port(i);
       }
     }
-    return DifferentialIT.EXTERNAL_PORT;
+    return 0;
+  }
+
+  /** The port an address sends from: its pod's, its attached node's, or the outside port. */
+  private static int portOf(Cluster cluster, String ip) {
+    return cluster.portOf(ip);
   }
 
   private static String flow(int inPort, boolean v6, Protocol protocol, String src, String dst, int srcPort, int dstPort,

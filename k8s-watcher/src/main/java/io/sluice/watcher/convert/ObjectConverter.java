@@ -663,7 +663,35 @@ public final class ObjectConverter {
       }
     }
     java.util.Set<Long> dpids = datapathIds(node.getMetadata(), errs);
-    return done(key, errs, () -> new Node(key.ref().name(), labels(node.getMetadata()), internal, dpids));
+    Node.Attachment attachment = attachment(node.getMetadata(), errs);
+    return done(key, errs, () -> new Node(key.ref().name(), labels(node.getMetadata()), internal, dpids, attachment));
+  }
+
+  /**
+   * The switch port a Node sits behind ({@value Node#ATTACHMENT_ANNOTATION}): {@code "<datapath id>/<port>"}, the
+   * datapath id as in {@value Node#DATAPATH_IDS_ANNOTATION}, the port a decimal OpenFlow port number. A malformed
+   * value refuses the Node, naming the annotation.
+   */
+  private static Node.Attachment attachment(ObjectMeta meta, List<FieldError> errs) {
+    String text = meta == null || meta.getAnnotations() == null ? null
+        : meta.getAnnotations().get(Node.ATTACHMENT_ANNOTATION);
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    String field = "metadata.annotations[" + Node.ATTACHMENT_ANNOTATION + "]";
+    int slash = text.lastIndexOf('/');
+    List<FieldError> own = new ArrayList<>();
+    java.util.Set<Long> dpid = slash <= 0 ? java.util.Set.of() : parseDatapathIds(text.substring(0, slash), field, own);
+    try {
+      if (slash <= 0 || !own.isEmpty() || dpid.size() != 1) {
+        throw new IllegalArgumentException();
+      }
+      return new Node.Attachment(dpid.iterator().next(), Long.parseLong(text.substring(slash + 1).trim()));
+    } catch (IllegalArgumentException e) {
+      errs.add(FieldError.invalid(field, text, "must be <datapath id>/<port>: one datapath id, hex with 0x (e.g. "
+          + "0x00005c0000000001) or decimal, and an OpenFlow port number 1-65279 (e.g. 0x00005c0000000001/7)"));
+      return null;
+    }
   }
 
   /**
@@ -674,11 +702,14 @@ public final class ObjectConverter {
   private static java.util.Set<Long> datapathIds(ObjectMeta meta, List<FieldError> errs) {
     String text = meta == null || meta.getAnnotations() == null ? null
         : meta.getAnnotations().get(Node.DATAPATH_IDS_ANNOTATION);
-    java.util.Set<Long> out = new java.util.TreeSet<>();
     if (text == null || text.isBlank()) {
-      return out;
+      return new java.util.TreeSet<>();
     }
-    String field = "metadata.annotations[" + Node.DATAPATH_IDS_ANNOTATION + "]";
+    return parseDatapathIds(text, "metadata.annotations[" + Node.DATAPATH_IDS_ANNOTATION + "]", errs);
+  }
+
+  private static java.util.Set<Long> parseDatapathIds(String text, String field, List<FieldError> errs) {
+    java.util.Set<Long> out = new java.util.TreeSet<>();
     for (String part : text.split(",")) {
       String t = part.trim().replace("\"", "");
       try {

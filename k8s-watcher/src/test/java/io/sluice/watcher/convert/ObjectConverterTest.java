@@ -683,6 +683,33 @@ class ObjectConverterTest {
   }
 
   @Test
+  void nodeNamesThePortItSitsBehindInAnAnnotation() {
+    Converted c = convert(io.fabric8.kubernetes.api.model.Node.class, """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, annotations: {sluice.io/attachment: '0x5c00000000000001/7'}}
+        status: {addresses: [{type: InternalIP, address: 192.168.1.4}]}
+        """);
+    assertThat(((Node) c.value()).attachment()).isEqualTo(new Node.Attachment(0x5c00000000000001L, 7));
+    assertThat(((Node) convert(io.fabric8.kubernetes.api.model.Node.class, """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, annotations: {sluice.io/attachment: '00005c00000000ab/12'}}
+        """).value()).attachment()).isEqualTo(new Node.Attachment(0x5c00000000abL, 12));
+    for (String bad : List.of("0x5c01", "0x5c01/", "/7", "0x5c01/0", "0x5c01/65280", "1,2/7", "br-int/7", "0x5c01/eth0")) {
+      Converted refused = convert(io.fabric8.kubernetes.api.model.Node.class, """
+          apiVersion: v1
+          kind: Node
+          metadata: {name: node-1, annotations: {sluice.io/attachment: '%s'}}
+          """.formatted(bad));
+      assertThat(refused.errors()).as(bad).map(FieldError::toString).containsExactly(
+          "metadata.annotations[sluice.io/attachment]: Invalid value: \"" + bad + "\": must be <datapath id>/<port>: "
+              + "one datapath id, hex with 0x (e.g. 0x00005c0000000001) or decimal, and an OpenFlow port number "
+              + "1-65279 (e.g. 0x00005c0000000001/7)");
+    }
+  }
+
+  @Test
   void nodeInternalIpsMustBeIpsAndNodesHaveNoNamespace() {
     Converted c = convert(io.fabric8.kubernetes.api.model.Node.class, """
         apiVersion: v1

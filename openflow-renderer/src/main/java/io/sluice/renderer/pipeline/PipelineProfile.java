@@ -106,7 +106,7 @@ public final class PipelineProfile {
         new Table(CT_STATE, "ConntrackState", EnumSet.of(Field.CT_STATE, Field.CT_MARK, Field.IN_PORT, Field.ETH_TYPE),
             EGRESS_RULE),
         new Table(EGRESS_RULE, "EgressRule", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE, Field.IP_PROTO,
-            Field.IPV4_DST, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID), INGRESS_RULE),
+            Field.IPV4_SRC, Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID), INGRESS_RULE),
         new Table(INGRESS_RULE, "IngressRule", EnumSet.of(Field.ETH_TYPE, Field.IP_PROTO, Field.IPV4_SRC,
             Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST, Field.CONJ_ID),
             CT_COMMIT),

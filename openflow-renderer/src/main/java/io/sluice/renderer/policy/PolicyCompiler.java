@@ -75,6 +75,11 @@ public final class PolicyCompiler {
   private final Map<FlowSlot, FlowBody> flows = new LinkedHashMap<>();
   private final Set<ObjectRef> ingressIsolated = new LinkedHashSet<>();
   private final Set<ObjectRef> egressIsolated = new LinkedHashSet<>();
+  /**
+   * Ports that carry more than one local pod, or a node's attachment (its other pods and its own addresses): what a
+   * pod sends there is told apart by its source address as well as the port.
+   */
+  private final Set<Long> sharedPorts = new java.util.HashSet<>();
   private boolean legacyIsolation;
 
   private final Inputs inputs;
@@ -95,6 +100,15 @@ public final class PolicyCompiler {
         localPods.put(b.pod(), p);
       } else {
         inputs.note(i -> i.snapshot().pods().get(ref), p);
+      }
+    }
+    Map<Long, Integer> perPort = new HashMap<>();
+    for (PortBinding b : local.values()) {
+      perPort.merge(b.ofport(), 1, Integer::sum);
+    }
+    for (PortBinding b : local.values()) {
+      if (b.attached() || perPort.get(b.ofport()) > 1) {
+        sharedPorts.add(b.ofport());
       }
     }
     for (Pod p : localPods.values()) {
@@ -193,8 +207,9 @@ public final class PolicyCompiler {
     Cookie exemption = Cookie.of(Cookie.Category.EXEMPTION, round, 0);
     // an isolated pod's default drop: the new connection goes nowhere but, metered, to the audit log
     for (ObjectRef ref : egressIsolated) {
-      put(PipelineProfile.EGRESS_RULE, ISOLATION_PRIORITY, Match.builder().exact(Field.IN_PORT, local.get(ref).ofport()).build(),
-          PipelineProfile.AUDITED_DROP, isolation);
+      for (Match m : sentBy(ref)) {
+        put(PipelineProfile.EGRESS_RULE, ISOLATION_PRIORITY, m, PipelineProfile.AUDITED_DROP, isolation);
+      }
     }
     for (ObjectRef ref : ingressIsolated) {
       for (String ip : localPods.get(ref).ips()) {
@@ -207,7 +222,9 @@ public final class PolicyCompiler {
         for (String ip : localPods.get(ref).ips()) {
           Match.Builder m = family(index.cidr(ip).v6()).exact(Field.IN_PORT, local.get(ref).ofport());
           addAddress(m, index.cidr(ip), false);
-          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), exemption);
+          for (Match n : narrowed(ref, m.build())) {
+            put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, n, List.of(new Action.GotoTable(PipelineProfile.CT_COMMIT)), exemption);
+          }
         }
       }
     }
@@ -221,7 +238,9 @@ public final class PolicyCompiler {
         if (egressIsolated.contains(ref)) {
           Match.Builder m = family(node.v6()).exact(Field.IN_PORT, local.get(ref).ofport());
           addAddress(m, node, false);
-          put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, m.build(), List.of(commit), exemption);
+          for (Match n : narrowed(ref, m.build())) {
+            put(PipelineProfile.EGRESS_RULE, SELF_PRIORITY, n, List.of(commit), exemption);
+          }
         }
         if (ingressIsolated.contains(ref)) {
           for (String ip : p.ips()) {
@@ -251,6 +270,37 @@ public final class PolicyCompiler {
   }
 
   enum Direction { INGRESS, EGRESS }
+
+  /**
+   * What a local pod sends: its port, or, on a shared port ({@link #sharedPorts}), its port and each of its own
+   * source addresses.
+   */
+  private List<Match> sentBy(ObjectRef ref) {
+    long port = local.get(ref).ofport();
+    if (!sharedPorts.contains(port)) {
+      return List.of(Match.builder().exact(Field.IN_PORT, port).build());
+    }
+    List<Match> out = new ArrayList<>();
+    for (String ip : localPods.get(ref).ips()) {
+      Cidr c = index.cidr(ip);
+      Match.Builder m = family(c.v6()).exact(Field.IN_PORT, port);
+      addAddress(m, c, true);
+      out.add(m.build());
+    }
+    return out;
+  }
+
+  /** A match from a local pod's port, narrowed to what the pod itself sends ({@link #sentBy}). */
+  private List<Match> narrowed(ObjectRef ref, Match m) {
+    List<Match> out = new ArrayList<>();
+    for (Match s : sentBy(ref)) {
+      Match n = io.sluice.renderer.flow.Matches.intersect(s, m);
+      if (n != null) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
 
   private static final java.util.regex.Pattern MAC = java.util.regex.Pattern.compile("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}");
 
@@ -283,6 +333,11 @@ public final class PolicyCompiler {
     }
     for (PortBinding b : index.bindingsOn(dpid)) {
       Pod p = snap.pods().get(b.pod());
+      if (b.attached()) {
+        // a node's attachment: the node's own addresses and its pods share the port, which the Node names: open
+        open.add(b.ofport());
+        continue;
+      }
       if (p == null) {
         // a pod the model does not know: its port stays closed by the catch-all below, and unicast to its MAC is
         // dropped, unless an admitted pod has that MAC
@@ -442,7 +497,7 @@ public final class PolicyCompiler {
     List<Match> out = new ArrayList<>();
     for (Pod p : targets) {
       if (dir == Direction.EGRESS) {
-        out.add(Match.builder().exact(Field.IN_PORT, local.get(p.ref()).ofport()).build());
+        out.addAll(sentBy(p.ref()));
       } else {
         for (String ip : p.ips()) {
           Cidr c = index.cidr(ip);

@@ -51,6 +51,8 @@ import java.util.TreeMap;
 public final class StatelessPolicy {
   public static final int NEIGHBOUR = 1000;
   public static final int LOCAL_ALLOW = 500;
+  /** To a local pod address from an attached node's own address: the destination's side alone. */
+  public static final int NODE_TO_LOCAL = 450;
   public static final int LOCAL_SOURCE_DROP = 400;
   public static final int LOCAL_FROM_OUTSIDE = 300;
   public static final int LOCAL_DROP = 250;
@@ -86,9 +88,12 @@ public final class StatelessPolicy {
   private final Cookie open;
   private final Cookie isolation;
   private final List<Address> addresses = new ArrayList<>();
-  private final Set<Long> egressIsolated = new LinkedHashSet<>();
+  /** Egress is keyed by what a pod sends: its port, or its port and source address on a shared port. */
+  private final Set<Match> egressIsolated = new LinkedHashSet<>();
+  /** The own addresses of the nodes attached to this switch, as sources on their ports. */
+  private final List<Address> nodeSources = new ArrayList<>();
   private final Set<Match> ingressIsolated = new LinkedHashSet<>();
-  private final Map<Long, List<Term>> egressTerms = new TreeMap<>();
+  private final Map<Match, List<Term>> egressTerms = new LinkedHashMap<>();
   private final Map<Match, List<Term>> ingressTerms = new LinkedHashMap<>();
   private final List<Term> egressExemptions = new ArrayList<>();
   private final List<Term> ingressExemptions = new ArrayList<>();
@@ -129,6 +134,41 @@ public final class StatelessPolicy {
         addresses.add(new Address(b.ofport(), c.v6(), src, PolicyCompiler.hostMatch(c, false)));
       }
     }
+    for (io.sluice.model.Node n : index.snapshot().nodes().values()) {
+      if (n.attachment() != null && n.attachment().dpid() == dpid) {
+        for (String ip : n.internalIPs()) {
+          Cidr c = index.cidr(ip);
+          Match src = Matches.intersect(Match.builder().exact(Field.IN_PORT, n.attachment().port()).build(),
+              PolicyCompiler.hostMatch(c, true));
+          nodeSources.add(new Address(n.attachment().port(), c.v6(), src, PolicyCompiler.hostMatch(c, false)));
+        }
+      }
+    }
+  }
+
+  /** The egress key of a flow from a pod: its input port, and its source address where it has one. */
+  private static Match egressKey(Match m) {
+    Match.Builder b = Match.builder().put(m.get(Field.IN_PORT));
+    for (Field f : List.of(Field.IPV4_SRC, Field.IPV6_SRC)) {
+      if (m.has(f)) {
+        b.put(m.get(Field.ETH_TYPE)).put(m.get(f));
+      }
+    }
+    return b.build();
+  }
+
+  private static Match portKey(Address a) {
+    return Match.builder().exact(Field.IN_PORT, a.port()).build();
+  }
+
+  private boolean egressIsolated(Address a) {
+    return egressIsolated.contains(portKey(a)) || egressIsolated.contains(egressKey(a.source()));
+  }
+
+  private List<Term> egressTerms(Address a) {
+    List<Term> out = new ArrayList<>(egressTerms.getOrDefault(portKey(a), List.of()));
+    out.addAll(egressTerms.getOrDefault(egressKey(a.source()), List.of()));
+    return out;
   }
 
   // ------------------------------------------------------------------ reading the stateful compile
@@ -145,7 +185,7 @@ public final class StatelessPolicy {
       }
       if (f.priority() == PolicyCompiler.ISOLATION_PRIORITY) {
         if (egress) {
-          egressIsolated.add(f.match().get(Field.IN_PORT).longValue());
+          egressIsolated.add(egressKey(f.match()));
         } else {
           ingressIsolated.add(f.match());
         }
@@ -194,7 +234,7 @@ public final class StatelessPolicy {
 
   private void addTerm(boolean egress, Term t) {
     if (egress) {
-      egressTerms.computeIfAbsent(t.match().get(Field.IN_PORT).longValue(), k -> new ArrayList<>()).add(t);
+      egressTerms.computeIfAbsent(egressKey(t.match()), k -> new ArrayList<>()).add(t);
     } else {
       ingressTerms.computeIfAbsent(destinationOf(t.match()), k -> new ArrayList<>()).add(t);
     }
@@ -214,10 +254,10 @@ public final class StatelessPolicy {
 
   /** What the source pod's side lets it send as a connection's first packet. */
   private List<Term> sendsFirst(Address a) {
-    if (!egressIsolated.contains(a.port())) {
+    if (!egressIsolated(a)) {
       return List.of(new Term(a.source(), open));
     }
-    return restrict(egressTerms.getOrDefault(a.port(), List.of()), a.source());
+    return restrict(egressTerms(a), a.source());
   }
 
   /** What the source pod's side lets it send as a reply: its ingress rules reversed. */
@@ -237,8 +277,8 @@ public final class StatelessPolicy {
 
   /** What the destination pod's side lets it receive as a reply: its egress rules (towards this address) reversed. */
   private List<Term> receivesReply(Address a) {
-    List<Term> base = egressIsolated.contains(a.port())
-        ? reversed(egressTerms.getOrDefault(a.port(), List.of())) : List.of(new Term(Match.ALL, open));
+    List<Term> base = egressIsolated(a)
+        ? reversed(egressTerms(a)) : List.of(new Term(Match.ALL, open));
     return restrict(shaped(base, a.v6()), a.destination());
   }
 
@@ -341,7 +381,7 @@ public final class StatelessPolicy {
         if (s.v6() != d.v6()) {
           continue;
         }
-        boolean sOpen = !egressIsolated.contains(s.port());
+        boolean sOpen = !egressIsolated(s);
         products(sendsFirst(s), first, d);
         if (!(sOpen && dOpen)) {
           products(sendsReply(s), receivesReply(d), d);
@@ -350,6 +390,13 @@ public final class StatelessPolicy {
       for (long port : ports) { // (of either family: a port sends only its pods' addresses)
         put(LOCAL_SOURCE_DROP, Matches.intersect(Match.builder().exact(Field.IN_PORT, port).build(), d.destination()),
             false, -1, isolation);
+      }
+      // from an attached node's own address (on a port of local pods): judged as from outside, above their port's drop
+      for (Address n : nodeSources) {
+        if (n.v6() == d.v6()) {
+          restrict(first, n.source()).forEach(t -> put(NODE_TO_LOCAL, t.match(), true, d.port(), t.cookie()));
+          restrict(reply, n.source()).forEach(t -> put(NODE_TO_LOCAL, t.match(), true, d.port(), t.cookie()));
+        }
       }
       first.forEach(t -> put(LOCAL_FROM_OUTSIDE, t.match(), true, d.port(), t.cookie()));
       reply.forEach(t -> put(LOCAL_FROM_OUTSIDE, t.match(), true, d.port(), t.cookie()));
@@ -368,11 +415,21 @@ public final class StatelessPolicy {
       Address local = localOf(t.match(), localDestinations);
       if (local != null) {
         put(LOCAL_FROM_OUTSIDE, t.match(), true, local.port(), t.cookie());
+        for (Address n : nodeSources) {
+          Match m = Matches.intersect(t.match(), n.source());
+          if (m != null) {
+            put(NODE_TO_LOCAL, m, true, local.port(), t.cookie());
+          }
+        }
       }
+    }
+    // an attached node's own traffic to anywhere else is not governed here (its pods' is): above its port's drop
+    for (Address n : nodeSources) {
+      put(SOURCE_ALLOW, n.source(), true, -1, open);
     }
     for (Address s : addresses) {
       sendsFirst(s).forEach(t -> put(SOURCE_ALLOW, t.match(), true, -1, t.cookie()));
-      if (egressIsolated.contains(s.port())) {
+      if (egressIsolated(s)) {
         sendsReply(s).forEach(t -> put(SOURCE_ALLOW, t.match(), true, -1, t.cookie()));
       }
     }
