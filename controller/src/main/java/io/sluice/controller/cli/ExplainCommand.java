@@ -143,6 +143,7 @@ final class ExplainCommand implements Callable<Integer> {
         throw new IllegalArgumentException(flag + " " + e.endpoint() + ": " + e.reason(), e);
       }
       out.println(verdict);
+      samePort(snapshot, source, destination).ifPresent(out::println);
       out.flush();
       return verdict.allowed() ? ALLOWED : DENIED;
     } catch (IllegalArgumentException e) {
@@ -150,6 +151,39 @@ final class ExplainCommand implements Callable<Integer> {
       err.flush();
       return USAGE;
     }
+  }
+
+  /**
+   * A note when both ends are pods behind one switch port (their node's attachment): their traffic never leaves the
+   * node, so no switch sees it, whatever the verdict.
+   */
+  static java.util.Optional<String> samePort(Snapshot snapshot, Endpoint source, Endpoint destination) {
+    io.sluice.model.ObjectRef a = podOf(snapshot, source);
+    io.sluice.model.ObjectRef b = podOf(snapshot, destination);
+    io.sluice.model.PortBinding pa = a == null ? null : snapshot.bindings().get(a);
+    io.sluice.model.PortBinding pb = b == null ? null : snapshot.bindings().get(b);
+    if (pa == null || pb == null || a.equals(b) || pa.dpid() != pb.dpid() || pa.ofport() != pb.ofport()
+        || !(pa.attached() || pb.attached())) {
+      return java.util.Optional.empty();
+    }
+    var pod = snapshot.pods().get(a);
+    String node = pod == null || pod.nodeName().isEmpty() ? "their node" : "node " + pod.nodeName();
+    return java.util.Optional.of(String.format("note: %s and %s sit behind one switch port (%s, attached at "
+        + "0x%016x/%d): their traffic stays inside the node and never reaches the switch, which enforces none of this; "
+        + "only a policy engine on the node can", a, b, node, pa.dpid(), pa.ofport()));
+  }
+
+  private static io.sluice.model.ObjectRef podOf(Snapshot snapshot, Endpoint e) {
+    if (e instanceof Endpoint.PodRef p) {
+      return p.ref();
+    }
+    String ip = ((Endpoint.Address) e).ip();
+    for (var pod : snapshot.pods().values()) {
+      if (pod.ips().contains(ip) && !pod.hostNetwork()) {
+        return pod.ref();
+      }
+    }
+    return null;
   }
 
   /** --to NS/SERVICE:PORT */

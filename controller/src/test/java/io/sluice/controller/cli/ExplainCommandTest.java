@@ -279,4 +279,32 @@ class ExplainCommandTest {
     assertThat(err).contains("Service backend/db has no port http");
     assertThat(explain("--from", "frontend/web-1", "--to", "backend/db:sql", "--port", "1")).isEqualTo(2);
   }
+
+  @Test
+  void twoPodsBehindTheirNodesSwitchPortAreNotJudgedByTheSwitchAndExplainSaysSo() throws IOException {
+    Files.writeString(dir.resolve("30-node.yaml"), """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: rack-7, annotations: {sluice.io/attachment: '0x5c01/7'}}
+        status: {addresses: [{type: InternalIP, address: 192.168.7.1}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: api-1, namespace: backend, labels: {app: api}}
+        spec: {nodeName: rack-7, containers: [{name: c, image: x}]}
+        status: {podIP: 10.0.2.8}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: db-2, namespace: backend, labels: {app: db}}
+        spec: {nodeName: rack-7, containers: [{name: c, image: x}]}
+        status: {podIP: 10.0.2.9}
+        """);
+    assertThat(explain("--from", "backend/api-1", "--to", "10.0.2.9", "--port", "5432")).isEqualTo(1);
+    assertThat(out).contains("note: backend/api-1 and backend/db-2 sit behind one switch port (node rack-7, attached at "
+        + "0x0000000000005c01/7): their traffic stays inside the node and never reaches the switch");
+    // pods on ports of their own, or one of them elsewhere: no note
+    assertThat(explain("--from", "backend/api-1", "--to", "frontend/web-1", "--port", "80")).isZero();
+    assertThat(out).doesNotContain("note:");
+  }
 }
