@@ -230,7 +230,6 @@ final class TraceCommand implements Callable<Integer> {
               .map(Hop::bridge).toList()) + " over veth links" : ""));
     }
     boolean foreign = false;
-    Map<Integer, Table> tables = PipelineProfile.ovs().tables();
     List<Long> outputs = new ArrayList<>();
     for (Hop h : hops) {
       if (!quiet) {
@@ -241,12 +240,12 @@ final class TraceCommand implements Callable<Integer> {
           out.println("  -- " + p.resumed());
         }
         for (OfprotoTrace.Step s : p.steps()) {
-          Meaning m = meaning(s, ctx, rules);
+          JsonNode party = partyOn(ctx, s.bridge(), null);
+          Meaning m = meaning(s, ctx, rules, party.path("stateless").asBoolean());
           foreign |= m.foreign();
           if (!quiet) {
-            Table t = tables.get(s.table());
             out.printf(Locale.ROOT, "  %s table %2d %-17s %s%s%n", s.bridge(), s.table(),
-                t == null ? "?" : t.name(), m.text(),
+                tableName(party, s.table()), m.text(),
                 s.matched() ? "  [priority " + s.priority() + ", cookie " + new Cookie(s.cookie()) + "]" : "");
             if (!s.actions().isEmpty()) {
               out.println("        " + abbreviate(String.join(" ", s.actions()), 160));
@@ -378,7 +377,6 @@ final class TraceCommand implements Callable<Integer> {
           + " or more (exactly " + k + ": the probes' alone; more: other traffic too)");
     }
     boolean foreign = false;
-    Map<Integer, Table> tables = PipelineProfile.ovs().tables();
     String endText = null;
     for (JsonNode sw : res.path("switches")) {
       if (!quiet) {
@@ -387,15 +385,16 @@ final class TraceCommand implements Callable<Integer> {
       if (sw.path("steps").isEmpty() && !quiet) {
         out.println("  no flow grew by " + k + " or more: the probes matched nothing here");
       }
+      JsonNode party = partyOn(res, null, sw.path("datapathId").asText());
+      boolean stateless = party.path("stateless").asBoolean();
       for (JsonNode st : sw.path("steps")) {
         OfprotoTrace.Step s = step(st);
-        Meaning m = meaning(s, res, res.path("rules"));
+        Meaning m = meaning(s, res, res.path("rules"), stateless);
         foreign |= m.foreign();
         if (!quiet) {
-          Table t = tables.get(s.table());
           long grew = st.path("grew").asLong();
           out.printf(Locale.ROOT, "  table %2d %-17s %s  [priority %d, cookie %s, +%d%s]%n", s.table(),
-              t == null ? "?" : t.name(), m.text(), s.priority(), new Cookie(s.cookie()), grew,
+              tableName(party, s.table()), m.text(), s.priority(), new Cookie(s.cookie()), grew,
               st.path("ambiguous").asBoolean() ? ": AMBIGUOUS, no flow of this table grew by exactly " + k
                   : grew > k ? ": other traffic too" : "");
         }
@@ -403,8 +402,8 @@ final class TraceCommand implements Callable<Integer> {
       JsonNode end = sw.path("end");
       if (!end.isMissingNode() && endText == null) {
         OfprotoTrace.Step s = step(end);
-        Table t = tables.get(s.table());
-        endText = meaning(s, res, res.path("rules")).text() + " (table " + s.table() + " " + (t == null ? "?" : t.name())
+        endText = meaning(s, res, res.path("rules"), stateless).text() + " (table " + s.table() + " "
+            + tableName(party, s.table())
             + ", cookie " + new Cookie(s.cookie()) + ")";
       }
       if (!quiet) {
@@ -449,7 +448,37 @@ final class TraceCommand implements Callable<Integer> {
   /** What one table step means, and whether its flow is not Sluice's. */
   record Meaning(String text, boolean foreign) { }
 
+  /**
+   * The context's end (from or to) on a bridge (by name) or switch (by datapath id): its switch's profile, tables and
+   * whether it carries the stateless pipeline; a missing node when neither end is there (a transit switch).
+   */
+  static JsonNode partyOn(JsonNode ctx, String bridge, String datapathId) {
+    for (String end : List.of("from", "to")) {
+      JsonNode p = ctx.path(end);
+      if ((bridge != null && bridge.equals(p.path("bridge").asText(null)))
+          || (datapathId != null && datapathId.equals(p.path("datapathId").asText(null)))) {
+        return p;
+      }
+    }
+    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  /** A table's name in the profile of the switch the context says (Open vSwitch's pipeline when it says none). */
+  static String tableName(JsonNode party, int table) {
+    JsonNode names = party.path("tables");
+    if (names.isObject()) {
+      return names.path(Integer.toString(table)).asText("?");
+    }
+    Table t = PipelineProfile.ovs().tables().get(table);
+    return t == null ? "?" : t.name();
+  }
+
   static Meaning meaning(OfprotoTrace.Step s, JsonNode ctx, JsonNode rules) {
+    return meaning(s, ctx, rules, false);
+  }
+
+  /** What a step means; {@code stateless}: the switch carries the stateless pipeline (the bands of StatelessPolicy). */
+  static Meaning meaning(OfprotoTrace.Step s, JsonNode ctx, JsonNode rules, boolean stateless) {
     if (!s.matched()) {
       return new Meaning("no flow matched (no table-miss flow)", false);
     }
@@ -459,6 +488,9 @@ final class TraceCommand implements Callable<Integer> {
     }
     String src = name(ctx.path("from"));
     String dst = name(ctx.path("to"));
+    if (stateless && c.category() != Cookie.Category.POLICY) {
+      return new Meaning(statelessMeaning(s, c, ctx, src, dst), false);
+    }
     boolean egressTable = s.table() == PipelineProfile.EGRESS_RULE;
     boolean drops = s.actions().isEmpty() || s.actions().stream().allMatch(a -> a.equals("drop"))
         || s.actions().stream().anyMatch(a -> a.startsWith("CONTROLLER") || a.startsWith("controller("));
@@ -493,6 +525,59 @@ final class TraceCommand implements Callable<Integer> {
       case BASE -> base(s, drops, src, dst);
       default -> "category " + c.category();
     }, false);
+  }
+
+  /** A stateless switch's flow, by its band (docs/pipeline.md, "Stateless NetworkPolicy"). */
+  private static String statelessMeaning(OfprotoTrace.Step s, Cookie c, JsonNode ctx, String src, String dst) {
+    boolean drops = s.actions().isEmpty() || s.actions().stream().allMatch(a -> a.equals("drop"));
+    if (c.category() == Cookie.Category.EXEMPTION) {
+      return "not governed: a pod with itself or its own node";
+    }
+    if (c.category() == Cookie.Category.ISOLATION) {
+      return switch (s.priority()) {
+        case io.sluice.renderer.policy.StatelessPolicy.LOCAL_SOURCE_DROP ->
+            "dropped: from a pod's port to " + dst + ", and no allow of both sides (" + src + "'s egress, " + dst
+                + "'s ingress) matched, first packet or reply";
+        case io.sluice.renderer.policy.StatelessPolicy.LOCAL_DROP -> "dropped: ingress isolation of " + dst
+            + isolatedBy(ctx, "ingress") + ", no rule allowed it (nor is it a reply its egress admits)";
+        case io.sluice.renderer.policy.StatelessPolicy.SOURCE_DROP -> "dropped: egress isolation of " + src
+            + isolatedBy(ctx, "egress") + ", no rule allowed it, or a source address not the pod's";
+        default -> "dropped (stateless policy)";
+      };
+    }
+    if (c.objectId() == io.sluice.renderer.StatelessRenderer.BASE_OBJECT + 1) {
+      return switch (s.priority()) {
+        case io.sluice.renderer.policy.StatelessPolicy.LOCAL_ALLOW ->
+            "allowed: between two pods of this switch, neither side denies it (a first packet, or reply-shaped)";
+        case io.sluice.renderer.policy.StatelessPolicy.NODE_TO_LOCAL ->
+            "allowed: from an attached node's own address, to " + dst + ", whose side admits it";
+        case io.sluice.renderer.policy.StatelessPolicy.LOCAL_FROM_OUTSIDE -> "allowed: to " + dst
+            + ", whose side admits it (not isolated, or reply-shaped)";
+        case io.sluice.renderer.policy.StatelessPolicy.SOURCE_ALLOW -> "allowed: from " + src
+            + ", whose side lets it out (not isolated, or reply-shaped)";
+        default -> "allowed (stateless policy)";
+      };
+    }
+    if (drops) {
+      return s.priority() == 0 ? "table-miss: dropped" : "base pipeline: dropped";
+    }
+    if (s.actions().stream().anyMatch(a -> a.startsWith("group:"))) {
+      return "fabric: along the shortest paths (select group)";
+    }
+    if (s.actions().stream().allMatch(a -> a.startsWith("goto_table:"))) {
+      return "on to the next table";
+    }
+    if (s.actions().stream().anyMatch(a -> a.equals("ALL") || a.equals("FLOOD") || a.startsWith("output:ALL"))) {
+      return "forwarded: flooded along the spanning tree (no known port for the destination)";
+    }
+    return s.actions().stream().anyMatch(a -> a.startsWith("output:")) ? "forwarded: to the destination MAC's port"
+        : "base pipeline";
+  }
+
+  private static String isolatedBy(JsonNode ctx, String side) {
+    List<String> by = new ArrayList<>();
+    ctx.path("reference").path(side).path("isolatingPolicies").forEach(p -> by.add(p.asText()));
+    return by.isEmpty() ? "" : " (by " + String.join(", ", by) + ")";
   }
 
   private static String base(OfprotoTrace.Step s, boolean drops, String src, String dst) {

@@ -201,13 +201,15 @@ public final class SluiceRuntime implements AutoCloseable {
 
       @Override
       public Object trace(String from, String to, String port) {
-        return TraceContext.of(model.snapshot(), switches.statuses(), cfg.legacyIsolation(), from, to, port);
+        return TraceContext.of(model.snapshot(), switches.statuses(), SluiceRuntime.this::profileOrNull,
+            cfg.legacyIsolation(), from, to, port);
       }
 
       @Override
       public Object tracePacketOut(String from, String to, String port, String probes) {
         Snapshot snap = model.snapshot();
-        Map<String, Object> ctx = TraceContext.of(snap, switches.statuses(), cfg.legacyIsolation(), from, to, port);
+        Map<String, Object> ctx = TraceContext.of(snap, switches.statuses(), SluiceRuntime.this::profileOrNull,
+            cfg.legacyIsolation(), from, to, port);
         Map<String, Object> out = new java.util.LinkedHashMap<>(ctx);
         try {
           out.putAll(packetOut.trace(TraceContext.packetOutRequest(ctx, probes)));
@@ -836,6 +838,15 @@ public final class SluiceRuntime implements AutoCloseable {
         return sizes.isEmpty() ? SwitchManager.TableBudgets.NONE : new SwitchManager.TableBudgets(p.name(), names, sizes);
       });
       return m;
+    }
+  }
+
+  /** The profile a switch is given, or null when it cannot be told (a bad profile file). */
+  private io.sluice.renderer.pipeline.PipelineProfile profileOrNull(long dpid) {
+    try {
+      return profiles.of(dpid).profile();
+    } catch (RuntimeException e) {
+      return null;
     }
   }
 

@@ -40,6 +40,16 @@ final class TraceContext {
    */
   static Map<String, Object> of(Snapshot snap, List<SwitchStatus> switches, boolean legacyIsolation, String from,
                                 String to, String port) {
+    return of(snap, switches, dpid -> null, legacyIsolation, from, to, port);
+  }
+
+  /**
+   * As {@link #of(Snapshot, List, boolean, String, String, String)}, with each end's switch's profile ({@code
+   * profileOf}, null when unknown): its name, whether it carries the stateless pipeline, and its table names.
+   */
+  static Map<String, Object> of(Snapshot snap, List<SwitchStatus> switches,
+                                java.util.function.LongFunction<io.sluice.renderer.pipeline.PipelineProfile> profileOf,
+                                boolean legacyIsolation, String from, String to, String port) {
     if (from == null || to == null || port == null) {
       throw new IllegalArgumentException("from, to and port are required (from=NS/POD|IP&to=NS/POD|IP&port=N[/PROTO])");
     }
@@ -61,8 +71,8 @@ final class TraceContext {
     body.put("generation", snap.generation());
     body.put("protocol", protocol.name());
     body.put("port", number);
-    body.put("from", party(snap, switches, v.from()));
-    body.put("to", party(snap, switches, v.to()));
+    body.put("from", party(snap, switches, profileOf, v.from()));
+    body.put("to", party(snap, switches, profileOf, v.to()));
     Map<String, Object> verdict = new LinkedHashMap<>();
     verdict.put("allowed", v.allowed());
     verdict.put("explanation", v.explanation());
@@ -143,7 +153,9 @@ final class TraceContext {
         Protocol.valueOf((String) ctx.get("protocol")), ((Number) ctx.get("port")).intValue(), k);
   }
 
-  private static Map<String, Object> party(Snapshot snap, List<SwitchStatus> switches, Verdict.Party p) {
+  private static Map<String, Object> party(Snapshot snap, List<SwitchStatus> switches,
+                                           java.util.function.LongFunction<io.sluice.renderer.pipeline.PipelineProfile> profileOf,
+                                           Verdict.Party p) {
     Map<String, Object> m = new LinkedHashMap<>();
     p.pod().ifPresent(ref -> m.put("pod", ref.toString()));
     m.put("ip", p.address());
@@ -154,6 +166,17 @@ final class TraceContext {
       m.put("ofport", b.ofport());
       if (b.mac() != null) {
         m.put("mac", b.mac());
+      }
+      if (b.attached()) {
+        m.put("attached", true); // behind its node's port, with its neighbours: told apart by address
+      }
+      io.sluice.renderer.pipeline.PipelineProfile profile = profileOf.apply(b.dpid());
+      if (profile != null) {
+        m.put("profile", profile.name());
+        m.put("stateless", io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(profile));
+        Map<String, String> tables = new LinkedHashMap<>();
+        profile.tables().values().forEach(t -> tables.put(Integer.toString(t.id()), t.name()));
+        m.put("tables", tables);
       }
       for (SwitchStatus s : switches) {
         if (DatapathId.of(s.datapathId()).getLong() == b.dpid()) {

@@ -255,12 +255,81 @@ class TraceIT {
         "spec: {containers: [{name: c, image: x}]}", "status: {podIP: " + ip + "}", "---", "");
   }
 
+  /**
+   * A switch emulating {@code openflow13-generic} (OpenFlow 1.3 only, its profile's tables): the trace names its own
+   * tables (Classifier, Policy, Forwarding) and reads its stateless flows by their bands, and still agrees with the
+   * reference, allowed and denied.
+   */
+  @Test
+  void aStatelessSwitchIsTracedThroughItsOwnTables(@TempDir Path manifests) throws Exception {
+    Files.writeString(manifests.resolve("cluster.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: trc}", "---",
+        pod("web", "10.75.1.1", "web"), pod("db", "10.75.1.2", "db"), pod("probe", "10.75.1.3", "probe"),
+        pod("far", "10.75.1.4", "far"),
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: db-allow, namespace: trc}",
+        "spec:", "  podSelector: {matchLabels: {app: db}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: web}}}]", "    ports: [{port: 5432}]", "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: probe-egress, namespace: trc}",
+        "spec:", "  podSelector: {matchLabels: {app: probe}}", "  policyTypes: [Egress]", ""));
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, manifests, List.of("unix:/var/run/openvswitch/db.sock"),
+        null).withProfiles(io.sluice.controller.profile.ProfileChoice.parse(List.of("0x7e78=openflow13-generic"), null));
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String br = ovs.bridge("trg", 0x7e78, "OpenFlow13", 0);
+      Ovs.emulateTables(br, io.sluice.controller.profile.Profiles.builtIn("openflow13-generic").profile());
+      ovs.setController(br, rt.openflowPort());
+      ovs.host(br, "web", "10.75.1.1/24", "0a:58:0a:4b:01:01", "trc", "web");
+      String dbPort = ovs.host(br, "db", "10.75.1.2/24", "0a:58:0a:4b:01:02", "trc", "db");
+      ovs.host(br, "prb", "10.75.1.3/24", "0a:58:0a:4b:01:03", "trc", "probe");
+      ovs.host(br, "far", "10.75.1.4/24", "0a:58:0a:4b:01:04", "trc", "far");
+      awaitRealized(rt, 1);
+      String api = "http://127.0.0.1:" + rt.httpPort();
+
+      Run allowed = trace(api, "trc/web", "trc/db", "5432");
+      assertThat(allowed.code()).as(allowed.out() + allowed.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(allowed.out())
+          .contains("table  0 Classifier        on to the next table")
+          .contains("table  1 Policy            allowed by trc/db-allow ingress rule 0")
+          .contains("table  2 Forwarding        forwarded: to the destination MAC's port")
+          .contains("Switch:    ALLOWED (out of trc/db's port " + dbPort)
+          .contains("AGREE: allowed")
+          .doesNotContain("IngressRule").doesNotContain("NOT SLUICE'S");
+
+      Run denied = trace(api, "trc/far", "trc/db", "5432");
+      assertThat(denied.code()).as(denied.out() + denied.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(denied.out())
+          .contains("table  1 Policy            dropped: from a pod's port to trc/db, and no allow of both sides")
+          .contains("Switch:    DENIED").contains("AGREE: denied");
+
+      Run egress = trace(api, "trc/probe", "192.0.2.1", "80");
+      assertThat(egress.code()).as(egress.out() + egress.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(egress.out())
+          .contains("table  1 Policy            dropped: egress isolation of trc/probe (by trc/probe-egress)")
+          .contains("AGREE: denied");
+
+      Path captures = Path.of("target", "trace-captures");
+      Files.createDirectories(captures);
+      Files.writeString(captures.resolve("stateless-allowed.cli.txt"), allowed.out());
+      Files.writeString(captures.resolve("stateless-denied.cli.txt"), denied.out());
+
+      Run open = trace(api, "trc/far", "trc/web", "80");
+      assertThat(open.code()).as(open.out() + open.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(open.out())
+          .contains("allowed: between two pods of this switch, neither side denies it")
+          .contains("AGREE: allowed");
+    }
+  }
+
   private static void awaitRealized(SluiceRuntime rt) {
+    awaitRealized(rt, 2);
+  }
+
+  private static void awaitRealized(SluiceRuntime rt, int switches) {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {
       List<SwitchStatus> st = rt.switches().statuses();
       long bound = rt.model().snapshot().bindings().keySet().stream().filter(r -> r.namespace().equals("trc")).count();
-      if (bound == 4 && st.size() == 2
+      if (bound == 4 && st.size() == switches
           && st.stream().allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation())) {
         return;
       }
