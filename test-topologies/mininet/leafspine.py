@@ -189,8 +189,8 @@ def link_down_during_ping(net, topo, args):
         prev = s
     print('linkdown: %d sent, %d received, %d lost (%.1f%%), longest outage %d pings (~%d ms at 10 ms)'
           % (sent, got, sent - got, 100.0 * (sent - got) / max(sent, 1), longest, longest * 10), flush=True)
-    print('BENCH fabric.reroute_lost_pings %d pings' % (sent - got), flush=True)
-    print('BENCH fabric.reroute_ms %d ms' % (longest * 10), flush=True)
+    print('BENCH leafspine.link_down_lost_pings %d pings' % (sent - got), flush=True)
+    print('BENCH leafspine.link_down_loss_ms %d ms' % (longest * 10), flush=True)
     if not tail_ok:
         error('*** traffic did not recover: last reply icmp_seq=%s of %d\n' % (seqs[-1] if seqs else None, count))
         return 1

@@ -54,7 +54,7 @@ class LeafSpineIT {
       System.out.println(out);
       assertThat(done).as("leafspine.py finished within 240 s").isTrue();
       assertThat(p.exitValue()).as("leafspine.py exit status; output:\n%s", out).isZero();
-      assertThat(out).contains("links: 6 discovered").contains("0% dropped").contains("BENCH fabric.reroute_ms");
+      assertThat(out).contains("links: 6 discovered").contains("0% dropped").contains("BENCH leafspine.link_down_loss_ms");
     }
   }
 }
