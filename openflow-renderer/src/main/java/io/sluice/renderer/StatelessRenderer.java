@@ -63,6 +63,21 @@ public final class StatelessRenderer {
   static final int NEIGHBOUR_KNOWN = 1060;
   static final int NEIGHBOUR_BLOCKED = 1040;
   static final long MULTICAST_BIT = 0x010000000000L;
+  /**
+   * Proxy ARP: a broadcast ARP request for a known endpoint's IPv4 address, from an edge port, goes to the controller
+   * only (it answers with the endpoint's MAC), not flooded.
+   */
+  public static final int PROXY_ARP = 1020;
+  /** Above proxy ARP: requests it must not take (from a link port, gratuitous, probes) keep the ARP flow's actions. */
+  public static final int PROXY_ARP_EXEMPT = 1030;
+  /** The cookie object id of the proxy ARP flows: the controller answers what they send it. */
+  public static final long PROXY_OBJECT = 0xfff3;
+  /** The fields the ARP flows' table must match for proxy ARP; without them ARP is flooded as before. */
+  public static final java.util.Set<Field> PROXY_ARP_FIELDS = java.util.Set.of(Field.ETH_TYPE, Field.ARP_OP,
+      Field.ARP_SPA, Field.ARP_TPA, Field.IN_PORT);
+  /** At most this share of the ARP flows' table's size goes to proxy ARP (two flows per address); the rest floods. */
+  static final int PROXY_SHARE = 4;
+  static final long BROADCAST = 0xffffffffffffL;
 
   private final PipelineProfile profile;
   private final int round;
@@ -179,6 +194,8 @@ public final class StatelessRenderer {
         }
       }
     }
+    out.addAll(proxyArp(index.snapshot(), fabric, concat(List.of(new Action.Controller(HOST_TRACKING_LEN)), forward),
+        metered, base));
     if (singleFabric) {
       // broadcast and multicast arriving on a link outside the spanning tree: dropped before anything floods them
       for (long port : fabric.blockedFloodPorts()) {
@@ -212,6 +229,59 @@ public final class StatelessRenderer {
     out.forEach(profile::check);
     return DesiredTables.of(dpid, index.snapshot().generation(), out, fabric.groups(),
         metered ? List.of(FLOOD_METER) : List.of());
+  }
+
+  /**
+   * Proxy ARP (issue 12), where the ARP flows' table can match {@link #PROXY_ARP_FIELDS}: a broadcast request
+   * ({@code arp_op=1}) for a known endpoint's address goes to the controller only, through the flood meter where the
+   * profile has meters (it would have been flooded through it), and is answered there. Requests that arrive on a link
+   * (the edge switch they entered by answers them), gratuitous ones (sender and target the same address: they tell
+   * the others, nobody is asked) and probes (sender 0.0.0.0, RFC 5227: answering one would tell a host its own address
+   * is taken) keep the ARP flow's actions, one priority up. At most {@link #PROXY_SHARE} of the table goes to this; the
+   * addresses beyond are flooded as before. Empty when the table cannot match the fields.
+   */
+  private List<Flow> proxyArp(Snapshot snapshot, io.sluice.renderer.fabric.FabricForwarding fabric,
+                              List<Action> arpActions, boolean metered, Cookie base) {
+    if (!classifier.matchFields().containsAll(PROXY_ARP_FIELDS)) {
+      return List.of();
+    }
+    Map<Long, String> targets = io.sluice.renderer.fabric.NeighbourProxy.ipv4Targets(snapshot);
+    if (targets.isEmpty()) {
+      return List.of();
+    }
+    boolean single = classifier == forwarding;
+    boolean broadcastOnly = classifier.matchFields().contains(Field.ETH_DST);
+    Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
+    List<Action> toController = metered ? List.of(new Action.Meter(FLOOD_METER.id()),
+        new Action.Controller(HOST_TRACKING_LEN)) : List.of(new Action.Controller(HOST_TRACKING_LEN));
+    List<Flow> out = new ArrayList<>();
+    // requests that came over a link were let in by the edge switch they entered at: forwarded as before (on one
+    // table, the ports off the spanning tree already drop them above)
+    java.util.Set<Long> linkPorts = new java.util.TreeSet<>(fabric.treePorts());
+    if (!single) {
+      linkPorts.addAll(fabric.blockedFloodPorts());
+    }
+    for (long port : linkPorts) {
+      out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.IN_PORT, port).build(),
+          arpActions, base));
+    }
+    out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.ARP_OP, 1)
+        .exact(Field.ARP_SPA, 0).build(), arpActions, base));
+    long room = classifier.size() == Table.UNLIMITED ? Long.MAX_VALUE : classifier.size() / PROXY_SHARE / 2;
+    for (Map.Entry<Long, String> t : targets.entrySet()) {
+      if (room-- <= 0) {
+        break;
+      }
+      Match.Builder request = Match.builder().arp();
+      if (broadcastOnly) {
+        request.exact(Field.ETH_DST, BROADCAST);
+      }
+      out.add(new Flow(classifier.id(), PROXY_ARP, request.exact(Field.ARP_OP, 1).exact(Field.ARP_TPA, t.getKey())
+          .build(), toController, proxy));
+      out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.ARP_OP, 1)
+          .exact(Field.ARP_SPA, t.getKey()).exact(Field.ARP_TPA, t.getKey()).build(), arpActions, base));
+    }
+    return out;
   }
 
   private static List<Action> concat(List<Action> a, List<Action> b) {
