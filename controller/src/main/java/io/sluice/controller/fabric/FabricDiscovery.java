@@ -55,6 +55,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FabricDiscovery.class);
   /** The object id of the stateless pipeline's base flows (LLDP to the controller, ARP/ND copies). */
   static final long BASE_OBJECT = io.sluice.renderer.StatelessRenderer.BASE_OBJECT;
+  /** The object id of the proxy ARP flows: requests for known addresses, sent here only, to be answered. */
+  static final long PROXY_OBJECT = io.sluice.renderer.StatelessRenderer.PROXY_OBJECT;
   private static final long OFPP_MAX = 0xffffff00L;
   private static final int MAX_IPS_PER_HOST = 8;
   private static final long FLUSH_DELAY_MILLIS = 50;
@@ -85,7 +87,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
 
   /** Counts for /metrics. */
   public record Stats(int links, int hosts, long lldpSent, long lldpReceived, Map<String, Long> lldpRejected,
-                      long packetsDropped, long unreadable, long hostsRefused, long linksRefused) { }
+                      long packetsDropped, long unreadable, long hostsRefused, long linksRefused,
+                      long proxyArpReplies, Map<String, Long> proxyArpUnanswered) { }
 
   /** A link as /api/v1/topology shows it. */
   public record LinkView(String a, long aPort, String b, long bPort, long sinceMillis, long lastHeardMillis) { }
@@ -148,6 +151,12 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final AtomicLong unreadable = new AtomicLong();
   private final AtomicLong hostsRefused = new AtomicLong();
   private final AtomicLong linksRefused = new AtomicLong();
+  private final AtomicLong proxyArpReplies = new AtomicLong();
+  private final Map<ProxyArp.Refusal, AtomicLong> proxyArpUnanswered = new java.util.EnumMap<>(ProxyArp.Refusal.class);
+  /** The addresses proxy ARP answers for, with the model generation they were computed from. */
+  private volatile ProxyTargets proxyTargets = new ProxyTargets(-1, Map.of());
+
+  private record ProxyTargets(long generation, Map<Long, String> ipv4) { }
 
   /**
    * @param discovers whether Sluice sends LLDP on this switch: it writes to it (not a SLAVE, not a standby) and it
@@ -168,6 +177,9 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     this.sink = sink;
     this.clock = clock;
     this.ticker = ticker;
+    for (ProxyArp.Refusal r : ProxyArp.Refusal.values()) {
+      proxyArpUnanswered.put(r, new AtomicLong());
+    }
     for (Lldp.Verdict v : Lldp.Verdict.values()) {
       if (v != Lldp.Verdict.OK) {
         lldpRejected.put(v, new AtomicLong());
@@ -274,7 +286,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       return;
     }
     Cookie cookie = new Cookie(frame.getLong(at + 16));
-    if (!cookie.owned() || cookie.category() != Cookie.Category.BASE || cookie.objectId() != BASE_OBJECT) {
+    if (!cookie.owned() || cookie.category() != Cookie.Category.BASE
+        || cookie.objectId() != BASE_OBJECT && cookie.objectId() != PROXY_OBJECT) {
       delegate.packetIn(session, frame);
       return;
     }
@@ -311,7 +324,44 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       } else {
         hostIn(dpid, in.inPort(), s);
       }
+      if (cookie.objectId() == PROXY_OBJECT) {
+        proxyArp(session, in.inPort(), d);
+      }
     }
+  }
+
+  // ---------------------------------------------------------------- proxy ARP
+
+  /**
+   * A request the switch sent here instead of flooding it: the reply for its target goes back out of the port it came
+   * in by, or it is counted by why not (and dropped: the asker asks again). Nothing is logged per packet.
+   */
+  private void proxyArp(SwitchSession session, long port, byte[] request) {
+    ProxyArp.Answer a = ProxyArp.answer(request, proxyTargets());
+    if (a.frame() == null) {
+      proxyArpUnanswered.get(a.refusal()).incrementAndGet();
+      return;
+    }
+    if (!session.isActive() || !session.channel().isWritable()) {
+      dropped.incrementAndGet(); // behind on writes: the asker asks again
+      return;
+    }
+    session.channel().writeAndFlush(session.packetOut(port, a.frame()), session.channel().voidPromise());
+    proxyArpReplies.incrementAndGet();
+  }
+
+  /** The renderer's proxy ARP addresses for the current model (computed once per generation). */
+  private Map<Long, String> proxyTargets() {
+    Snapshot snap = model.get();
+    ProxyTargets t = proxyTargets;
+    if (snap == null) {
+      return Map.of();
+    }
+    if (t.generation() != snap.generation()) {
+      t = new ProxyTargets(snap.generation(), io.sluice.renderer.fabric.NeighbourProxy.ipv4Targets(snap));
+      proxyTargets = t;
+    }
+    return t.ipv4();
   }
 
   // ---------------------------------------------------------------- LLDP
@@ -597,6 +647,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public Stats stats() {
     Map<String, Long> rejected = new LinkedHashMap<>();
     lldpRejected.forEach((v, n) -> rejected.put(v.name().toLowerCase(Locale.ROOT), n.get()));
+    Map<String, Long> unanswered = new LinkedHashMap<>();
+    proxyArpUnanswered.forEach((r, n) -> unanswered.put(r.label(), n.get()));
     int l;
     int h;
     synchronized (this) {
@@ -604,7 +656,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       h = hosts.size();
     }
     return new Stats(l, h, lldpSent.get(), lldpReceived.get(), rejected, dropped.get(), unreadable.get(),
-        hostsRefused.get(), linksRefused.get());
+        hostsRefused.get(), linksRefused.get(), proxyArpReplies.get(), unanswered);
   }
 
   private static String dpidText(long dpid) {

@@ -288,6 +288,13 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics, io.
           cb.call(s.hostsRefused(), "host");
           cb.call(s.linksRefused(), "link");
         }).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_proxy_arp_replies_total")
+        .help("ARP replies the controller sent for known endpoints (proxy ARP), instead of flooding the request")
+        .callback(cb -> cb.call(stats.get().proxyArpReplies())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_proxy_arp_unanswered_total")
+        .help("ARP requests sent to the controller for proxy ARP and not answered: malformed, not_request, gratuitous, "
+            + "probe, unknown_target, own_address").labelNames("reason")
+        .callback(cb -> stats.get().proxyArpUnanswered().forEach((r, n) -> cb.call(n, r))).register(registry);
   }
 
   /** Every registered family, series or not (for tests: the exposition leaves out families without series). */
