@@ -27,7 +27,8 @@ import java.util.TreeMap;
  * Classifier, Policy and Forwarding) and {@code openflow13-single-table} (one table). Standard OpenFlow 1.3 only:
  * matches on OXM fields, goto-table, output. NetworkPolicy takes its stateless form ({@link StatelessPolicy}); ARP and
  * IPv6 neighbour discovery are not governed (a copy goes to the controller for host tracking, and LLDP goes to it
- * for topology discovery); a packet policy lets through is forwarded to the local pod it is for
+ * for topology discovery; requests for a known endpoint's address go to the controller only, which answers them,
+ * where the profile can match the target address); a packet policy lets through is forwarded to the local pod it is for
  * (its port, or its MAC in the Forwarding table), and otherwise flooded (until fabric forwarding knows the way).
  * Pure: no I/O.
  */
@@ -75,7 +76,13 @@ public final class StatelessRenderer {
   /** The fields the ARP flows' table must match for proxy ARP; without them ARP is flooded as before. */
   public static final java.util.Set<Field> PROXY_ARP_FIELDS = java.util.Set.of(Field.ETH_TYPE, Field.ARP_OP,
       Field.ARP_SPA, Field.ARP_TPA, Field.IN_PORT);
-  /** At most this share of the ARP flows' table's size goes to proxy ARP (two flows per address); the rest floods. */
+  /**
+   * The fields the neighbour discovery flows' table must match for proxy ND; without them neighbour solicitations are
+   * flooded as before.
+   */
+  public static final java.util.Set<Field> PROXY_ND_FIELDS = java.util.Set.of(Field.ETH_TYPE, Field.IP_PROTO,
+      Field.ICMPV6_TYPE, Field.IPV6_ND_TARGET, Field.IPV6_SRC, Field.IN_PORT);
+  /** At most this share of the ARP (or ND) flows' table's size goes to proxy ARP (or ND); the rest floods. */
   static final int PROXY_SHARE = 4;
   static final long BROADCAST = 0xffffffffffffL;
 
@@ -196,6 +203,8 @@ public final class StatelessRenderer {
     }
     out.addAll(proxyArp(index.snapshot(), fabric, concat(List.of(new Action.Controller(HOST_TRACKING_LEN)), forward),
         metered, base));
+    out.addAll(proxyNd(index.snapshot(), fabric, concat(List.of(new Action.Controller(HOST_TRACKING_LEN)), forward),
+        metered, base));
     if (singleFabric) {
       // broadcast and multicast arriving on a link outside the spanning tree: dropped before anything floods them
       for (long port : fabric.blockedFloodPorts()) {
@@ -249,7 +258,6 @@ public final class StatelessRenderer {
     if (targets.isEmpty()) {
       return List.of();
     }
-    boolean single = classifier == forwarding;
     boolean broadcastOnly = classifier.matchFields().contains(Field.ETH_DST);
     Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
     List<Action> toController = metered ? List.of(new Action.Meter(FLOOD_METER.id()),
@@ -257,17 +265,13 @@ public final class StatelessRenderer {
     List<Flow> out = new ArrayList<>();
     // requests that came over a link were let in by the edge switch they entered at: forwarded as before (on one
     // table, the ports off the spanning tree already drop them above)
-    java.util.Set<Long> linkPorts = new java.util.TreeSet<>(fabric.treePorts());
-    if (!single) {
-      linkPorts.addAll(fabric.blockedFloodPorts());
-    }
-    for (long port : linkPorts) {
+    for (long port : linkPorts(fabric)) {
       out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.IN_PORT, port).build(),
           arpActions, base));
     }
     out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.ARP_OP, 1)
         .exact(Field.ARP_SPA, 0).build(), arpActions, base));
-    long room = classifier.size() == Table.UNLIMITED ? Long.MAX_VALUE : classifier.size() / PROXY_SHARE / 2;
+    long room = room(classifier, 2);
     for (Map.Entry<Long, String> t : targets.entrySet()) {
       if (room-- <= 0) {
         break;
@@ -282,6 +286,69 @@ public final class StatelessRenderer {
           .exact(Field.ARP_SPA, t.getKey()).exact(Field.ARP_TPA, t.getKey()).build(), arpActions, base));
     }
     return out;
+  }
+
+  /**
+   * Proxy ND, as proxy ARP above, where the neighbour discovery flows' table (Policy, or the only table) can match
+   * {@link #PROXY_ND_FIELDS}: a neighbour solicitation for a known endpoint's IPv6 address goes to the controller
+   * only (to a multicast MAC, where the table can match {@code dl_dst}: the solicited-node address), which answers
+   * with a neighbour advertisement. Solicitations over a link, and those for duplicate address detection (source
+   * {@code ::}: a proxy answer would tell the host its own address is taken), keep the flow's actions one priority up.
+   */
+  private List<Flow> proxyNd(Snapshot snapshot, io.sluice.renderer.fabric.FabricForwarding fabric,
+                             List<Action> ndActions, boolean metered, Cookie base) {
+    if (!policy.matchFields().containsAll(PROXY_ND_FIELDS)) {
+      return List.of();
+    }
+    Map<java.math.BigInteger, String> targets = io.sluice.renderer.fabric.NeighbourProxy.ipv6Targets(snapshot);
+    if (targets.isEmpty()) {
+      return List.of();
+    }
+    boolean multicastOnly = policy.matchFields().contains(Field.ETH_DST);
+    Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
+    List<Action> toController = metered ? List.of(new Action.Meter(FLOOD_METER.id()),
+        new Action.Controller(HOST_TRACKING_LEN)) : List.of(new Action.Controller(HOST_TRACKING_LEN));
+    List<Flow> out = new ArrayList<>();
+    for (long port : linkPorts(fabric)) {
+      out.add(new Flow(policy.id(), PROXY_ARP_EXEMPT, solicitation().exact(Field.IN_PORT, port).build(), ndActions,
+          base));
+    }
+    out.add(new Flow(policy.id(), PROXY_ARP_EXEMPT, solicitation().put(new io.sluice.renderer.flow.FieldValue(
+        Field.IPV6_SRC, java.math.BigInteger.ZERO, null)).build(), ndActions, base));
+    long room = room(policy, 1);
+    for (Map.Entry<java.math.BigInteger, String> t : targets.entrySet()) {
+      if (room-- <= 0) {
+        break;
+      }
+      Match.Builder request = solicitation();
+      if (multicastOnly) {
+        request.masked(Field.ETH_DST, MULTICAST_BIT, MULTICAST_BIT);
+      }
+      out.add(new Flow(policy.id(), PROXY_ARP, request.put(new io.sluice.renderer.flow.FieldValue(Field.IPV6_ND_TARGET,
+          t.getKey(), null)).build(), toController, proxy));
+    }
+    return out;
+  }
+
+  private static Match.Builder solicitation() {
+    return Match.builder().ipv6().exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, 135);
+  }
+
+  /**
+   * The link ports whose ARP and neighbour solicitations proxying must leave alone: those on the spanning tree on one
+   * table (the others drop them above), all of them otherwise.
+   */
+  private java.util.Set<Long> linkPorts(io.sluice.renderer.fabric.FabricForwarding fabric) {
+    java.util.Set<Long> out = new java.util.TreeSet<>(fabric.treePorts());
+    if (classifier != forwarding) {
+      out.addAll(fabric.blockedFloodPorts());
+    }
+    return out;
+  }
+
+  /** How many addresses proxying may take in a table, at {@code flowsEach} flows per address. */
+  private static long room(Table t, int flowsEach) {
+    return t.size() == Table.UNLIMITED ? Long.MAX_VALUE : t.size() / PROXY_SHARE / flowsEach;
   }
 
   private static List<Action> concat(List<Action> a, List<Action> b) {

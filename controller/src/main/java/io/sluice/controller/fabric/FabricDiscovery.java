@@ -88,7 +88,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   /** Counts for /metrics. */
   public record Stats(int links, int hosts, long lldpSent, long lldpReceived, Map<String, Long> lldpRejected,
                       long packetsDropped, long unreadable, long hostsRefused, long linksRefused,
-                      long proxyArpReplies, Map<String, Long> proxyArpUnanswered) { }
+                      long proxyArpReplies, Map<String, Long> proxyArpUnanswered, long proxyNdReplies,
+                      Map<String, Long> proxyNdUnanswered) { }
 
   /** A link as /api/v1/topology shows it. */
   public record LinkView(String a, long aPort, String b, long bPort, long sinceMillis, long lastHeardMillis) { }
@@ -153,10 +154,12 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final AtomicLong linksRefused = new AtomicLong();
   private final AtomicLong proxyArpReplies = new AtomicLong();
   private final Map<ProxyArp.Refusal, AtomicLong> proxyArpUnanswered = new java.util.EnumMap<>(ProxyArp.Refusal.class);
+  private final AtomicLong proxyNdReplies = new AtomicLong();
+  private final Map<ProxyArp.Refusal, AtomicLong> proxyNdUnanswered = new java.util.EnumMap<>(ProxyArp.Refusal.class);
   /** The addresses proxy ARP answers for, with the model generation they were computed from. */
-  private volatile ProxyTargets proxyTargets = new ProxyTargets(-1, Map.of());
+  private volatile ProxyTargets proxyTargets = new ProxyTargets(-1, Map.of(), Map.of());
 
-  private record ProxyTargets(long generation, Map<Long, String> ipv4) { }
+  private record ProxyTargets(long generation, Map<Long, String> ipv4, Map<java.math.BigInteger, String> ipv6) { }
 
   /**
    * @param discovers whether Sluice sends LLDP on this switch: it writes to it (not a SLAVE, not a standby) and it
@@ -179,6 +182,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     this.ticker = ticker;
     for (ProxyArp.Refusal r : ProxyArp.Refusal.values()) {
       proxyArpUnanswered.put(r, new AtomicLong());
+      proxyNdUnanswered.put(r, new AtomicLong());
     }
     for (Lldp.Verdict v : Lldp.Verdict.values()) {
       if (v != Lldp.Verdict.OK) {
@@ -330,16 +334,19 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     }
   }
 
-  // ---------------------------------------------------------------- proxy ARP
+  // ---------------------------------------------------------------- proxy ARP and ND
 
   /**
-   * A request the switch sent here instead of flooding it: the reply for its target goes back out of the port it came
-   * in by, or it is counted by why not (and dropped: the asker asks again). Nothing is logged per packet.
+   * A request the switch sent here instead of flooding it (an ARP request, or an IPv6 neighbour solicitation): the
+   * answer for its target goes back out of the port it came in by, or it is counted by why not (and dropped: the asker
+   * asks again). Nothing is logged per packet.
    */
   private void proxyArp(SwitchSession session, long port, byte[] request) {
-    ProxyArp.Answer a = ProxyArp.answer(request, proxyTargets());
+    ProxyTargets t = proxyTargets();
+    boolean nd = isIpv6(request);
+    ProxyArp.Answer a = nd ? ProxyNd.answer(request, t.ipv6()) : ProxyArp.answer(request, t.ipv4());
     if (a.frame() == null) {
-      proxyArpUnanswered.get(a.refusal()).incrementAndGet();
+      (nd ? proxyNdUnanswered : proxyArpUnanswered).get(a.refusal()).incrementAndGet();
       return;
     }
     if (!session.isActive() || !session.channel().isWritable()) {
@@ -347,21 +354,29 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       return;
     }
     session.channel().writeAndFlush(session.packetOut(port, a.frame()), session.channel().voidPromise());
-    proxyArpReplies.incrementAndGet();
+    (nd ? proxyNdReplies : proxyArpReplies).incrementAndGet();
   }
 
-  /** The renderer's proxy ARP addresses for the current model (computed once per generation). */
-  private Map<Long, String> proxyTargets() {
+  /** Whether the frame's ethertype (after one tag) is IPv6. */
+  private static boolean isIpv6(byte[] d) {
+    int tag = d.length >= 18 ? (d[12] & 0xff) << 8 | d[13] & 0xff : 0;
+    int off = tag == 0x8100 || tag == 0x88a8 ? 16 : 12;
+    return d.length >= off + 2 && ((d[off] & 0xff) << 8 | d[off + 1] & 0xff) == ProxyNd.ETH_IPV6;
+  }
+
+  /** The renderer's proxy ARP and ND addresses for the current model (computed once per generation). */
+  private ProxyTargets proxyTargets() {
     Snapshot snap = model.get();
     ProxyTargets t = proxyTargets;
     if (snap == null) {
-      return Map.of();
+      return new ProxyTargets(-1, Map.of(), Map.of());
     }
     if (t.generation() != snap.generation()) {
-      t = new ProxyTargets(snap.generation(), io.sluice.renderer.fabric.NeighbourProxy.ipv4Targets(snap));
+      t = new ProxyTargets(snap.generation(), io.sluice.renderer.fabric.NeighbourProxy.ipv4Targets(snap),
+          io.sluice.renderer.fabric.NeighbourProxy.ipv6Targets(snap));
       proxyTargets = t;
     }
-    return t.ipv4();
+    return t;
   }
 
   // ---------------------------------------------------------------- LLDP
@@ -649,6 +664,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     lldpRejected.forEach((v, n) -> rejected.put(v.name().toLowerCase(Locale.ROOT), n.get()));
     Map<String, Long> unanswered = new LinkedHashMap<>();
     proxyArpUnanswered.forEach((r, n) -> unanswered.put(r.label(), n.get()));
+    Map<String, Long> ndUnanswered = new LinkedHashMap<>();
+    proxyNdUnanswered.forEach((r, n) -> ndUnanswered.put(r.label(), n.get()));
     int l;
     int h;
     synchronized (this) {
@@ -656,7 +673,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       h = hosts.size();
     }
     return new Stats(l, h, lldpSent.get(), lldpReceived.get(), rejected, dropped.get(), unreadable.get(),
-        hostsRefused.get(), linksRefused.get(), proxyArpReplies.get(), unanswered);
+        hostsRefused.get(), linksRefused.get(), proxyArpReplies.get(), unanswered, proxyNdReplies.get(), ndUnanswered);
   }
 
   private static String dpidText(long dpid) {

@@ -5,15 +5,18 @@ import io.sluice.model.Link;
 import io.sluice.model.Pod;
 import io.sluice.model.PortBinding;
 import io.sluice.model.Snapshot;
+import java.math.BigInteger;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
- * The addresses the controller answers ARP requests for (proxy ARP, issue 12): every IPv4 address of a known endpoint,
+ * The addresses the controller answers ARP requests and IPv6 neighbour solicitations for (proxy ARP/ND, issue 12):
+ * every address of a known endpoint,
  * the same endpoints {@link FabricForwarding} forwards to (a pod bound to a port without a link, with its MAC; a host
  * learned on a port without a link; a pod's binding wins over a host with the same MAC). An address two endpoints
  * claim (two MACs) is nobody's: requests for it keep being flooded, and the owner answers. Pure: computed from a
@@ -24,6 +27,28 @@ public final class NeighbourProxy {
 
   /** IPv4 address (as an unsigned 32-bit value) to the MAC that answers for it, in address order. */
   public static Map<Long, String> ipv4Targets(Snapshot snapshot) {
+    Map<Long, String> out = new TreeMap<>();
+    targets(snapshot, ip -> {
+      long a = ipv4(ip);
+      return a >= 0 && unicast(a) ? a : null;
+    }, out);
+    return out;
+  }
+
+  /**
+   * IPv6 address (as an unsigned 128-bit value) to the MAC that answers neighbour solicitations for it, in address
+   * order: unicast addresses only (not unspecified, loopback, multicast, IPv4-mapped).
+   */
+  public static Map<BigInteger, String> ipv6Targets(Snapshot snapshot) {
+    Map<BigInteger, String> out = new TreeMap<>();
+    targets(snapshot, ip -> {
+      byte[] a = ipv6(ip);
+      return a == null || !unicast6(a) ? null : new BigInteger(1, a);
+    }, out);
+    return out;
+  }
+
+  private static <K> void targets(Snapshot snapshot, Function<String, K> parse, Map<K, String> out) {
     Set<String> linkEnds = new HashSet<>();
     for (Link l : snapshot.links().values()) {
       linkEnds.add(l.a().dpid() + "/" + l.a().port());
@@ -42,12 +67,11 @@ public final class NeighbourProxy {
         ipsByMac.putIfAbsent(h.mac(), h.ips());
       }
     }
-    Map<Long, String> out = new TreeMap<>();
-    Set<Long> ambiguous = new HashSet<>();
+    Set<K> ambiguous = new HashSet<>();
     ipsByMac.forEach((mac, ips) -> {
       for (String ip : ips) {
-        long a = ipv4(ip);
-        if (a < 0 || !unicast(a)) {
+        K a = parse.apply(ip);
+        if (a == null) {
           continue;
         }
         String was = out.putIfAbsent(a, mac);
@@ -57,7 +81,34 @@ public final class NeighbourProxy {
       }
     });
     ambiguous.forEach(out::remove);
-    return out;
+  }
+
+  static boolean unicast6(byte[] a) {
+    if ((a[0] & 0xff) == 0xff) {
+      return false; // multicast
+    }
+    boolean zeroTo10 = true;
+    for (int i = 0; i < 10; i++) {
+      zeroTo10 &= a[i] == 0;
+    }
+    if (zeroTo10 && (a[10] == 0 && a[11] == 0 || a[10] == (byte) 0xff && a[11] == (byte) 0xff)) {
+      return false; // unspecified, loopback, IPv4-compatible or IPv4-mapped
+    }
+    return true;
+  }
+
+  /** An IPv6 literal as 16 bytes, or null (never a name lookup: only hex digits, colons and dots are read). */
+  public static byte[] ipv6(String s) {
+    if (s == null || s.indexOf(':') < 0 || s.length() > 45 || !s.chars().allMatch(c -> c == ':' || c == '.'
+        || Character.digit(c, 16) >= 0)) {
+      return null;
+    }
+    try {
+      byte[] a = java.net.InetAddress.getByName(s).getAddress();
+      return a.length == 16 ? a : null;
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
   }
 
   /** Not 0/8, loopback, multicast, the limited broadcast or class E: addresses a host may hold and be asked for. */

@@ -115,6 +115,70 @@ class ProxyArpFlowsTest {
         .allMatch(f -> f.matches(".*arp_tpa=10\\.9\\.3\\.[0-3] .*"));
   }
 
+  static EnumSet<Field> withNd(EnumSet<Field> f) {
+    EnumSet<Field> out = EnumSet.copyOf(f);
+    out.add(Field.IPV6_ND_TARGET);
+    return out;
+  }
+
+  static List<String> ndFlows(PipelineProfile p, Snapshot s) {
+    return new StatelessRenderer(p, 1, false).render(s, 0x12).flows().values().stream()
+        .filter(f -> f.match().has(Field.ICMPV6_TYPE) && f.match().get(Field.ICMPV6_TYPE).longValue() == 135)
+        .map(f -> f.toString().strip()).sorted().toList();
+  }
+
+  /** The leaf-spine with a dual-stack host on leaf 0x12 port 5 (and one claiming its IPv6 address twice over). */
+  static Snapshot dualStack() {
+    ClusterModel m = new ClusterModel(1);
+    m.apply(List.of());
+    List<ModelEvent> ev = new java.util.ArrayList<>();
+    FabricForwardingTest.leafSpine(false).links().values().forEach(l -> ev.add(new ModelEvent.LinkUp(l)));
+    ev.add(new ModelEvent.HostUpserted(new Host("0a:00:00:00:04:01", List.of("10.9.4.1", "fd00::4:1", "fe80::1"), 0x12,
+        5, 0)));
+    ev.add(new ModelEvent.HostUpserted(new Host("0a:00:00:00:04:02", List.of("fd00::4:2"), 0x11, 5, 0)));
+    ev.add(new ModelEvent.HostUpserted(new Host("0a:00:00:00:04:03", List.of("fd00::4:2", "ff02::1"), 0x13, 5, 0)));
+    return m.apply(ev);
+  }
+
+  @Test
+  void aSolicitationForAKnownIpv6AddressGoesToTheControllerOnly() {
+    List<String> flows = ndFlows(single(withNd(withArp(STANDARD)), 4096), dualStack());
+    String proxy = "cookie=0x5c0100010000fff3, priority=1020,icmp6,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
+        + "icmp_type=135,nd_target=";
+    assertThat(flows).contains(
+        proxy + "fd00::4:1 actions=CONTROLLER:128",
+        proxy + "fe80::1 actions=CONTROLLER:128",
+        // over the link on the spanning tree, and duplicate address detection: as before
+        "cookie=0x5c0100010000fff0, priority=1030,icmp6,in_port=1,icmp_type=135 actions=CONTROLLER:128,ALL",
+        "cookie=0x5c0100010000fff0, priority=1030,icmp6,ipv6_src=::,icmp_type=135 actions=CONTROLLER:128,ALL",
+        "cookie=0x5c0100010000fff0, priority=1000,icmp6,icmp_type=135 actions=CONTROLLER:128,ALL");
+    // fd00::4:2 is claimed by two MACs, ff02::1 is multicast: neither is answered
+    assertThat(flows).filteredOn(f -> f.contains("priority=1020")).hasSize(2);
+  }
+
+  @Test
+  void onThreeTablesTheProxyIsInThePolicyTableAndMetered() {
+    PipelineProfile p = PipelineProfile.of("three", List.of(
+        new Table(0, "Classifier", EnumSet.of(Field.IN_PORT, Field.ETH_TYPE), 1, 1024),
+        new Table(1, "Policy", withNd(STANDARD), 2, 2048),
+        new Table(2, "Forwarding", EnumSet.of(Field.IN_PORT, Field.ETH_DST), Table.MISS_DROP, 8192)), METERS);
+    // (without arp_tpa in the Classifier: ARP floods, while ND is proxied)
+    assertThat(ndFlows(p, dualStack())).contains("cookie=0x5c0100010000fff3, table=1, priority=1020,icmp6,"
+        + "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,icmp_type=135,nd_target=fd00::4:1 "
+        + "actions=meter:23556,CONTROLLER:128",
+        "cookie=0x5c0100010000fff0, table=1, priority=1030,icmp6,in_port=2,icmp_type=135 "
+        + "actions=CONTROLLER:128,goto_table:2");
+    assertThat(arpFlows(p, dualStack())).noneMatch(f -> f.contains("arp_tpa"));
+  }
+
+  @Test
+  void aProfileThatCannotMatchNdTargetKeepsFloodingSolicitations() {
+    List<String> without = ndFlows(single(withArp(STANDARD), 4096), dualStack());
+    assertThat(without).noneMatch(f -> f.contains("nd_target") || f.contains("fff3"))
+        .contains("cookie=0x5c0100010000fff0, priority=1000,icmp6,icmp_type=135 actions=CONTROLLER:128,ALL");
+    assertThat(ndFlows(single(withNd(withArp(STANDARD)), 4096), dualStack())).containsAll(without);
+  }
+
   static Snapshot many(int n) {
     ClusterModel m = new ClusterModel(1);
     List<ModelEvent> ev = new java.util.ArrayList<>();
