@@ -260,15 +260,9 @@ public final class StatelessRenderer {
     }
     boolean broadcastOnly = classifier.matchFields().contains(Field.ETH_DST);
     Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
-    List<Action> toController = metered ? List.of(new Action.Meter(FLOOD_METER.id()),
-        new Action.Controller(HOST_TRACKING_LEN)) : List.of(new Action.Controller(HOST_TRACKING_LEN));
+    List<Action> toController = toController(metered);
     List<Flow> out = new ArrayList<>();
-    // requests that came over a link were let in by the edge switch they entered at: forwarded as before (on one
-    // table, the ports off the spanning tree already drop them above)
-    for (long port : linkPorts(fabric)) {
-      out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.IN_PORT, port).build(),
-          arpActions, base));
-    }
+    exemptLinkPorts(out, classifier, () -> Match.builder().arp(), fabric, arpActions, base);
     out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.ARP_OP, 1)
         .exact(Field.ARP_SPA, 0).build(), arpActions, base));
     long room = room(classifier, 2);
@@ -306,13 +300,9 @@ public final class StatelessRenderer {
     }
     boolean multicastOnly = policy.matchFields().contains(Field.ETH_DST);
     Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
-    List<Action> toController = metered ? List.of(new Action.Meter(FLOOD_METER.id()),
-        new Action.Controller(HOST_TRACKING_LEN)) : List.of(new Action.Controller(HOST_TRACKING_LEN));
+    List<Action> toController = toController(metered);
     List<Flow> out = new ArrayList<>();
-    for (long port : linkPorts(fabric)) {
-      out.add(new Flow(policy.id(), PROXY_ARP_EXEMPT, solicitation().exact(Field.IN_PORT, port).build(), ndActions,
-          base));
-    }
+    exemptLinkPorts(out, policy, StatelessRenderer::solicitation, fabric, ndActions, base);
     out.add(new Flow(policy.id(), PROXY_ARP_EXEMPT, solicitation().put(new io.sluice.renderer.flow.FieldValue(
         Field.IPV6_SRC, java.math.BigInteger.ZERO, null)).build(), ndActions, base));
     long room = room(policy, 1);
@@ -334,16 +324,26 @@ public final class StatelessRenderer {
     return Match.builder().ipv6().exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, 135);
   }
 
+  /** Where proxying sends a request: to the controller only, through the flood meter where there are meters. */
+  private static List<Action> toController(boolean metered) {
+    return metered ? List.of(new Action.Meter(FLOOD_METER.id()), new Action.Controller(HOST_TRACKING_LEN))
+        : List.of(new Action.Controller(HOST_TRACKING_LEN));
+  }
+
   /**
-   * The link ports whose ARP and neighbour solicitations proxying must leave alone: those on the spanning tree on one
-   * table (the others drop them above), all of them otherwise.
+   * Requests that came over a link were let in by the edge switch they entered at: they keep {@code actions} (one
+   * priority above proxying), on every link port, or on one table only on those of the spanning tree (the others drop
+   * them above).
    */
-  private java.util.Set<Long> linkPorts(io.sluice.renderer.fabric.FabricForwarding fabric) {
-    java.util.Set<Long> out = new java.util.TreeSet<>(fabric.treePorts());
+  private void exemptLinkPorts(List<Flow> out, Table table, java.util.function.Supplier<Match.Builder> request,
+                               io.sluice.renderer.fabric.FabricForwarding fabric, List<Action> actions, Cookie base) {
+    java.util.Set<Long> ports = new java.util.TreeSet<>(fabric.treePorts());
     if (classifier != forwarding) {
-      out.addAll(fabric.blockedFloodPorts());
+      ports.addAll(fabric.blockedFloodPorts());
     }
-    return out;
+    for (long port : ports) {
+      out.add(new Flow(table.id(), PROXY_ARP_EXEMPT, request.get().exact(Field.IN_PORT, port).build(), actions, base));
+    }
   }
 
   /** How many addresses proxying may take in a table, at {@code flowsEach} flows per address. */

@@ -111,7 +111,7 @@ public final class ProxyArp {
     return new Answer(out, null);
   }
 
-  private static boolean isZero(byte[] a) {
+  static boolean isZero(byte[] a) {
     for (byte b : a) {
       if (b != 0) {
         return false;
@@ -141,7 +141,7 @@ public final class ProxyArp {
     return (b[0] & 1) != 0 || isZero(b) ? null : b;
   }
 
-  private static int u16(byte[] p, int at) {
+  static int u16(byte[] p, int at) {
     return (p[at] & 0xff) << 8 | p[at + 1] & 0xff;
   }
 
@@ -149,7 +149,7 @@ public final class ProxyArp {
     return (long) u16(p, at) << 16 | u16(p, at + 2);
   }
 
-  private static void put16(byte[] p, int at, int v) {
+  static void put16(byte[] p, int at, int v) {
     p[at] = (byte) (v >> 8);
     p[at + 1] = (byte) v;
   }

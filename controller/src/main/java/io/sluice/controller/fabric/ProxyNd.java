@@ -1,5 +1,9 @@
 package io.sluice.controller.fabric;
 
+import static io.sluice.controller.fabric.ProxyArp.isZero;
+import static io.sluice.controller.fabric.ProxyArp.put16;
+import static io.sluice.controller.fabric.ProxyArp.u16;
+
 import io.sluice.controller.wire.InetChecksum;
 import java.math.BigInteger;
 import java.util.Arrays;
@@ -148,24 +152,6 @@ public final class ProxyNd {
 
   private static ProxyArp.Answer refused(ProxyArp.Refusal r) {
     return new ProxyArp.Answer(null, r);
-  }
-
-  private static boolean isZero(byte[] a) {
-    for (byte b : a) {
-      if (b != 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int u16(byte[] p, int at) {
-    return (p[at] & 0xff) << 8 | p[at + 1] & 0xff;
-  }
-
-  private static void put16(byte[] p, int at, int v) {
-    p[at] = (byte) (v >> 8);
-    p[at + 1] = (byte) v;
   }
 
   private static void put32(byte[] p, int at, int v) {

@@ -2,17 +2,10 @@ package io.sluice.controller.fabric;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.controller.testing.Sh;
 import io.sluice.renderer.fabric.NeighbourProxy;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,7 +48,7 @@ class ProxyArpTest {
         "00".repeat(18)); // padding to 60 bytes
     assertThat(expected).hasSize(60);
     assertThat(HexFormat.of().formatHex(a.frame())).isEqualTo(HexFormat.of().formatHex(expected));
-    assertThat(decoded(a.frame())).contains("0a:58:0a:49:03:02 > 0a:58:0a:49:01:01, ethertype ARP (0x0806), length 60")
+    assertThat(Pcap.decoded(dir, a.frame())).contains("0a:58:0a:49:03:02 > 0a:58:0a:49:01:01, ethertype ARP (0x0806), length 60")
         .contains("Reply 10.73.3.2 is-at 0a:58:0a:49:03:02, length 46");
   }
 
@@ -113,18 +106,4 @@ class ProxyArpTest {
     assertThat(a.refusal()).isEqualTo(why);
   }
 
-  /** tcpdump's reading of one frame (a pcap file with it), or the test is skipped without tcpdump. */
-  private String decoded(byte[] frame) throws IOException {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tcpdump")) || Files.isExecutable(Path.of(
-        "/usr/sbin/tcpdump")), "tcpdump is not installed");
-    ByteArrayOutputStream pcap = new ByteArrayOutputStream();
-    ByteBuffer h = ByteBuffer.allocate(24 + 16).order(ByteOrder.LITTLE_ENDIAN);
-    h.putInt(0xa1b2c3d4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
-    h.putInt(0).putInt(0).putInt(frame.length).putInt(frame.length);
-    pcap.write(h.array());
-    pcap.write(frame);
-    Path f = dir.resolve("reply.pcap");
-    Files.write(f, pcap.toByteArray());
-    return Sh.run("tcpdump", "-nn", "-e", "-r", f.toString());
-  }
 }

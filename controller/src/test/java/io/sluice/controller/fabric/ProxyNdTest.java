@@ -2,18 +2,11 @@ package io.sluice.controller.fabric;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.controller.testing.Sh;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,7 +75,7 @@ class ProxyNdTest {
         "88 00", sum, "60000000", TARGET_IP, "02 01", TARGET_MAC);
     assertThat(expected).hasSize(86);
     assertThat(HexFormat.of().formatHex(a.frame())).isEqualTo(HexFormat.of().formatHex(expected));
-    assertThat(decoded(a.frame())).contains("0a:58:0a:49:02:01 > 0a:58:0a:49:01:01, ethertype IPv6 (0x86dd), length 86")
+    assertThat(Pcap.decoded(dir, a.frame(), "-vv")).contains("0a:58:0a:49:02:01 > 0a:58:0a:49:01:01, ethertype IPv6 (0x86dd), length 86")
         .contains("fd00:74::2:1 > fd00:74::1:1: [icmp6 sum ok] ICMP6, neighbor advertisement, length 32, "
             + "tgt is fd00:74::2:1, Flags [solicited, override]")
         .contains("destination link-address option (2), length 8 (1): 0a:58:0a:49:02:01");
@@ -146,18 +139,4 @@ class ProxyNdTest {
     assertThat(a.refusal()).isEqualTo(why);
   }
 
-  /** tcpdump's verbose reading of one frame, or the test is skipped without tcpdump. */
-  private String decoded(byte[] frame) throws IOException {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tcpdump")) || Files.isExecutable(Path.of(
-        "/usr/sbin/tcpdump")), "tcpdump is not installed");
-    ByteArrayOutputStream pcap = new ByteArrayOutputStream();
-    ByteBuffer h = ByteBuffer.allocate(24 + 16).order(ByteOrder.LITTLE_ENDIAN);
-    h.putInt(0xa1b2c3d4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
-    h.putInt(0).putInt(0).putInt(frame.length).putInt(frame.length);
-    pcap.write(h.array());
-    pcap.write(frame);
-    Path f = dir.resolve("advert.pcap");
-    Files.write(f, pcap.toByteArray());
-    return Sh.run("tcpdump", "-nn", "-e", "-vv", "-r", f.toString());
-  }
 }
