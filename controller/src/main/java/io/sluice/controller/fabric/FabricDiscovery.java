@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Topology discovery and host tracking, as a {@link SessionListener} in front of the rest of Sluice: it takes the
  * PACKET_INs of the stateless pipeline's base flows (LLDP whole, a copy of ARP and neighbour discovery) out of the
- * stream and passes every other session event to the delegate unchanged.
+ * stream and passes every other session event to the delegate unchanged. The ARP requests and neighbour solicitations
+ * the proxy flows send it instead of flooding them (cookie object {@code 0xfff3}) are tracked as the copies are, then
+ * answered out of the port they came in by ({@link ProxyArp}, {@link ProxyNd}) or counted by why not.
  *
  * <p>Each {@code lldpInterval} it sends, on every connected switch it may write to and that carries the stateless
  * pipeline ({@code discovers}), one authenticated LLDP frame ({@link Lldp}) per physical port that is up. An LLDP frame
