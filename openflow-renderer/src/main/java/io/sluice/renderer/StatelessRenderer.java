@@ -27,7 +27,8 @@ import java.util.TreeMap;
  * Classifier, Policy and Forwarding) and {@code openflow13-single-table} (one table). Standard OpenFlow 1.3 only:
  * matches on OXM fields, goto-table, output. NetworkPolicy takes its stateless form ({@link StatelessPolicy}); ARP and
  * IPv6 neighbour discovery are not governed (a copy goes to the controller for host tracking, and LLDP goes to it
- * for topology discovery); a packet policy lets through is forwarded to the local pod it is for
+ * for topology discovery; requests for a known endpoint's address go to the controller only, which answers them,
+ * where the profile can match the target address); a packet policy lets through is forwarded to the local pod it is for
  * (its port, or its MAC in the Forwarding table), and otherwise flooded (until fabric forwarding knows the way).
  * Pure: no I/O.
  */
@@ -63,6 +64,27 @@ public final class StatelessRenderer {
   static final int NEIGHBOUR_KNOWN = 1060;
   static final int NEIGHBOUR_BLOCKED = 1040;
   static final long MULTICAST_BIT = 0x010000000000L;
+  /**
+   * Proxy ARP: a broadcast ARP request for a known endpoint's IPv4 address, from an edge port, goes to the controller
+   * only (it answers with the endpoint's MAC), not flooded.
+   */
+  public static final int PROXY_ARP = 1020;
+  /** Above proxy ARP: requests it must not take (from a link port, gratuitous, probes) keep the ARP flow's actions. */
+  public static final int PROXY_ARP_EXEMPT = 1030;
+  /** The cookie object id of the proxy ARP flows: the controller answers what they send it. */
+  public static final long PROXY_OBJECT = 0xfff3;
+  /** The fields the ARP flows' table must match for proxy ARP; without them ARP is flooded as before. */
+  public static final java.util.Set<Field> PROXY_ARP_FIELDS = java.util.Set.of(Field.ETH_TYPE, Field.ARP_OP,
+      Field.ARP_SPA, Field.ARP_TPA, Field.IN_PORT);
+  /**
+   * The fields the neighbour discovery flows' table must match for proxy ND; without them neighbour solicitations are
+   * flooded as before.
+   */
+  public static final java.util.Set<Field> PROXY_ND_FIELDS = java.util.Set.of(Field.ETH_TYPE, Field.IP_PROTO,
+      Field.ICMPV6_TYPE, Field.IPV6_ND_TARGET, Field.IPV6_SRC, Field.IN_PORT);
+  /** At most this share of the ARP (or ND) flows' table's size goes to proxy ARP (or ND); the rest floods. */
+  static final int PROXY_SHARE = 4;
+  static final long BROADCAST = 0xffffffffffffL;
 
   private final PipelineProfile profile;
   private final int round;
@@ -179,6 +201,10 @@ public final class StatelessRenderer {
         }
       }
     }
+    out.addAll(proxyArp(index.snapshot(), fabric, concat(List.of(new Action.Controller(HOST_TRACKING_LEN)), forward),
+        metered, base));
+    out.addAll(proxyNd(index.snapshot(), fabric, concat(List.of(new Action.Controller(HOST_TRACKING_LEN)), forward),
+        metered, base));
     if (singleFabric) {
       // broadcast and multicast arriving on a link outside the spanning tree: dropped before anything floods them
       for (long port : fabric.blockedFloodPorts()) {
@@ -212,6 +238,117 @@ public final class StatelessRenderer {
     out.forEach(profile::check);
     return DesiredTables.of(dpid, index.snapshot().generation(), out, fabric.groups(),
         metered ? List.of(FLOOD_METER) : List.of());
+  }
+
+  /**
+   * Proxy ARP (issue 12), where the ARP flows' table can match {@link #PROXY_ARP_FIELDS}: a broadcast request
+   * ({@code arp_op=1}) for a known endpoint's address goes to the controller only, through the flood meter where the
+   * profile has meters (it would have been flooded through it), and is answered there. Requests that arrive on a link
+   * (the edge switch they entered by answers them), gratuitous ones (sender and target the same address: they tell
+   * the others, nobody is asked) and probes (sender 0.0.0.0, RFC 5227: answering one would tell a host its own address
+   * is taken) keep the ARP flow's actions, one priority up. At most {@link #PROXY_SHARE} of the table goes to this; the
+   * addresses beyond are flooded as before. Empty when the table cannot match the fields.
+   */
+  private List<Flow> proxyArp(Snapshot snapshot, io.sluice.renderer.fabric.FabricForwarding fabric,
+                              List<Action> arpActions, boolean metered, Cookie base) {
+    if (!classifier.matchFields().containsAll(PROXY_ARP_FIELDS)) {
+      return List.of();
+    }
+    Map<Long, String> targets = io.sluice.renderer.fabric.NeighbourProxy.ipv4Targets(snapshot);
+    if (targets.isEmpty()) {
+      return List.of();
+    }
+    boolean broadcastOnly = classifier.matchFields().contains(Field.ETH_DST);
+    Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
+    List<Action> toController = toController(metered);
+    List<Flow> out = new ArrayList<>();
+    exemptLinkPorts(out, classifier, () -> Match.builder().arp(), fabric, arpActions, base);
+    out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.ARP_OP, 1)
+        .exact(Field.ARP_SPA, 0).build(), arpActions, base));
+    long room = room(classifier, 2);
+    for (Map.Entry<Long, String> t : targets.entrySet()) {
+      if (room-- <= 0) {
+        break;
+      }
+      Match.Builder request = Match.builder().arp();
+      if (broadcastOnly) {
+        request.exact(Field.ETH_DST, BROADCAST);
+      }
+      out.add(new Flow(classifier.id(), PROXY_ARP, request.exact(Field.ARP_OP, 1).exact(Field.ARP_TPA, t.getKey())
+          .build(), toController, proxy));
+      out.add(new Flow(classifier.id(), PROXY_ARP_EXEMPT, Match.builder().arp().exact(Field.ARP_OP, 1)
+          .exact(Field.ARP_SPA, t.getKey()).exact(Field.ARP_TPA, t.getKey()).build(), arpActions, base));
+    }
+    return out;
+  }
+
+  /**
+   * Proxy ND, as proxy ARP above, where the neighbour discovery flows' table (Policy, or the only table) can match
+   * {@link #PROXY_ND_FIELDS}: a neighbour solicitation for a known endpoint's IPv6 address goes to the controller
+   * only (to a multicast MAC, where the table can match {@code dl_dst}: the solicited-node address), which answers
+   * with a neighbour advertisement. Solicitations over a link, and those for duplicate address detection (source
+   * {@code ::}: a proxy answer would tell the host its own address is taken), keep the flow's actions one priority up.
+   */
+  private List<Flow> proxyNd(Snapshot snapshot, io.sluice.renderer.fabric.FabricForwarding fabric,
+                             List<Action> ndActions, boolean metered, Cookie base) {
+    if (!policy.matchFields().containsAll(PROXY_ND_FIELDS)) {
+      return List.of();
+    }
+    Map<java.math.BigInteger, String> targets = io.sluice.renderer.fabric.NeighbourProxy.ipv6Targets(snapshot);
+    if (targets.isEmpty()) {
+      return List.of();
+    }
+    boolean multicastOnly = policy.matchFields().contains(Field.ETH_DST);
+    Cookie proxy = Cookie.of(Cookie.Category.BASE, round, PROXY_OBJECT);
+    List<Action> toController = toController(metered);
+    List<Flow> out = new ArrayList<>();
+    exemptLinkPorts(out, policy, StatelessRenderer::solicitation, fabric, ndActions, base);
+    out.add(new Flow(policy.id(), PROXY_ARP_EXEMPT, solicitation().put(new io.sluice.renderer.flow.FieldValue(
+        Field.IPV6_SRC, java.math.BigInteger.ZERO, null)).build(), ndActions, base));
+    long room = room(policy, 1);
+    for (Map.Entry<java.math.BigInteger, String> t : targets.entrySet()) {
+      if (room-- <= 0) {
+        break;
+      }
+      Match.Builder request = solicitation();
+      if (multicastOnly) {
+        request.masked(Field.ETH_DST, MULTICAST_BIT, MULTICAST_BIT);
+      }
+      out.add(new Flow(policy.id(), PROXY_ARP, request.put(new io.sluice.renderer.flow.FieldValue(Field.IPV6_ND_TARGET,
+          t.getKey(), null)).build(), toController, proxy));
+    }
+    return out;
+  }
+
+  private static Match.Builder solicitation() {
+    return Match.builder().ipv6().exact(Field.IP_PROTO, 58).exact(Field.ICMPV6_TYPE, 135);
+  }
+
+  /** Where proxying sends a request: to the controller only, through the flood meter where there are meters. */
+  private static List<Action> toController(boolean metered) {
+    return metered ? List.of(new Action.Meter(FLOOD_METER.id()), new Action.Controller(HOST_TRACKING_LEN))
+        : List.of(new Action.Controller(HOST_TRACKING_LEN));
+  }
+
+  /**
+   * Requests that came over a link were let in by the edge switch they entered at: they keep {@code actions} (one
+   * priority above proxying), on every link port, or on one table only on those of the spanning tree (the others drop
+   * them above).
+   */
+  private void exemptLinkPorts(List<Flow> out, Table table, java.util.function.Supplier<Match.Builder> request,
+                               io.sluice.renderer.fabric.FabricForwarding fabric, List<Action> actions, Cookie base) {
+    java.util.Set<Long> ports = new java.util.TreeSet<>(fabric.treePorts());
+    if (classifier != forwarding) {
+      ports.addAll(fabric.blockedFloodPorts());
+    }
+    for (long port : ports) {
+      out.add(new Flow(table.id(), PROXY_ARP_EXEMPT, request.get().exact(Field.IN_PORT, port).build(), actions, base));
+    }
+  }
+
+  /** How many addresses proxying may take in a table, at {@code flowsEach} flows per address. */
+  private static long room(Table t, int flowsEach) {
+    return t.size() == Table.UNLIMITED ? Long.MAX_VALUE : t.size() / PROXY_SHARE / flowsEach;
   }
 
   private static List<Action> concat(List<Action> a, List<Action> b) {

@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Topology discovery and host tracking, as a {@link SessionListener} in front of the rest of Sluice: it takes the
  * PACKET_INs of the stateless pipeline's base flows (LLDP whole, a copy of ARP and neighbour discovery) out of the
- * stream and passes every other session event to the delegate unchanged.
+ * stream and passes every other session event to the delegate unchanged. The ARP requests and neighbour solicitations
+ * the proxy flows send it instead of flooding them (cookie object {@code 0xfff3}) are tracked as the copies are, then
+ * answered out of the port they came in by ({@link ProxyArp}, {@link ProxyNd}) or counted by why not.
  *
  * <p>Each {@code lldpInterval} it sends, on every connected switch it may write to and that carries the stateless
  * pipeline ({@code discovers}), one authenticated LLDP frame ({@link Lldp}) per physical port that is up. An LLDP frame
@@ -55,6 +57,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FabricDiscovery.class);
   /** The object id of the stateless pipeline's base flows (LLDP to the controller, ARP/ND copies). */
   static final long BASE_OBJECT = io.sluice.renderer.StatelessRenderer.BASE_OBJECT;
+  /** The object id of the proxy ARP flows: requests for known addresses, sent here only, to be answered. */
+  static final long PROXY_OBJECT = io.sluice.renderer.StatelessRenderer.PROXY_OBJECT;
   private static final long OFPP_MAX = 0xffffff00L;
   private static final int MAX_IPS_PER_HOST = 8;
   private static final long FLUSH_DELAY_MILLIS = 50;
@@ -85,7 +89,9 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
 
   /** Counts for /metrics. */
   public record Stats(int links, int hosts, long lldpSent, long lldpReceived, Map<String, Long> lldpRejected,
-                      long packetsDropped, long unreadable, long hostsRefused, long linksRefused) { }
+                      long packetsDropped, long unreadable, long hostsRefused, long linksRefused,
+                      long proxyArpReplies, Map<String, Long> proxyArpUnanswered, long proxyNdReplies,
+                      Map<String, Long> proxyNdUnanswered) { }
 
   /** A link as /api/v1/topology shows it. */
   public record LinkView(String a, long aPort, String b, long bPort, long sinceMillis, long lastHeardMillis) { }
@@ -148,6 +154,14 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final AtomicLong unreadable = new AtomicLong();
   private final AtomicLong hostsRefused = new AtomicLong();
   private final AtomicLong linksRefused = new AtomicLong();
+  private final AtomicLong proxyArpReplies = new AtomicLong();
+  private final Map<ProxyArp.Refusal, AtomicLong> proxyArpUnanswered = new java.util.EnumMap<>(ProxyArp.Refusal.class);
+  private final AtomicLong proxyNdReplies = new AtomicLong();
+  private final Map<ProxyArp.Refusal, AtomicLong> proxyNdUnanswered = new java.util.EnumMap<>(ProxyArp.Refusal.class);
+  /** The addresses proxy ARP answers for, with the model generation they were computed from. */
+  private volatile ProxyTargets proxyTargets = new ProxyTargets(-1, Map.of(), Map.of());
+
+  private record ProxyTargets(long generation, Map<Long, String> ipv4, Map<java.math.BigInteger, String> ipv6) { }
 
   /**
    * @param discovers whether Sluice sends LLDP on this switch: it writes to it (not a SLAVE, not a standby) and it
@@ -168,6 +182,10 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     this.sink = sink;
     this.clock = clock;
     this.ticker = ticker;
+    for (ProxyArp.Refusal r : ProxyArp.Refusal.values()) {
+      proxyArpUnanswered.put(r, new AtomicLong());
+      proxyNdUnanswered.put(r, new AtomicLong());
+    }
     for (Lldp.Verdict v : Lldp.Verdict.values()) {
       if (v != Lldp.Verdict.OK) {
         lldpRejected.put(v, new AtomicLong());
@@ -274,7 +292,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       return;
     }
     Cookie cookie = new Cookie(frame.getLong(at + 16));
-    if (!cookie.owned() || cookie.category() != Cookie.Category.BASE || cookie.objectId() != BASE_OBJECT) {
+    if (!cookie.owned() || cookie.category() != Cookie.Category.BASE
+        || cookie.objectId() != BASE_OBJECT && cookie.objectId() != PROXY_OBJECT) {
       delegate.packetIn(session, frame);
       return;
     }
@@ -311,7 +330,55 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       } else {
         hostIn(dpid, in.inPort(), s);
       }
+      if (cookie.objectId() == PROXY_OBJECT) {
+        proxyArp(session, in.inPort(), d);
+      }
     }
+  }
+
+  // ---------------------------------------------------------------- proxy ARP and ND
+
+  /**
+   * A request the switch sent here instead of flooding it (an ARP request, or an IPv6 neighbour solicitation): the
+   * answer for its target goes back out of the port it came in by, or it is counted by why not (and dropped: the asker
+   * asks again). Nothing is logged per packet.
+   */
+  private void proxyArp(SwitchSession session, long port, byte[] request) {
+    ProxyTargets t = proxyTargets();
+    boolean nd = isIpv6(request);
+    ProxyArp.Answer a = nd ? ProxyNd.answer(request, t.ipv6()) : ProxyArp.answer(request, t.ipv4());
+    if (a.frame() == null) {
+      (nd ? proxyNdUnanswered : proxyArpUnanswered).get(a.refusal()).incrementAndGet();
+      return;
+    }
+    if (!session.isActive() || !session.channel().isWritable()) {
+      dropped.incrementAndGet(); // behind on writes: the asker asks again
+      return;
+    }
+    session.channel().writeAndFlush(session.packetOut(port, a.frame()), session.channel().voidPromise());
+    (nd ? proxyNdReplies : proxyArpReplies).incrementAndGet();
+  }
+
+  /** Whether the frame's ethertype (after one tag) is IPv6. */
+  private static boolean isIpv6(byte[] d) {
+    int tag = d.length >= 18 ? (d[12] & 0xff) << 8 | d[13] & 0xff : 0;
+    int off = tag == 0x8100 || tag == 0x88a8 ? 16 : 12;
+    return d.length >= off + 2 && ((d[off] & 0xff) << 8 | d[off + 1] & 0xff) == ProxyNd.ETH_IPV6;
+  }
+
+  /** The renderer's proxy ARP and ND addresses for the current model (computed once per generation). */
+  private ProxyTargets proxyTargets() {
+    Snapshot snap = model.get();
+    ProxyTargets t = proxyTargets;
+    if (snap == null) {
+      return new ProxyTargets(-1, Map.of(), Map.of());
+    }
+    if (t.generation() != snap.generation()) {
+      t = new ProxyTargets(snap.generation(), io.sluice.renderer.fabric.NeighbourProxy.ipv4Targets(snap),
+          io.sluice.renderer.fabric.NeighbourProxy.ipv6Targets(snap));
+      proxyTargets = t;
+    }
+    return t;
   }
 
   // ---------------------------------------------------------------- LLDP
@@ -597,6 +664,10 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public Stats stats() {
     Map<String, Long> rejected = new LinkedHashMap<>();
     lldpRejected.forEach((v, n) -> rejected.put(v.name().toLowerCase(Locale.ROOT), n.get()));
+    Map<String, Long> unanswered = new LinkedHashMap<>();
+    proxyArpUnanswered.forEach((r, n) -> unanswered.put(r.label(), n.get()));
+    Map<String, Long> ndUnanswered = new LinkedHashMap<>();
+    proxyNdUnanswered.forEach((r, n) -> ndUnanswered.put(r.label(), n.get()));
     int l;
     int h;
     synchronized (this) {
@@ -604,7 +675,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
       h = hosts.size();
     }
     return new Stats(l, h, lldpSent.get(), lldpReceived.get(), rejected, dropped.get(), unreadable.get(),
-        hostsRefused.get(), linksRefused.get());
+        hostsRefused.get(), linksRefused.get(), proxyArpReplies.get(), unanswered, proxyNdReplies.get(), ndUnanswered);
   }
 
   private static String dpidText(long dpid) {

@@ -64,6 +64,7 @@ public final class Nxm {
     oxm(Field.IPV6_DST, 27, 16);
     oxm(Field.ICMPV6_TYPE, 29, 1);
     oxm(Field.ICMPV6_CODE, 30, 1);
+    oxm(Field.IPV6_ND_TARGET, 31, 16);
     oxm(Field.TCP_FLAGS, 42, 2); // OF1.5's OXM_OF_TCP_FLAGS
     for (int i = 0; i < 16; i++) {
       both(Field.register(i), header(CLASS_NXM1, i, 4));
@@ -94,6 +95,7 @@ public final class Nxm {
     nxm(Field.IPV6_DST, header(CLASS_NXM1, 20, 16));
     nxm(Field.ICMPV6_TYPE, header(CLASS_NXM1, 21, 1));
     nxm(Field.ICMPV6_CODE, header(CLASS_NXM1, 22, 1));
+    nxm(Field.IPV6_ND_TARGET, header(CLASS_NXM1, 23, 16));
     nxm(Field.TCP_FLAGS, header(CLASS_NXM1, 34, 2));
   }
 

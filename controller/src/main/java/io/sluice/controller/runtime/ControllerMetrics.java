@@ -288,6 +288,20 @@ public final class ControllerMetrics implements SessionMetrics, SyncMetrics, io.
           cb.call(s.hostsRefused(), "host");
           cb.call(s.linksRefused(), "link");
         }).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_proxy_arp_replies_total")
+        .help("ARP replies the controller sent for known endpoints (proxy ARP), instead of flooding the request")
+        .callback(cb -> cb.call(stats.get().proxyArpReplies())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_proxy_arp_unanswered_total")
+        .help("ARP requests sent to the controller for proxy ARP and not answered: malformed, not_request, gratuitous, "
+            + "probe, unknown_target, own_address").labelNames("reason")
+        .callback(cb -> stats.get().proxyArpUnanswered().forEach((r, n) -> cb.call(n, r))).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_proxy_nd_replies_total")
+        .help("IPv6 neighbour advertisements the controller sent for known endpoints (proxy ND), instead of flooding "
+            + "the solicitation").callback(cb -> cb.call(stats.get().proxyNdReplies())).register(registry);
+    CounterWithCallback.builder().name("sluice_fabric_proxy_nd_unanswered_total")
+        .help("IPv6 neighbour solicitations sent to the controller for proxy ND and not answered: malformed, "
+            + "not_request, probe (duplicate address detection), unknown_target, own_address").labelNames("reason")
+        .callback(cb -> stats.get().proxyNdUnanswered().forEach((r, n) -> cb.call(n, r))).register(registry);
   }
 
   /** Every registered family, series or not (for tests: the exposition leaves out families without series). */

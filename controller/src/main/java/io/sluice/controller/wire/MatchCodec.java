@@ -24,7 +24,7 @@ public final class MatchCodec {
   private static final Field[] L3 = {
       Field.IPV4_SRC, Field.IPV4_DST, Field.IPV6_SRC, Field.IPV6_DST, Field.IP_PROTO,
       Field.TCP_SRC, Field.TCP_DST, Field.TCP_FLAGS, Field.UDP_SRC, Field.UDP_DST, Field.SCTP_SRC, Field.SCTP_DST,
-      Field.ICMPV4_TYPE, Field.ICMPV4_CODE, Field.ICMPV6_TYPE, Field.ICMPV6_CODE,
+      Field.ICMPV4_TYPE, Field.ICMPV4_CODE, Field.ICMPV6_TYPE, Field.ICMPV6_CODE, Field.IPV6_ND_TARGET,
       Field.ARP_OP, Field.ARP_SPA, Field.ARP_TPA};
   private static final Field[] CT = {Field.CT_STATE, Field.CT_ZONE, Field.CT_MARK, Field.CT_LABEL};
 

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public final class MetricsConventions {
   /**
    * The label names Sluice may use: each has a bounded set of values (switches, policies, rules, OpenFlow bytes; reason:
-   * why an LLDP frame was not believed; kind: host or link).
+   * why an LLDP frame was not believed or a proxy ARP request not answered; kind: host or link).
    */
   public static final Set<String> LABELS = Set.of("datapath_id", "version", "type", "policy", "direction", "rule", "verdict", "le",
       "reason", "kind");

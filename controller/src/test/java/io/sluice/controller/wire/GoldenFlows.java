@@ -114,6 +114,9 @@ public final class GoldenFlows {
         new Action.InPort())));
     c.add(new Case("match icmp6", flow(0, 5, m().ipv6().exact(IP_PROTO, 58).exact(ICMPV6_TYPE, 135).exact(ICMPV6_CODE, 0).build(),
         new Action.Controller(65535))));
+    c.add(new Case("match nd_target", flow(0, 5, m().ipv6().masked(ETH_DST, 0x010000000000L, 0x010000000000L)
+        .exact(IP_PROTO, 58).exact(ICMPV6_TYPE, 135).put(new FieldValue(IPV6_ND_TARGET,
+            new BigInteger("fd000000000000000000000000040001", 16), null)).build(), new Action.Controller(128))));
     c.add(new Case("match arp", flow(0, 5, m().arp().exact(ARP_OP, 1).exact(ARP_SPA, 0x0a000001L)
         .masked(ARP_TPA, 0x0a000000L, 0xffffff00L).build(), new Action.Group(5))));
     c.add(new Case("match ip proto only", flow(0, 5, m().ipv4().exact(IP_PROTO, 47).build(), new Action.Controller(0))));

@@ -38,7 +38,9 @@ public enum Field {
   CT_ZONE("ct_zone", 16),
   CT_MARK("ct_mark", 32),
   CT_LABEL("ct_label", 128),
-  CONJ_ID("conj_id", 32);
+  CONJ_ID("conj_id", 32),
+  /** The target address of an IPv6 neighbour solicitation or advertisement (OXM {@code ipv6_nd_target}). */
+  IPV6_ND_TARGET("nd_target", 128);
 
   private final String ofctlName;
   private final int bits;

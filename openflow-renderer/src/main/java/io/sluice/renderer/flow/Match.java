@@ -136,6 +136,9 @@ public final class Match {
           case SCTP_SRC, SCTP_DST -> require(f, proto == 132, "nw_proto=132");
           case ICMPV4_TYPE, ICMPV4_CODE -> require(f, proto == 1 && ethType == 0x0800, "icmp");
           case ICMPV6_TYPE, ICMPV6_CODE -> require(f, proto == 58 && ethType == 0x86dd, "icmp6");
+          case IPV6_ND_TARGET -> require(f, proto == 58 && ethType == 0x86dd && fields.get(Field.ICMPV6_TYPE) != null
+              && !fields.get(Field.ICMPV6_TYPE).isMasked() && (fields.get(Field.ICMPV6_TYPE).longValue() == 135
+              || fields.get(Field.ICMPV6_TYPE).longValue() == 136), "icmp6,icmp_type=135 or 136");
           default -> { }
         }
       }

@@ -64,7 +64,8 @@ public final class OfctlFormat {
       Field.METADATA, Field.IN_PORT, Field.VLAN_VID, Field.ETH_SRC, Field.ETH_DST, Field.ETH_TYPE,
       Field.IPV6_SRC, Field.IPV6_DST, Field.IPV4_SRC, Field.IPV4_DST, Field.ARP_OP, Field.ARP_SPA, Field.ARP_TPA,
       Field.IP_PROTO, Field.TCP_SRC, Field.UDP_SRC, Field.SCTP_SRC, Field.TCP_DST, Field.UDP_DST, Field.SCTP_DST,
-      Field.TCP_FLAGS, Field.ICMPV4_TYPE, Field.ICMPV4_CODE, Field.ICMPV6_TYPE, Field.ICMPV6_CODE};
+      Field.TCP_FLAGS, Field.ICMPV4_TYPE, Field.ICMPV4_CODE, Field.ICMPV6_TYPE, Field.ICMPV6_CODE,
+      Field.IPV6_ND_TARGET};
 
   /** The match part, without priority: e.g. {@code ct_state=+trk,tcp,reg1=0x5/0xff,nw_src=10.0.0.0/8,tp_dst=80}. */
   public static String match(Match m) {
@@ -136,7 +137,7 @@ public final class OfctlFormat {
     switch (f) {
       case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA:
         return ipv4(v);
-      case IPV6_SRC, IPV6_DST:
+      case IPV6_SRC, IPV6_DST, IPV6_ND_TARGET:
         return ipv6(v);
       case ETH_SRC, ETH_DST:
         return mac(v.value()) + (v.isMasked() ? "/" + mac(v.mask()) : "");
@@ -370,7 +371,7 @@ public final class OfctlFormat {
 
   private static String setValue(FieldValue v) {
     return switch (v.field()) {
-      case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA, IPV6_SRC, IPV6_DST, ETH_SRC, ETH_DST -> value(v);
+      case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA, IPV6_SRC, IPV6_DST, IPV6_ND_TARGET, ETH_SRC, ETH_DST -> value(v);
       case TCP_SRC, TCP_DST, UDP_SRC, UDP_DST, SCTP_SRC, SCTP_DST -> v.value().toString();
       case IN_PORT -> {
         String name = reservedPort(v.value().longValue());
