@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
     description = {"Print the flows and groups Sluice would install, in ovs-ofctl dump-flows and dump-groups syntax,",
         "for the manifests in DIR.",
         "No switch is needed: every pod with an address is placed on a virtual switch " + CompileCommand.VIRTUAL + ",",
-        "on ports 1, 2, ... in namespace/name order, with MAC 0a:58:<IPv4 address bytes>."})
+        "on ports 1, 2, ... in namespace/name order, with MAC 0a:58:<IPv4 address bytes>; pods of a Node with a",
+        "sluice.io/attachment annotation sit behind that switch port instead (print it with --switch)."})
 final class CompileCommand implements Callable<Integer> {
   static final String VIRTUAL = "00:00:00:00:00:00:00:00";
 
@@ -159,13 +160,16 @@ final class CompileCommand implements Callable<Integer> {
         Integer.parseInt(b[2]), Integer.parseInt(b[3]));
   }
 
-  /** Binds every pod with an address to the virtual switch, ports in namespace/name order, MACs from addresses. */
+  /**
+   * Binds every pod with an address to the virtual switch, ports in namespace/name order, MACs from addresses; a pod
+   * its Node already places (its attachment) stays there.
+   */
   static Snapshot placeOnVirtualSwitch(ClusterModel model) {
     List<ModelEvent> bind = new ArrayList<>();
     long port = 1;
     for (ObjectRef ref : new TreeSet<>(model.snapshot().pods().keySet())) {
       Pod p = model.snapshot().pods().get(ref);
-      if (!p.ips().isEmpty() && !p.hostNetwork()) {
+      if (!p.ips().isEmpty() && !p.hostNetwork() && !model.snapshot().bindings().containsKey(ref)) {
         bind.add(new ModelEvent.PortBound(new PortBinding(ref, 0, port++, virtualMac(p.ips().get(0)))));
       }
     }

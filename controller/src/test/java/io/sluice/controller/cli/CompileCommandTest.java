@@ -102,4 +102,28 @@ class CompileCommandTest {
     assertThat(cl.execute("compile", "--manifests", dir.resolve("nope").toString())).isEqualTo(2);
     assertThat(err.toString()).contains("--manifests").contains("not a directory");
   }
+
+  @Test
+  void podsOfANodeWithAnAttachmentAreCompiledBehindItsPort() throws Exception {
+    Files.writeString(dir.resolve("all.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: tor}", "---",
+        "apiVersion: v1", "kind: Node", "metadata: {name: rack-1, annotations: {sluice.io/attachment: '0x7e93/3'}}",
+        "status: {addresses: [{type: InternalIP, address: 10.73.0.100}]}", "---",
+        "apiVersion: v1", "kind: Pod", "metadata: {name: a, namespace: tor, labels: {app: a}}",
+        "spec: {nodeName: rack-1, containers: [{name: c, image: x}]}", "status: {podIP: 10.73.0.11}", "---",
+        "apiVersion: v1", "kind: Pod", "metadata: {name: b, namespace: tor, labels: {app: b}}",
+        "spec: {nodeName: rack-1, containers: [{name: c, image: x}]}", "status: {podIP: 10.73.0.12}", "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: b, namespace: tor}",
+        "spec: {podSelector: {matchLabels: {app: b}}, policyTypes: [Egress]}", ""));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = new CommandLine(new SluiceCli());
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    assertThat(cl.execute("compile", "--manifests", dir.toString(), "--switch", "0x7e93")).as(err.toString()).isZero();
+    // b's egress isolation on the node's port, told from a's traffic by its address
+    assertThat(out.toString())
+        .contains("table=30, priority=100,ip,in_port=3,nw_src=10.73.0.12 actions=meter:23554,CONTROLLER:128")
+        .doesNotContain("in_port=3 actions=meter");
+  }
 }
