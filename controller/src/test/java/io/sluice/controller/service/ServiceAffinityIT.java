@@ -131,10 +131,13 @@ class ServiceAffinityIT {
       for (int round = 0; round < 12 && (round < 3 || seen.size() < 2); round++) {
         // the round's first connection, then (once the switch has learned it: OVS adds learned flows after the
         // packet's translation, which a loaded machine can delay past the next connection) four more
+        // The opener's endpoint is not asserted: at the moment a learned flow expires, OVS may still carry the next
+        // new connection by a datapath flow translated before the expiry (to the old endpoint, learning nothing), and
+        // learn when its revalidator re-translates that flow, with a bucket chosen anew (seen once in CI: the opener
+        // reached web-2, the flow learned another endpoint). What the round learned is what it must keep.
         JsonNode opener = sticky.ask("burst 1");
         assertThat(opener.get("failed").asInt()).as(opener.toString()).isZero();
-        String chosen = names(opener).iterator().next();
-        awaitLearned(br, chosen);
+        String chosen = awaitLearned(br);
         JsonNode again = sticky.ask("burst 4");
         assertThat(again.get("failed").asInt()).as(again.toString()).isZero();
         assertThat(names(again)).as("within one round the client stays on " + chosen + ": " + again)
@@ -373,20 +376,20 @@ class ServiceAffinityIT {
     return out;
   }
 
-  /** Waits (at most 5 s) until the client's learned flow loads {@code endpoint}. */
-  private static void awaitLearned(String br, String endpoint) {
+  /** Waits (at most 5 s) until the client has one learned flow; the endpoint it loads. */
+  private static String awaitLearned(String br) {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (System.nanoTime() < deadline) {
       List<String> l = learned(br).stream().filter(f -> f.contains("nw_src=" + CLIENT + ",")).toList();
       if (l.size() == 1) {
         Matcher m = LEARNED.matcher(l.get(0));
-        if (m.matches() && endpointOf(m.group(4)).equals(endpoint)) {
-          return;
+        if (m.matches()) {
+          return endpointOf(m.group(4));
         }
       }
       Ovs.sleep(20);
     }
-    throw new AssertionError("no learned flow for " + endpoint + ": " + learned(br));
+    throw new AssertionError("no learned flow for the client: " + learned(br));
   }
 
   private static Matcher onlyLearned(String br) {
