@@ -38,12 +38,17 @@
 #               parse; 3,000 pods, 100 policies on the traced pod; real OVS bridge)
 #   advise      io.sluice.controller.bench.AdviseBench (sluice advise on 10,000 observed connections, 1,000 pods)
 # `deploy/bench.sh controller` (or ovsdb, manifests, netpol, fabric, fabric-ovs, services, services-ovs, labels, k8s, ha, ovs, load, audit, trace, advise) runs one; `deploy/bench.sh gc` compares the
-# default collector with G1 on cold manifest loads (not part of all). JVMs run with deploy/java-options (as ./sluice); BENCH_JAVA_OPTS adds options.
+# default collector with G1 on cold manifest loads (not part of all). JVMs run as ./sluice does: with deploy/java-options,
+# the launcher's class path first (the controller's jar and lib/, as `mvn package` makes them) and its class-data
+# sharing archive (deploy/cds.sh, made here as `make build` makes it when the jars are newer); the bench's own classes
+# and test dependencies come after. BENCH_JAVA_OPTS adds options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
 
-mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+mvn -B -q package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+  -Dmdep.includeScope=test
+deploy/cds.sh --if-stale || true
 
 classes() { # module -> its classes, test classes and resolved dependencies
   echo "$1/target/test-classes:$1/target/classes:$(cat "$1/target/bench.classpath")"
@@ -52,11 +57,11 @@ classes() { # module -> its classes, test classes and resolved dependencies
 . deploy/java-options.sh
 run() { # module main-class [args]
   local module=$1 main=$2; shift 2
-  # sibling modules come from their fresh target/classes
+  # the launcher's class path first, as ./sluice has it; then the bench's classes and sibling modules' test classes
   local cp
-  cp="$(classes "$module"):model/target/classes:openflow-renderer/target/classes:ovsdb/target/classes:k8s-watcher/target/classes:k8s-watcher/target/test-classes"
+  cp="$(sluice_classpath "$PWD"):$(classes "$module"):model/target/classes:openflow-renderer/target/classes:ovsdb/target/classes:k8s-watcher/target/classes:k8s-watcher/target/test-classes"
   # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of options
-  java $(sluice_java_options "${BENCH_JAVA_OPTS:-}") ${BENCH_JAVA_OPTS:-} -Xmx3g -cp "$cp" "$main" "$@"
+  java $(sluice_java_options "${BENCH_JAVA_OPTS:-}") $(sluice_cds_options "$PWD") ${BENCH_JAVA_OPTS:-} -Xmx3g -cp "$cp" "$main" "$@"
 }
 
 case "$which" in all|netpol) run openflow-renderer io.sluice.renderer.bench.NetpolBench ;; esac

@@ -340,6 +340,51 @@ public final class SluiceRuntime implements AutoCloseable {
     if (cfg.manifests() != null || cfg.kubernetes() != null) {
       switches.hold(); // until the intent source has its whole first state
     }
+    if (cfg.kubernetes() != null) {
+      try {
+        kube = Clients.create(cfg.kubernetes().kubeconfig());
+      } catch (RuntimeException e) {
+        close();
+        throw new IllegalArgumentException(cfg.kubernetes().kubeconfig() == null ? "--in-cluster: " + e.getMessage()
+            : "--kubeconfig: " + e.getMessage(), e);
+      }
+      kubeEvents = new ObjectEvents(kube);
+      eventTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sluice-realization-events");
+        t.setDaemon(true);
+        return t;
+      });
+      eventTimer.scheduleWithFixedDelay(this::reportRealizationErrors, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
+      informers = new InformerSource(kube, InformerSource.Settings.DEFAULT, kubeEvents::report);
+      if (cfg.leaderElection() != null) {
+        leadership = new io.sluice.controller.ha.Leadership(kube, cfg.leaderElection(), switches);
+        leadership.start();
+      } else {
+        leadership = null;
+      }
+      // The informers start here, before the OpenFlow listener and the rest: their lists (the API server answering,
+      // the client decoding, the converters) take seconds and nothing reaches the model before all have listed, so
+      // they overlap with the rest of the start-up instead of following it.
+      informers.start(batch -> {
+        model.apply(batch);
+        if (!cfg.legacyIsolation()) {
+          noteIgnoredAnnotations(model.snapshot());
+        }
+        if (switches.holding()) {
+          LOG.info("Kubernetes API: first state applied as model generation {}: {} namespaces, {} pods, {} network "
+                  + "policies, {} services; switches are reconciled now", model.generation(),
+              model.snapshot().namespaces().size(), model.snapshot().pods().size(),
+              model.snapshot().networkPolicies().size(), model.snapshot().services().size());
+          switches.release();
+        }
+      });
+    } else {
+      kube = null;
+      kubeEvents = null;
+      eventTimer = null;
+      informers = null;
+      leadership = null;
+    }
     RejectResponder rejects = new RejectResponder(switches, (dpid, port) -> {
       var st = indexes.latestServices();
       return st == null ? java.util.Optional.empty() : st.health(st.nodeOf(dpid), port);
@@ -377,6 +422,7 @@ public final class SluiceRuntime implements AutoCloseable {
             sec.switches().entries().size(), sec.switches().source());
       }
     } catch (RuntimeException | InterruptedException e) {
+      stopKubernetes();
       http.close();
       if (fabric != null) {
         fabric.close();
@@ -445,48 +491,6 @@ public final class SluiceRuntime implements AutoCloseable {
     } else {
       manifests = null;
     }
-    if (cfg.kubernetes() != null) {
-      try {
-        kube = Clients.create(cfg.kubernetes().kubeconfig());
-      } catch (RuntimeException e) {
-        close();
-        throw new IllegalArgumentException(cfg.kubernetes().kubeconfig() == null ? "--in-cluster: " + e.getMessage()
-            : "--kubeconfig: " + e.getMessage(), e);
-      }
-      kubeEvents = new ObjectEvents(kube);
-      eventTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sluice-realization-events");
-        t.setDaemon(true);
-        return t;
-      });
-      eventTimer.scheduleWithFixedDelay(this::reportRealizationErrors, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
-      informers = new InformerSource(kube, InformerSource.Settings.DEFAULT, kubeEvents::report);
-      if (cfg.leaderElection() != null) {
-        leadership = new io.sluice.controller.ha.Leadership(kube, cfg.leaderElection(), switches);
-        leadership.start();
-      } else {
-        leadership = null;
-      }
-      informers.start(batch -> {
-        model.apply(batch);
-        if (!cfg.legacyIsolation()) {
-          noteIgnoredAnnotations(model.snapshot());
-        }
-        if (switches.holding()) {
-          LOG.info("Kubernetes API: first state applied as model generation {}: {} namespaces, {} pods, {} network "
-                  + "policies, {} services; switches are reconciled now", model.generation(),
-              model.snapshot().namespaces().size(), model.snapshot().pods().size(),
-              model.snapshot().networkPolicies().size(), model.snapshot().services().size());
-          switches.release();
-        }
-      });
-    } else {
-      kube = null;
-      kubeEvents = null;
-      eventTimer = null;
-      informers = null;
-      leadership = null;
-    }
   }
 
   /**
@@ -554,6 +558,22 @@ public final class SluiceRuntime implements AutoCloseable {
     if (manifests != null) {
       manifests.stop();
     }
+    stopKubernetes();
+    if (ovsdb != null) {
+      ovsdb.stop();
+    }
+    http.close();
+    if (fabric != null) {
+      fabric.close();
+    }
+    if (openflow != null) { // null when the start failed before the listener was made
+      openflow.close();
+    }
+    switches.close();
+    audit.close();
+  }
+
+  private void stopKubernetes() {
     if (leadership != null) {
       leadership.close(); // gives the Leases up: a standby takes over at once
     }
@@ -569,16 +589,6 @@ public final class SluiceRuntime implements AutoCloseable {
     if (kube != null) {
       kube.close();
     }
-    if (ovsdb != null) {
-      ovsdb.stop();
-    }
-    http.close();
-    if (fabric != null) {
-      fabric.close();
-    }
-    openflow.close();
-    switches.close();
-    audit.close();
   }
 
   /** What the audit log names things with, for one model generation. */

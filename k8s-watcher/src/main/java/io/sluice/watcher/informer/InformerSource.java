@@ -27,8 +27,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +56,11 @@ import org.slf4j.LoggerFactory;
  *       to the error listener (Kubernetes Events, see {@link ObjectEvents}); its last valid version stays in force,
  *       as with a manifest file.</li>
  *   <li>The informers' caches hold name, namespace, uid and resourceVersion only ({@link StubStore}).</li>
+ *   <li>Objects are converted on a few threads of their own ({@link #CONVERTER_THREADS}), not on the informer's one
+ *       handler thread per kind: at start-up the 10,000 pods of one list would otherwise be converted one after
+ *       another while the other core waits. An object always goes to the same thread (by namespace and name), so its
+ *       changes reach the dispatcher in the order the informer saw them; a list's end is passed on once every thread
+ *       has converted what came before it.</li>
  * </ul>
  */
 public final class InformerSource implements Source {
@@ -76,6 +85,9 @@ public final class InformerSource implements Source {
   /** Marks that an informer finished a list (its adds are queued before this). */
   private record Listed(ObjectKind kind) { }
 
+  /** Threads converting objects: as many as there are processors, at most 4. */
+  static final int CONVERTER_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
   private final KubernetesClient client;
   private final Settings settings;
   private final ObjectConverter converter = new ObjectConverter();
@@ -90,6 +102,8 @@ public final class InformerSource implements Source {
   private final Map<ObjectKey, List<SourceError>> refused = new HashMap<>();
   private final Consumer<ObjectEvents.Refusal> onRefused;
   private SharedInformerFactory factory;
+  /** One single-threaded executor per converter thread; an object's changes always go to the same one. */
+  private ExecutorService[] converters;
   private Thread dispatcher;
   private EventSink sink;
   private volatile boolean running;
@@ -137,6 +151,15 @@ public final class InformerSource implements Source {
     this.sink = Objects.requireNonNull(sink, "sink");
     running = true;
     factory = client.informers();
+    converters = new ExecutorService[CONVERTER_THREADS];
+    for (int i = 0; i < converters.length; i++) {
+      String name = "sluice-informer-convert-" + i;
+      converters[i] = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+      });
+    }
     for (ObjectKind kind : ObjectKind.values()) {
       informers.put(kind, inform(kind, kind.fabric8Class()));
     }
@@ -159,28 +182,67 @@ public final class InformerSource implements Source {
     informer.addEventHandler(new ResourceEventHandler<T>() {
       @Override
       public void onAdd(T obj) {
-        queue.add(change(kind, obj, false));
+        convert(kind, obj, false);
       }
 
       @Override
       public void onUpdate(T oldObj, T newObj) {
-        queue.add(change(kind, newObj, false));
+        convert(kind, newObj, false);
       }
 
       @Override
       public void onDelete(T obj, boolean finalStateUnknown) {
-        queue.add(change(kind, obj, true));
+        convert(kind, obj, true);
       }
 
       @Override
       public void onList(String resourceVersion, boolean remainedEmpty) {
-        queue.add(new Listed(kind));
+        listed(kind);
       }
     });
     return informer;
   }
 
-  /** Converts on the informer's thread, so the full object can be dropped at once. */
+  /**
+   * Queues the object's conversion on its converter thread (chosen by namespace and name, so its later changes follow
+   * it in order); the converted change then goes to the dispatcher and the full object can be dropped.
+   */
+  private void convert(ObjectKind kind, HasMetadata obj, boolean deleted) {
+    var m = obj.getMetadata();
+    int shard = m == null ? 0 : Math.floorMod(Objects.hash(m.getNamespace(), m.getName()), converters.length);
+    submit(converters[shard], () -> {
+      try {
+        queue.add(change(kind, obj, deleted));
+      } catch (RuntimeException e) {
+        LOG.error("Kubernetes API: converting {} {} failed; it is ignored: {}", kind.kind(),
+            m == null ? "" : m.getNamespace() + "/" + m.getName(), e.toString(), e);
+      }
+    });
+  }
+
+  /** Passes a list's end on once every converter thread has converted the objects the informer handed over before it. */
+  private void listed(ObjectKind kind) {
+    AtomicInteger left = new AtomicInteger(converters.length);
+    for (ExecutorService c : converters) {
+      submit(c, () -> {
+        if (left.decrementAndGet() == 0) {
+          queue.add(new Listed(kind));
+        }
+      });
+    }
+  }
+
+  private void submit(ExecutorService converter, Runnable task) {
+    try {
+      converter.execute(task);
+    } catch (RejectedExecutionException e) {
+      if (isRunning()) {
+        throw e;
+      }
+      // stopping: the converters are shut down and the change no longer matters
+    }
+  }
+
   private Change change(ObjectKind kind, HasMetadata obj, boolean deleted) {
     var m = obj.getMetadata();
     String ns = m == null ? null : m.getNamespace();
@@ -353,6 +415,11 @@ public final class InformerSource implements Source {
     }
     if (factory != null) {
       factory.stopAllRegisteredInformers();
+    }
+    if (converters != null) {
+      for (ExecutorService c : converters) {
+        c.shutdownNow();
+      }
     }
     if (d != null) {
       d.interrupt();

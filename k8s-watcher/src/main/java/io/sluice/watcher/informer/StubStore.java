@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 
 /**
@@ -15,10 +16,17 @@ import java.lang.reflect.InvocationTargetException;
  */
 final class StubStore<T extends HasMetadata> extends BasicItemStore<T> {
   private final Class<T> type;
+  /** Looked up once: at start-up every listed object passes through {@link #stub}. */
+  private final Constructor<T> empty;
 
   StubStore(Class<T> type) {
     super(Cache::metaNamespaceKeyFunc);
     this.type = type;
+    try {
+      this.empty = type.getDeclaredConstructor();
+    } catch (NoSuchMethodException e) {
+      throw new IllegalArgumentException("cannot make an empty " + type.getSimpleName(), e);
+    }
   }
 
   /**
@@ -46,10 +54,10 @@ final class StubStore<T extends HasMetadata> extends BasicItemStore<T> {
       s.setResourceVersion(m.getResourceVersion());
     }
     try {
-      T copy = type.getDeclaredConstructor().newInstance();
+      T copy = empty.newInstance();
       copy.setMetadata(s);
       return copy;
-    } catch (InstantiationException | IllegalAccessException | NoSuchMethodException | InvocationTargetException e) {
+    } catch (InstantiationException | IllegalAccessException | InvocationTargetException e) {
       throw new IllegalStateException("cannot make an empty " + type.getSimpleName(), e);
     }
   }
