@@ -9,16 +9,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 
 /** Frames read back by tcpdump, a decoder written independently of Sluice's: for byte-for-byte tests of built frames. */
 final class Pcap {
   private Pcap() { }
 
-  /** tcpdump's reading of one Ethernet frame (a pcap file in {@code dir}), or the test is skipped without tcpdump. */
+  /**
+   * tcpdump's reading of one Ethernet frame (a pcap file in {@code dir}). Without tcpdump the test fails: make test
+   * installs it (deploy/install-deps.sh).
+   */
   static String decoded(Path dir, byte[] frame, String... flags) throws IOException {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tcpdump")) || Files.isExecutable(Path.of(
-        "/usr/sbin/tcpdump")), "tcpdump is not installed");
+    if (!Files.isExecutable(Path.of("/usr/bin/tcpdump")) && !Files.isExecutable(Path.of("/usr/sbin/tcpdump"))) {
+      throw new AssertionError("tcpdump is not installed: run deploy/install-deps.sh (make test does)");
+    }
     ByteArrayOutputStream pcap = new ByteArrayOutputStream();
     ByteBuffer h = ByteBuffer.allocate(24 + 16).order(ByteOrder.LITTLE_ENDIAN);
     h.putInt(0xa1b2c3d4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
