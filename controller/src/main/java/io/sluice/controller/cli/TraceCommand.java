@@ -545,7 +545,7 @@ final class TraceCommand implements Callable<Integer> {
         default -> "dropped (stateless policy)";
       };
     }
-    if (c.objectId() == io.sluice.renderer.StatelessRenderer.BASE_OBJECT + 1) {
+    if (c.objectId() == io.sluice.renderer.policy.StatelessPolicy.OPEN_OBJECT) {
       return switch (s.priority()) {
         case io.sluice.renderer.policy.StatelessPolicy.LOCAL_ALLOW ->
             "allowed: between two pods of this switch, neither side denies it (a first packet, or reply-shaped)";

@@ -58,6 +58,11 @@ public final class StatelessPolicy {
   public static final int LOCAL_DROP = 250;
   public static final int SOURCE_ALLOW = 200;
   public static final int SOURCE_DROP = 100;
+  /**
+   * The cookie object id (category BASE) of the decision list's allows that no rule owns: a side not isolated, a
+   * reply-shaped packet of an open side, an attached node's own traffic.
+   */
+  public static final long OPEN_OBJECT = 0xfff1;
   /** The lowest port a reply may go to: the start of the ephemeral range clients open connections from. */
   public static final int EPHEMERAL_FROM = 32768;
   private static final long TCP_ACK = 0x010;
@@ -104,7 +109,7 @@ public final class StatelessPolicy {
   private StatelessPolicy(int round, boolean tcpFlags) {
     this.round = round;
     this.tcpFlags = tcpFlags;
-    this.open = Cookie.of(Cookie.Category.BASE, round, 0xfff1);
+    this.open = Cookie.of(Cookie.Category.BASE, round, OPEN_OBJECT);
     this.isolation = Cookie.of(Cookie.Category.ISOLATION, round, 0);
   }
 
