@@ -146,6 +146,16 @@ public final class StatelessRenderer {
 
   /** One switch's tables; every flow is checked against the profile (a flow it cannot hold is an exception). */
   public DesiredTables render(PolicyIndex index, long dpid) {
+    return render(index, dpid, false);
+  }
+
+  /**
+   * One switch's tables, with its floods held or not. Held (the controller's hold-down, while topology discovery has
+   * not yet found the switch's links): what would be flooded is dropped instead, so a broadcast cannot circle a loop
+   * of links not yet known; forwarding to known endpoints, LLDP, the ARP and ND copies and proxy ARP/ND stay. The
+   * same flows otherwise, so the release changes only the flood flows' actions.
+   */
+  public DesiredTables render(PolicyIndex index, long dpid, boolean holdFloods) {
     boolean single = classifier == forwarding;
     boolean tcpFlags = policy.matchFields().contains(Field.TCP_FLAGS);
     List<StatelessPolicy.Decision> decisions = StatelessPolicy.compile(index, dpid, round, legacyIsolation, new Inputs(),
@@ -155,7 +165,8 @@ public final class StatelessRenderer {
     // where the profile has meters, floods go through one: a loop the switch floods around before Sluice knows its
     // links (start-up, a new leader) circles at most this fast, and the LLDP that finds the links gets through
     boolean metered = profile.capabilities().meters();
-    List<Action> flood = metered ? List.of(new Action.Meter(FLOOD_METER.id()), new Action.Output(OFPP_ALL))
+    List<Action> flood = holdFloods ? List.of()
+        : metered ? List.of(new Action.Meter(FLOOD_METER.id()), new Action.Output(OFPP_ALL))
         : List.of(new Action.Output(OFPP_ALL));
     List<Action> forward = single ? flood : List.of(new Action.GotoTable(forwarding.id()));
     // LLDP goes to the controller whole (topology discovery) and no further
@@ -215,7 +226,8 @@ public final class StatelessRenderer {
     for (StatelessPolicy.Decision d : decisions) {
       List<Action> actions = !d.allow() ? List.of()
           : !single ? forward : d.hairpin() ? List.<Action>of(new Action.InPort())
-          : List.<Action>of(new Action.Output(d.destinationPort() >= 0 ? d.destinationPort() : OFPP_ALL));
+          : d.destinationPort() >= 0 ? List.<Action>of(new Action.Output(d.destinationPort()))
+          : holdFloods ? List.<Action>of() : List.<Action>of(new Action.Output(OFPP_ALL));
       out.add(new Flow(policy.id(), d.priority(), d.match(), actions, d.cookie()));
       if (single && d.allow() && d.destinationPort() < 0 && fabric.hasLinks()) {
         // one table: an allow towards anywhere else goes where its MAC is (one priority up), or floods

@@ -125,6 +125,12 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   private final LongSupplier clock;
   private final LongSupplier ticker;
   private final ScheduledExecutorService timer;
+  /**
+   * A held switch's probes have this long to come back before its floods are released: an LLDP frame's round trip
+   * through a neighbour (packet-out, the link, the neighbour's flow, packet-in) is milliseconds, even on a busy host.
+   */
+  static final long HOLD_SETTLE_MILLIS = 300;
+  private volatile io.sluice.controller.sync.FloodHoldDown holdDown = io.sluice.controller.sync.FloodHoldDown.NONE;
   /** After a switch connects, when every switch probes again (its first flows are pushed within this, typically). */
   static final long FIRST_PROBE_DELAY_MILLIS = 300;
   static final int LOG_LINES_PER_SECOND = 10;
@@ -198,6 +204,30 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     });
   }
 
+  /**
+   * Takes part in the flood hold-down: a held switch whose base flows are in is probed at once, and released once its
+   * probes had {@link #HOLD_SETTLE_MILLIS} to come back (the links they found in the model first).
+   */
+  public void holdDown(io.sluice.controller.sync.FloodHoldDown h) {
+    holdDown = h;
+    h.onBaseFlows((dpid, hold) -> {
+      try {
+        timer.execute(() -> {
+          SwitchSession s = sessions.get(dpid);
+          if (s != null) {
+            probe(s);
+          }
+        });
+        timer.schedule(() -> {
+          flush();
+          h.release(dpid, hold);
+        }, HOLD_SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing
+      }
+    });
+  }
+
   /** Starts the LLDP rounds and the aging. */
   public FabricDiscovery start() {
     long ms = options.lldpInterval().toMillis();
@@ -250,6 +280,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
     if (session.dpid() != null) {
       long dpid = session.dpid().getLong();
       if (sessions.remove(dpid, session)) {
+        holdDown.forget(dpid);
         switchGone(dpid);
       }
     }

@@ -68,6 +68,7 @@ public final class SluiceRuntime implements AutoCloseable {
   private io.sluice.controller.profile.ProfileCheck profileCheck;
   /** LLDP discovery and host tracking: the model's links and hosts. */
   private io.sluice.controller.fabric.FabricDiscovery fabric;
+  private final io.sluice.controller.sync.FloodHoldDown holdDown;
   /** Addresses to pods and rule ids to rules, for the audit log: rebuilt when the model's generation moves. */
   private volatile AuditNames auditNames;
 
@@ -76,6 +77,7 @@ public final class SluiceRuntime implements AutoCloseable {
     metrics = injector.getInstance(ControllerMetrics.class);
     switches = injector.getInstance(SwitchManager.class);
     indexes = injector.getInstance(PolicyIndexes.class);
+    holdDown = injector.getInstance(io.sluice.controller.sync.FloodHoldDown.class);
     counters = new PolicyCounterCache(switches::policyCounters, COUNTERS_MAX_AGE);
     profiles = cfg.profiles();
     audit = new io.sluice.controller.audit.AuditLog(cfg.audit(), new io.sluice.controller.audit.AuditLog.Names() {
@@ -402,6 +404,7 @@ public final class SluiceRuntime implements AutoCloseable {
           dpid -> switches.role(SwitchManager.shardOf(dpid, switches.shards())).writes()
               && io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(profiles.of(dpid).profile()),
           model::snapshot, model::apply, System::currentTimeMillis, () -> System.nanoTime() / 1_000_000);
+      fabric.holdDown(holdDown);
       metrics.fabric(fabric::stats);
       http.json("/api/v1/topology", fabric::topology);
       http.json("/api/v1/hosts", fabric::hosts);
@@ -799,10 +802,19 @@ public final class SluiceRuntime implements AutoCloseable {
           (int) ((System.currentTimeMillis() / 1000) & 0xffff), cfg.legacyIsolation());
     }
 
+    /** The flood hold-down of the switches that carry the stateless pipeline (fabric forwarding). */
+    @Provides
+    @Singleton
+    io.sluice.controller.sync.FloodHoldDown floodHoldDown() {
+      io.sluice.controller.profile.ProfileChoice profiles = cfg.profiles();
+      return new io.sluice.controller.sync.FloodHoldDown(dpid -> !profiles.compiles(dpid)
+          && io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(profiles.of(dpid).profile()));
+    }
+
     @Provides
     @Singleton
     SwitchManager switchManager(FlowCodec codec, Renderer renderer, ClusterModel model, ControllerMetrics metrics,
-                                PolicyIndexes indexes) {
+                                PolicyIndexes indexes, io.sluice.controller.sync.FloodHoldDown holdDown) {
       OFControllerRole role = switch (cfg.role()) {
         case MASTER -> OFControllerRole.ROLE_MASTER;
         case SLAVE -> OFControllerRole.ROLE_SLAVE;
@@ -820,7 +832,7 @@ public final class SluiceRuntime implements AutoCloseable {
         PipelineProfile p = profiles.of(dpid).profile();
         if (io.sluice.controller.profile.ProfileChoice.carriesStatelessPipeline(p)) {
           return stateless.computeIfAbsent(p.name(), n -> new io.sluice.renderer.StatelessRenderer(p, renderer.round(),
-              cfg.legacyIsolation())).render(indexes.of(snap), dpid);
+              cfg.legacyIsolation())).render(indexes.of(snap), dpid, holdDown.held(dpid));
         }
         return io.sluice.controller.profile.ProfileChoice.failClosed(dpid, snap.generation());
       };
@@ -832,6 +844,8 @@ public final class SluiceRuntime implements AutoCloseable {
       } else {
         m = new SwitchManager(codec, render::apply, metrics, new SwitchManager.Role(role, cfg.roleGenerationId()));
       }
+      // a switch with fabric forwarding floods nothing until discovery has found its links
+      m.floodHoldDown(holdDown);
       // a profile without bundles gets its changes in two ordered phases, restricting first
       m.bundlesFor(dpid -> profiles.of(dpid).profile().capabilities().bundles());
       // a profile's limited tables: policy rules that would overflow one are withheld (fail closed) and reported

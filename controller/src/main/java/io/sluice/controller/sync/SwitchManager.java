@@ -109,6 +109,22 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     }
   }
 
+  private volatile FloodHoldDown holdDown = FloodHoldDown.NONE;
+
+  /**
+   * The flood hold-down of switches carrying the stateless pipeline ({@link FloodHoldDown}): none by default. A
+   * released switch renders and pushes again.
+   */
+  public void floodHoldDown(FloodHoldDown h) {
+    holdDown = h;
+    h.onRelease(dpid -> {
+      SwitchSync s = switches.get(dpid);
+      if (s != null) {
+        s.modelChanged();
+      }
+    });
+  }
+
   /** Each switch's table budgets; none by default. */
   private volatile java.util.function.LongFunction<TableBudgets> budgets = dpid -> TableBudgets.NONE;
 
@@ -185,6 +201,7 @@ public final class SwitchManager implements SessionListener, AutoCloseable {
     SwitchSync sync = switches.computeIfAbsent(dpid, d -> new SwitchSync(d, session.dpid().toString(),
         MoreExecutors.newSequentialExecutor(pool), helpers, codec, writer, render, metrics, () -> generation));
     sync.useBundles(bundles.test(dpid));
+    sync.holdDown(holdDown);
     sync.budgets(budgets.apply(dpid));
     metrics.switchConnected(session.name(), true, connected.incrementAndGet());
     synchronized (roleLock) {

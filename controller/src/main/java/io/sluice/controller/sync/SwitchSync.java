@@ -149,6 +149,22 @@ final class SwitchSync {
     atomic = bundles;
   }
 
+  /** The flood hold-down this switch takes part in ({@link FloodHoldDown#NONE} by default). */
+  void holdDown(FloodHoldDown h) {
+    holdDown = h;
+  }
+
+  /** What the status says of a switch whose floods are held. */
+  static final String HELD = "flood hold-down: nothing is flooded until fabric discovery has found this switch's links";
+  private volatile FloodHoldDown holdDown = FloodHoldDown.NONE;
+  /**
+   * Serial work only. {@code deferred}: the switch carried Sluice's flows when this writer began, and nothing is
+   * pushed to it while it is held. {@code renderHeld}: the last render was made with its floods held (its push is not
+   * reported realized).
+   */
+  private boolean deferred;
+  private boolean renderHeld;
+
   /** A session for this switch finished its handshake: reconcile, then follow the model. */
   void attach(SwitchSession s, boolean mayWrite, String grantedRole) {
     session = s;
@@ -156,7 +172,7 @@ final class SwitchSync {
     writable = mayWrite;
     reconciled = false;
     realizedGeneration = 0; // nothing is confirmed on a new connection until its reconcile's barrier
-    serial.execute(() -> reconcile(s));
+    serial.execute(() -> reconcile(s, true));
   }
 
   /**
@@ -222,6 +238,14 @@ final class SwitchSync {
           return;
         }
         if (s != null && reconciled && writable) {
+          boolean held = holdDown.held(dpid);
+          if (deferred) {
+            if (held) {
+              return; // it keeps the flows it carries until its hold-down is over (then this runs again)
+            }
+            deferred = false;
+          }
+          renderHeld = held;
           DesiredTables desired;
           try {
             desired = render.apply(dpid);
@@ -363,9 +387,17 @@ final class SwitchSync {
   // ---------------------------------------------------------------- work (serial executor)
 
   private void reconcile(SwitchSession s) {
+    reconcile(s, false);
+  }
+
+  /** @param begins a writer begins (a new connection, a new role): the switch's flood hold-down begins too */
+  private void reconcile(SwitchSession s, boolean begins) {
     if (session != s) {
       return;
     }
+    boolean held = writable && (begins ? holdDown.begin(dpid) : holdDown.held(dpid));
+    deferred = false;
+    renderHeld = held;
     realizedBackends = null; // what this switch's conntrack holds is unknown: the first push flushes nothing
     long t0 = System.nanoTime();
     DesiredTables desired;
@@ -440,6 +472,21 @@ final class SwitchSync {
     appliedDesired = null;
     installedGroups = groups.owned;
     installedMeters = meters.owned;
+    if (held && !owned.isEmpty()) {
+      // it forwards as a writer before left it (along a tree of the links known then): better than a render from
+      // links not yet rediscovered, which would flood out of every port; pushed once discovery has answered
+      deferred = true;
+      reconciled = true;
+      flowCount = owned.size();
+      tableSource = Map.copyOf(countByTable(owned));
+      groupCount = installedGroups.size();
+      meterCount = installedMeters.size();
+      lastError = HELD;
+      LOG.info("switch {}: carries {} Sluice flows already; they stay as they are until fabric discovery has found its "
+          + "links (flood hold-down), then the difference is pushed", name, owned.size());
+      holdDown.carriesBaseFlows(dpid);
+      return;
+    }
     if (!writable) {
       reconciled = true;
       flowCount = owned.size();
@@ -815,8 +862,14 @@ final class SwitchSync {
       flowCount = installed.size();
       tableSource = desired;
       groupCount = installedGroups.size();
-      realizedGeneration = desired.generation();
-      lastError = null;
+      if (renderHeld) {
+        // its floods are held: not realized yet (traffic to where it would flood does not get there)
+        lastError = HELD;
+        holdDown.carriesBaseFlows(dpid);
+      } else {
+        realizedGeneration = desired.generation();
+        lastError = null;
+      }
       flushGoneBackends(s, desired.natBackends());
     } else {
       StringBuilder why = new StringBuilder(r.failure());

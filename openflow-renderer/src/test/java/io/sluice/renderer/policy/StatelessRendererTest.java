@@ -65,6 +65,29 @@ class StatelessRendererTest {
   }
 
   @Test
+  void heldFloodsAreDroppedAndNothingElseChanges() {
+    for (PipelineProfile p : List.of(singleTable(), threeTables())) {
+      var cluster = PolicyCompilerTest.cluster(List.of(PolicyCompilerTest.dbAllowsWebOnPg()));
+      var open = new StatelessRenderer(p, 1, false).render(PolicyIndex.of(cluster), PolicyCompilerTest.DPID, false).flows();
+      var held = new StatelessRenderer(p, 1, false).render(PolicyIndex.of(cluster), PolicyCompilerTest.DPID, true).flows();
+      Action all = new Action.Output(StatelessRenderer.OFPP_ALL);
+      assertThat(open.values()).as(p.name() + ": something floods when not held").anyMatch(f -> f.actions().contains(all));
+      assertThat(held.values()).as(p.name() + ": nothing floods when held").noneMatch(f -> f.actions().contains(all));
+      assertThat(held.keySet()).as(p.name() + ": the same flows").isEqualTo(open.keySet());
+      held.forEach((k, f) -> {
+        Flow o = open.get(k);
+        if (o.actions().contains(all)) {
+          // what flooded keeps its other actions (the copy to the controller of ARP/ND), without the flood
+          assertThat(f.actions()).as(f.toString()).isEqualTo(o.actions().stream()
+              .filter(a -> !a.equals(all) && !(a instanceof Action.Meter)).toList());
+        } else {
+          assertThat(f).as("unchanged when held").isEqualTo(o);
+        }
+      });
+    }
+  }
+
+  @Test
   void aPodReachingItselfGoesBackOutOfItsPort() {
     var tables = new StatelessRenderer(singleTable(), 1, false)
         .render(PolicyCompilerTest.cluster(List.of(PolicyCompilerTest.dbAllowsWebOnPg())), PolicyCompilerTest.DPID);
