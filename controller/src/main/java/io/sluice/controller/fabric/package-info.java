@@ -6,7 +6,9 @@
  * io.sluice.controller.fabric.HostPackets}). It only reports model events (LinkUp/LinkDown, HostUpserted/HostDeleted);
  * forwarding over the links is the renderer's business. It also answers the ARP requests and IPv6 neighbour
  * solicitations the switches send it instead of flooding them, for known endpoints ({@link
- * io.sluice.controller.fabric.ProxyArp}, {@link io.sluice.controller.fabric.ProxyNd}). Every packet-in is treated as hostile: parsed with bounds
+ * io.sluice.controller.fabric.ProxyArp}, {@link io.sluice.controller.fabric.ProxyNd}). It ends each switch's flood
+ * hold-down ({@link io.sluice.controller.sync.FloodHoldDown}): probed as soon as its base flows are in, released once
+ * the answers had time to come back. Every packet-in is treated as hostile: parsed with bounds
  * checks, budgeted per switch, and bounded in what it may make Sluice remember.
  */
 package io.sluice.controller.fabric;
