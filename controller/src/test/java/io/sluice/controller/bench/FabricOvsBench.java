@@ -95,8 +95,12 @@ public final class FabricOvsBench {
   static long reroute(boolean withoutGroups) throws Exception {
     Path dir = Files.createTempDirectory("sluice-fabric-bench");
     Path profilesDir = Files.createDirectories(dir.resolve("profiles"));
-    String generic = Files.readString(Path.of(FabricOvsBench.class.getResource(
-        "/io/sluice/renderer/profiles/openflow13-generic.yaml").toURI()));
+    String generic;
+    // a resource of the renderer's jar when run by deploy/bench.sh: read as a stream, not a file
+    try (java.io.InputStream in = FabricOvsBench.class.getResourceAsStream(
+        "/io/sluice/renderer/profiles/openflow13-generic.yaml")) {
+      generic = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
     String profile = "openflow13-generic";
     if (withoutGroups) {
       profile = "generic-nogroups";
