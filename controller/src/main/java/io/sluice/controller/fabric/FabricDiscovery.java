@@ -100,7 +100,8 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public record HostView(String mac, List<String> ips, String dpid, long port, long lastSeenMillis) { }
 
   /** A switch as /api/v1/topology shows it. */
-  public record SwitchView(String dpid, boolean connected, boolean discovering) { }
+  /** {@code floodsHeld}: in its flood hold-down (nothing flooded until its links are known). */
+  public record SwitchView(String dpid, boolean connected, boolean discovering, boolean floodsHeld) { }
 
   public record Topology(List<SwitchView> switches, List<LinkView> links, List<HostView> hosts) { }
 
@@ -678,7 +679,7 @@ public final class FabricDiscovery implements SessionListener, AutoCloseable {
   public synchronized Topology topology() {
     List<SwitchView> sw = new ArrayList<>();
     sessions.keySet().stream().sorted(Long::compareUnsigned).forEach(d -> sw.add(
-        new SwitchView(dpidText(d), true, discovers.test(d))));
+        new SwitchView(dpidText(d), true, discovers.test(d), holdDown.held(d))));
     List<LinkView> ls = new ArrayList<>();
     long wallNow = clock.getAsLong();
     long tickNow = ticker.getAsLong();

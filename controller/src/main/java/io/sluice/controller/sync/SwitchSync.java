@@ -473,8 +473,8 @@ final class SwitchSync {
     installedGroups = groups.owned;
     installedMeters = meters.owned;
     if (held && !owned.isEmpty()) {
-      // it forwards as a writer before left it (along a tree of the links known then): better than a render from
-      // links not yet rediscovered, which would flood out of every port; pushed once discovery has answered
+      // it keeps forwarding as its previous writer left it (along the tree of the links known then): better than a
+      // render from links not yet rediscovered; the difference is pushed once discovery has answered
       deferred = true;
       reconciled = true;
       flowCount = owned.size();
