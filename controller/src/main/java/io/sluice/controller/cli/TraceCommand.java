@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
         "OpenFlow), print each table's verdict with the policy and rule behind each flow's",
         "cookie, and the reference evaluator's answer (sluice explain's) from the running controller's model.",
         "Run it on the node whose Open vSwitch holds the source's bridge (packet-out: anywhere the API is reached).",
+        "To a Service (its virtual address, or NS/SVC): the Service tables' verdict, then each endpoint's translated",
+        "connection, picked by dp_hash, traced on and compared with the reference (ovs-appctl only).",
         "Exit code: 0 the switch and the reference agree (allowed or denied), 3 DISAGREEMENT, 2 bad flags, unknown",
         "endpoints, controller or ovs-appctl not reachable, a packet-out trace refused (busy, switch not connected)."})
 final class TraceCommand implements Callable<Integer> {
@@ -57,7 +59,9 @@ final class TraceCommand implements Callable<Integer> {
   String from;
 
   @Option(names = "--to", required = true, paramLabel = "NS/POD|IP",
-      description = "The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
+      description = {"The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod); a Service's",
+          "virtual address (ClusterIP, externalIP, load-balancer IP) with one of its ports, or NS/SVC where no pod has",
+          "that name, traces the Service and each of its endpoints."})
   String to;
 
   @Option(names = "--port", required = true, paramLabel = "N[/PROTO]",
