@@ -104,10 +104,16 @@ final class ServiceTrace {
         && new Cookie(s.cookie()).owned() && new Cookie(s.cookie()).category() == Cookie.Category.SERVICE).findFirst();
   }
 
-  /** The table-14 step of a trace that matched a learned flow (session affinity remembered for this client), if any. */
+  /**
+   * The table-14 step of a trace that matched a learned flow (session affinity remembered for this client), if the
+   * choice it loaded held: table 15 translated without the group. A learned endpoint that is no longer one falls
+   * through to the group, which balances as without affinity.
+   */
   static Optional<OfprotoTrace.Step> learnedStep(OfprotoTrace t) {
-    return t.steps().stream().filter(s -> s.table() == PipelineProfile.SERVICE_AFFINITY && s.matched()
-        && new Cookie(s.cookie()).owned() && new Cookie(s.cookie()).isLearned()).findFirst();
+    boolean balanced = t.steps().stream().anyMatch(s -> s.table() == PipelineProfile.SERVICE_AFFINITY_ENDPOINT
+        && s.actions().stream().anyMatch(a -> a.startsWith("group:")));
+    return balanced ? Optional.empty() : t.steps().stream().filter(s -> s.table() == PipelineProfile.SERVICE_AFFINITY
+        && s.matched() && new Cookie(s.cookie()).owned() && new Cookie(s.cookie()).isLearned()).findFirst();
   }
 
   /** True when the table-11 flow sends the packet to the controller: the refusal of a Service without endpoints. */
@@ -298,7 +304,7 @@ final class ServiceTrace {
         if (learned != null || local) {
           out.println("  not traced: " + (learned != null ? "session affinity sends this client elsewhere"
               : "internalTrafficPolicy Local: not an endpoint on the client's node, or not picked"));
-          verdicts.add(b + " not traced");
+          verdicts.add(describe(e) + " not traced");
         } else {
           out.println("  NOT REACHED: no dp_hash of 1-" + tried + " made the switch's group pick it");
           problems.add("the switch's group never picked endpoint " + describe(e) + " (dp_hash 1-" + tried + ")");

@@ -278,6 +278,25 @@ class TraceCommandTest {
     assertThat(ServiceTrace.translatedTo(hairpinOnly)).as("a source NAT is no endpoint").isEmpty();
   }
 
+  @Test
+  void aLearnedAffinityHoldsOnlyWhereTable15TranslatesWithoutTheGroup() {
+    OfprotoTrace.Step table11 = new OfprotoTrace.Step("br", 11, "tcp", 200, 0x5c03000000000007L,
+        List.of("resubmit(,14)"), 0);
+    OfprotoTrace.Step learned = new OfprotoTrace.Step("br", 14, "tcp,nw_src=10.0.0.1", 200, 0x5c04000000000007L,
+        List.of("load:0xa00000b->NXM_NX_REG0[]", "goto_table:15"), 1);
+    OfprotoTrace.Step translates = new OfprotoTrace.Step("br", 15, "tcp,reg0=0xa00000b", 200, 0x5c03000000000007L,
+        List.of("learn(table=14,...)", "ct(commit,table=12,zone=NXM_NX_CT_ZONE[],nat(dst=10.0.0.11:8080))"), 0);
+    OfprotoTrace.Step balances = new OfprotoTrace.Step("br", 15, "tcp", 100, 0x5c03000000000007L,
+        List.of("move:NXM_OF_TCP_SRC[]->NXM_NX_REG5[0..15]", "group:7"), 0);
+    assertThat(ServiceTrace.learnedStep(new OfprotoTrace(List.of(new OfprotoTrace.Pass(null,
+        List.of(table11, learned, translates), "ct(commit,nat(dst=10.0.0.11:8080)),recirc(0x2)"))))).contains(learned);
+    assertThat(ServiceTrace.learnedStep(new OfprotoTrace(List.of(new OfprotoTrace.Pass(null,
+        List.of(table11, learned, balances), "hash(sym_l4(0)),recirc(0x2)")))))
+        .as("the learned endpoint left the Service: the group balances").isEmpty();
+    assertThat(ServiceTrace.learnedStep(new OfprotoTrace(List.of(new OfprotoTrace.Pass(null,
+        List.of(table11, balances), "hash(sym_l4(0)),recirc(0x2)"))))).as("nothing learned").isEmpty();
+  }
+
   private TraceIT.Run run(String from, String... more) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

@@ -273,6 +273,15 @@ class TraceIT {
         "- {addresses: [10.86.0.2], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-a}}",
         "- {addresses: [10.86.0.3], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-b}}",
         "---",
+        "apiVersion: v1", "kind: Service", "metadata: {name: sticky, namespace: svt}",
+        "spec: {clusterIP: 10.96.86.12, selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}],",
+        "  sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}}", "---",
+        "apiVersion: discovery.k8s.io/v1", "kind: EndpointSlice",
+        "metadata: {name: sticky-x1, namespace: svt, labels: {kubernetes.io/service-name: sticky}}",
+        "addressType: IPv4", "ports: [{name: http, port: 8080, protocol: TCP}]", "endpoints:",
+        "- {addresses: [10.86.0.2], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-a}}",
+        "- {addresses: [10.86.0.3], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-b}}",
+        "---",
         "apiVersion: v1", "kind: Service", "metadata: {name: empty, namespace: svt}",
         "spec: {clusterIP: 10.96.86.11, selector: {app: nothing}, ports: [{name: http, port: 80, targetPort: 8080}]}",
         "---",
@@ -361,6 +370,18 @@ class TraceIT {
               80), "--ct-next", "trk,new", "--ct-next", "trk,new,dnat", "--ct-next", "trk,new", "--ct-next",
           "trk,new").out());
 
+      // session affinity, nothing learned yet: each endpoint through tables 14, 15, the group and 15 again
+      Run sticky = trace(api, "svt/client", "10.96.86.12", "80");
+      assertThat(sticky.code()).as(sticky.out() + sticky.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(sticky.out())
+          .contains("Service:   svt/sticky port http 80/TCP at 10.96.86.12, session affinity ClientIP (timeout 60 s)")
+          .contains("Service svt/sticky port 80/TCP: a new connection, session affinity: the client's learned endpoint "
+              + "(table 14), then table 15")
+          .contains("session affinity: nothing learned for this client, balanced by select group")
+          .contains("session affinity: learn this endpoint for the client, and translate to it")
+          .contains("AGREE: Service svt/sticky: 10.86.0.2:8080 (svt/web-a) allowed, 10.86.0.3:8080 (svt/web-b) denied")
+          .doesNotContain("NOTE: session affinity");
+
       // real traffic: through the ClusterIP, connections reach web-a (the group sends some to web-b, dropped there)
       for (String h : List.of("wa", "wb")) {
         servers.add(ServiceHosts.start(ovs, h, 120, "python3", "-c", ServiceHosts.ACCEPT_AND_CLOSE, "8080"));
@@ -375,6 +396,33 @@ class TraceIT {
       assertThat(reached).as("connections from svt/client through the ClusterIP that reached an endpoint").isEqualTo(2);
       assertThat(connects(ovs, "10.86.0.2", 8080)).as("svt/client straight to web-a").isTrue();
       assertThat(connects(ovs, "10.86.0.3", 8080)).as("svt/client straight to web-b, which lock-b isolates").isFalse();
+
+      // a connection through the affinity Service: the switch learns where svt/client goes, and the trace follows it
+      connects(ovs, "10.96.86.12", 80);
+      String learned = null;
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (learned == null && System.nanoTime() < until) {
+        learned = Sh.exec(5, "ovs-ofctl", "-O", "OpenFlow15", "dump-flows", br, "table=14").out().lines()
+            .filter(l -> l.contains("nw_dst=10.96.86.12")).findFirst().orElse(null);
+        Ovs.sleep(100);
+      }
+      assertThat(learned).as("the learned affinity flow of svt/client").isNotNull().containsAnyOf("0xa560002", "0xa560003");
+      // the endpoint the learned flow loads into reg0 (web-a: 10.86.0.2 = 0xa560002)
+      String chosen = learned.contains("0xa560002") ? "10.86.0.2:8080 (svt/web-a)" : "10.86.0.3:8080 (svt/web-b)";
+      String other = chosen.startsWith("10.86.0.2") ? "10.86.0.3:8080 (svt/web-b)" : "10.86.0.2:8080 (svt/web-a)";
+      Run remembered = trace(api, "svt/client", "10.96.86.12", "80");
+      assertThat(remembered.code()).as(remembered.out() + remembered.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(remembered.out())
+          .contains("learned by the switch (session affinity)")
+          .contains("NOTE: session affinity: the switch has learned where svt/client goes (table 14")
+          .contains("group buckets picked by dp_hash 1-1: " + chosen.split(" ")[0])
+          .containsPattern("Endpoint \\d/2: " + java.util.regex.Pattern.quote(chosen) + ", picked by dp_hash=1")
+          .containsPattern("Endpoint \\d/2: " + java.util.regex.Pattern.quote(other)
+              + "\n  not traced: session affinity sends this client elsewhere")
+          .contains("AGREE: Service svt/sticky: " + (chosen.contains("web-a")
+              ? "10.86.0.2:8080 (svt/web-a) allowed, 10.86.0.3:8080 (svt/web-b) not traced"
+              : "10.86.0.2:8080 (svt/web-a) not traced, 10.86.0.3:8080 (svt/web-b) denied"));
+      Files.writeString(captures.resolve("service-learned.cli.txt"), remembered.out());
     } finally {
       ServiceHosts.stop(servers);
     }
