@@ -353,6 +353,10 @@ class TraceIT {
       assertThat(notOne.code()).isEqualTo(TraceCommand.USAGE);
       assertThat(notOne.err()).contains("not an endpoint of Service svt/web (its endpoints: 10.86.0.2:8080 (svt/web-a), "
           + "10.86.0.3:8080 (svt/web-b))");
+      Run packetOut = trace(api, "svt/client", "10.96.86.10", "80", "--method", "packet-out");
+      assertThat(packetOut.code()).as(packetOut.out() + packetOut.err()).isEqualTo(TraceCommand.USAGE);
+      assertThat(packetOut.err()).contains("is Service svt/web's virtual address: a packet-out trace follows one new "
+          + "connection to a pod or address");
       Run noPort = trace(api, "svt/client", "svt/web", "81");
       assertThat(noPort.code()).isEqualTo(TraceCommand.USAGE);
       assertThat(noPort.err()).contains("Service svt/web has no port TCP 81");
