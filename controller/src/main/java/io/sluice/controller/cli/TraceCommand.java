@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
         "OpenFlow), print each table's verdict with the policy and rule behind each flow's",
         "cookie, and the reference evaluator's answer (sluice explain's) from the running controller's model.",
         "Run it on the node whose Open vSwitch holds the source's bridge (packet-out: anywhere the API is reached).",
+        "To a Service (its virtual address, or NS/SVC): the Service tables' verdict, then each endpoint's translated",
+        "connection, picked by dp_hash, traced on and compared with the reference (ovs-appctl only).",
         "Exit code: 0 the switch and the reference agree (allowed or denied), 3 DISAGREEMENT, 2 bad flags, unknown",
         "endpoints, controller or ovs-appctl not reachable, a packet-out trace refused (busy, switch not connected)."})
 final class TraceCommand implements Callable<Integer> {
@@ -57,7 +59,9 @@ final class TraceCommand implements Callable<Integer> {
   String from;
 
   @Option(names = "--to", required = true, paramLabel = "NS/POD|IP",
-      description = "The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod).")
+      description = {"The destination: a pod, or an IPv4/IPv6 address (a pod's address means that pod); a Service's",
+          "virtual address (ClusterIP, externalIP, load-balancer IP) with one of its ports, or NS/SVC where no pod has",
+          "that name, traces the Service and each of its endpoints."})
   String to;
 
   @Option(names = "--port", required = true, paramLabel = "N[/PROTO]",
@@ -82,6 +86,15 @@ final class TraceCommand implements Callable<Integer> {
 
   @Option(names = "--quiet", description = "Print only the verdict lines (and a disagreement).")
   boolean quiet;
+
+  @Option(names = "--endpoint", paramLabel = "IP[:PORT]|NS/POD",
+      description = {"With --to a Service: trace only the connection translated to this endpoint (default: each",
+          "endpoint, at most --max-endpoints)."})
+  String endpoint;
+
+  @Option(names = "--max-endpoints", defaultValue = "16", paramLabel = "N",
+      description = "With --to a Service: trace at most this many of its endpoints (1-64, default ${DEFAULT-VALUE}).")
+  int maxEndpoints;
 
   @Option(names = "--method", defaultValue = "ovs-appctl", paramLabel = "ovs-appctl|packet-out|auto",
       description = {"How to trace (default ${DEFAULT-VALUE}): ovs-appctl ofproto/trace here (no packet is sent);",
@@ -129,6 +142,9 @@ final class TraceCommand implements Callable<Integer> {
     if (probes < 1 || probes > 20) {
       throw new Failure("--probes " + probes + ": 1-20");
     }
+    if (maxEndpoints < 1 || maxEndpoints > ServiceTrace.MAX_ENDPOINTS) {
+      throw new Failure("--max-endpoints " + maxEndpoints + ": 1-" + ServiceTrace.MAX_ENDPOINTS);
+    }
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     if ("packet-out".equals(method)) {
       return packetOut(out, http);
@@ -165,33 +181,67 @@ final class TraceCommand implements Callable<Integer> {
       }
       return packetOut(out, http);
     }
+    if (ctx.has("service")) {
+      return new ServiceTrace(this, http, dp, ctx).run(out);
+    }
     String flow = flow(ctx, sourcePort);
-    Long dstDp = dst.has("bridge") && dst.has("ofport")
-        ? dp.datapathPort(dst.path("bridge").asText(), dst.path("ofport").asLong()) : null;
-    // hop by hop: the source's bridge, then across each veth link to another bridge of this ovs-vswitchd the packet
-    // leaves by (emulated nodes, Mininet switches), until it reaches the destination's port or leaves this host
+    Set<Long> followed = new java.util.HashSet<>(); // datapath ports left by into a bridge traced next
+    List<Hop> hops = follow(dp, bridge, flow, flow, CT_NEXT, dst, followed);
+    JsonNode rules = rules(http, hops);
+    String protocol = ctx.path("protocol").asText();
+    int number = ctx.path("port").asInt();
+    if (!quiet) {
+      out.println("Trace " + srcName + " (" + src.path("ip").asText() + ") -> " + dstName + " (" + dst.path("ip").asText()
+          + ") " + protocol + " " + number + ", a new connection, on bridge " + bridge + " (switch "
+          + src.path("datapathId").asText() + ", model generation " + ctx.path("generation").asLong() + ")"
+          + viaVeth(hops));
+    }
+    boolean foreign = print(out, hops, ctx, rules, "");
+    Outcome o = outcome(dp, hops, followed, dst);
+    return conclude(out, ctx, o.allows(), o.how(), o.egressOnly(), o.scope(), foreign);
+  }
+
+  /** The conntrack states the trace resumes with after each recirculation, for a connection to a pod or address. */
+  static final List<String> CT_NEXT = List.of("trk,new", "trk,new");
+
+  /** ", then BR2, BR3 over veth links" when the packet was followed beyond its first bridge. */
+  static String viaVeth(List<Hop> hops) {
+    return hops.size() > 1 ? ", then " + String.join(", ", hops.subList(1, hops.size()).stream()
+        .map(Hop::bridge).toList()) + " over veth links" : "";
+  }
+
+  /**
+   * Traces a packet hop by hop: on {@code bridge} with {@code flow}, then across each veth link to another bridge of
+   * this ovs-vswitchd the packet leaves by (emulated nodes, Mininet switches), with {@code laterFlow} entering by the
+   * link's port, until it reaches the destination's port or leaves this host. {@code followed} receives the datapath
+   * ports left by into a bridge traced next.
+   */
+  List<Hop> follow(DatapathPorts dp, String bridge, String flow, String laterFlow, List<String> ctNext, JsonNode dst,
+                   Set<Long> followed) {
+    Long dstDp = destinationDatapathPort(dp, dst);
     List<Hop> hops = new ArrayList<>();
     Set<String> visited = new LinkedHashSet<>();
-    Set<Long> followed = new java.util.HashSet<>(); // datapath ports left by into a bridge traced next
     String hopBridge = bridge;
     String hopFlow = flow;
     while (hopBridge != null && visited.add(hopBridge) && hops.size() < MAX_HOPS) {
-      List<String> cmd = List.of(appctl, "ofproto/trace", hopBridge, hopFlow, "--ct-next", "trk,new", "--ct-next",
-          "trk,new");
+      List<String> cmd = new ArrayList<>(List.of(appctl, "ofproto/trace", hopBridge, hopFlow));
+      for (String state : hops.isEmpty() ? ctNext : CT_NEXT) {
+        cmd.add("--ct-next");
+        cmd.add(state);
+      }
       OfprotoTrace t;
       try {
         t = OfprotoTrace.parse(run(cmd, "ofproto/trace"));
       } catch (IllegalArgumentException e) {
         throw new Failure(e.getMessage());
       }
-      hops.add(new Hop(hopBridge, cmd, t));
+      hops.add(new Hop(hopBridge, List.copyOf(cmd), t));
       List<Long> left = new ArrayList<>();
       t.passes().forEach(p -> left.addAll(OfprotoTrace.outputs(p.datapathActions())));
       hopBridge = null;
       if (dstDp != null && left.contains(dstDp)) {
         break;
       }
-      String flowNow = hopFlow;
       Long via = null;
       for (long o : left) {
         DatapathPorts.Port port = dp.byDatapathPort(o);
@@ -199,7 +249,7 @@ final class TraceCommand implements Callable<Integer> {
         if (peer != null && !visited.contains(peer.bridge())) {
           via = o;
           hopBridge = peer.bridge();
-          hopFlow = flowNow.replaceFirst("in_port=\\d+", "in_port=" + peer.ofport());
+          hopFlow = laterFlow.replaceFirst("in_port=\\d+", "in_port=" + peer.ofport());
           if (peer.bridge().equals(dst.path("bridge").asText())) {
             break; // the link toward the destination's own bridge, if the packet was flooded over several
           }
@@ -209,7 +259,17 @@ final class TraceCommand implements Callable<Integer> {
         followed.add(via);
       }
     }
-    OfprotoTrace trace = hops.get(hops.size() - 1).trace();
+    return hops;
+  }
+
+  /** The destination's datapath port, when it is a pod on a bridge of this ovs-vswitchd; else null. */
+  static Long destinationDatapathPort(DatapathPorts dp, JsonNode dst) {
+    return dst.has("bridge") && dst.has("ofport")
+        ? dp.datapathPort(dst.path("bridge").asText(), dst.path("ofport").asLong()) : null;
+  }
+
+  /** What the controller's model says the policy rule cookies on the hops' path stand for. */
+  JsonNode rules(HttpClient http, List<Hop> hops) {
     Set<String> policyCookies = new LinkedHashSet<>();
     for (Hop h : hops) {
       for (OfprotoTrace.Step s : h.trace().steps()) {
@@ -218,50 +278,59 @@ final class TraceCommand implements Callable<Integer> {
         }
       }
     }
-    JsonNode rules = policyCookies.isEmpty() ? json.createObjectNode()
+    return policyCookies.isEmpty() ? json.createObjectNode()
         : get(http, "/api/v1/trace?cookies=" + enc(String.join(",", policyCookies)));
-    String protocol = ctx.path("protocol").asText();
-    int number = ctx.path("port").asInt();
-    if (!quiet) {
-      out.println("Trace " + srcName + " (" + src.path("ip").asText() + ") -> " + dstName + " (" + dst.path("ip").asText()
-          + ") " + protocol + " " + number + ", a new connection, on bridge " + bridge + " (switch "
-          + src.path("datapathId").asText() + ", model generation " + ctx.path("generation").asLong() + ")"
-          + (hops.size() > 1 ? ", then " + String.join(", ", hops.subList(1, hops.size()).stream()
-              .map(Hop::bridge).toList()) + " over veth links" : ""));
-    }
+  }
+
+  /**
+   * Prints each hop's command, passes and tables (each line after {@code indent}), with what each flow's cookie means
+   * in {@code ctx}; true when some flow on the path is not Sluice's. Nothing with --quiet, but the answer.
+   */
+  boolean print(PrintWriter out, List<Hop> hops, JsonNode ctx, JsonNode rules, String indent) {
     boolean foreign = false;
-    List<Long> outputs = new ArrayList<>();
     for (Hop h : hops) {
       if (!quiet) {
-        out.println("$ " + String.join(" ", h.command().stream().map(TraceCommand::shellQuote).toList()));
+        out.println(indent + "$ " + String.join(" ", h.command().stream().map(TraceCommand::shellQuote).toList()));
       }
       for (OfprotoTrace.Pass p : h.trace().passes()) {
         if (!quiet && p.resumed() != null) {
-          out.println("  -- " + p.resumed());
+          out.println(indent + "  -- " + p.resumed());
         }
         for (OfprotoTrace.Step s : p.steps()) {
           JsonNode party = partyOn(ctx, s.bridge(), null);
           Meaning m = meaning(s, ctx, rules, party.path("stateless").asBoolean());
           foreign |= m.foreign();
           if (!quiet) {
-            out.printf(Locale.ROOT, "  %s table %2d %-17s %s%s%n", s.bridge(), s.table(),
+            out.printf(Locale.ROOT, "%s  %s table %2d %-17s %s%s%n", indent, s.bridge(), s.table(),
                 tableName(party, s.table()), m.text(),
                 s.matched() ? "  [priority " + s.priority() + ", cookie " + new Cookie(s.cookie()) + "]" : "");
             if (!s.actions().isEmpty()) {
-              out.println("        " + abbreviate(String.join(" ", s.actions()), 160));
+              out.println(indent + "        " + abbreviate(String.join(" ", s.actions()), 160));
             }
           }
         }
         if (!quiet) {
-          out.println("  Datapath actions: " + p.datapathActions());
+          out.println(indent + "  Datapath actions: " + p.datapathActions());
         }
-        // every pass outputs where it goes before it recirculates (NORMAL may flood into a patch port and on): the
-        // packet leaves by the union of all passes' outputs
-        outputs.addAll(OfprotoTrace.outputs(p.datapathActions()));
       }
     }
-    // the switch's verdict: did the packet leave by the destination's port?
-    String actions = trace.finalActions();
+    return foreign;
+  }
+
+  /**
+   * The switch's verdict on a traced packet: allowed when it left by the destination's port (a pod on this
+   * ovs-vswitchd), or left this host (a destination elsewhere: egress only).
+   */
+  record Outcome(boolean allows, String how, boolean egressOnly, String scope) { }
+
+  static Outcome outcome(DatapathPorts dp, List<Hop> hops, Set<Long> followed, JsonNode dst) {
+    String dstName = name(dst);
+    Long dstDp = destinationDatapathPort(dp, dst);
+    // every pass outputs where it goes before it recirculates (NORMAL may flood into a patch port and on): the
+    // packet leaves by the union of all passes' outputs
+    List<Long> outputs = new ArrayList<>();
+    hops.forEach(h -> h.trace().passes().forEach(p -> outputs.addAll(OfprotoTrace.outputs(p.datapathActions()))));
+    String actions = hops.get(hops.size() - 1).trace().finalActions();
     boolean dstLocal = dstDp != null;
     // a destination elsewhere: the packet must leave this host by some port, not just into the next bridge traced
     List<Long> leaving = outputs.stream().filter(o -> !followed.contains(o)).toList();
@@ -280,9 +349,10 @@ final class TraceCommand implements Callable<Integer> {
         how += "; out of datapath port(s) " + outputs;
       }
     }
-    String scope = dstLocal || !dst.has("ofport") ? "" : " (egress only: " + dstName + "'s switch "
-        + dst.path("datapathId").asText() + " is not on this Open vSwitch, its ingress was not traced)";
-    return conclude(out, ctx, switchAllows, how, !dstLocal && dst.has("ofport"), scope, foreign);
+    boolean egressOnly = !dstLocal && dst.has("ofport");
+    String scope = egressOnly ? " (egress only: " + dstName + "'s switch " + dst.path("datapathId").asText()
+        + " is not on this Open vSwitch, its ingress was not traced)" : "";
+    return new Outcome(switchAllows, how, egressOnly, scope);
   }
 
   /**
@@ -290,8 +360,8 @@ final class TraceCommand implements Callable<Integer> {
    *
    * @param egressOnly only the source's switch was traced: compare with the reference's egress side alone
    */
-  private int conclude(PrintWriter out, JsonNode ctx, boolean switchAllows, String how, boolean egressOnly,
-                       String scope, boolean foreign) {
+  int conclude(PrintWriter out, JsonNode ctx, boolean switchAllows, String how, boolean egressOnly, String scope,
+               boolean foreign) {
     JsonNode src = ctx.path("from");
     JsonNode dst = ctx.path("to");
     JsonNode ref = ctx.path("reference");
@@ -443,7 +513,7 @@ final class TraceCommand implements Callable<Integer> {
   private static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
 
   /** One bridge's trace of the packet. */
-  private record Hop(String bridge, List<String> command, OfprotoTrace trace) { }
+  record Hop(String bridge, List<String> command, OfprotoTrace trace) { }
 
   /** What one table step means, and whether its flow is not Sluice's. */
   record Meaning(String text, boolean foreign) { }
@@ -519,12 +589,39 @@ final class TraceCommand implements Callable<Integer> {
               ? "admitted: the pod's port, sending from its own address"
               : "admitted: a port that is not a pod's (LOCAL, uplink, patch, tunnel)")
           : drops ? "dropped: the destination's pod port is still closed" : "admission";
-      case SERVICE -> "Service (group " + c.objectId() + ")";
+      case SERVICE -> service(s, ctx, c);
       case LEARNED -> "learned by the switch (session affinity)";
       case AUDIT -> "audit log: a copy to the controller (a logged policy allowed it)";
       case BASE -> base(s, drops, src, dst);
       default -> "category " + c.category();
     }, false);
+  }
+
+  /** A Service flow (tables 11-15), named after the Service the context traces to, if it does. */
+  private static String service(OfprotoTrace.Step s, JsonNode ctx, Cookie c) {
+    JsonNode svc = ctx.path("service");
+    String name = svc.isObject() ? "Service " + svc.path("name").asText() + " port " + svc.path("port").asInt() + "/"
+        + svc.path("protocol").asText() : "a Service";
+    String group = s.actions().stream().filter(a -> a.startsWith("group:")).findFirst()
+        .map(a -> a.substring("group:".length())).orElse(null);
+    boolean refuses = s.actions().stream().anyMatch(a -> a.startsWith("CONTROLLER") || a.startsWith("controller("));
+    return switch (s.table()) {
+      case PipelineProfile.SERVICE_LB -> refuses
+          ? "refused: " + name + " has no usable endpoint (to the controller through a meter, which answers a TCP RST"
+              + " or ICMP port unreachable)"
+          : group != null ? name + ": a new connection to its virtual address, balanced by select group " + group
+          : s.actions().stream().anyMatch(a -> a.startsWith("resubmit(,14)"))
+          ? name + ": a new connection, session affinity: the client's learned endpoint (table 14), then table 15"
+          : s.actions().stream().allMatch(a -> a.equals("drop"))
+          ? "dropped: " + name + " has no endpoint on this node (traffic policy Local)" : name;
+      case PipelineProfile.SERVICE_ENDPOINT -> s.priority() >= 110
+          ? "hairpin: a pod reaching itself through " + name + ", sent back to its own port"
+          : "translated by " + name + ": to the endpoint's MAC (from the connection's ct_label)";
+      case PipelineProfile.SERVICE_AFFINITY_ENDPOINT -> group != null
+          ? "session affinity: nothing learned for this client, balanced by select group " + group
+          : "session affinity: learn this endpoint for the client, and translate to it";
+      default -> name + " (group " + c.objectId() + ")";
+    };
   }
 
   /** A stateless switch's flow, by its band (docs/pipeline.md, "Stateless NetworkPolicy"). */
@@ -585,6 +682,13 @@ final class TraceCommand implements Callable<Integer> {
     if (drops && !onward) {
       return "base pipeline: dropped";
     }
+    if (s.table() == PipelineProfile.SERVICE_ENDPOINT && s.priority() != 0) {
+      // the Service tables' fixed flows (docs/pipeline.md, table 12)
+      return s.actions().stream().anyMatch(a -> a.startsWith("move:NXM_NX_CT_LABEL"))
+          ? "translated by a Service: to its endpoint's MAC (from the connection's ct_label)"
+          : s.actions().stream().anyMatch(a -> a.contains("IN_PORT")) ? "hairpin: a reply, back out of its port"
+          : "hairpin: a pod reaching itself through a Service, SNATed and sent back";
+    }
     if (s.priority() != 0) {
       return "base pipeline";
     }
@@ -636,11 +740,12 @@ final class TraceCommand implements Callable<Integer> {
     return flowOf(protocol, inPort, srcMac, dstMac, srcIp, dstIp, 49152, port);
   }
 
-  private static String name(JsonNode party) {
-    return party.has("pod") ? party.path("pod").asText() : party.path("ip").asText();
+  static String name(JsonNode party) {
+    return party.has("pod") ? party.path("pod").asText() : party.has("service") ? "Service "
+        + party.path("service").asText() : party.path("ip").asText();
   }
 
-  private JsonNode get(HttpClient http, String path) {
+  JsonNode get(HttpClient http, String path) {
     URI uri = StatusApi.uri(api, path);
     HttpResponse<String> r = StatusApi.get(http, api, uri, apiTokenFile);
     if (r.statusCode() == 400 || r.statusCode() == 401) {
@@ -769,15 +874,15 @@ final class TraceCommand implements Callable<Integer> {
     return null;
   }
 
-  private static String enc(String s) {
+  static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
-  private static String shellQuote(String s) {
+  static String shellQuote(String s) {
     return s.matches("[A-Za-z0-9_./:=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
   }
 
-  private static String abbreviate(String s, int max) {
+  static String abbreviate(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max - 3) + "...";
   }
 }

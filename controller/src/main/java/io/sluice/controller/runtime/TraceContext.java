@@ -57,9 +57,9 @@ final class TraceContext {
     Endpoint dst = endpoint(to, "to");
     Protocol protocol = protocol(port);
     int number = portNumber(port);
-    if (dst instanceof Endpoint.Address a && ServiceResolver.byVirtualAddress(snap, a.ip(), protocol, number).isPresent()) {
-      throw new IllegalArgumentException("to: " + a.ip() + " is a Service's virtual address; trace to one of its "
-          + "endpoints (sluice explain shows them): a traced packet does not carry the hash that picks a bucket");
+    java.util.Optional<ServiceTarget> service = service(snap, src, dst, protocol, number);
+    if (service.isPresent()) {
+      return serviceContext(snap, switches, profileOf, legacyIsolation, src, service.get(), protocol, number);
     }
     Verdict v;
     try {
@@ -73,13 +73,122 @@ final class TraceContext {
     body.put("port", number);
     body.put("from", party(snap, switches, profileOf, v.from()));
     body.put("to", party(snap, switches, profileOf, v.to()));
+    body.put("reference", reference(v));
+    return body;
+  }
+
+  /** A Service port reached at one virtual address: by that address, or by the Service's name. */
+  private record ServiceTarget(ServiceResolver.Resolved resolved, String virtualAddress, boolean byName) { }
+
+  /**
+   * The Service a destination names, if it does: a virtual address (cluster IP, externalIP, load-balancer IP) with a
+   * Service port on this protocol and number, or {@code NS/NAME} where no pod has that name but a Service does (then
+   * its first cluster IP of the client's address family).
+   */
+  private static java.util.Optional<ServiceTarget> service(Snapshot snap, Endpoint src, Endpoint dst, Protocol protocol,
+                                                           int number) {
+    if (dst instanceof Endpoint.Address a) {
+      return ServiceResolver.byVirtualAddress(snap, a.ip(), protocol, number)
+          .map(r -> new ServiceTarget(r, a.ip(), false));
+    }
+    ObjectRef ref = ((Endpoint.PodRef) dst).ref();
+    if (snap.pods().containsKey(ref) || !snap.services().containsKey(ref)) {
+      return java.util.Optional.empty(); // a pod (or nothing: the reference evaluator names what is missing)
+    }
+    io.sluice.model.Service s = snap.services().get(ref);
+    // the client's family: its address, or its pod's first address (as the reference evaluator reads a pod)
+    String clientIp = src instanceof Endpoint.Address a ? a.ip()
+        : java.util.Optional.ofNullable(snap.pods().get(((Endpoint.PodRef) src).ref()))
+            .filter(p -> !p.ips().isEmpty()).map(p -> p.ips().get(0)).orElse(null);
+    if (clientIp == null) {
+      throw new IllegalArgumentException("from " + src + ": no such pod with an address");
+    }
+    boolean v6 = clientIp.indexOf(':') >= 0;
+    String vip = s.clusterIPs().stream().filter(ip -> (ip.indexOf(':') >= 0) == v6).findFirst().orElseThrow(() ->
+        new IllegalArgumentException("to: Service " + ref + " has no cluster IP of the client's family (IPv"
+            + (v6 ? "6" : "4") + "): " + s.clusterIPs()));
+    if (s.ports().stream().noneMatch(p -> p.port() == number && p.protocol() == protocol)) {
+      throw new IllegalArgumentException("to: Service " + ref + " has no port " + protocol + " " + number + " (its ports: "
+          + s.ports().stream().map(p -> p.protocol() + " " + p.port() + (p.name().isEmpty() ? "" : " (" + p.name() + ")"))
+          .toList() + ")");
+    }
+    return ServiceResolver.byVirtualAddress(snap, vip, protocol, number).map(r -> new ServiceTarget(r, vip, true));
+  }
+
+  /**
+   * The context of a new connection to a Service port: the client, the Service port and virtual address, and per
+   * endpoint (the reference's, {@link ServiceResolver}) where it is and the reference evaluator's verdict on the
+   * translated connection ({@link io.sluice.renderer.reference.ServiceVerdict}); no endpoint: the client is refused.
+   */
+  private static Map<String, Object> serviceContext(Snapshot snap, List<SwitchStatus> switches,
+      java.util.function.LongFunction<io.sluice.renderer.pipeline.PipelineProfile> profileOf, boolean legacyIsolation,
+      Endpoint src, ServiceTarget target, Protocol protocol, int number) {
+    ReferenceEvaluator evaluator = new ReferenceEvaluator(legacyIsolation);
+    io.sluice.renderer.reference.ServiceVerdict sv;
+    Verdict.Party client;
+    try {
+      sv = io.sluice.renderer.reference.ServiceVerdict.of(evaluator, snap, src, target.resolved());
+      // the client as the evaluator reads it (a pod by name or by address), whatever the endpoints are
+      client = evaluator.evaluate(snap, src, Endpoint.ip(target.virtualAddress()), protocol, number).from();
+    } catch (EndpointException e) {
+      throw new IllegalArgumentException((e.source() ? "from " : "to ") + e.endpoint() + ": " + e.reason(), e);
+    }
+    io.sluice.model.Service s = target.resolved().service();
+    io.sluice.model.Service.Port sp = target.resolved().port();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("generation", snap.generation());
+    body.put("protocol", protocol.name());
+    body.put("port", number);
+    body.put("from", party(snap, switches, profileOf, client));
+    Map<String, Object> to = new LinkedHashMap<>();
+    to.put("service", s.ref().toString());
+    to.put("ip", target.virtualAddress());
+    body.put("to", to);
+    Map<String, Object> svc = new LinkedHashMap<>();
+    svc.put("name", s.ref().toString());
+    svc.put("portName", sp.name());
+    svc.put("port", sp.port());
+    svc.put("protocol", sp.protocol().name());
+    svc.put("virtualAddress", target.virtualAddress());
+    svc.put("byName", target.byName());
+    svc.put("type", s.type().name());
+    svc.put("sessionAffinity", s.sessionAffinity().name());
+    if (s.sessionAffinity() == io.sluice.model.Service.SessionAffinity.CLIENT_IP) {
+      svc.put("sessionAffinityTimeoutSeconds", s.sessionAffinityTimeoutSeconds());
+    }
+    svc.put("internalTrafficPolicy", s.internalTrafficPolicy().name());
+    svc.put("refused", sv.refused());
+    List<Object> endpoints = new ArrayList<>();
+    for (io.sluice.renderer.reference.ServiceVerdict.Translation t : sv.translations()) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("address", t.backend().address());
+      e.put("port", t.backend().port());
+      t.backend().pod().ifPresent(p -> e.put("pod", p.toString()));
+      e.put("to", party(snap, switches, profileOf, t.verdict().to()));
+      e.put("reference", reference(t.verdict()));
+      endpoints.add(e);
+    }
+    svc.put("endpoints", endpoints);
+    body.put("service", svc);
+    Map<String, Object> verdict = new LinkedHashMap<>();
+    boolean any = sv.translations().stream().anyMatch(t -> t.verdict().allowed());
+    verdict.put("allowed", any);
+    verdict.put("explanation", sv.refused()
+        ? List.of("Service " + s.ref() + " port " + sp.port() + "/" + sp.protocol() + " has no ready or serving "
+            + "endpoint: the client is refused (TCP RST, ICMP port unreachable otherwise)")
+        : List.of("Service " + s.ref() + ": " + sv.translations().size() + " endpoint(s), "
+            + sv.translations().stream().filter(t -> t.verdict().allowed()).count() + " of them allowed by policy"));
+    body.put("reference", verdict);
+    return body;
+  }
+
+  private static Map<String, Object> reference(Verdict v) {
     Map<String, Object> verdict = new LinkedHashMap<>();
     verdict.put("allowed", v.allowed());
     verdict.put("explanation", v.explanation());
     verdict.put("egress", side(v.egress()));
     verdict.put("ingress", side(v.ingress()));
-    body.put("reference", verdict);
-    return body;
+    return verdict;
   }
 
   /** What each cookie's rule id names, for the policy rule cookies among {@code cookies} (hex, comma separated). */
@@ -123,6 +232,12 @@ final class TraceContext {
    * @throws IllegalArgumentException when the source is not a pod on a switch port with a known MAC, or probes is bad
    */
   static io.sluice.controller.trace.PacketOutTracer.Request packetOutRequest(Map<String, Object> ctx, String probes) {
+    if (ctx.containsKey("service")) {
+      throw new IllegalArgumentException("to: " + ((Map<?, ?>) ctx.get("to")).get("ip") + " is Service "
+          + ((Map<?, ?>) ctx.get("to")).get("service") + "'s virtual address: a packet-out trace follows one new "
+          + "connection to a pod or address; trace the Service with ovs-appctl (sluice trace --method ovs-appctl, on "
+          + "the client's node), or give one of its endpoints");
+    }
     @SuppressWarnings("unchecked")
     Map<String, Object> src = (Map<String, Object>) ctx.get("from");
     @SuppressWarnings("unchecked")

@@ -6,6 +6,7 @@ import io.sluice.controller.runtime.RuntimeConfig;
 import io.sluice.controller.runtime.SluiceRuntime;
 import io.sluice.controller.sync.SwitchStatus;
 import io.sluice.controller.testing.Ovs;
+import io.sluice.controller.testing.ServiceHosts;
 import io.sluice.controller.testing.Sh;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -247,6 +248,194 @@ class TraceIT {
           .contains("Switch:    DENIED").doesNotContain("egress only")
           .contains("AGREE: denied");
     }
+  }
+
+  /**
+   * A Service traced through its ClusterIP: web has two endpoints, web-a admitting client ({@code web-allow}) and web-b
+   * isolated by {@code lock-b} (nothing may reach it). The trace names the Service, its table-11 flow and group, picks each endpoint by a
+   * {@code dp_hash}, and follows each translated connection: web-a allowed out of its port, web-b dropped by its ingress
+   * isolation, both agreeing with the reference. Real traffic agrees: connections to the ClusterIP reach web-a (those
+   * the group sends to web-b are dropped), one straight to web-b never does. {@code --endpoint} traces one; {@code --to
+   * NS/SVC} names the Service; a Service without endpoints is refused by the switch as by the reference; an endpoint
+   * that is not one is exit 2.
+   */
+  @Test
+  void aServiceIsTracedThroughEachEndpoint(@TempDir Path manifests) throws Exception {
+    Files.writeString(manifests.resolve("cluster.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: svt}", "---",
+        podIn("svt", "client", "10.86.0.1", "client"), podIn("svt", "web-a", "10.86.0.2", "web, tier: open"),
+        podIn("svt", "web-b", "10.86.0.3", "web, tier: locked"),
+        "apiVersion: v1", "kind: Service", "metadata: {name: web, namespace: svt}",
+        "spec: {clusterIP: 10.96.86.10, selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}", "---",
+        "apiVersion: discovery.k8s.io/v1", "kind: EndpointSlice",
+        "metadata: {name: web-x1, namespace: svt, labels: {kubernetes.io/service-name: web}}",
+        "addressType: IPv4", "ports: [{name: http, port: 8080, protocol: TCP}]", "endpoints:",
+        "- {addresses: [10.86.0.2], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-a}}",
+        "- {addresses: [10.86.0.3], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-b}}",
+        "---",
+        "apiVersion: v1", "kind: Service", "metadata: {name: sticky, namespace: svt}",
+        "spec: {clusterIP: 10.96.86.12, selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}],",
+        "  sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}}", "---",
+        "apiVersion: discovery.k8s.io/v1", "kind: EndpointSlice",
+        "metadata: {name: sticky-x1, namespace: svt, labels: {kubernetes.io/service-name: sticky}}",
+        "addressType: IPv4", "ports: [{name: http, port: 8080, protocol: TCP}]", "endpoints:",
+        "- {addresses: [10.86.0.2], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-a}}",
+        "- {addresses: [10.86.0.3], conditions: {ready: true}, targetRef: {kind: Pod, namespace: svt, name: web-b}}",
+        "---",
+        "apiVersion: v1", "kind: Service", "metadata: {name: empty, namespace: svt}",
+        "spec: {clusterIP: 10.96.86.11, selector: {app: nothing}, ports: [{name: http, port: 80, targetPort: 8080}]}",
+        "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: web-allow, namespace: svt}",
+        "spec:", "  podSelector: {matchLabels: {tier: open}}", "  ingress:",
+        "  - from: [{podSelector: {matchLabels: {app: client}}}]", "    ports: [{port: 8080}]", "---",
+        "apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy", "metadata: {name: lock-b, namespace: svt}",
+        "spec:", "  podSelector: {matchLabels: {tier: locked}}", "  policyTypes: [Ingress]", ""));
+    RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
+        Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, manifests,
+        List.of("unix:/var/run/openvswitch/db.sock"), null);
+    List<Process> servers = new java.util.ArrayList<>();
+    try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
+      String br = ovs.bridge("st", 0x7e86, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
+      String gw = "10.86.0.254";
+      String gwMac = "02:00:0a:56:00:fe";
+      ServiceHosts.host(ovs, br, "cli", "10.86.0.1/24", "0a:58:0a:56:00:01", "svt", "client", gw, gwMac);
+      String aPort = ServiceHosts.host(ovs, br, "wa", "10.86.0.2/24", "0a:58:0a:56:00:02", "svt", "web-a", gw, gwMac);
+      ServiceHosts.host(ovs, br, "wb", "10.86.0.3/24", "0a:58:0a:56:00:03", "svt", "web-b", gw, gwMac);
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (System.nanoTime() < deadline && !(rt.switches().statuses().size() == 1
+          && rt.model().snapshot().bindings().size() == 3 && rt.switches().statuses().stream()
+          .allMatch(s -> s.connected() && s.realizedGeneration() == rt.model().generation()))) {
+        Ovs.sleep(50);
+      }
+      String api = "http://127.0.0.1:" + rt.httpPort();
+
+      Run svc = trace(api, "svt/client", "10.96.86.10", "80");
+      assertThat(svc.code()).as(svc.out() + svc.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(svc.out())
+          .contains("-> Service svt/web (10.96.86.10) TCP 80")
+          .contains("Service:   svt/web port http 80/TCP at 10.96.86.10, session affinity None")
+          .contains("Reference: 2 endpoint(s): 10.86.0.2:8080 (svt/web-a), 10.86.0.3:8080 (svt/web-b)")
+          .containsPattern("Switch:    table 11 ServiceLB +ct_state=\\+new\\+trk,tcp,nw_dst=10\\.96\\.86\\.10,tp_dst=80")
+          .containsPattern("-> group:\\d+\n")
+          .containsPattern("group buckets picked by dp_hash 1-\\d+: 10\\.86\\.0\\.[23]:8080 \\(dp_hash=1\\), "
+              + "10\\.86\\.0\\.[23]:8080 \\(dp_hash=\\d+\\)")
+          .contains("table 11 ServiceLB         Service svt/web port 80/TCP: a new connection to its virtual address, "
+              + "balanced by select group")
+          .contains("table 12 ServiceEndpoint   translated by a Service: to its endpoint's MAC (from the connection's "
+              + "ct_label)")
+          .contains("Endpoint 1/2: 10.86.0.2:8080 (svt/web-a), picked by dp_hash=")
+          .contains("Endpoint 2/2: 10.86.0.3:8080 (svt/web-b), picked by dp_hash=")
+          .contains("allowed by svt/web-allow ingress rule 0")
+          .contains("  Switch:    ALLOWED (out of svt/web-a's port " + aPort)
+          .contains("dropped: ingress isolation of svt/web-b (by svt/lock-b), no rule allowed it")
+          .contains("  AGREE: allowed by the switch and by the reference evaluator")
+          .contains("  AGREE: denied by the switch and by the reference evaluator")
+          .contains("AGREE: Service svt/web: 10.86.0.2:8080 (svt/web-a) allowed, 10.86.0.3:8080 (svt/web-b) denied")
+          .doesNotContain("DISAGREEMENT").doesNotContain("NOT SLUICE'S");
+      Path captures = Path.of("target", "trace-captures");
+      Files.createDirectories(captures);
+      Files.writeString(captures.resolve("service.cli.txt"), svc.out());
+      for (int h = 1; h <= 4; h++) {
+        Files.writeString(captures.resolve("service-" + h + ".txt"), Sh.exec(10, "ovs-appctl", "ofproto/trace", br,
+            "dp_hash=" + h + "," + TraceCommand.flowOf("tcp", 1, "0a:58:0a:56:00:01", null, "10.86.0.1",
+                "10.96.86.10", 49152 + h - 1, 80), "--ct-next", "trk,new", "--ct-next", "trk,new,dnat", "--ct-next",
+            "trk,new", "--ct-next", "trk,new").out());
+      }
+
+      // the same Service by name, one endpoint only
+      Run one = trace(api, "svt/client", "svt/web", "80", "--endpoint", "svt/web-b");
+      assertThat(one.code()).as(one.out() + one.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(one.out()).contains("-> Service svt/web (10.96.86.10)")
+          .contains("Endpoint 1/1: 10.86.0.3:8080 (svt/web-b)")
+          .doesNotContain("Endpoint 1/1: 10.86.0.2")
+          .contains("AGREE: Service svt/web: 10.86.0.3:8080 (svt/web-b) denied");
+      Run notOne = trace(api, "svt/client", "svt/web", "80", "--endpoint", "10.86.0.9");
+      assertThat(notOne.code()).isEqualTo(TraceCommand.USAGE);
+      assertThat(notOne.err()).contains("not an endpoint of Service svt/web (its endpoints: 10.86.0.2:8080 (svt/web-a), "
+          + "10.86.0.3:8080 (svt/web-b))");
+      Run packetOut = trace(api, "svt/client", "10.96.86.10", "80", "--method", "packet-out");
+      assertThat(packetOut.code()).as(packetOut.out() + packetOut.err()).isEqualTo(TraceCommand.USAGE);
+      assertThat(packetOut.err()).contains("is Service svt/web's virtual address: a packet-out trace follows one new "
+          + "connection to a pod or address");
+      Run noPort = trace(api, "svt/client", "svt/web", "81");
+      assertThat(noPort.code()).isEqualTo(TraceCommand.USAGE);
+      assertThat(noPort.err()).contains("Service svt/web has no port TCP 81");
+
+      // no endpoint: the switch refuses the client, as the reference does
+      Run empty = trace(api, "svt/client", "10.96.86.11", "80");
+      assertThat(empty.code()).as(empty.out() + empty.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(empty.out())
+          .contains("Reference: REFUSED: no ready or serving endpoint")
+          .contains("refused: Service svt/empty port 80/TCP has no usable endpoint")
+          .contains("Switch:    REFUSED (to the controller through a meter")
+          .contains("AGREE: Service svt/empty: refused by the switch and by the reference evaluator");
+      Files.writeString(captures.resolve("service-empty.txt"), Sh.exec(10, "ovs-appctl", "ofproto/trace", br,
+          "dp_hash=1," + TraceCommand.flowOf("tcp", 1, "0a:58:0a:56:00:01", null, "10.86.0.1", "10.96.86.11", 49152,
+              80), "--ct-next", "trk,new", "--ct-next", "trk,new,dnat", "--ct-next", "trk,new", "--ct-next",
+          "trk,new").out());
+
+      // session affinity, nothing learned yet: each endpoint through tables 14, 15, the group and 15 again
+      Run sticky = trace(api, "svt/client", "10.96.86.12", "80");
+      assertThat(sticky.code()).as(sticky.out() + sticky.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(sticky.out())
+          .contains("Service:   svt/sticky port http 80/TCP at 10.96.86.12, session affinity ClientIP (timeout 60 s)")
+          .contains("Service svt/sticky port 80/TCP: a new connection, session affinity: the client's learned endpoint "
+              + "(table 14), then table 15")
+          .contains("session affinity: nothing learned for this client, balanced by select group")
+          .contains("session affinity: learn this endpoint for the client, and translate to it")
+          .contains("AGREE: Service svt/sticky: 10.86.0.2:8080 (svt/web-a) allowed, 10.86.0.3:8080 (svt/web-b) denied")
+          .doesNotContain("NOTE: session affinity");
+
+      // real traffic: through the ClusterIP, connections reach web-a (the group sends some to web-b, dropped there)
+      for (String h : List.of("wa", "wb")) {
+        servers.add(ServiceHosts.start(ovs, h, 120, "python3", "-c", ServiceHosts.ACCEPT_AND_CLOSE, "8080"));
+        ServiceHosts.awaitListening(ovs, h, "0.0.0.0:8080");
+      }
+      int reached = 0;
+      for (int i = 0; i < 12 && reached < 2; i++) {
+        if (connects(ovs, "10.96.86.10", 80)) {
+          reached++;
+        }
+      }
+      assertThat(reached).as("connections from svt/client through the ClusterIP that reached an endpoint").isEqualTo(2);
+      assertThat(connects(ovs, "10.86.0.2", 8080)).as("svt/client straight to web-a").isTrue();
+      assertThat(connects(ovs, "10.86.0.3", 8080)).as("svt/client straight to web-b, which lock-b isolates").isFalse();
+
+      // a connection through the affinity Service: the switch learns where svt/client goes, and the trace follows it
+      connects(ovs, "10.96.86.12", 80);
+      String learned = null;
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (learned == null && System.nanoTime() < until) {
+        learned = Sh.exec(5, "ovs-ofctl", "-O", "OpenFlow15", "dump-flows", br, "table=14").out().lines()
+            .filter(l -> l.contains("nw_dst=10.96.86.12")).findFirst().orElse(null);
+        Ovs.sleep(100);
+      }
+      assertThat(learned).as("the learned affinity flow of svt/client").isNotNull().containsAnyOf("0xa560002", "0xa560003");
+      // the endpoint the learned flow loads into reg0 (web-a: 10.86.0.2 = 0xa560002)
+      String chosen = learned.contains("0xa560002") ? "10.86.0.2:8080 (svt/web-a)" : "10.86.0.3:8080 (svt/web-b)";
+      String other = chosen.startsWith("10.86.0.2") ? "10.86.0.3:8080 (svt/web-b)" : "10.86.0.2:8080 (svt/web-a)";
+      Run remembered = trace(api, "svt/client", "10.96.86.12", "80");
+      assertThat(remembered.code()).as(remembered.out() + remembered.err()).isEqualTo(TraceCommand.AGREE);
+      assertThat(remembered.out())
+          .contains("learned by the switch (session affinity)")
+          .contains("NOTE: session affinity: the switch has learned where svt/client goes (table 14")
+          .contains("group buckets picked by dp_hash 1-1: " + chosen.split(" ")[0])
+          .containsPattern("Endpoint \\d/2: " + java.util.regex.Pattern.quote(chosen) + ", picked by dp_hash=1")
+          .containsPattern("Endpoint \\d/2: " + java.util.regex.Pattern.quote(other)
+              + "\n  not traced: session affinity sends this client elsewhere")
+          .contains("AGREE: Service svt/sticky: " + (chosen.contains("web-a")
+              ? "10.86.0.2:8080 (svt/web-a) allowed, 10.86.0.3:8080 (svt/web-b) not traced"
+              : "10.86.0.2:8080 (svt/web-a) not traced, 10.86.0.3:8080 (svt/web-b) denied"));
+      Files.writeString(captures.resolve("service-learned.cli.txt"), remembered.out());
+    } finally {
+      ServiceHosts.stop(servers);
+    }
+  }
+
+  /** Whether svt/client's TCP connection to the address and port completes within a second. */
+  private static boolean connects(Ovs ovs, String address, int port) {
+    return ovs.inHost("cli", 5, "python3", "-c", "import socket,sys\ntry:\n socket.create_connection(('" + address
+        + "'," + port + "),timeout=1).close()\nexcept OSError:\n sys.exit(1)\n").code() == 0;
   }
 
   private static String podIn(String ns, String name, String ip, String app) {

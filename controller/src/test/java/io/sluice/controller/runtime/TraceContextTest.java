@@ -91,8 +91,39 @@ class TraceContextTest {
         .hasMessageContaining("TCP, UDP or SCTP");
     assertThatThrownBy(() -> TraceContext.of(snap, switches, false, "shop/web", null, "53"))
         .hasMessageContaining("required");
-    assertThatThrownBy(() -> TraceContext.of(snap, switches, false, "shop/web", "10.96.0.5", "5432"))
-        .hasMessageContaining("Service's virtual address");
+    assertThatThrownBy(() -> TraceContext.of(snap, switches, false, "shop/web", "shop/dbs", "5433"))
+        .hasMessageStartingWith("to: Service shop/dbs has no port TCP 5433");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aServiceByVirtualAddressOrNameHasEachEndpointWithItsReferenceVerdict() {
+    for (String to : List.of("10.96.0.5", "shop/dbs")) {
+      Map<String, Object> c = TraceContext.of(snap, switches, false, "shop/web", to, "5432");
+      assertThat((Map<Object, Object>) c.get("to")).as(to).containsEntry("service", "shop/dbs")
+          .containsEntry("ip", "10.96.0.5");
+      Map<Object, Object> svc = (Map<Object, Object>) c.get("service");
+      assertThat(svc).containsEntry("name", "shop/dbs").containsEntry("virtualAddress", "10.96.0.5")
+          .containsEntry("port", 5432).containsEntry("refused", false).containsEntry("sessionAffinity", "NONE")
+          .containsEntry("byName", !to.startsWith("10."));
+      List<Object> endpoints = (List<Object>) svc.get("endpoints");
+      assertThat(endpoints).hasSize(1);
+      Map<Object, Object> db = (Map<Object, Object>) endpoints.get(0);
+      assertThat(db).containsEntry("address", "10.0.0.2").containsEntry("port", 5432).containsEntry("pod", "shop/db");
+      assertThat((Map<Object, Object>) db.get("to")).containsEntry("ofport", 7L).containsEntry("bridge", "br-int");
+      assertThat((Map<Object, Object>) db.get("reference")).containsEntry("allowed", true);
+      // the endpoint's own verdict: db's ingress admits web on 5432 (the target port), so the Service's too
+      assertThat(((Map<Object, Object>) c.get("reference")).get("allowed")).isEqualTo(true);
+      assertThatThrownBy(() -> TraceContext.packetOutRequest(c, null)).hasMessageContaining("Service shop/dbs's virtual "
+          + "address");
+    }
+    // db reaching itself through its own Service: a pod with itself is not governed, whatever db-allow says
+    Map<String, Object> self = TraceContext.of(snap, switches, false, "shop/db", "10.96.0.5", "5432");
+    Map<Object, Object> only = (Map<Object, Object>) ((List<Object>) ((Map<Object, Object>) self.get("service")).get("endpoints")).get(0);
+    assertThat((Map<Object, Object>) only.get("reference")).as("a pod reaching itself through its Service")
+        .containsEntry("allowed", true);
+    // a pod with the Service's name is the pod (a pod wins), and a virtual address on another port is an address
+    assertThat(TraceContext.of(snap, switches, false, "shop/web", "10.96.0.5", "80")).doesNotContainKey("service");
   }
 
   @Test
