@@ -225,22 +225,13 @@ class InformerSourceTest {
     client.resource(pod("a", "db", "10.0.0.2", Map.of("app", "db"))).create();
     start();
     nextBatch();
-    server.stop();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (source.notReadyReason() == null && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertThat(source.notReadyReason()).contains("watch lost");
-    assertThat(batches).isEmpty(); // the last state stays: nothing is deleted while the API is gone
     // Meanwhile, written to "etcd" through another API server: db goes, api comes.
-    server.whileStopped(other -> {
+    restartApiServerAfter(other -> {
       other.pods().inNamespace("a").withName("db").delete();
       other.resource(pod("a", "api", "10.0.0.3", Map.of("app", "api"))).create();
     });
-    assertThat(batches).isEmpty();
-    server.start();
     List<ModelEvent> seen = new ArrayList<>();
-    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (System.nanoTime() < deadline && !(seen.contains(new ModelEvent.PodDeleted(new ObjectRef("a", "db")))
         && seen.stream().anyMatch(e -> e instanceof ModelEvent.PodUpserted u && u.pod().ref().name().equals("api")))) {
       List<ModelEvent> b = batches.poll(200, TimeUnit.MILLISECONDS);
@@ -258,5 +249,35 @@ class InformerSourceTest {
     }
     assertThat(source.notReadyReason()).isNull();
     assertThat(source.errors()).extracting(SourceError::toString).isEmpty();
+  }
+
+  @Test
+  void aDeleteAloneWhileTheApiServerIsDownIsStillApplied() throws Exception {
+    client.resource(ns("a")).create();
+    client.resource(pod("a", "web", "10.0.0.1", Map.of("app", "web"))).create();
+    client.resource(pod("a", "db", "10.0.0.2", Map.of("app", "db"))).create();
+    start();
+    nextBatch();
+    // a delete does not move the resource version: the informer's watch is from the newest version there is
+    restartApiServerAfter(other -> other.pods().inNamespace("a").withName("db").delete());
+    List<ModelEvent> b = awaitEvent(e -> e instanceof ModelEvent.PodDeleted);
+    assertThat(b).containsExactly(new ModelEvent.PodDeleted(new ObjectRef("a", "db")));
+  }
+
+  /**
+   * Stops the API server, waits until the source says the watch is lost (keeping its state), makes {@code change}
+   * through another API server in front of the same objects, and starts this one again.
+   */
+  private void restartApiServerAfter(java.util.function.Consumer<KubernetesClient> change) throws Exception {
+    server.stop();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (source.notReadyReason() == null && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(source.notReadyReason()).contains("watch lost");
+    assertThat(batches).isEmpty(); // the last state stays: nothing is deleted while the API is gone
+    server.whileStopped(change);
+    assertThat(batches).isEmpty();
+    server.start();
   }
 }
