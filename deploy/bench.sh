@@ -33,7 +33,8 @@
 #   load        io.sluice.controller.bench.LoadBench (5,000 simulated switches held by one sluice run: RSS, threads;
 #               an echo flood whose replies are never read: RSS growth)
 #   audit       io.sluice.controller.bench.AuditBench (denied packets logged per second and lost; TCP connection rate
-#               with every allowed connection logged / without; real OVS bridge)
+#               with every allowed connection logged / without, and the CPU Sluice's JVM and ovs-vswitchd used per
+#               logged event; real OVS bridge)
 #   trace       io.sluice.controller.bench.TraceBench (median time of one `sluice trace`: API, ovs-appctl ofproto/trace,
 #               parse; 3,000 pods, 100 policies on the traced pod; real OVS bridge)
 #   advise      io.sluice.controller.bench.AdviseBench (sluice advise on 10,000 observed connections, 1,000 pods)

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,13 @@ public final class AuditLog implements AutoCloseable {
   static final long MERGE_MILLIS = 1000;
   static final int QUEUE = 65_536;
   static final int PENDING = 100_000;
+  /** How often the writer looks at the queue when little comes (see {@link #run}). */
+  static final long DRAIN_MILLIS = 20;
+  /** A drain this large means packets keep coming: drain again at once. */
+  static final int BUSY_DRAIN = 1024;
+  /** Characters of JSON lines gathered before they are handed to the file. */
+  static final int FILE_CHUNK = 64 * 1024;
+  private static final String NEWLINE = System.lineSeparator();
 
   /** Where the audit log counts what it sees (Sluice's Prometheus metrics). */
   public interface Metrics {
@@ -124,6 +132,10 @@ public final class AuditLog implements AutoCloseable {
   private final Metrics metrics;
   private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closing;
+  /** The file's lines not yet appended (writer thread only). */
+  private final StringBuilder lines = new StringBuilder();
+  /** Entries in {@link #lines} (or, without a file, in the recent window) not yet counted in {@link #written}. */
+  private int unappended;
 
   public AuditLog(Options options, Names names, Metrics metrics) {
     this.names = names;
@@ -196,7 +208,7 @@ public final class AuditLog implements AutoCloseable {
     return out;
   }
 
-  /** Entries written so far (all verdicts). */
+  /** Entries written so far (all verdicts): in the recent window and, with a file, handed to it. */
   public long written() {
     return written.get();
   }
@@ -205,15 +217,18 @@ public final class AuditLog implements AutoCloseable {
     return allow ? "allow" : "deny";
   }
 
+  /**
+   * Drains the queue every {@value #DRAIN_MILLIS} ms, or at once again while it keeps filling: the event loops that
+   * offer never wake this thread (a wake-up per packet cost a futex call on the event loop and a context switch per
+   * packet, on the cores the switch's datapath needs), and the merge window is a second anyway.
+   */
   private void run() {
     List<Raw> batch = new ArrayList<>(1024);
-    while (!closing || !queue.isEmpty()) {
+    while (true) {
+      boolean last = closing; // read before draining: what was queued before close() is written
       try {
-        Raw r = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (r != null) {
-          batch.add(r);
-          queue.drainTo(batch, 4095);
-        }
+        queue.drainTo(batch);
+        int drained = batch.size();
         for (Raw x : batch) {
           Pending p = pending.get(x.key());
           if (p != null) {
@@ -227,17 +242,27 @@ public final class AuditLog implements AutoCloseable {
         }
         batch.clear();
         flush(System.currentTimeMillis() - MERGE_MILLIS, Integer.MAX_VALUE);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+        if (last) {
+          break;
+        }
+        if (drained < BUSY_DRAIN) {
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS));
+        }
       } catch (RuntimeException e) {
+        batch.clear();
+        lines.setLength(0);
+        unappended = 0;
         LOG.warn("audit log: an entry could not be written ({}); continuing", e.toString());
       }
     }
     flush(Long.MAX_VALUE, Integer.MAX_VALUE);
   }
 
-  /** Writes the pending entries first seen at or before {@code upTo} (oldest first), at most {@code max} of them. */
+  /**
+   * Writes the pending entries first seen at or before {@code upTo} (oldest first), at most {@code max} of them: to
+   * the recent window one by one, to the file together (one append, so one write to the file, per
+   * {@value #FILE_CHUNK} characters rather than per entry).
+   */
   private void flush(long upTo, int max) {
     int n = 0;
     for (Iterator<Pending> it = pending.values().iterator(); it.hasNext() && n < max; n++) {
@@ -247,7 +272,21 @@ public final class AuditLog implements AutoCloseable {
       }
       it.remove();
       write(event(p.first, p.count));
+      if (lines.length() >= FILE_CHUNK) {
+        appendLines();
+      }
     }
+    appendLines();
+  }
+
+  /** Hands the lines gathered to the file's appender as one event (its pattern ends the last line). */
+  private void appendLines() {
+    if (lines.length() > 0) {
+      file.info(lines.toString());
+      lines.setLength(0);
+    }
+    written.addAndGet(unappended);
+    unappended = 0;
   }
 
   AuditEvent event(Raw r, long count) {
@@ -271,7 +310,7 @@ public final class AuditLog implements AutoCloseable {
 
   private void write(AuditEvent e) {
     metrics.auditEntry(e.verdict());
-    written.incrementAndGet();
+    unappended++;
     synchronized (recent) {
       if (recent.size() >= recentMax) {
         recent.removeFirst();
@@ -279,9 +318,12 @@ public final class AuditLog implements AutoCloseable {
       recent.addLast(e);
     }
     if (file != null) {
+      if (lines.length() > 0) {
+        lines.append(NEWLINE);
+      }
       try {
-        file.info(json.writeValueAsString(e));
-      } catch (JsonProcessingException ex) {
+        json.writeValue(new StringBuilderWriter(lines), e);
+      } catch (java.io.IOException ex) {
         throw new IllegalStateException(ex);
       }
     }
@@ -300,6 +342,7 @@ public final class AuditLog implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    LockSupport.unpark(writer);
     try {
       writer.join(5000);
     } catch (InterruptedException e) {
@@ -308,6 +351,31 @@ public final class AuditLog implements AutoCloseable {
     if (appender != null) {
       appender.stop();
     }
+  }
+
+  /** A writer onto a StringBuilder, unsynchronized (the writer thread's own). */
+  private static final class StringBuilderWriter extends java.io.Writer {
+    private final StringBuilder sb;
+
+    StringBuilderWriter(StringBuilder sb) {
+      this.sb = sb;
+    }
+
+    @Override
+    public void write(char[] c, int off, int len) {
+      sb.append(c, off, len);
+    }
+
+    @Override
+    public void write(String str, int off, int len) {
+      sb.append(str, off, off + len);
+    }
+
+    @Override
+    public void flush() { }
+
+    @Override
+    public void close() { }
   }
 
   /** Queued, not yet merged. */

@@ -128,6 +128,57 @@ class AuditLogTest {
   }
 
   @Test
+  void entriesWrittenTogetherReachTheFileAsOneAppendWithOneLineEach() throws Exception {
+    Path file = dir.resolve("batched.log");
+    AtomicLong appends = new AtomicLong();
+    try (AuditLog log = new AuditLog(AuditLog.Options.defaults(file), NAMES, metrics)) {
+      ch.qos.logback.classic.LoggerContext ctx = (ch.qos.logback.classic.LoggerContext)
+          org.slf4j.LoggerFactory.getILoggerFactory();
+      ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> counting =
+          new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+              appends.incrementAndGet();
+            }
+          };
+      counting.setContext(ctx);
+      counting.start();
+      ctx.getLogger("sluice.audit." + System.identityHashCode(log)).addAppender(counting);
+      long t = System.currentTimeMillis() - 5000; // past the merge window: written at the next drain, together
+      List<AuditLog.Raw> raws = new java.util.ArrayList<>();
+      for (int port = 1; port <= 200; port++) {
+        raws.add(deny(t, "10.0.0.1", 1000, "10.0.0.2", port));
+      }
+      raws.forEach(log::offer); // 200 offers well within one drain period
+      awaitWritten(log, 200);
+      assertThat(appends.get()).as("appends to the file for 200 entries drained together").isLessThan(10);
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(200);
+    assertThat(lines.stream().map(l -> parse(l).path("destination").path("port").asInt()).toList())
+        .as("one entry per line, in order").isEqualTo(java.util.stream.IntStream.rangeClosed(1, 200).boxed().toList());
+  }
+
+  @Test
+  void closeWritesWhatIsQueuedWithoutWaitingForTheMergeWindow() throws Exception {
+    Path file = dir.resolve("close.log");
+    long closedIn;
+    try (AuditLog log = new AuditLog(AuditLog.Options.defaults(file), NAMES, metrics)) {
+      long t = System.currentTimeMillis();
+      for (int port = 1; port <= 50; port++) {
+        log.offer(deny(t, "10.0.0.1", 1000, "10.0.0.2", port));
+      }
+      long start = System.nanoTime();
+      log.close();
+      closedIn = System.nanoTime() - start;
+      assertThat(log.written()).isEqualTo(50);
+    }
+    assertThat(Files.readAllLines(file)).hasSize(50);
+    assertThat(closedIn).as("close() wakes the writer rather than waiting a drain period or the window")
+        .isLessThan(900_000_000L);
+  }
+
+  @Test
   void badOptionsAreRefusedNamingWhat() {
     assertThatThrownBy(() -> new AuditLog.Options(null, 10, 1, 1, 1, 1)).hasMessageContaining("file size");
     assertThatThrownBy(() -> new AuditLog.Options(null, 4096, 21, 1, 1, 1)).hasMessageContaining("1..20");

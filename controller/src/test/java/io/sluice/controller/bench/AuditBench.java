@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,7 +30,11 @@ import java.util.regex.Pattern;
  *       meter stats), less what the log accounts for: 0 means nothing was lost but what the meter dropped.</li>
  *   <li>{@code audit.datapath_ratio}: TCP connections per second from a client pod to a server pod under a policy
  *       that allows them, with every allowed connection logged ({@code sluice.io/log: "true"}, the audit-all case
- *       for that pod) ÷ without, measured alternately in one run, twice each.</li>
+ *       for that pod) ÷ without, measured alternately in one run, twice each (after one round with logging on, not
+ *       measured: {@code -Daudit.warmup=false} leaves it out). Beside it, CPU per logged event
+ *       ({@code audit.jvm_cpu_us_per_event}, {@code audit.vswitchd_cpu_us_per_event}): what the rounds with logging
+ *       used per connection beyond what those without used, over the PACKET_INs per connection the allow meter let
+ *       through. ovs-vswitchd is the machine's, shared with whatever else runs there.</li>
  * </ul>
  * <pre>deploy/bench.sh audit</pre>
  */
@@ -96,10 +102,25 @@ public final class AuditBench {
           "while True:",
           "    c, _ = s.accept(); c.close()")).redirectErrorStream(true).start();
       try {
-        double[] off = new double[2];
-        double[] on = new double[2];
+        awaitListening(ovs, server);
         boolean current = false;
-        for (int round = 0; round < 2; round++) {
+        if (Boolean.parseBoolean(System.getProperty("audit.warmup", "true"))) {
+          // One round with logging on, not measured: until an allowed connection's PACKET_IN first arrives, the JIT
+          // has compiled the audit path for denied ones only (the part above), and the first allowed one throws those
+          // compilations away ("made not entrant", -XX:+PrintCompilation) and compiles them again, with the C2
+          // thread busy for 0.2-1 s of CPU on the measured round. A running controller pays that once in its life.
+          long gen = rt.model().generation();
+          writeManifests(manifests, true);
+          current = true;
+          awaitRealized(rt, gen);
+          Sh.run("ovs-appctl", "revalidator/purge");
+          System.err.printf(Locale.ROOT, "audit bench: warm-up round, logging on: %.0f TCP connections (not measured)%n",
+              connections(ovs)[0]);
+        }
+        int rounds = Integer.getInteger("audit.rounds", 2);
+        Round off = new Round();
+        Round on = new Round();
+        for (int round = 0; round < rounds; round++) {
           for (boolean logging : new boolean[] {false, true}) {
             long gen = rt.model().generation();
             if (logging != current) {
@@ -110,14 +131,37 @@ public final class AuditBench {
             }
             awaitRealized(rt, gen);
             Sh.run("ovs-appctl", "revalidator/purge");
-            double rate = connectionRate(ovs);
-            (logging ? on : off)[round] = rate;
-            System.err.printf(Locale.ROOT, "audit bench: round %d, logging %s: %.0f TCP connections/s%n", round,
-                logging ? "on" : "off", rate);
+            Usage before = Usage.now(br);
+            long startMillis = System.currentTimeMillis();
+            double[] conns = connections(ovs);
+            long endMillis = System.currentTimeMillis();
+            Usage used = Usage.now(br).minus(before);
+            (logging ? on : off).add(conns[0], conns[1], used);
+            System.err.printf(Locale.ROOT, "audit bench: round %d, logging %s: %.0f TCP connections/s (%.0f in %.2f s;"
+                + " %d sent to Sluice, %d dropped by the allow meter; CPU ms: Sluice's JVM %.0f, ovs-vswitchd %.0f %s;"
+                + " load %s; from %d to %d ms)%n", round, logging ? "on" : "off", conns[0] / conns[1], conns[0], conns[1],
+                used.packetIns(), used.meterDropped(), used.jvmNanos() / 1e6, used.vswitchdTicks() * 1e3 / HZ,
+                used.vswitchdThreads(), loadAverage(), startMillis, endMillis);
+            if (Boolean.getBoolean("audit.ovsStats")) {
+              System.err.println("audit bench: ovs-vswitchd coverage counters, this round: " + used.coverage());
+              System.err.println("audit bench: this JVM's threads' CPU ticks (u: user, s: system), this round: "
+                  + used.jvmThreads());
+            }
           }
         }
-        double ratio = (on[0] + on[1]) / (off[0] + off[1]);
+        double ratio = on.rate() / off.rate();
         System.out.printf(Locale.ROOT, "BENCH audit.datapath_ratio %.3f ratio%n", ratio);
+        // CPU per logged connection: what the logging rounds used per connection beyond what the rounds without
+        // logging used per connection, over the PACKET_INs each logging round's connections caused
+        double perEvent = on.packetIns / on.conns;
+        System.out.printf(Locale.ROOT, "BENCH audit.jvm_cpu_us_per_event %.1f us%n",
+            (on.jvmNanos / on.conns - off.jvmNanos / off.conns) / perEvent / 1e3);
+        System.out.printf(Locale.ROOT, "BENCH audit.vswitchd_cpu_us_per_event %.1f us%n",
+            (on.vswitchdTicks / on.conns - off.vswitchdTicks / off.conns) / perEvent * 1e6 / HZ);
+        System.err.printf(Locale.ROOT, "audit bench: per connection, off / on: Sluice's JVM %.1f / %.1f us, ovs-vswitchd"
+            + " %.1f / %.1f us; %.2f PACKET_INs per logged connection%n", off.jvmNanos / off.conns / 1e3,
+            on.jvmNanos / on.conns / 1e3, off.vswitchdTicks / off.conns * 1e6 / HZ,
+            on.vswitchdTicks / on.conns * 1e6 / HZ, perEvent);
       } finally {
         server.destroyForcibly();
       }
@@ -128,8 +172,8 @@ public final class AuditBench {
     }
   }
 
-  /** Connections a client opens and closes to dst:8080 in 3 s, per second. */
-  private static double connectionRate(Ovs ovs) {
+  /** Connections a client opens and closes to dst:8080 in 3 s, and the seconds it took. */
+  private static double[] connections(Ovs ovs) {
     Sh.Result r = ovs.inHost("src", 30, "python3", "-c", String.join("\n",
         "import socket, time",
         "n = 0; t0 = time.monotonic()",
@@ -137,11 +181,152 @@ public final class AuditBench {
         "    c = socket.create_connection(('10.75.0.2', 8080), timeout=2)",
         "    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')",
         "    c.close(); n += 1",
-        "print(n / (time.monotonic() - t0))"));
+        "print(n, time.monotonic() - t0)"));
     if (r.code() != 0) {
       throw new IllegalStateException("client failed: " + r.out() + r.err());
     }
-    return Double.parseDouble(r.out().strip());
+    String[] parts = r.out().strip().split("\\s+");
+    return new double[] {Double.parseDouble(parts[0]), Double.parseDouble(parts[1])};
+  }
+
+  /** Waits for the server to listen (its python starts slowly on a loaded machine). */
+  private static void awaitListening(Ovs ovs, Process server) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!ovs.inHost("dst", 10, "ss", "-Hltn", "sport = :8080").out().contains("8080")) {
+      if (!server.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("the TCP server does not listen on 10.75.0.2:8080");
+      }
+      Ovs.sleep(50);
+    }
+  }
+
+  /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
+  private static final double HZ = 100;
+
+  /** The rounds of one kind (logging on, or off) added up. */
+  private static final class Round {
+    double conns;
+    double secs;
+    double packetIns;
+    double jvmNanos;
+    double vswitchdTicks;
+
+    void add(double n, double s, Usage u) {
+      conns += n;
+      secs += s;
+      packetIns += u.packetIns();
+      jvmNanos += u.jvmNanos();
+      vswitchdTicks += u.vswitchdTicks();
+    }
+
+    double rate() {
+      return conns / secs;
+    }
+  }
+
+  /**
+   * What was used, or counted, until now: this JVM's CPU time (all threads: Sluice and this bench, which waits
+   * meanwhile), ovs-vswitchd's per thread name (clock ticks; the daemon is shared with whatever else runs on the
+   * machine), the allow meter's packets and band drops, and (with -Daudit.ovsStats=true) ovs-vswitchd's coverage
+   * counters.
+   */
+  private record Usage(long jvmNanos, Map<String, Long> vswitchd, Map<String, Long> jvmThreads, long meterPackets, long meterDropped,
+                       Map<String, Long> coverageTotals) {
+    static Usage now(String br) {
+      long jvm = ((com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+      Map<String, Long> threads;
+      Map<String, Long> jvmThreads;
+      try {
+        threads = threadTicks(Files.readString(Path.of("/var/run/openvswitch/ovs-vswitchd.pid")).strip(), false);
+        jvmThreads = threadTicks("self", true);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot read ovs-vswitchd's CPU time: " + e, e);
+      }
+      String stats = Sh.run("ovs-ofctl", "-O", "OpenFlow15", "meter-stats", br,
+          "meter=" + io.sluice.renderer.pipeline.PipelineProfile.AUDIT_ALLOW_METER.id());
+      Matcher in = Pattern.compile("packet_in_count:(\\d+)").matcher(stats);
+      Matcher dropped = Pattern.compile("0: packet_count:(\\d+)").matcher(stats);
+      Map<String, Long> coverage = new TreeMap<>();
+      if (Boolean.getBoolean("audit.ovsStats")) {
+        Matcher c = Pattern.compile("(?m)^(\\S+)\\s.*total: (\\d+)$").matcher(Sh.run("ovs-appctl", "coverage/show"));
+        while (c.find()) {
+          coverage.put(c.group(1), Long.parseLong(c.group(2)));
+        }
+      }
+      return new Usage(jvm, threads, jvmThreads, in.find() ? Long.parseLong(in.group(1)) : 0,
+          dropped.find() ? Long.parseLong(dropped.group(1)) : 0, coverage);
+    }
+
+    Usage minus(Usage earlier) {
+      return new Usage(jvmNanos - earlier.jvmNanos, delta(vswitchd, earlier.vswitchd),
+          delta(jvmThreads, earlier.jvmThreads), meterPackets - earlier.meterPackets,
+          meterDropped - earlier.meterDropped, delta(coverageTotals, earlier.coverageTotals));
+    }
+
+    private static Map<String, Long> delta(Map<String, Long> now, Map<String, Long> then) {
+      Map<String, Long> d = new TreeMap<>();
+      now.forEach((k, v) -> {
+        long x = v - then.getOrDefault(k, 0L);
+        if (x != 0) {
+          d.put(k, x);
+        }
+      });
+      return d;
+    }
+
+    /**
+     * CPU clock ticks per thread name (digits at the end dropped, so a pool's threads add up), user and system time
+     * apart when {@code split} ({@code name/u}, {@code name/s}).
+     */
+    static Map<String, Long> threadTicks(String pid, boolean split) throws java.io.IOException {
+      Map<String, Long> threads = new TreeMap<>();
+      try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {
+        for (Path t : (Iterable<Path>) tasks::iterator) {
+          String stat;
+          try {
+            stat = Files.readString(t.resolve("stat"));
+          } catch (java.nio.file.NoSuchFileException gone) {
+            continue; // the thread ended meanwhile
+          }
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[-\\d]+$", "");
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long user = Long.parseLong(f[11]);
+          long system = Long.parseLong(f[12]);
+          if (split) {
+            threads.merge(comm + "/u", user, Long::sum);
+            threads.merge(comm + "/s", system, Long::sum);
+          } else {
+            threads.merge(comm, user + system, Long::sum);
+          }
+        }
+      }
+      return threads;
+    }
+
+    long vswitchdTicks() {
+      return vswitchd.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    String vswitchdThreads() {
+      return vswitchd.toString();
+    }
+
+    long packetIns() {
+      return meterPackets - meterDropped;
+    }
+
+    Map<String, Long> coverage() {
+      return coverageTotals;
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return String.join(" ", List.of(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+    } catch (java.io.IOException e) {
+      return "?";
+    }
   }
 
   private static void writeManifests(Path dir, boolean log) throws Exception {
