@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  *       meter stats), less what the log accounts for: 0 means nothing was lost but what the meter dropped.</li>
  *   <li>{@code audit.datapath_ratio}: TCP connections per second from a client pod to a server pod under a policy
  *       that allows them, with every allowed connection logged ({@code sluice.io/log: "true"}, the audit-all case
- *       for that pod) ÷ without, measured alternately in one run, twice each (after one round with logging on, not
+ *       for that pod) ÷ without, measured in one run, four rounds each, off-on-on-off twice, each from an empty
+ *       connection tracker (after one round with logging on, not
  *       measured: {@code -Daudit.warmup=false} leaves it out). Beside it, CPU per logged event
  *       ({@code audit.jvm_cpu_us_per_event}, {@code audit.vswitchd_cpu_us_per_event}): what the rounds with logging
  *       used per connection beyond what those without used, over the PACKET_INs per connection the allow meter let
@@ -117,11 +118,13 @@ public final class AuditBench {
           System.err.printf(Locale.ROOT, "audit bench: warm-up round, logging on: %.0f TCP connections (not measured)%n",
               connections(ovs)[0]);
         }
-        int rounds = Integer.getInteger("audit.rounds", 2);
+        // rounds in pairs, off-on then on-off (ABBA), so that a drift over the run (the machine, or whatever the
+        // conntrack flush below does not undo) weighs on both sides alike
+        int rounds = Integer.getInteger("audit.rounds", 4);
         Round off = new Round();
         Round on = new Round();
         for (int round = 0; round < rounds; round++) {
-          for (boolean logging : new boolean[] {false, true}) {
+          for (boolean logging : round % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
             long gen = rt.model().generation();
             if (logging != current) {
               writeManifests(manifests, logging);
@@ -130,6 +133,9 @@ public final class AuditBench {
               gen = -1; // nothing to change: the current generation is the one to wait for
             }
             awaitRealized(rt, gen);
+            // each round from an empty connection tracker: a round's tens of thousands of closed connections linger in
+            // it for half a minute, so without this each round starts from a different state
+            Sh.run("ovs-appctl", "dpctl/flush-conntrack");
             Sh.run("ovs-appctl", "revalidator/purge");
             Usage before = Usage.now(br);
             long startMillis = System.currentTimeMillis();
