@@ -230,10 +230,11 @@ final class ServiceTrace {
 
     // the Service tables' verdict
     List<String> problems = new ArrayList<>();
+    // the trace shown for the Service tables: the first that was not translated, else the first pick
+    Pick shown = untranslated.isEmpty() ? picks.values().iterator().next() : untranslated.get(0);
+    List<TraceCommand.Hop> firstHops = List.of(new TraceCommand.Hop(bridge, shown.command(), shown.trace()));
     if (table11 == null) {
-      Pick first = untranslated.isEmpty() ? picks.values().iterator().next() : untranslated.get(0);
-      cmd.print(out, List.of(new TraceCommand.Hop(bridge, first.command(), first.trace())), ctx, cmd.rules(http,
-          List.of(new TraceCommand.Hop(bridge, first.command(), first.trace()))), "");
+      cmd.print(out, firstHops, ctx, cmd.rules(http, firstHops), "");
       out.println("Switch:    no Service flow in table " + PipelineProfile.SERVICE_LB + " matched " + vip + ":"
           + number + "/" + protocol + ": the switch does not translate it");
       problems.add("the switch has no Service flow for " + vip + ":" + number + "/" + protocol + ", the reference "
@@ -245,10 +246,8 @@ final class ServiceTrace {
     out.println("           -> " + TraceCommand.abbreviate(String.join(" ", table11.actions().stream()
         .takeWhile(a -> !a.startsWith("bucket")).toList()), 160));
     if (refuses(table11) || endpoints.isEmpty()) {
-      Pick first = untranslated.isEmpty() ? picks.values().iterator().next() : untranslated.get(0);
-      List<TraceCommand.Hop> hops = List.of(new TraceCommand.Hop(bridge, first.command(), first.trace()));
-      boolean foreign = cmd.print(out, hops, ctx, cmd.rules(http, hops), "");
-      String actions = first.trace().finalActions();
+      boolean foreign = cmd.print(out, firstHops, ctx, cmd.rules(http, firstHops), "");
+      String actions = shown.trace().finalActions();
       boolean switchRefuses = refuses(table11) && actions != null && actions.contains("controller(")
           && picks.isEmpty();
       out.println("Switch:    " + (switchRefuses ? "REFUSED (to the controller through a meter, which answers a TCP RST"

@@ -604,9 +604,8 @@ final class TraceCommand implements Callable<Integer> {
         + svc.path("protocol").asText() : "a Service";
     String group = s.actions().stream().filter(a -> a.startsWith("group:")).findFirst()
         .map(a -> a.substring("group:".length())).orElse(null);
-    boolean refuses = s.actions().stream().anyMatch(a -> a.startsWith("CONTROLLER") || a.startsWith("controller("));
     return switch (s.table()) {
-      case PipelineProfile.SERVICE_LB -> refuses
+      case PipelineProfile.SERVICE_LB -> ServiceTrace.refuses(s)
           ? "refused: " + name + " has no usable endpoint (to the controller through a meter, which answers a TCP RST"
               + " or ICMP port unreachable)"
           : group != null ? name + ": a new connection to its virtual address, balanced by select group " + group

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code sluice trace} without OVS: a stand-in status API and a stand-in ovs-appctl (a script printing a trace OVS 3.1
@@ -154,16 +151,17 @@ class TraceCommandTest {
   }
 
   private TraceIT.Run runTo(Path appctl, String to, String port, String... more) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new SluiceCli());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
+    return trace(appctl, "svt/client", to, port, more);
+  }
+
+  /** {@code sluice trace} against this test's API stub and a stand-in ovs-appctl. */
+  private TraceIT.Run trace(Path appctl, String from, String to, String port, String... more) {
     List<String> args = new java.util.ArrayList<>(List.of("trace", "--api",
         "http://127.0.0.1:" + api.getAddress().getPort(), "--ovs-appctl", appctl.toString(),
-        "--from", "svt/client", "--to", to, "--port", port));
+        "--from", from, "--to", to, "--port", port));
     args.addAll(List.of(more));
-    return new TraceIT.Run(cli.execute(args.toArray(String[]::new)), out.toString(), err.toString());
+    CliRun r = CliRun.run(args.toArray(String[]::new));
+    return new TraceIT.Run(r.code(), r.out(), r.err());
   }
 
   private static final Object[] WEB_A = {"10.86.0.2", "svt/web-a", 2, true};
@@ -298,16 +296,7 @@ class TraceCommandTest {
   }
 
   private TraceIT.Run run(String from, String... more) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new SluiceCli());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    List<String> args = new java.util.ArrayList<>(List.of("trace", "--api",
-        "http://127.0.0.1:" + api.getAddress().getPort(), "--ovs-appctl", dir.resolve("ovs-appctl").toString(),
-        "--from", from, "--to", "trc/db", "--port", "5432"));
-    args.addAll(List.of(more));
-    return new TraceIT.Run(cli.execute(args.toArray(String[]::new)), out.toString(), err.toString());
+    return trace(dir.resolve("ovs-appctl"), from, "trc/db", "5432", more);
   }
 
   @Test
