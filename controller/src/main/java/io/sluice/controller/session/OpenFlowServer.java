@@ -45,9 +45,9 @@ public final class OpenFlowServer implements AutoCloseable {
   /** Kernel receive buffer of each switch connection (SO_RCVBUF): 256 KiB, ample for multipart replies on a LAN. */
   static final int RECEIVE_BUFFER_BYTES = 256 * 1024;
   /**
-   * Kernel send buffer of each switch connection (SO_SNDBUF): 1 MiB. Fixed for the same reason: a peer that stops
-   * reading holds at most this in the kernel plus the write buffer's high water mark in Sluice (autotuning would let it
-   * hold megabytes more, and take that much longer to be noticed).
+   * Default kernel send buffer of each switch connection (SO_SNDBUF): 1 MiB. Fixed for the same reason: a peer that
+   * stops reading holds at most this in the kernel plus the write buffer's high water mark in Sluice (autotuning would
+   * let it hold megabytes more, and take that much longer to be noticed).
    */
   static final int SEND_BUFFER_BYTES = 1024 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(OpenFlowServer.class);
@@ -59,8 +59,10 @@ public final class OpenFlowServer implements AutoCloseable {
    * @param maxPerAddress  connections at once from one remote IP address
    * @param lowWaterMark   below this many unwritten bytes a paused connection is read again
    * @param highWaterMark  past this many unwritten bytes Sluice stops reading from the connection
+   * @param sendBufferBytes the kernel send buffer (SO_SNDBUF) of each connection, fixed: the kernel's own bound on what
+   *                        a peer that stops reading holds, before the water marks
    */
-  public record Limits(int maxSwitches, int maxPerAddress, int lowWaterMark, int highWaterMark) {
+  public record Limits(int maxSwitches, int maxPerAddress, int lowWaterMark, int highWaterMark, int sendBufferBytes) {
     /** Budget of heap per switch used to size the default of {@code --max-switches}. */
     public static final long HEAP_PER_SWITCH = 4L << 20;
     public static final int DEFAULT_PER_ADDRESS = 128;
@@ -74,6 +76,9 @@ public final class OpenFlowServer implements AutoCloseable {
         throw new IllegalArgumentException("write buffer water marks must satisfy 0 < low <= high, got " + lowWaterMark
             + " and " + highWaterMark);
       }
+      if (sendBufferBytes < 4096) {
+        throw new IllegalArgumentException("the kernel send buffer must be at least 4096 bytes, got " + sendBufferBytes);
+      }
     }
 
     /** One switch per {@link #HEAP_PER_SWITCH} of the JVM's maximum heap, between 64 and 10,000. */
@@ -86,14 +91,22 @@ public final class OpenFlowServer implements AutoCloseable {
       return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
-    /** Sized for this machine; at most {@value #DEFAULT_PER_ADDRESS} per address; water marks 512 KiB and 2 MiB. */
+    /**
+     * Sized for this machine; at most {@value #DEFAULT_PER_ADDRESS} per address; water marks 512 KiB and 2 MiB; a 1 MiB
+     * kernel send buffer.
+     */
     public static Limits defaults() {
       int max = defaultMaxSwitches();
-      return new Limits(max, Math.min(max, DEFAULT_PER_ADDRESS), 512 << 10, 2 << 20);
+      return new Limits(max, Math.min(max, DEFAULT_PER_ADDRESS), 512 << 10, 2 << 20, SEND_BUFFER_BYTES);
     }
 
     public Limits withConnections(int maxSwitches, int maxPerAddress) {
-      return new Limits(maxSwitches, maxPerAddress, lowWaterMark, highWaterMark);
+      return new Limits(maxSwitches, maxPerAddress, lowWaterMark, highWaterMark, sendBufferBytes);
+    }
+
+    /** The same connection limits with other write bounds: the kernel send buffer and the water marks. */
+    public Limits withWriteBuffers(int sendBufferBytes, int lowWaterMark, int highWaterMark) {
+      return new Limits(maxSwitches, maxPerAddress, lowWaterMark, highWaterMark, sendBufferBytes);
     }
   }
 
@@ -150,7 +163,7 @@ public final class OpenFlowServer implements AutoCloseable {
         // a fixed receive buffer: the kernel memory one peer can fill is bounded (autotuning grows it to megabytes),
         // and so is what a peer whose reading is paused has queued for Sluice to read (see SwitchSession#tick)
         .childOption(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-        .childOption(ChannelOption.SO_SNDBUF, SEND_BUFFER_BYTES)
+        .childOption(ChannelOption.SO_SNDBUF, limits.sendBufferBytes())
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
             new WriteBufferWaterMark(limits.lowWaterMark(), limits.highWaterMark()))
         .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -24,6 +24,8 @@ class WriteBackpressureIT {
   private static final long GOOD = 0xb00d;
   /** High water mark (2 MiB by default) plus what one read batch can add before reading stops, with margin. */
   private static final long BOUND = 6L << 20;
+  /** Size of the echo requests of the paused-peer test. */
+  private static final int ECHO = 1024;
 
   @Test
   void aPeerThatNeverReadsIsPausedBoundedAndClosedWhileAnotherKeepsWorking() throws Exception {
@@ -110,26 +112,31 @@ class WriteBackpressureIT {
   /**
    * A switch may itself stop reading until its replies to us are taken (OVS does, with 100 replies unsent): while
    * paused Sluice still reads a batch per tick, answering nothing, so such a peer is not deadlocked until the stall
-   * timeout. The echo interval is long (the peer answers no echo, and a loaded machine may leave its writer idle for
-   * longer than a short interval's liveness bound) because the paused reads have their own cadence. Here the peer fills Sluice's outbound buffer, then answers the FEATURES_REQUEST it never read: Sluice
+   * timeout. Here the peer fills Sluice's outbound buffer, then answers the FEATURES_REQUEST it never read: Sluice
    * reads its way to that answer while paused (the connection is named by the datapath id), and the unwritten bytes
    * stay bounded meanwhile.
+   *
+   * <p>Sluice's write bounds are small here (a 16 KiB kernel send buffer, water marks 8 and 16 KiB), so the pause comes
+   * after about 100 KB of echo requests. With the defaults it took 2 MB, which inside the whole suite twice stalled
+   * for over a minute in the loopback TCP between two sockets with tiny buffers, one of which never reads: the peer's
+   * buffers are moderate (32 and 64 KiB) for that reason too. The echo interval (liveness bound 2.5 intervals) and handshake
+   * timeout outlast the flood's deadline, so a close by Sluice cannot end the flood unnoticed.
    */
   @Test
   void whilePausedSluiceStillReadsWhatThePeerSendsWithoutWritingMore() throws Exception {
-    // A stall timeout and a deadline well beyond what draining the flood's backlog one batch per 50 ms takes on a loaded
-    // machine (about 10 s alone, over 30 s inside the whole suite).
-    // The echo interval's liveness bound (2.5 intervals) must outlast the 60 s the flood may take to reach the pause:
-    // with 10 s, a run on a loaded machine declared the peer gone after 27 s with the flood still going.
-    SessionConfig cfg = new SessionConfig(Duration.ofSeconds(30), Duration.ofSeconds(120), Duration.ofSeconds(100),
+    SessionConfig cfg = new SessionConfig(Duration.ofSeconds(60), Duration.ofSeconds(180), Duration.ofSeconds(100),
         SessionConfig.DEFAULT_REPLY_MAX_BYTES, SessionConfig.DEFAULT_REPLY_TIMEOUT);
-    try (TestController c = new TestController(0, cfg, OpenFlowServer.Limits.defaults(), SwitchManager.Options.defaults(),
-        null, 1);
+    int highWaterMark = 16 << 10;
+    OpenFlowServer.Limits limits = OpenFlowServer.Limits.defaults().withWriteBuffers(16 << 10, 8 << 10, highWaterMark);
+    // what one read batch can add past the high water mark before reading stops (16 reads of 64 KiB, answered by
+    // echo replies of the same size plus Netty's 96 bytes per message)
+    long bound = highWaterMark + 16 * (64 << 10) / ECHO * (ECHO + 96);
+    try (TestController c = new TestController(0, cfg, limits, SwitchManager.Options.defaults(), null, 1);
          SocketChannel peer = SocketChannel.open()) {
-      peer.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+      peer.setOption(StandardSocketOptions.SO_RCVBUF, 32 << 10);
       // what the peer has queued when Sluice pauses is what Sluice must read, one batch per tick, before the features
-      // reply: Sluice's receive buffer is fixed (256 KiB), and a small send buffer here keeps the rest small too
-      peer.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
+      // reply: Sluice's receive buffer is fixed (256 KiB), and a moderate send buffer here keeps the rest small too
+      peer.setOption(StandardSocketOptions.SO_SNDBUF, 64 << 10);
       peer.connect(new InetSocketAddress("127.0.0.1", c.port()));
       peer.configureBlocking(false);
       int port = ((InetSocketAddress) peer.getLocalAddress()).getPort();
@@ -137,20 +144,24 @@ class WriteBackpressureIT {
           () -> c.server().connections().stream().filter(x -> x.remote().getPort() == port).findFirst();
       ByteBuffer hello = ByteBuffer.allocate(8).put((byte) 4).put((byte) 0).putShort((short) 8).putInt(1).flip();
       writeAll(peer, hello);
+      // echo requests of 1 KiB each: Netty counts 96 bytes per message on top of its size, and with 8-byte ones its
+      // count (what the water marks compare) would be 13 times the bytes the kernel must take to resume reading
       ByteBuffer echoes = ByteBuffer.allocate(64 * 1024);
       while (echoes.hasRemaining()) {
-        echoes.put((byte) 4).put((byte) 2).putShort((short) 8).putInt(7);
+        echoes.put((byte) 4).put((byte) 2).putShort((short) ECHO).putInt(7).put(new byte[ECHO - 8]);
       }
       echoes.flip();
-      // the small send buffer slows the flood: reaching the pause (Sluice's kernel send buffer, then 2 MiB of its
-      // own, filled with replies) took over 15 s on a loaded machine
-      // twice seen failing at 60 s inside the whole suite (never alone, where it pauses within 2 s): 150 s, and the
-      // figures of a failure say how far the flood got
       long t0 = System.nanoTime();
-      long deadline = t0 + TimeUnit.SECONDS.toNanos(150);
+      long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
       long floodBytes = 0;
       long mostPending = 0;
-      while (conn.get().map(x -> !x.readPaused()).orElse(true) && System.nanoTime() < deadline) {
+      long lastSeenMs = -1;
+      long pausedSince = 0;
+      boolean paused = false;
+      // until it has stayed paused for a second: while the kernel still compacts the peer's receive queue, its window
+      // reopens, Sluice's backlog may drain below the low water mark and reading resumes
+      while (!(paused && System.nanoTime() - pausedSince > TimeUnit.SECONDS.toNanos(1))
+          && System.nanoTime() < deadline) {
         int n = peer.write(echoes);
         floodBytes += n;
         if (n == 0) {
@@ -159,15 +170,26 @@ class WriteBackpressureIT {
         if (!echoes.hasRemaining()) {
           echoes.rewind();
         }
-        mostPending = Math.max(mostPending, conn.get().map(OpenFlowServer.Connection::pendingOutboundBytes).orElse(0L));
+        var x = conn.get();
+        if (x.isPresent()) {
+          lastSeenMs = (System.nanoTime() - t0) / 1_000_000;
+          mostPending = Math.max(mostPending, x.get().pendingOutboundBytes());
+          boolean now = x.get().readPaused();
+          if (now && !paused) {
+            pausedSince = System.nanoTime();
+          }
+          paused = now;
+        }
       }
-      String progress = String.format("after %d ms: %d bytes of echo requests sent, at most %d bytes of replies unwritten",
-          (System.nanoTime() - t0) / 1_000_000, floodBytes, mostPending);
+      String progress = String.format("after %d ms: %d bytes of echo requests sent, at most %d bytes of replies "
+              + "unwritten, the connection last seen at %d ms", (System.nanoTime() - t0) / 1_000_000, floodBytes,
+          mostPending, lastSeenMs);
       System.out.println("paused peer: reading paused " + progress);
       assertThat(conn.get()).as("the peer is connected " + progress).isPresent();
       assertThat(conn.get().get().readPaused()).as("reading from it paused " + progress).isTrue();
+      assertThat(mostPending).as("unwritten bytes before the pause " + progress).isLessThanOrEqualTo(bound);
       // a write may have stopped inside an echo request: finish it, so the features reply starts a message
-      echoes.limit((echoes.position() + 7) / 8 * 8);
+      echoes.limit((echoes.position() + ECHO - 1) / ECHO * ECHO);
       writeAll(peer, echoes);
       assertThat(echoes.hasRemaining()).as("the last echo request finished").isFalse();
 
@@ -176,24 +198,30 @@ class WriteBackpressureIT {
           .putLong(dpid).putInt(0).put((byte) 254).put((byte) 0).putShort((short) 0).putInt(0).putInt(0).flip();
       String name = org.projectfloodlight.openflow.types.DatapathId.of(dpid).toString();
       long maxPending = 0;
+      boolean resumed = false;
+      var x = conn.get();
       deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
       while (System.nanoTime() < deadline) {
         if (features.hasRemaining()) {
           peer.write(features);
         }
-        var x = conn.get();
-        if (x.isEmpty() || x.get().name().equals(name)) {
+        x = conn.get();
+        if (x.isEmpty()) {
           break;
         }
+        resumed |= !x.get().readPaused();
         maxPending = Math.max(maxPending, x.get().pendingOutboundBytes());
+        if (x.get().name().equals(name)) {
+          break;
+        }
         Thread.sleep(5);
       }
-      var x = conn.get();
-      System.out.printf("paused peer: features reply read while paused=%s, at most %d bytes unwritten%n",
-          x.map(OpenFlowServer.Connection::readPaused).orElse(null), maxPending);
+      System.out.printf("paused peer: features reply read, paused throughout=%s, at most %d bytes unwritten%n",
+          !resumed, maxPending);
       assertThat(x).as("the connection stays open (stall timeout 100 s)").isPresent();
-      assertThat(x.get().name()).as("Sluice read up to the features reply while paused").isEqualTo(name);
-      assertThat(maxPending).as("unwritten bytes while it read").isLessThanOrEqualTo(BOUND);
+      assertThat(x.get().name()).as("Sluice read up to the features reply").isEqualTo(name);
+      assertThat(resumed).as("reading stayed paused until then (the peer took nothing)").isFalse();
+      assertThat(maxPending).as("unwritten bytes while it read").isLessThanOrEqualTo(bound);
     }
   }
 
