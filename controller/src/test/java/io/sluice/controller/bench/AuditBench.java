@@ -30,9 +30,11 @@ import java.util.regex.Pattern;
  *       meter stats), less what the log accounts for: 0 means nothing was lost but what the meter dropped.</li>
  *   <li>{@code audit.datapath_ratio}: TCP connections per second from a client pod to a server pod under a policy
  *       that allows them, with every allowed connection logged ({@code sluice.io/log: "true"}, the audit-all case
- *       for that pod) ÷ without, measured in one run, four rounds each, off-on-on-off twice, each from an empty
- *       connection tracker (after one round with logging on, not
- *       measured: {@code -Daudit.warmup=false} leaves it out). Beside it, CPU per logged event
+ *       for that pod) ÷ without, measured in one run: the geometric mean of the ratios of ten pairs of 2 s rounds
+ *       (off-on, then on-off, alternately; {@code -Daudit.rounds=N} pairs of {@code -Daudit.roundSeconds=S}), each
+ *       round from an empty connection tracker, after one round with logging on, not measured
+ *       ({@code -Daudit.warmup=false} leaves it out). The pairs' ratios and a 95% interval are printed beside it: on
+ *       a 2-core machine one setting's rate wanders by a third within a minute. Beside it, CPU per logged event
  *       ({@code audit.jvm_cpu_us_per_event}, {@code audit.vswitchd_cpu_us_per_event}): what the rounds with logging
  *       used per connection beyond what those without used, over the PACKET_INs per connection the allow meter let
  *       through. ovs-vswitchd is the machine's, shared with whatever else runs there.</li>
@@ -116,14 +118,18 @@ public final class AuditBench {
           awaitRealized(rt, gen);
           Sh.run("ovs-appctl", "revalidator/purge");
           System.err.printf(Locale.ROOT, "audit bench: warm-up round, logging on: %.0f TCP connections (not measured)%n",
-              connections(ovs)[0]);
+              connections(ovs, 3)[0]);
         }
-        // rounds in pairs, off-on then on-off (ABBA), so that a drift over the run (the machine, or whatever the
-        // conntrack flush below does not undo) weighs on both sides alike
-        int rounds = Integer.getInteger("audit.rounds", 4);
+        // rounds in pairs, off-on then on-off (ABBA), each pair's ratio of its two rounds: the machine's own drift
+        // (connection rates of one setting wandered by a third over a minute, either way) weighs on both rounds of a
+        // pair alike, and many short pairs average the rest out
+        int pairs = Integer.getInteger("audit.rounds", 10);
+        double roundSeconds = Double.parseDouble(System.getProperty("audit.roundSeconds", "2"));
         Round off = new Round();
         Round on = new Round();
-        for (int round = 0; round < rounds; round++) {
+        double[] logRatios = new double[pairs];
+        for (int round = 0; round < pairs; round++) {
+          double[] rates = new double[2];
           for (boolean logging : round % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
             long gen = rt.model().generation();
             if (logging != current) {
@@ -133,16 +139,17 @@ public final class AuditBench {
               gen = -1; // nothing to change: the current generation is the one to wait for
             }
             awaitRealized(rt, gen);
-            // each round from an empty connection tracker: a round's tens of thousands of closed connections linger in
-            // it for half a minute, so without this each round starts from a different state
+            // each round from an empty connection tracker: a round's thousands of closed connections linger in it
+            // for half a minute, so without this each round starts from a different state
             Sh.run("ovs-appctl", "dpctl/flush-conntrack");
             Sh.run("ovs-appctl", "revalidator/purge");
             Usage before = Usage.now(br);
             long startMillis = System.currentTimeMillis();
-            double[] conns = connections(ovs);
+            double[] conns = connections(ovs, roundSeconds);
             long endMillis = System.currentTimeMillis();
             Usage used = Usage.now(br).minus(before);
             (logging ? on : off).add(conns[0], conns[1], used);
+            rates[logging ? 1 : 0] = conns[0] / conns[1];
             System.err.printf(Locale.ROOT, "audit bench: round %d, logging %s: %.0f TCP connections/s (%.0f in %.2f s;"
                 + " %d sent to Sluice, %d dropped by the allow meter; CPU ms: Sluice's JVM %.0f, ovs-vswitchd %.0f %s;"
                 + " load %s; from %d to %d ms)%n", round, logging ? "on" : "off", conns[0] / conns[1], conns[0], conns[1],
@@ -154,9 +161,18 @@ public final class AuditBench {
                   + used.jvmThreads());
             }
           }
+          logRatios[round] = Math.log(rates[1] / rates[0]);
         }
-        double ratio = on.rate() / off.rate();
-        System.out.printf(Locale.ROOT, "BENCH audit.datapath_ratio %.3f ratio%n", ratio);
+        // the geometric mean of the pairs' ratios, and its 95% interval (Student's t over the pairs' log ratios)
+        double mean = java.util.Arrays.stream(logRatios).average().orElseThrow();
+        double sd = Math.sqrt(java.util.Arrays.stream(logRatios).map(x -> (x - mean) * (x - mean)).sum()
+            / Math.max(1, pairs - 1));
+        double half = studentT95(pairs - 1) * sd / Math.sqrt(pairs);
+        System.out.printf(Locale.ROOT, "BENCH audit.datapath_ratio %.3f ratio%n", Math.exp(mean));
+        System.err.printf(Locale.ROOT, "audit bench: the %d pairs' ratios %s; 95%% interval of their geometric mean "
+            + "%.3f to %.3f; all rounds' rates, on / off: %.0f / %.0f connections/s (%.3f)%n", pairs,
+            java.util.Arrays.stream(logRatios).mapToObj(x -> String.format(Locale.ROOT, "%.2f", Math.exp(x))).toList(),
+            Math.exp(mean - half), Math.exp(mean + half), on.rate(), off.rate(), on.rate() / off.rate());
         // CPU per logged connection: what the logging rounds used per connection beyond what the rounds without
         // logging used per connection, over the PACKET_INs each logging round's connections caused
         double perEvent = on.packetIns / on.conns;
@@ -178,12 +194,19 @@ public final class AuditBench {
     }
   }
 
-  /** Connections a client opens and closes to dst:8080 in 3 s, and the seconds it took. */
-  private static double[] connections(Ovs ovs) {
+  /** Two-sided 95% quantile of Student's t with {@code df} degrees of freedom (df >= 1). */
+  private static double studentT95(int df) {
+    double[] t = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+    return df < 1 ? Double.NaN : df <= t.length ? t[df - 1] : 1.96 + 2.5 / df;
+  }
+
+  /** Connections a client opens and closes to dst:8080 in {@code seconds}, and the seconds it took. */
+  private static double[] connections(Ovs ovs, double seconds) {
     Sh.Result r = ovs.inHost("src", 30, "python3", "-c", String.join("\n",
         "import socket, time",
         "n = 0; t0 = time.monotonic()",
-        "while time.monotonic() - t0 < 3:",
+        "while time.monotonic() - t0 < " + seconds + ":",
         "    c = socket.create_connection(('10.75.0.2', 8080), timeout=2)",
         "    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')",
         "    c.close(); n += 1",
