@@ -160,6 +160,8 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
   static final int MAX_PORTS = 65_536;
   /** While reading from a peer is paused, how often one batch is read from it anyway. */
   static final long PAUSED_READ_MILLIS = 50;
+  /** See {@link #channelReadComplete}. */
+  static final long PACKET_IN_PACE_MILLIS = Long.getLong("sluice.packetInPaceMillis", 5);
   /** One line per kind of bound a peer breaks, per peer address, per 10 s. */
   private static final LogLimiter LIMITER = new LogLimiter(java.time.Duration.ofSeconds(10));
   /** A refused switch reconnects every few seconds: its refusal is logged once an hour. */
@@ -197,6 +199,11 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
   private String closeReason;
   /** Reading is paused because the peer is not taking what Sluice writes (its outbound buffer is past the high mark). */
   private volatile boolean readPaused;
+  /** Messages of the current read batch: PACKET_INs and the others (see {@link #channelReadComplete}). */
+  private int batchPacketIns;
+  private int batchOthers;
+  /** Reading waits for the PACKET_IN pacing timer (event loop only). */
+  private boolean paced;
   private long stalledSinceNanos;
   private long stalledPendingBytes;
 
@@ -506,6 +513,11 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
     boolean keep = false;
     try {
       lastRxNanos = System.nanoTime();
+      if (Frames.type(frame) == OFPT_PACKET_IN) {
+        batchPacketIns++;
+      } else {
+        batchOthers++;
+      }
       keep = dispatch(frame);
     } finally {
       if (!keep) {
@@ -531,7 +543,9 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       if (readPaused) {
         readPaused = false;
         lastRxNanos = System.nanoTime(); // nothing was read meanwhile by our choice: not a sign of a dead peer
-        ctx.channel().config().setAutoRead(true);
+        if (!paced) { // else the pacing timer turns reading on
+          ctx.channel().config().setAutoRead(true);
+        }
         cancelPausedReader();
       }
     } else if (!readPaused) {
@@ -546,6 +560,31 @@ public final class SwitchSession extends ChannelInboundHandlerAdapter {
       }, PAUSED_READ_MILLIS, PAUSED_READ_MILLIS, TimeUnit.MILLISECONDS);
     }
     ctx.fireChannelWritabilityChanged();
+  }
+
+  /**
+   * After a read that brought PACKET_INs and nothing else, the next read waits {@link #PACKET_IN_PACE_MILLIS}: PACKET_INs
+   * (the audit log's copies, LLDP, ARP) come one per write from the switch, and reading each as it comes costs a
+   * wakeup of this event loop per message, and of the switch's sender a wakeup of ours. Meanwhile they queue in the
+   * kernel and are read together. A reply Sluice waits for (a barrier's) is read at most that much later, and only
+   * while PACKET_INs flow.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    boolean onlyPacketIns = batchPacketIns > 0 && batchOthers == 0;
+    batchPacketIns = 0;
+    batchOthers = 0;
+    if (onlyPacketIns && PACKET_IN_PACE_MILLIS > 0 && state == State.ACTIVE && !readPaused && !paced) {
+      paced = true;
+      ctx.channel().config().setAutoRead(false);
+      ctx.executor().schedule(() -> {
+        paced = false;
+        if (!readPaused && state != State.CLOSED) {
+          ctx.channel().config().setAutoRead(true);
+        }
+      }, PACKET_IN_PACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    ctx.fireChannelReadComplete();
   }
 
   private void cancelPausedReader() {

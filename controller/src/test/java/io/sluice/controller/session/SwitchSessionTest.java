@@ -104,6 +104,54 @@ class SwitchSessionTest {
     return ch;
   }
 
+  private static ByteBuf packetIn(OFFactory f) {
+    return bytes(f.buildPacketIn().setReason(org.projectfloodlight.openflow.protocol.OFPacketInReason.ACTION)
+        .setTableId(org.projectfloodlight.openflow.types.TableId.of(0)).setMatch(f.buildMatch().build())
+        .setBufferId(org.projectfloodlight.openflow.types.OFBufferId.NO_BUFFER).setTotalLen(60).setData(new byte[60])
+        .setCookie(org.projectfloodlight.openflow.types.U64.ZERO).build());
+  }
+
+  @Test
+  void aReadOfPacketInsAloneDelaysTheNextReadAndOneWithOtherMessagesDoesNot() {
+    EmbeddedChannel ch = handshake(OFVersion.OF_13, 0b0010000L);
+    OFFactory f = OFFactories.getFactory(OFVersion.OF_13);
+    ch.freezeTime();
+    assertThat(ch.config().isAutoRead()).isTrue();
+
+    ch.writeInbound(packetIn(f), packetIn(f)); // one read batch: PACKET_INs only
+    assertThat(ch.config().isAutoRead()).as("reading waits after a batch of PACKET_INs alone").isFalse();
+    ch.advanceTimeBy(SwitchSession.PACKET_IN_PACE_MILLIS - 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.config().isAutoRead()).as("not before the pace").isFalse();
+    ch.advanceTimeBy(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.config().isAutoRead()).as("read again after the pace").isTrue();
+
+    ch.writeInbound(packetIn(f), bytes(f.buildEchoRequest().setXid(9).build())); // a batch with something else
+    assertThat(ch.config().isAutoRead()).as("a batch with other messages does not delay reading").isTrue();
+    assertThat(read(ch)).isInstanceOf(OFEchoReply.class);
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void thePacingTimerDoesNotResumeReadingWhileWritesArePaused() {
+    EmbeddedChannel ch = handshake(OFVersion.OF_13, 0b0010000L);
+    OFFactory f = OFFactories.getFactory(OFVersion.OF_13);
+    ch.freezeTime();
+    ch.writeInbound(packetIn(f));
+    assertThat(ch.config().isAutoRead()).isFalse();
+    SwitchSession s = ch.pipeline().get(SwitchSession.class);
+    // the peer stops taking what Sluice writes: past the high water mark meanwhile
+    ch.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(1, 2));
+    ch.unsafe().outboundBuffer().addMessage(Unpooled.buffer(64).writeZero(64), 64, ch.newPromise());
+    assertThat(ch.isWritable()).isFalse();
+    assertThat(s.readPaused()).isTrue();
+    ch.advanceTimeBy(SwitchSession.PACKET_IN_PACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat(ch.config().isAutoRead()).as("still paused for the writes").isFalse();
+    ch.finishAndReleaseAll();
+  }
+
   @Test
   void handshakeNegotiatesTheHighestCommonVersionAndBecomesActive() {
     EmbeddedChannel ch = handshake(OFVersion.OF_14, 0b0110000L); // switch offers 1.3 and 1.4
