@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  *       entries of the {@code --audit-log} file account for (their counts), per second of sending. Beside it
  *       {@code audit.lost}: what the switch's isolation flow counted, less what the audit meter dropped (the switch's
  *       meter stats), less what the log accounts for: 0 means nothing was lost but what the meter dropped.</li>
- *   <li>{@code audit.datapath_ratio}: TCP connections per second from a client pod to a server pod under a policy
- *       that allows them, with every allowed connection logged ({@code sluice.io/log: "true"}, the audit-all case
+ *   <li>{@code audit.datapath_ratio}: TCP connections per second from a client pod (four processes at once, so that
+ *       the rate is the datapath's, not one client's round trip; {@code -Daudit.clients=N}) to a server pod under a
+ *       policy that allows them, with every allowed connection logged ({@code sluice.io/log: "true"}, the audit-all case
  *       for that pod) ÷ without, measured in one run: the geometric mean of the ratios of ten pairs of 2 s rounds
  *       (off-on, then on-off, alternately; {@code -Daudit.rounds=N} pairs of {@code -Daudit.roundSeconds=S}), each
  *       round from an empty connection tracker, after one round with logging on, not measured
@@ -201,16 +202,33 @@ public final class AuditBench {
     return df < 1 ? Double.NaN : df <= t.length ? t[df - 1] : 1.96 + 2.5 / df;
   }
 
-  /** Connections a client opens and closes to dst:8080 in {@code seconds}, and the seconds it took. */
+  /**
+   * Connections {@code audit.clients} client processes (4 by default) open and close to dst:8080 in {@code seconds}, and
+   * the seconds it took: several at once, so that the switch is busy and the rate is what its datapath can carry.
+   */
   private static double[] connections(Ovs ovs, double seconds) {
+    int clients = Integer.getInteger("audit.clients", 4);
     Sh.Result r = ovs.inHost("src", 30, "python3", "-c", String.join("\n",
-        "import socket, time",
-        "n = 0; t0 = time.monotonic()",
-        "while time.monotonic() - t0 < " + seconds + ":",
-        "    c = socket.create_connection(('10.75.0.2', 8080), timeout=2)",
-        "    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')",
-        "    c.close(); n += 1",
-        "print(n, time.monotonic() - t0)"));
+        "import os, socket, time",
+        "r, w = os.pipe(); t0 = time.monotonic(); pids = []",
+        "for i in range(" + clients + "):",
+        "    pid = os.fork()",
+        "    if pid == 0:",
+        "        n = 0",
+        "        while time.monotonic() - t0 < " + seconds + ":",
+        "            c = socket.create_connection(('10.75.0.2', 8080), timeout=2)",
+        "            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')",
+        "            c.close(); n += 1",
+        "        os.write(w, b'%d\\n' % n); os._exit(0)",
+        "    pids.append(pid)",
+        "for pid in pids: os.waitpid(pid, 0)",
+        "t = time.monotonic() - t0; os.close(w)",
+        "out = b''",
+        "while True:",
+        "    b = os.read(r, 4096)",
+        "    if not b: break",
+        "    out += b",
+        "print(sum(int(x) for x in out.split()), t)"));
     if (r.code() != 0) {
       throw new IllegalStateException("client failed: " + r.out() + r.err());
     }
