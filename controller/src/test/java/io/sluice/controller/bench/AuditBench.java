@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  *       a 2-core machine one setting's rate wanders by a third within a minute. Beside it, CPU per logged event
  *       ({@code audit.jvm_cpu_us_per_event}, {@code audit.vswitchd_cpu_us_per_event}): what the rounds with logging
  *       used per connection beyond what those without used, over the PACKET_INs per connection the allow meter let
- *       through. ovs-vswitchd is the machine's, shared with whatever else runs there.</li>
+ *       through ({@code -Daudit.allowRate=N}: another {@code --audit-allow-rate}). ovs-vswitchd is the machine's, shared with whatever else runs there.</li>
  * </ul>
  * <pre>deploy/bench.sh audit</pre>
  */
@@ -56,7 +56,7 @@ public final class AuditBench {
     writeManifests(manifests, false);
     RuntimeConfig cfg = new RuntimeConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0),
         Duration.ofSeconds(1), RuntimeConfig.Role.EQUAL, 0, 2, manifests, List.of("unix:/var/run/openvswitch/db.sock"),
-        null).withAudit(AuditLog.Options.defaults(log));
+        null).withAudit(allowRate(AuditLog.Options.defaults(log)));
     try (Ovs ovs = new Ovs(); SluiceRuntime rt = SluiceRuntime.start(cfg)) {
       String br = ovs.bridge("ab", 0x7e75, "OpenFlow13,OpenFlow14,OpenFlow15", rt.openflowPort());
       ovs.host(br, "src", "10.75.0.1/24", "0a:58:0a:4b:00:01", "ab", "src");
@@ -193,6 +193,12 @@ public final class AuditBench {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /** The default options, or with {@code -Daudit.allowRate=N} another --audit-allow-rate. */
+  private static AuditLog.Options allowRate(AuditLog.Options o) {
+    long rate = Long.getLong("audit.allowRate", o.allowRate());
+    return new AuditLog.Options(o.file(), o.maxFileBytes(), o.maxFiles(), o.recent(), o.denyRate(), rate);
   }
 
   /** Two-sided 95% quantile of Student's t with {@code df} degrees of freedom (df >= 1). */
