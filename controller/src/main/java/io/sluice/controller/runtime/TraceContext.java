@@ -88,8 +88,12 @@ final class TraceContext {
   private static java.util.Optional<ServiceTarget> service(Snapshot snap, Endpoint src, Endpoint dst, Protocol protocol,
                                                            int number) {
     if (dst instanceof Endpoint.Address a) {
-      return ServiceResolver.byVirtualAddress(snap, a.ip(), protocol, number)
+      java.util.Optional<ServiceTarget> t = ServiceResolver.byVirtualAddress(snap, a.ip(), protocol, number)
           .map(r -> new ServiceTarget(r, a.ip(), false));
+      if (t.isEmpty()) {
+        refuseNodePort(snap, a.ip(), protocol, number);
+      }
+      return t;
     }
     ObjectRef ref = ((Endpoint.PodRef) dst).ref();
     if (snap.pods().containsKey(ref) || !snap.services().containsKey(ref)) {
@@ -113,6 +117,44 @@ final class TraceContext {
           .toList() + ")");
     }
     return ServiceResolver.byVirtualAddress(snap, vip, protocol, number).map(r -> new ServiceTarget(r, vip, true));
+  }
+
+  /**
+   * A node's address with a Service's NodePort: the switch translates such a connection (the NodePort flows of table
+   * 11), which the trace does not follow yet; traced as a plain address, the switch and the reference would disagree
+   * for no fault of either. Says so, and what to trace instead.
+   */
+  private static void refuseNodePort(Snapshot snap, String ip, Protocol protocol, int number) {
+    byte[] wanted = literal(ip);
+    if (wanted == null) {
+      return;
+    }
+    for (io.sluice.model.Node n : snap.nodes().values()) {
+      if (n.internalIPs().stream().noneMatch(x -> java.util.Arrays.equals(literal(x), wanted))) {
+        continue;
+      }
+      for (io.sluice.model.Service s : snap.services().values()) {
+        for (io.sluice.model.Service.Port p : s.ports()) {
+          if (p.nodePort() == number && p.protocol() == protocol) {
+            throw new IllegalArgumentException("to: " + ip + " port " + number + "/" + protocol + " is Service " + s.ref()
+                + "'s NodePort on node " + n.name() + ", which sluice trace does not follow; trace the Service by name (--to "
+                + s.ref() + " --port " + p.port() + "/" + protocol + ") or one of its endpoints");
+          }
+        }
+      }
+    }
+  }
+
+  /** The bytes of an IPv4 (dotted quad) or IPv6 literal, or null for anything else (never a name lookup). */
+  private static byte[] literal(String text) {
+    if (text == null || !(text.matches("\\d{1,3}(\\.\\d{1,3}){3}") || text.indexOf(':') >= 0)) {
+      return null;
+    }
+    try {
+      return java.net.InetAddress.getByName(text).getAddress();
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
   }
 
   /**

@@ -127,6 +127,31 @@ class TraceContextTest {
   }
 
   @Test
+  void aNodePortIsRefusedWithWhatToTraceInstead() throws Exception {
+    Path d = Files.createDirectories(dir.resolve("np"));
+    Files.writeString(d.resolve("c.yaml"), String.join("\n",
+        "apiVersion: v1", "kind: Namespace", "metadata: {name: shop}", "---",
+        "apiVersion: v1", "kind: Pod", "metadata: {name: web, namespace: shop, labels: {app: web}}",
+        "spec: {containers: [{name: c, image: x}]}", "status: {podIP: 10.0.0.1}", "---",
+        "apiVersion: v1", "kind: Node", "metadata: {name: n1}",
+        "status: {addresses: [{type: InternalIP, address: 192.168.1.10}]}", "---",
+        "apiVersion: v1", "kind: Service", "metadata: {name: front, namespace: shop}",
+        "spec: {type: NodePort, clusterIP: 10.96.0.9, selector: {app: web}, ports: [{port: 80, nodePort: 30080}]}", ""));
+    ClusterModel model = new ClusterModel(1);
+    ManifestSource source = new ManifestSource(d, Duration.ofMillis(10), 1);
+    source.start(model::apply);
+    source.stop();
+    Snapshot s = model.snapshot();
+    assertThatThrownBy(() -> TraceContext.of(s, switches, false, "shop/web", "192.168.1.10", "30080/tcp"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Service shop/front's NodePort on node n1")
+        .hasMessageContaining("--to shop/front --port 80/TCP");
+    // the node's address on another port, and another address on the NodePort, are addresses
+    assertThat(TraceContext.of(s, switches, false, "shop/web", "192.168.1.10", "22/tcp")).doesNotContainKey("service");
+    assertThat(TraceContext.of(s, switches, false, "shop/web", "192.168.1.11", "30080/tcp")).doesNotContainKey("service");
+  }
+
+  @Test
   void policyCookiesAreNamedOthersAreNot() {
     PolicyIndex index = PolicyIndex.of(snap);
     PolicyCompiler.RuleRef r = index.rules().get(0);
