@@ -125,36 +125,12 @@ final class TraceContext {
    * for no fault of either. Says so, and what to trace instead.
    */
   private static void refuseNodePort(Snapshot snap, String ip, Protocol protocol, int number) {
-    byte[] wanted = literal(ip);
-    if (wanted == null) {
-      return;
-    }
-    for (io.sluice.model.Node n : snap.nodes().values()) {
-      if (n.internalIPs().stream().noneMatch(x -> java.util.Arrays.equals(literal(x), wanted))) {
-        continue;
-      }
-      for (io.sluice.model.Service s : snap.services().values()) {
-        for (io.sluice.model.Service.Port p : s.ports()) {
-          if (p.nodePort() == number && p.protocol() == protocol) {
-            throw new IllegalArgumentException("to: " + ip + " port " + number + "/" + protocol + " is Service " + s.ref()
-                + "'s NodePort on node " + n.name() + ", which sluice trace does not follow; trace the Service by name (--to "
-                + s.ref() + " --port " + p.port() + "/" + protocol + ") or one of its endpoints");
-          }
-        }
-      }
-    }
-  }
-
-  /** The bytes of an IPv4 (dotted quad) or IPv6 literal, or null for anything else (never a name lookup). */
-  private static byte[] literal(String text) {
-    if (text == null || !(text.matches("\\d{1,3}(\\.\\d{1,3}){3}") || text.indexOf(':') >= 0)) {
-      return null;
-    }
-    try {
-      return java.net.InetAddress.getByName(text).getAddress();
-    } catch (java.net.UnknownHostException e) {
-      return null;
-    }
+    ServiceResolver.byNodePort(snap, ip, protocol, number).ifPresent(np -> {
+      throw new IllegalArgumentException("to: " + ip + " port " + number + "/" + protocol + " is Service "
+          + np.service().ref() + "'s NodePort on node " + np.node().name() + ", which sluice trace does not follow; "
+          + "trace the Service by name (--to " + np.service().ref() + " --port " + np.port().port() + "/" + protocol
+          + ") or one of its endpoints");
+    });
   }
 
   /**

@@ -48,15 +48,20 @@ class TraceContextTest {
         "  - from: [{podSelector: {matchLabels: {app: web}}}]", "    ports: [{port: 5432}]", "---",
         "apiVersion: v1", "kind: Service", "metadata: {name: dbs, namespace: shop}",
         "spec: {clusterIP: 10.96.0.5, selector: {app: db}, ports: [{port: 5432}]}", ""));
-    ClusterModel model = new ClusterModel(1);
-    ManifestSource source = new ManifestSource(dir, Duration.ofMillis(10), 1);
-    source.start(model::apply);
-    source.stop();
-    Snapshot s = model.snapshot();
+    Snapshot s = load(dir);
     ObjectRef db = new ObjectRef("shop", "db");
     snap = new Snapshot(s.generation(), s.namespaces(), s.pods(),
         Map.of(db, new PortBinding(db, 42, 7, "0a:58:0a:00:00:02")), s.networkPolicies(), s.services(),
         s.endpointSlices(), s.switchPorts(), s.nodes());
+  }
+
+  /** The model of a manifest directory. */
+  private static Snapshot load(Path manifests) throws Exception {
+    ClusterModel model = new ClusterModel(1);
+    ManifestSource source = new ManifestSource(manifests, Duration.ofMillis(10), 1);
+    source.start(model::apply);
+    source.stop();
+    return model.snapshot();
   }
 
   @Test
@@ -137,11 +142,7 @@ class TraceContextTest {
         "status: {addresses: [{type: InternalIP, address: 192.168.1.10}]}", "---",
         "apiVersion: v1", "kind: Service", "metadata: {name: front, namespace: shop}",
         "spec: {type: NodePort, clusterIP: 10.96.0.9, selector: {app: web}, ports: [{port: 80, nodePort: 30080}]}", ""));
-    ClusterModel model = new ClusterModel(1);
-    ManifestSource source = new ManifestSource(d, Duration.ofMillis(10), 1);
-    source.start(model::apply);
-    source.stop();
-    Snapshot s = model.snapshot();
+    Snapshot s = load(d);
     assertThatThrownBy(() -> TraceContext.of(s, switches, false, "shop/web", "192.168.1.10", "30080/tcp"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Service shop/front's NodePort on node n1")

@@ -66,6 +66,33 @@ public final class ServiceResolver {
     return Optional.empty();
   }
 
+  /** A Service port reached as a NodePort on one node's address. */
+  public record NodePort(Service service, Service.Port port, io.sluice.model.Node node) { }
+
+  /**
+   * The Service port whose NodePort is {@code port} on this protocol, when {@code ip} is one of a node's InternalIP
+   * addresses, if any.
+   */
+  public static Optional<NodePort> byNodePort(Snapshot snap, String ip, Protocol protocol, int port) {
+    byte[] wanted = Ip.parse(ip);
+    if (wanted == null) {
+      return Optional.empty();
+    }
+    for (io.sluice.model.Node n : snap.nodes().values()) {
+      if (n.internalIPs().stream().noneMatch(x -> Arrays.equals(Ip.parse(x), wanted))) {
+        continue;
+      }
+      for (Service s : snap.services().values()) {
+        for (Service.Port p : s.ports()) {
+          if (p.nodePort() == port && p.protocol() == protocol) {
+            return Optional.of(new NodePort(s, p, n));
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   /**
    * A Service port by the Service's name and the port's name or number, in the given family.
    *
